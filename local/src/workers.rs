@@ -1,0 +1,96 @@
+//! The event sources of `template.yaml`, played locally: the SQS event-source mapping that feeds
+//! `dispatch`, and the EventBridge schedule that runs the scheduler.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_sqs::types::DeleteMessageBatchRequestEntry;
+use loop_shared::dispatch::{self, QueueMessage};
+use loop_shared::{schedule, App};
+use tokio::sync::watch;
+
+/// Long-polls the delivery queue and hands batches of up to ten to dispatch, deleting only the
+/// messages it did not report as failed (`ReportBatchItemFailures`).
+pub async fn poll_deliveries(
+    app: Arc<App>,
+    sqs: aws_sdk_sqs::Client,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let queue_url = app.queue.url().to_owned();
+    loop {
+        let receive = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .send();
+        let received = tokio::select! {
+            received = receive => received,
+            _ = shutdown.changed() => return,
+        };
+        let messages = match received {
+            Ok(output) => output.messages.unwrap_or_default(),
+            Err(err) => {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&err), "receive from the delivery queue failed");
+                tokio::select! {
+                    _ = tokio::time::sleep(Duration::from_secs(1)) => continue,
+                    _ = shutdown.changed() => return,
+                }
+            }
+        };
+        if messages.is_empty() {
+            continue;
+        }
+        let batch: Vec<QueueMessage> = messages
+            .iter()
+            .map(|m| QueueMessage {
+                message_id: m.message_id.clone().unwrap_or_default(),
+                body: m.body.clone().unwrap_or_default(),
+            })
+            .collect();
+        let failed = dispatch::handle_batch(&app, batch).await;
+        let done: Vec<DeleteMessageBatchRequestEntry> = messages
+            .iter()
+            .filter(|m| {
+                !failed
+                    .iter()
+                    .any(|f| Some(f.as_str()) == m.message_id.as_deref())
+            })
+            .enumerate()
+            .filter_map(|(i, m)| {
+                DeleteMessageBatchRequestEntry::builder()
+                    .id(i.to_string())
+                    .receipt_handle(m.receipt_handle.clone()?)
+                    .build()
+                    .ok()
+            })
+            .collect();
+        if !done.is_empty() {
+            if let Err(err) = sqs
+                .delete_message_batch()
+                .queue_url(&queue_url)
+                .set_entries(Some(done))
+                .send()
+                .await
+            {
+                tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&err), "delete from the delivery queue failed");
+            }
+        }
+    }
+}
+
+/// Runs the scheduler every `interval`, as the `rate(1 minute)` rule does.
+pub async fn tick_schedule(app: Arc<App>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(interval);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = shutdown.changed() => return,
+        }
+        match schedule::run(&app).await {
+            Ok(report) => tracing::debug!(?report, "schedule ran"),
+            Err(err) => tracing::warn!(error = %err, "schedule run failed"),
+        }
+    }
+}

@@ -1,0 +1,61 @@
+//! Request bodies: size, media type and JSON shape, checked before any route logic runs.
+
+use serde_json::{Map, Value};
+
+use crate::error::ApiError;
+use crate::http::{header, Request, MAX_BODY_BYTES};
+
+/// The body as a JSON object. An empty body reads as `{}`.
+pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
+    let body = request.body();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(Map::new());
+    }
+    let is_json = header(request, "content-type")
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    if !is_json {
+        return Err(ApiError::UnsupportedMediaType);
+    }
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(_) => Err(ApiError::invalid(
+            "invalid_body",
+            "The request body must be a JSON object.",
+        )),
+        Err(err) => Err(ApiError::invalid(
+            "invalid_json",
+            format!("The request body is not valid JSON: {err}."),
+        )),
+    }
+}
+
+/// Refuses fields a route does not know, naming the first one (`prefix` dots nested objects).
+pub fn reject_unknown(
+    map: &Map<String, Value>,
+    known: &[&str],
+    prefix: &str,
+) -> Result<(), ApiError> {
+    match map.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(unknown) => {
+            let param = format!("{prefix}{unknown}");
+            Err(ApiError::invalid_param(
+                "parameter_unknown",
+                &param,
+                format!("Unknown parameter: {param}."),
+            ))
+        }
+    }
+}
+
+pub fn wrong_type(param: &str, expected: &str) -> ApiError {
+    ApiError::invalid_param(
+        "parameter_invalid",
+        param,
+        format!("{param} must be {expected}."),
+    )
+}

@@ -1,0 +1,70 @@
+//! The merchant REST API (`/v1/…`) and the hosted checkout page: routing, authentication and
+//! the request conventions of `api.md`. Each route module turns a request into a domain call.
+
+mod account;
+mod body;
+
+use http::Method;
+
+use crate::accounts::{authenticate, Caller};
+use crate::app::App;
+use crate::error::ApiError;
+use crate::http::{self as h, Request, Response};
+
+/// Every route the API serves, by path shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Account,
+}
+
+impl Route {
+    fn allowed(self) -> &'static str {
+        match self {
+            Route::Account => "GET, PATCH",
+        }
+    }
+}
+
+fn route_of(path: &str) -> Option<Route> {
+    let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match segments.as_slice() {
+        ["v1", "account"] => Some(Route::Account),
+        _ => None,
+    }
+}
+
+/// The entry point for `ANY /v1/{proxy+}` and `GET /checkout/{sessionId}`.
+pub async fn handle(app: &App, request: Request) -> Response {
+    let response = match serve(app, request).await {
+        Ok(response) => response,
+        Err(err) => h::error(&err),
+    };
+    h::with_request_id(response)
+}
+
+async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
+    let route = route_of(request.uri().path()).ok_or_else(|| ApiError::NotFound {
+        code: "unknown_route",
+        message: format!("no route {} {}", request.method(), request.uri().path()),
+    })?;
+    let caller = authenticate(&app.store, h::header(&request, "authorization")).await?;
+    match (route, request.method().clone()) {
+        (Route::Account, Method::GET) => Ok(account::get(&caller)),
+        (Route::Account, Method::PATCH) => account::patch(app, caller, &request).await,
+        (route, _) => Err(ApiError::MethodNotAllowed {
+            allowed: route.allowed(),
+        }),
+    }
+}
+
+#[allow(dead_code)]
+fn require_test_mode(caller: &Caller) -> Result<(), ApiError> {
+    if caller.test_mode {
+        Ok(())
+    } else {
+        Err(ApiError::Permission {
+            code: "test_mode_only",
+            message: "Test helpers need a test-mode API key (lk_test_…).".into(),
+        })
+    }
+}

@@ -1,0 +1,62 @@
+//! Everything a function needs, built once at cold start and shared by every invocation.
+
+use std::sync::Arc;
+
+use thiserror::Error;
+
+use crate::aws::AwsClients;
+use crate::clock::{Clock, SystemClock};
+use crate::config::{Config, ConfigError};
+use crate::error::StoreError;
+use crate::queue::DeliveryQueue;
+use crate::store::Store;
+
+pub struct App {
+    pub config: Config,
+    pub store: Store,
+    pub queue: DeliveryQueue,
+    pub clock: Arc<dyn Clock>,
+}
+
+#[derive(Debug, Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error("cannot reach the delivery queue: {0}")]
+    Queue(#[from] StoreError),
+}
+
+impl App {
+    pub async fn from_env() -> Result<Arc<App>, StartupError> {
+        Ok(Arc::new(App::new(Config::from_env()?).await?))
+    }
+
+    pub async fn new(config: Config) -> Result<App, StartupError> {
+        let clients = AwsClients::new(&config.aws).await;
+        let names = &config.resources;
+        let queue_url = match &names.delivery_queue_url {
+            Some(url) => url.clone(),
+            None => DeliveryQueue::url_of(&clients.sqs, &names.delivery_queue_name).await?,
+        };
+        let dead_letter_url = match &names.dead_letter_queue_url {
+            Some(url) => Some(url.clone()),
+            None => DeliveryQueue::url_of(&clients.sqs, &names.dead_letter_queue_name)
+                .await
+                .ok(),
+        };
+        Ok(App {
+            store: Store::new(clients.dynamodb, names.table.clone()),
+            queue: DeliveryQueue::new(clients.sqs, queue_url, dead_letter_url),
+            clock: Arc::new(SystemClock {
+                offset_seconds: config.clock_offset_seconds,
+            }),
+            config,
+        })
+    }
+
+    /// Both dependencies answer: what `GET /health` reports.
+    pub async fn health(&self) -> Result<(), StoreError> {
+        self.store.ping().await?;
+        self.queue.ping().await
+    }
+}

@@ -1,0 +1,204 @@
+//! Configuration, read once at cold start into a typed struct.
+//!
+//! Every knob is an environment variable so that SAM (`template.yaml`), the local runner and
+//! `loopctl` configure Loop the same way.
+
+use std::time::Duration;
+
+use thiserror::Error;
+
+/// Where the AWS clients point and how they authenticate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AwsSettings {
+    /// `AWS_ENDPOINT_URL`: an emulator such as moto; `None` means the real AWS endpoints.
+    pub endpoint_url: Option<String>,
+    /// `AWS_REGION`, then `AWS_DEFAULT_REGION`, then `us-east-1`.
+    pub region: String,
+    /// Dummy static credentials are used when an emulator is configured and none are set.
+    pub use_dummy_credentials: bool,
+}
+
+/// Names of the resources that `template.yaml` declares.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResourceNames {
+    pub table: String,
+    /// The delivery queue's URL when known (always, in Lambda); otherwise it is looked up by name.
+    pub delivery_queue_url: Option<String>,
+    pub delivery_queue_name: String,
+    pub dead_letter_queue_url: Option<String>,
+    pub dead_letter_queue_name: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub aws: AwsSettings,
+    pub resources: ResourceNames,
+    /// Public base URL for hosted checkout pages and Stripe webhook URLs; `None` derives it
+    /// from the request's `Host`.
+    pub public_base_url: Option<String>,
+    /// Added to the wall clock, so tests can make "ten minutes after the due date" arrive now.
+    pub clock_offset_seconds: i64,
+    pub stripe_tolerance: Duration,
+    pub checkout_session_ttl: Duration,
+    pub retry_window: Duration,
+    pub allow_private_endpoints: bool,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("configuration variable {name} is invalid: {reason}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub reason: String,
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Reads configuration through `lookup`, so tests need not touch the process environment.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let endpoint_url = get("AWS_ENDPOINT_URL");
+        let region = get("AWS_REGION")
+            .or_else(|| get("AWS_DEFAULT_REGION"))
+            .unwrap_or_else(|| "us-east-1".to_owned());
+        let has_credentials = get("AWS_ACCESS_KEY_ID").is_some() || get("AWS_PROFILE").is_some();
+        let use_dummy_credentials = endpoint_url.is_some() && !has_credentials;
+        Ok(Config {
+            aws: AwsSettings {
+                endpoint_url,
+                region,
+                use_dummy_credentials,
+            },
+            resources: ResourceNames {
+                table: get("LOOP_TABLE_NAME").unwrap_or_else(|| "loop".to_owned()),
+                delivery_queue_url: get("LOOP_DELIVERY_QUEUE_URL"),
+                delivery_queue_name: get("LOOP_DELIVERY_QUEUE_NAME")
+                    .unwrap_or_else(|| "loop-delivery".to_owned()),
+                dead_letter_queue_url: get("LOOP_DEAD_LETTER_QUEUE_URL"),
+                dead_letter_queue_name: get("LOOP_DEAD_LETTER_QUEUE_NAME")
+                    .unwrap_or_else(|| "loop-delivery-dlq".to_owned()),
+            },
+            public_base_url: get("LOOP_PUBLIC_BASE_URL")
+                .map(|u| u.trim_end_matches('/').to_owned()),
+            clock_offset_seconds: parse_or(&get, "LOOP_CLOCK_OFFSET_SECONDS", 0i64)?,
+            stripe_tolerance: Duration::from_secs(parse_or(
+                &get,
+                "LOOP_STRIPE_TOLERANCE_SECONDS",
+                300u64,
+            )?),
+            checkout_session_ttl: Duration::from_secs(parse_or(
+                &get,
+                "LOOP_CHECKOUT_SESSION_TTL_SECONDS",
+                86_400u64,
+            )?),
+            retry_window: Duration::from_secs(
+                parse_or(&get, "LOOP_RETRY_WINDOW_HOURS", 72u64)? * 3600,
+            ),
+            allow_private_endpoints: parse_flag(&get, "LOOP_ALLOW_PRIVATE_ENDPOINTS")?,
+        })
+    }
+}
+
+fn parse_or<T: std::str::FromStr>(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+    default: T,
+) -> Result<T, ConfigError> {
+    match get(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|_| ConfigError {
+            name,
+            reason: format!("expected a number, got {raw:?}"),
+        }),
+    }
+}
+
+fn parse_flag(
+    get: &impl Fn(&str) -> Option<String>,
+    name: &'static str,
+) -> Result<bool, ConfigError> {
+    match get(name).as_deref().map(str::trim) {
+        None | Some("0") | Some("false") => Ok(false),
+        Some("1") | Some("true") => Ok(true),
+        Some(other) => Err(ConfigError {
+            name,
+            reason: format!("expected 1 or 0, got {other:?}"),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Config::from_lookup(|name| vars.get(name).cloned())
+    }
+
+    #[test]
+    fn defaults_fit_the_local_stack() {
+        let c = config(&[]).unwrap();
+        assert_eq!(c.aws.region, "us-east-1");
+        assert_eq!(c.aws.endpoint_url, None);
+        assert!(!c.aws.use_dummy_credentials);
+        assert_eq!(c.resources.table, "loop");
+        assert_eq!(c.stripe_tolerance, Duration::from_secs(300));
+        assert_eq!(c.checkout_session_ttl, Duration::from_secs(86_400));
+        assert_eq!(c.retry_window, Duration::from_secs(72 * 3600));
+        assert!(!c.allow_private_endpoints);
+    }
+
+    #[test]
+    fn an_emulator_without_credentials_gets_dummy_ones() {
+        let c = config(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")]).unwrap();
+        assert!(c.aws.use_dummy_credentials);
+        let c = config(&[
+            ("AWS_ENDPOINT_URL", "http://x"),
+            ("AWS_ACCESS_KEY_ID", "AKIA"),
+        ])
+        .unwrap();
+        assert!(!c.aws.use_dummy_credentials);
+    }
+
+    #[test]
+    fn region_falls_back_to_default_region() {
+        let c = config(&[("AWS_DEFAULT_REGION", "eu-west-1")]).unwrap();
+        assert_eq!(c.aws.region, "eu-west-1");
+        let c = config(&[
+            ("AWS_DEFAULT_REGION", "eu-west-1"),
+            ("AWS_REGION", "ap-south-1"),
+        ])
+        .unwrap();
+        assert_eq!(c.aws.region, "ap-south-1");
+    }
+
+    #[test]
+    fn bad_numbers_and_flags_name_the_variable() {
+        let err = config(&[("LOOP_CLOCK_OFFSET_SECONDS", "soon")]).unwrap_err();
+        assert_eq!(err.name, "LOOP_CLOCK_OFFSET_SECONDS");
+        let err = config(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "yes")]).unwrap_err();
+        assert_eq!(err.name, "LOOP_ALLOW_PRIVATE_ENDPOINTS");
+        assert!(
+            config(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")])
+                .unwrap()
+                .allow_private_endpoints
+        );
+    }
+
+    #[test]
+    fn trailing_slash_is_dropped_from_the_public_base_url() {
+        let c = config(&[("LOOP_PUBLIC_BASE_URL", "https://pay.example.com/")]).unwrap();
+        assert_eq!(
+            c.public_base_url.as_deref(),
+            Some("https://pay.example.com")
+        );
+    }
+}

@@ -1,0 +1,34 @@
+//! Loop's shared crate: everything the four Lambda functions, the local runner and `loopctl`
+//! have in common. Imports run downward through these floors:
+//!
+//! 1. **Capabilities** — [`api`] (the merchant REST API), [`ingest`] (Stripe webhooks),
+//!    [`dispatch`] (outbound deliveries), [`schedule`] (late payments, expiry), [`accounts`]
+//!    (accounts, keys, authentication).
+//! 2. **Adapters** — [`store`] (DynamoDB), [`queue`] (SQS), built by [`aws`]; [`lambda`] glues
+//!    capabilities to the Lambda runtime.
+//! 3. **Ground** — [`domain`] (pure types and rules), [`error`], [`config`], [`clock`], [`ids`],
+//!    [`secret`], [`http`].
+//!
+//! See `ARCHITECTURE.md` for the table design and the request paths.
+
+pub mod accounts;
+pub mod api;
+pub mod app;
+pub mod aws;
+pub mod clock;
+pub mod config;
+pub mod dispatch;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod ingest;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+pub mod logging;
+pub mod queue;
+pub mod schedule;
+pub mod secret;
+pub mod store;
+
+pub use app::App;
