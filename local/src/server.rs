@@ -3,7 +3,6 @@
 use std::convert::Infallible;
 use std::sync::Arc;
 
-use bytes::Bytes;
 use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
@@ -47,13 +46,10 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Re
 async fn respond(app: &App, request: http::Request<Incoming>) -> Response {
     let (parts, body) = request.into_parts();
     // API Gateway refuses large bodies itself; here the runner stops reading past the limit.
-    let body = match Limited::new(body, MAX_BODY_BYTES + 1).collect().await {
+    let body = match Limited::new(body, MAX_BODY_BYTES).collect().await {
         Ok(collected) => collected.to_bytes(),
-        Err(_) => Bytes::new(),
+        Err(_) => return h::with_request_id(h::error(&ApiError::PayloadTooLarge)),
     };
-    if body.len() > MAX_BODY_BYTES {
-        return h::with_request_id(h::error(&ApiError::PayloadTooLarge));
-    }
     let request = http::Request::from_parts(parts, body);
     let path = request.uri().path().to_owned();
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();

@@ -1,1 +1,291 @@
-fn main() {}
+//! `loopctl`: the operator's CLI. It talks to DynamoDB and SQS with the operator's AWS
+//! credentials and the same configuration as the functions (`AWS_ENDPOINT_URL`, region,
+//! `LOOP_TABLE_NAME`, …). There is no admin HTTP API: this is the only way in.
+
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use loop_shared::accounts::{self, AccountError, NewAccount};
+use loop_shared::aws::AwsClients;
+use loop_shared::clock::{rfc3339_from_unix, Clock, SystemClock};
+use loop_shared::config::Config;
+use loop_shared::domain::account::{stripe_webhook_path, Account};
+use loop_shared::ids::AccountId;
+use loop_shared::store::Store;
+use serde_json::json;
+
+#[derive(Parser)]
+#[command(
+    name = "loopctl",
+    version,
+    about = "Operate a Loop deployment: accounts, API keys, redelivery, transfers."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Merchant accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+    /// API keys of an account.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// Outbound events.
+    #[command(subcommand)]
+    Events(EventsCommand),
+    /// Transfer requests.
+    #[command(subcommand)]
+    Transfers(TransfersCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Creates an account with its first API key and a Stripe signing secret (shown once).
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        support_email: Option<String>,
+        /// A test-mode account: its keys are test-mode and may call the test helpers.
+        #[arg(long)]
+        test_mode: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Lists every account, newest first.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum KeysCommand {
+    /// Creates an API key (shown once).
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        test_mode: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Revokes an API key: it answers 401 from then on.
+    Revoke {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        key_id: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum EventsCommand {
+    /// Sends an event again to its endpoints, with the same event id.
+    Redeliver {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        event: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum TransfersCommand {
+    /// Reports a transfer's outcome, as the payment processor would.
+    Process(ProcessArgs),
+}
+
+#[derive(Args)]
+#[group(id = "outcome", required = true, multiple = false, args = ["success", "failure"])]
+struct ProcessArgs {
+    #[arg(long)]
+    account: String,
+    #[arg(long)]
+    transfer: String,
+    #[arg(long)]
+    success: bool,
+    #[arg(long)]
+    failure: bool,
+    #[arg(long)]
+    reason: Option<String>,
+    #[arg(long)]
+    transaction: Option<String>,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("loopctl: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<(), String> {
+    let config = Config::from_env().map_err(|e| e.to_string())?;
+    let clients = AwsClients::new(&config.aws).await;
+    let store = Store::new(clients.dynamodb, config.resources.table.clone());
+    let clock = SystemClock {
+        offset_seconds: config.clock_offset_seconds,
+    };
+    let explain = |err: AccountError| explain(&config, err);
+    match command {
+        Command::Accounts(AccountsCommand::Create {
+            name,
+            support_email,
+            test_mode,
+            json,
+        }) => {
+            let created = accounts::create_account(
+                &store,
+                &clock,
+                NewAccount {
+                    name: &name,
+                    support_email: support_email.as_deref(),
+                    test_mode,
+                },
+            )
+            .await
+            .map_err(explain)?;
+            let account = &created.account;
+            let secret = account
+                .stripe
+                .signing_secrets
+                .first()
+                .map(|s| s.expose())
+                .unwrap_or_default();
+            if json {
+                let mut out = account_json(account);
+                out["apiKey"] = json!(created.key.api_key.expose());
+                out["keyId"] = json!(created.key.key_id);
+                out["stripeSigningSecret"] = json!(secret);
+                println!("{out}");
+            } else {
+                println!("Created account {} ({})", account.id, account.name);
+                println!(
+                    "  API key ({}): {}",
+                    mode(created.key.test_mode),
+                    created.key.api_key.expose()
+                );
+                println!("  Key id: {}", created.key.key_id);
+                println!("  Stripe signing secret: {secret}");
+                println!(
+                    "  Stripe webhook path: {}",
+                    stripe_webhook_path(&account.id)
+                );
+                println!("The API key is shown only now: store it safely.");
+            }
+        }
+        Command::Accounts(AccountsCommand::List { json }) => {
+            let list = store.list_accounts().await.map_err(|e| explain(e.into()))?;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(list.iter().map(account_json).collect())
+                );
+            } else if list.is_empty() {
+                println!("No accounts.");
+            } else {
+                for account in &list {
+                    println!(
+                        "{}  {}  {}  {}",
+                        account.id,
+                        rfc3339_from_unix(account.created_at),
+                        mode(account.test_mode),
+                        account.name
+                    );
+                }
+            }
+        }
+        Command::Keys(KeysCommand::Create {
+            account,
+            test_mode,
+            json,
+        }) => {
+            let id = parse_account(&account)?;
+            let key = accounts::create_key(&store, &clock, &id, test_mode)
+                .await
+                .map_err(explain)?;
+            if json {
+                println!(
+                    "{}",
+                    json!({"id": key.key_id, "apiKey": key.api_key.expose(), "testMode": key.test_mode})
+                );
+            } else {
+                println!(
+                    "Created key {} ({}) for {id}: {}",
+                    key.key_id,
+                    mode(key.test_mode),
+                    key.api_key.expose()
+                );
+                println!("The API key is shown only now: store it safely.");
+            }
+        }
+        Command::Keys(KeysCommand::Revoke { account, key_id }) => {
+            let id = parse_account(&account)?;
+            if !store
+                .revoke_api_key(&id, &key_id, clock.now_unix())
+                .await
+                .map_err(|e| explain(e.into()))?
+            {
+                return Err(format!("account {id} has no key {key_id}"));
+            }
+            println!("Revoked key {key_id} of {id}");
+        }
+        Command::Events(EventsCommand::Redeliver { .. }) => {
+            return Err(
+                "events redeliver: outbound events are not available in this version yet".into(),
+            );
+        }
+        Command::Transfers(TransfersCommand::Process(_)) => {
+            return Err(
+                "transfers process: transfers are not available in this version yet".into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+fn mode(test_mode: bool) -> &'static str {
+    if test_mode {
+        "test mode"
+    } else {
+        "live mode"
+    }
+}
+
+fn parse_account(raw: &str) -> Result<AccountId, String> {
+    AccountId::parse(raw)
+        .ok_or_else(|| format!("{raw:?} is not an account id (acct_ followed by 20 characters)"))
+}
+
+fn account_json(account: &Account) -> serde_json::Value {
+    json!({
+        "id": account.id,
+        "name": account.name,
+        "supportEmail": account.support_email,
+        "testMode": account.test_mode,
+        "stripeWebhookPath": stripe_webhook_path(&account.id),
+        "createdAt": rfc3339_from_unix(account.created_at),
+    })
+}
+
+fn explain(config: &Config, err: AccountError) -> String {
+    match err {
+        AccountError::Store(store) => {
+            let target = config.aws.endpoint_url.as_deref().unwrap_or("AWS");
+            format!(
+                "cannot use table {} at {target} in {}: {store}",
+                config.resources.table, config.aws.region
+            )
+        }
+        other => other.to_string(),
+    }
+}

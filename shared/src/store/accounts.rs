@@ -277,7 +277,7 @@ impl Store {
                 account_pk(account),
                 &api_key_sk(&key.key_hash),
             )))
-            .update_expression("SET revokedAt = if_not_exists(revokedAt, :at)")
+            .update_expression("SET revokedAt = :at")
             .condition_expression("attribute_exists(pk)")
             .expression_attribute_values(
                 ":at",

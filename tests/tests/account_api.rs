@@ -1,0 +1,290 @@
+//! `GET /v1/account`, `PATCH /v1/account`, API-key authentication and the API's conventions,
+//! through the local runner over real HTTP.
+
+use loop_tests::{dump_table, TestStack};
+use serde_json::{json, Value};
+
+async fn body(response: reqwest::Response) -> Value {
+    response.json().await.expect("JSON body")
+}
+
+fn assert_auth_error(status: reqwest::StatusCode, body: &Value) {
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["type"], "authentication_error", "{body}");
+    assert!(body["error"]["message"]
+        .as_str()
+        .is_some_and(|m| !m.is_empty()));
+    assert!(body["error"].get("param").is_none());
+}
+
+#[tokio::test]
+async fn a_new_key_reads_its_account_with_the_documented_defaults() {
+    // GIVEN a new account
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", false).await;
+    // WHEN its key reads the account
+    let response = t.get("/v1/account", &acme.api_key).send().await.unwrap();
+    // THEN it sees itself, with Ethereum/USDC defaults and its webhook path
+    assert_eq!(response.status(), 200);
+    assert!(response.headers().contains_key("request-id"));
+    let account = body(response).await;
+    assert_eq!(
+        account,
+        json!({
+            "id": acme.id, "name": "Acme", "supportEmail": null, "testMode": false,
+            "crypto": {"networkId": 1, "networkName": "Ethereum", "contractAddress": null,
+                "tokenSymbol": "USDC", "tokenAddress": "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48",
+                "tokenDecimals": 6, "treasuryAddresses": {}},
+            "stripeWebhookPath": format!("/stripe/webhooks/{}", acme.id),
+        })
+    );
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn missing_malformed_wrong_and_revoked_keys_get_401() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+
+    let none = t.http.get(t.url("/v1/account")).send().await.unwrap();
+    let status = none.status();
+    assert!(none.headers().contains_key("request-id"));
+    assert_auth_error(status, &body(none).await);
+
+    let basic = t
+        .http
+        .get(t.url("/v1/account"))
+        .header("authorization", "Basic abc")
+        .send()
+        .await
+        .unwrap();
+    assert_auth_error(basic.status(), &body(basic).await);
+
+    // Right shape and account, wrong secret.
+    let mut wrong = acme.api_key.clone();
+    let last = wrong.pop().unwrap();
+    wrong.push(if last == 'a' { 'b' } else { 'a' });
+    for key in [wrong.as_str(), "lk_test_nonsense", "sk_test_123"] {
+        let response = t.get("/v1/account", key).send().await.unwrap();
+        assert_auth_error(response.status(), &body(response).await);
+    }
+
+    // Revoked through the same path `loopctl keys revoke` uses.
+    let app = t.app();
+    let id = loop_shared::ids::AccountId::parse(&acme.id).unwrap();
+    assert!(app
+        .store
+        .revoke_api_key(&id, &acme.key_id, 0)
+        .await
+        .unwrap());
+    let revoked = t.get("/v1/account", &acme.api_key).send().await.unwrap();
+    assert_auth_error(revoked.status(), &body(revoked).await);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn another_accounts_key_never_sees_acme() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", false).await;
+    let other = t.account("Other", false).await;
+
+    let seen = body(t.get("/v1/account", &other.api_key).send().await.unwrap()).await;
+    assert_eq!(seen["id"], other.id);
+    assert_eq!(seen["name"], "Other");
+
+    // Other's secret grafted onto Acme's account id is not a key of Acme's.
+    let other_secret = other.api_key.rsplit('_').next().unwrap();
+    let acme_token = acme.id.strip_prefix("acct_").unwrap();
+    let grafted = format!("lk_live_{acme_token}_{other_secret}");
+    let response = t.get("/v1/account", &grafted).send().await.unwrap();
+    assert_eq!(response.status(), 401);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn patch_replaces_given_fields_and_merges_treasury_addresses() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let a1 = "0x1111111111111111111111111111111111111111";
+    let a137 = "0x2222222222222222222222222222222222222222";
+    let patch = |value: Value| {
+        t.http
+            .patch(t.url("/v1/account"))
+            .bearer_auth(&acme.api_key)
+            .json(&value)
+            .send()
+    };
+
+    let first = patch(
+        json!({"supportEmail": "Help@Acme.test", "crypto": {"treasuryAddresses": {"1": a1}}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(first.status(), 200);
+    let second = patch(json!({"crypto": {"networkId": 137, "networkName": "Polygon", "treasuryAddresses": {"137": a137}}}))
+        .await
+        .unwrap();
+    let patched = body(second).await;
+    assert_eq!(patched["supportEmail"], "help@acme.test");
+    assert_eq!(patched["crypto"]["networkId"], 137);
+    assert_eq!(patched["crypto"]["tokenSymbol"], "USDC");
+    assert_eq!(
+        patched["crypto"]["treasuryAddresses"],
+        json!({"1": a1, "137": a137})
+    );
+
+    // What PATCH answered is what a later GET reads.
+    let read = body(t.get("/v1/account", &acme.api_key).send().await.unwrap()).await;
+    assert_eq!(read, patched);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_patches_get_400_naming_the_parameter_and_change_nothing() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let before = body(t.get("/v1/account", &acme.api_key).send().await.unwrap()).await;
+    let cases = [
+        (json!({"supportEmail": "not an email"}), "supportEmail"),
+        (
+            json!({"crypto": {"tokenAddress": "0x123"}}),
+            "crypto.tokenAddress",
+        ),
+        (
+            json!({"crypto": {"treasuryAddresses": {"1": "0xnothex0000000000000000000000000000000000"}}}),
+            "crypto.treasuryAddresses.1",
+        ),
+        (json!({"crypto": {"networkId": "one"}}), "crypto.networkId"),
+        (
+            json!({"crypto": {"networkId": 5, "tokenDecimals": -1}}),
+            "crypto.tokenDecimals",
+        ),
+        (json!({"name": "Renamed"}), "name"),
+    ];
+    for (patch, param) in cases {
+        let response = t
+            .http
+            .patch(t.url("/v1/account"))
+            .bearer_auth(&acme.api_key)
+            .json(&patch)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{patch}");
+        let error = body(response).await;
+        assert_eq!(error["error"]["type"], "invalid_request_error");
+        assert_eq!(error["error"]["param"], param, "{patch}");
+    }
+    let after = body(t.get("/v1/account", &acme.api_key).send().await.unwrap()).await;
+    assert_eq!(after, before);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn malformed_bodies_get_the_documented_status() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let send = |content_type: &'static str, body: Vec<u8>| {
+        t.http
+            .patch(t.url("/v1/account"))
+            .bearer_auth(&acme.api_key)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+    };
+    let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
+        (
+            "application/json",
+            b"{\"supportEmail\":".to_vec(),
+            400,
+            "invalid_json",
+        ),
+        ("application/json", b"[1,2]".to_vec(), 400, "invalid_body"),
+        (
+            "application/json",
+            vec![0xff, 0xfe, b'{'],
+            400,
+            "invalid_json",
+        ),
+        (
+            "text/plain",
+            b"supportEmail=x".to_vec(),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            "application/json",
+            vec![b' '; 1024 * 1024 + 10],
+            413,
+            "body_too_large",
+        ),
+    ];
+    for (content_type, payload, status, code) in cases {
+        let response = send(content_type, payload).await.unwrap();
+        assert_eq!(response.status(), status, "{code}");
+        assert_eq!(body(response).await["error"]["code"], code);
+    }
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_and_wrong_methods_405() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let missing = t
+        .get("/v1/nothing-here", &acme.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.headers().contains_key("request-id"));
+    assert_eq!(
+        body(missing).await["error"]["type"],
+        "invalid_request_error"
+    );
+
+    let wrong = t
+        .http
+        .delete(t.url("/v1/account"))
+        .bearer_auth(&acme.api_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong.status(), 405);
+    assert_eq!(wrong.headers()["allow"], "GET, PATCH");
+
+    let outside = t.http.get(t.url("/admin")).send().await.unwrap();
+    assert_eq!(outside.status(), 404);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn health_answers_once_dynamodb_and_sqs_are_reachable() {
+    let t = TestStack::start().await;
+    let response = t.http.get(t.url("/health")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(body(response).await, json!({"status": "ok"}));
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn api_keys_and_their_bodies_are_not_stored_in_plaintext() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", false).await;
+    let extra = loop_shared::accounts::create_key(
+        &t.app().store,
+        t.app().clock.as_ref(),
+        &loop_shared::ids::AccountId::parse(&acme.id).unwrap(),
+        true,
+    )
+    .await
+    .unwrap();
+    let table = dump_table(t.app()).await;
+    assert!(table.contains(&acme.id), "the dump reads the table");
+    for key in [acme.api_key.as_str(), extra.api_key.expose()] {
+        let secret_part = key.rsplit('_').next().unwrap();
+        assert!(!table.contains(key));
+        assert!(!table.contains(secret_part));
+    }
+    t.shutdown().await;
+}
