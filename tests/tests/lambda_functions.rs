@@ -1,0 +1,191 @@
+//! Each function's binary starts under the Lambda runtime contract and answers its sample event
+//! from `events/`: the test plays the Lambda Runtime API (the HTTP interface a real Lambda, `sam
+//! local invoke` or `cargo lambda watch` offer) on a free port.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use loop_tests::TestStack;
+use serde_json::Value;
+use tokio::sync::mpsc;
+
+/// What the function posted back: its response, or an error report.
+#[derive(Debug)]
+enum Outcome {
+    Response(Value),
+    Error(String),
+}
+
+struct RuntimeApi {
+    event: Mutex<Option<String>>,
+    outcomes: mpsc::UnboundedSender<Outcome>,
+}
+
+async fn runtime_api(
+    api: Arc<RuntimeApi>,
+    request: http::Request<Incoming>,
+) -> http::Response<Full<Bytes>> {
+    let path = request.uri().path().to_owned();
+    let body = request
+        .into_body()
+        .collect()
+        .await
+        .map(|b| b.to_bytes())
+        .unwrap_or_default();
+    if path.ends_with("/invocation/next") {
+        let event = api.event.lock().unwrap().take();
+        match event {
+            Some(event) => {
+                let deadline = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis()
+                    + 30_000;
+                return http::Response::builder()
+                    .header("lambda-runtime-aws-request-id", "request-1")
+                    .header("lambda-runtime-deadline-ms", deadline.to_string())
+                    .header(
+                        "lambda-runtime-invoked-function-arn",
+                        "arn:aws:lambda:us-east-1:123456789012:function:loop",
+                    )
+                    .header(
+                        "lambda-runtime-trace-id",
+                        "Root=1-00000000-000000000000000000000000",
+                    )
+                    .body(Full::new(Bytes::from(event)))
+                    .unwrap();
+            }
+            // One invocation per test: later polls wait until the process is stopped.
+            None => std::future::pending::<()>().await,
+        }
+    }
+    let outcome = if path.ends_with("/response") {
+        Outcome::Response(serde_json::from_slice(&body).unwrap_or(Value::Null))
+    } else {
+        Outcome::Error(String::from_utf8_lossy(&body).into_owned())
+    };
+    let _ = api.outcomes.send(outcome);
+    http::Response::builder()
+        .status(202)
+        .body(Full::new(Bytes::new()))
+        .unwrap()
+}
+
+fn binary(name: &str) -> PathBuf {
+    // target/debug/deps/<this test> → target/debug/<name>
+    let dir = std::env::current_exe()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .parent()
+        .unwrap()
+        .to_owned();
+    let path = dir.join(name);
+    assert!(
+        path.exists(),
+        "{} is missing: `make test` builds every binary first",
+        path.display()
+    );
+    path
+}
+
+/// Runs `function` on the sample event `events/<function>.json` and returns what it answered.
+async fn invoke(stack: &TestStack, function: &str) -> Outcome {
+    let event = std::fs::read_to_string(format!(
+        "{}/../events/{function}.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let (outcomes, mut received) = mpsc::unbounded_channel();
+    let api = Arc::new(RuntimeApi {
+        event: Mutex::new(Some(event)),
+        outcomes,
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move {
+        loop {
+            let (stream, _) = listener.accept().await.unwrap();
+            let api = api.clone();
+            tokio::spawn(async move {
+                let service = hyper::service::service_fn(move |request| {
+                    let api = api.clone();
+                    async move { Ok::<_, Infallible>(runtime_api(api, request).await) }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
+        }
+    });
+    let config = &stack.app().config;
+    let mut child = tokio::process::Command::new(binary(function))
+        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", function)
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/loop")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "test")
+        .env("AWS_ENDPOINT_URL", config.aws.endpoint_url.clone().unwrap())
+        .env("LOOP_TABLE_NAME", &config.resources.table)
+        .env("LOOP_DELIVERY_QUEUE_URL", stack.app().queue.url())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let outcome = tokio::time::timeout(Duration::from_secs(60), received.recv())
+        .await
+        .expect("the function answers within 60 s")
+        .expect("an outcome");
+    child.kill().await.unwrap();
+    server.abort();
+    outcome
+}
+
+fn response(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Response(value) => value,
+        Outcome::Error(error) => panic!("the function reported an error: {error}"),
+    }
+}
+
+#[tokio::test]
+async fn checkout_answers_an_api_gateway_request() {
+    let t = TestStack::start().await;
+    // The sample carries a placeholder key, so the API refuses it, in API Gateway's response shape.
+    let answer = response(invoke(&t, "checkout").await);
+    assert_eq!(answer["statusCode"], 401, "{answer}");
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["error"]["type"], "authentication_error");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn stripe_ingest_answers_an_api_gateway_request() {
+    let t = TestStack::start().await;
+    // The sample's account does not exist in this fresh table.
+    let answer = response(invoke(&t, "stripe-ingest").await);
+    assert_eq!(answer["statusCode"], 404, "{answer}");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn dispatch_answers_an_sqs_batch_with_its_failures() {
+    let t = TestStack::start().await;
+    let answer = response(invoke(&t, "dispatch").await);
+    assert!(answer["batchItemFailures"].is_array(), "{answer}");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn late_payments_answers_a_scheduled_event() {
+    let t = TestStack::start().await;
+    let answer = response(invoke(&t, "late-payments").await);
+    assert!(answer["latePayments"].is_u64(), "{answer}");
+    t.shutdown().await;
+}
