@@ -67,6 +67,12 @@ fn with_body(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> R
     response
 }
 
+/// The response of a handler's result, errors rendered as the API's error body, with a
+/// `Request-Id`: how every route ends.
+pub fn finish(result: Result<Response, ApiError>) -> Response {
+    with_request_id(result.unwrap_or_else(|err| error(&err)))
+}
+
 /// Stamps a fresh `Request-Id` on a response (every response carries one).
 pub fn with_request_id(mut response: Response) -> Response {
     if let Ok(value) = HeaderValue::from_str(&new_id("req_")) {

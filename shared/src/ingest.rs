@@ -9,11 +9,7 @@ use crate::ids::AccountId;
 
 /// The entry point for `POST /stripe/webhooks/{accountId}`.
 pub async fn handle(app: &App, request: Request) -> Response {
-    let response = match serve(app, request).await {
-        Ok(response) => response,
-        Err(err) => h::error(&err),
-    };
-    h::with_request_id(response)
+    h::finish(serve(app, request).await)
 }
 
 async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {

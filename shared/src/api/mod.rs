@@ -35,11 +35,7 @@ fn route_of(path: &str) -> Option<Route> {
 
 /// The entry point for `ANY /v1/{proxy+}` and `GET /checkout/{sessionId}`.
 pub async fn handle(app: &App, request: Request) -> Response {
-    let response = match serve(app, request).await {
-        Ok(response) => response,
-        Err(err) => h::error(&err),
-    };
-    h::with_request_id(response)
+    h::finish(serve(app, request).await)
 }
 
 async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {

@@ -62,6 +62,19 @@ impl KeyItem {
     }
 }
 
+impl Store {
+    /// A transaction step that creates an item, failing if its key is taken.
+    fn put_if_absent(&self, item: Item) -> Result<TransactWriteItem, StoreError> {
+        let put = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .build()
+            .map_err(|e| StoreError::Fault(e.to_string()))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+}
+
 fn primary_key(pk: String, sk: &str) -> Item {
     Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
 }
@@ -73,22 +86,12 @@ impl Store {
         account: &Account,
         key: &KeyRecord,
     ) -> Result<(), StoreError> {
-        let put_account = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&AccountRecord::new(account))?))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| StoreError::Fault(e.to_string()))?;
-        let put_key = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&KeyItem::new(key))?))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| StoreError::Fault(e.to_string()))?;
+        let put_account = self.put_if_absent(to_item(&AccountRecord::new(account))?)?;
+        let put_key = self.put_if_absent(to_item(&KeyItem::new(key))?)?;
         self.client
             .transact_write_items()
-            .transact_items(TransactWriteItem::builder().put(put_account).build())
-            .transact_items(TransactWriteItem::builder().put(put_key).build())
+            .transact_items(put_account)
+            .transact_items(put_key)
             .send()
             .await
             .map(|_| ())
@@ -103,12 +106,7 @@ impl Store {
             .condition_expression("attribute_exists(pk)")
             .build()
             .map_err(|e| StoreError::Fault(e.to_string()))?;
-        let put_key = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&KeyItem::new(key))?))
-            .condition_expression("attribute_not_exists(pk)")
-            .build()
-            .map_err(|e| StoreError::Fault(e.to_string()))?;
+        let put_key = self.put_if_absent(to_item(&KeyItem::new(key))?)?;
         let result = self
             .client
             .transact_write_items()
@@ -117,7 +115,7 @@ impl Store {
                     .condition_check(account_exists)
                     .build(),
             )
-            .transact_items(TransactWriteItem::builder().put(put_key).build())
+            .transact_items(put_key)
             .send()
             .await;
         match result {
