@@ -74,6 +74,7 @@ pub async fn create_account(
         crypto: CryptoSettings::default(),
         stripe: StripeIntegration {
             signing_secrets: vec![generate_signing_secret()],
+            ..StripeIntegration::default()
         },
         created_at: now,
         version: 1,

@@ -1,19 +1,7 @@
 //! Dispatch: one delivery attempt per SQS message (`webhooks.md`, "Delivery and retries").
 
-use serde::{Deserialize, Serialize};
-
 use crate::app::App;
-
-/// The SQS message body: a pointer to an event and an endpoint; the payload stays in DynamoDB.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct DeliveryPointer {
-    pub v: u8,
-    pub account_id: String,
-    pub event_id: String,
-    pub endpoint_id: String,
-    pub attempt: u32,
-}
+pub use crate::domain::outbound::DeliveryPointer;
 
 /// One received SQS message.
 #[derive(Clone, Debug)]

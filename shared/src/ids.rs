@@ -20,6 +20,22 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}{}", random_token(RANDOM_LEN))
 }
 
+/// The same alphabet in ASCII order, so that encoded numbers sort as text.
+const SORTED_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
+
+/// An id whose text sorts by creation time: 10 characters of milliseconds, then 10 random ones.
+/// Lists page with `startingAfter=<id>` as a key condition (`sk < id`), no cursor lookup needed.
+pub fn new_sortable_id(prefix: &str, unix_millis: i64) -> String {
+    let mut out = String::with_capacity(prefix.len() + RANDOM_LEN);
+    out.push_str(prefix);
+    let millis = unix_millis.max(0) as u64;
+    for i in (0..10).rev() {
+        out.push(SORTED_ALPHABET[((millis >> (5 * i)) & 31) as usize] as char);
+    }
+    out.push_str(&random_token(RANDOM_LEN - 10));
+    out
+}
+
 fn is_token(s: &str) -> bool {
     s.len() == RANDOM_LEN && s.bytes().all(|b| ALPHABET.contains(&b))
 }
@@ -99,6 +115,15 @@ mod tests {
         ] {
             assert_eq!(AccountId::parse(raw), None, "{raw}");
         }
+    }
+
+    #[test]
+    fn sortable_ids_sort_by_time() {
+        let earlier = new_sortable_id("evt_", 1_700_000_000_000);
+        let later = new_sortable_id("evt_", 1_700_000_000_001);
+        let much_later = new_sortable_id("evt_", 1_800_000_000_000);
+        assert!(earlier < later && later < much_later);
+        assert_eq!(earlier.len(), "evt_".len() + RANDOM_LEN);
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod ingest;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod logging;
+pub mod publish;
 pub mod queue;
 pub mod schedule;
 pub mod secret;

@@ -2,6 +2,8 @@
 //! and queues in the emulator that `make test` started (`AWS_ENDPOINT_URL`), serving real HTTP on
 //! a free port. Tests then act as a user would: over HTTP, and through the real AWS SDK.
 
+pub mod stripe;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -212,23 +212,10 @@ fn address(value: &Value, param: &str) -> Result<String, ApiError> {
 
 pub async fn patch(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
     let patch = AccountPatch::parse(&json_object(request)?)?;
-    let mut current = caller.account;
-    // Optimistic concurrency: a concurrent PATCH makes the conditional write fail; re-read and
-    // apply again rather than overwrite the other change.
-    for _ in 0..5 {
-        let mut updated = current.clone();
-        patch.apply(&mut updated);
-        updated.version = current.version + 1;
-        if app.store.update_account(&updated).await? {
-            return Ok(h::json(StatusCode::OK, &account_json(&updated)));
-        }
-        current = app
-            .store
-            .get_account(&current.id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("account"))?;
-    }
-    Err(ApiError::Unavailable)
+    let updated =
+        super::integrations::update_account(app, caller.account, |account| patch.apply(account))
+            .await?;
+    Ok(h::json(StatusCode::OK, &account_json(&updated)))
 }
 
 #[cfg(test)]

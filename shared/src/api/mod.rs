@@ -3,6 +3,10 @@
 
 mod account;
 mod body;
+mod contacts;
+mod events;
+mod integrations;
+mod list;
 
 use http::Method;
 
@@ -13,22 +17,34 @@ use crate::http::{self as h, Request, Response};
 
 /// Every route the API serves, by path shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route {
+enum Route<'a> {
     Account,
+    StripeIntegration,
+    Contacts,
+    ContactEvents,
+    Events,
+    Event(&'a str),
 }
 
-impl Route {
+impl Route<'_> {
     fn allowed(self) -> &'static str {
         match self {
             Route::Account => "GET, PATCH",
+            Route::StripeIntegration => "GET, PUT",
+            Route::Contacts | Route::ContactEvents | Route::Events | Route::Event(_) => "GET",
         }
     }
 }
 
-fn route_of(path: &str) -> Option<Route> {
+fn route_of(path: &str) -> Option<Route<'_>> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["v1", "account"] => Some(Route::Account),
+        ["v1", "integrations", "stripe"] => Some(Route::StripeIntegration),
+        ["v1", "contacts"] => Some(Route::Contacts),
+        ["v1", "contact-events"] => Some(Route::ContactEvents),
+        ["v1", "events"] => Some(Route::Events),
+        ["v1", "events", id] if !id.is_empty() => Some(Route::Event(id)),
         _ => None,
     }
 }
@@ -39,7 +55,8 @@ pub async fn handle(app: &App, request: Request) -> Response {
 }
 
 async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
-    let route = route_of(request.uri().path()).ok_or_else(|| ApiError::NotFound {
+    let path = request.uri().path().to_owned();
+    let route = route_of(&path).ok_or_else(|| ApiError::NotFound {
         code: "unknown_route",
         message: format!("no route {} {}", request.method(), request.uri().path()),
     })?;
@@ -47,6 +64,12 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     match (route, request.method().clone()) {
         (Route::Account, Method::GET) => Ok(account::get(&caller)),
         (Route::Account, Method::PATCH) => account::patch(app, caller, &request).await,
+        (Route::StripeIntegration, Method::GET) => Ok(integrations::get(&caller)),
+        (Route::StripeIntegration, Method::PUT) => integrations::put(app, caller, &request).await,
+        (Route::Contacts, Method::GET) => contacts::list(app, &caller, &request).await,
+        (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, &request).await,
+        (Route::Events, Method::GET) => events::list(app, &caller, &request).await,
+        (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
         (route, _) => Err(ApiError::MethodNotAllowed {
             allowed: route.allowed(),
         }),

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::stripe_config::{CustomerDeleted, EventsConfig};
 use crate::ids::AccountId;
 use crate::secret::Secret;
 
@@ -67,6 +68,10 @@ impl CryptoSettings {
 pub struct StripeIntegration {
     /// One, or two during a rotation. Plaintext because verifying needs it; never logged or read back.
     pub signing_secrets: Vec<Secret>,
+    #[serde(default)]
+    pub customer_deleted: CustomerDeleted,
+    #[serde(default)]
+    pub events: EventsConfig,
 }
 
 /// `0x` followed by 40 hexadecimal digits.

@@ -2,4 +2,9 @@
 
 pub mod account;
 pub mod api_key;
+pub mod contact;
 pub mod email;
+pub mod endpoint;
+pub mod money;
+pub mod outbound;
+pub mod stripe_config;

@@ -31,6 +31,11 @@ impl AccountRecord {
     }
 }
 
+/// Reads an account record fetched by some other query.
+pub(crate) fn decode_account(item: Item) -> Result<Account, StoreError> {
+    Ok(from_item::<AccountRecord>(item)?.account)
+}
+
 /// An API key as stored: its hash, never the key.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

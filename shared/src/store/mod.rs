@@ -3,7 +3,12 @@
 //! Each submodule stores one kind of record and speaks only domain types to its callers.
 
 mod accounts;
+mod contacts;
 pub mod keys;
+mod pages;
+mod reads;
+pub mod records;
+mod writes;
 
 use std::collections::HashMap;
 
@@ -14,6 +19,9 @@ pub(crate) use crate::aws::classify;
 use crate::error::StoreError;
 
 pub use accounts::KeyRecord;
+pub use contacts::{IngestRead, IngestView};
+pub use pages::{Page, PageQuery, BY_CREATION};
+pub use writes::{Write, WriteError};
 
 pub type Item = HashMap<String, AttributeValue>;
 

@@ -1,0 +1,216 @@
+//! `GET` and `PUT /v1/integrations/stripe`: the merchant's Stripe webhook configuration.
+
+use std::collections::BTreeMap;
+
+use http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use super::body::{json_object, reject_unknown, wrong_type};
+use crate::accounts::Caller;
+use crate::app::App;
+use crate::domain::account::{Account, StripeIntegration};
+use crate::domain::stripe_config::{CustomerDeleted, EventSettings};
+use crate::error::ApiError;
+use crate::http::{self as h, Request, Response};
+use crate::ingest::event::EventType;
+use crate::secret::Secret;
+
+pub fn get(caller: &Caller) -> Response {
+    h::json(StatusCode::OK, &integration_json(&caller.account.stripe))
+}
+
+fn integration_json(stripe: &StripeIntegration) -> Value {
+    let events: Map<String, Value> = EventType::contact_group()
+        .map(|kind| {
+            let s = stripe.events.settings(kind);
+            (
+                kind.as_str().to_owned(),
+                json!({"enabled": s.enabled, "eventName": s.event_name, "syncName": s.sync_name, "userGroup": s.user_group}),
+            )
+        })
+        .collect();
+    json!({
+        "signingSecrets": stripe.signing_secrets.iter().map(Secret::masked).collect::<Vec<_>>(),
+        "customerDeleted": stripe.customer_deleted,
+        "events": events,
+    })
+}
+
+/// A validated `PUT` body: what it replaces.
+#[derive(Debug, Default)]
+struct IntegrationChange {
+    signing_secrets: Option<Vec<Secret>>,
+    customer_deleted: Option<CustomerDeleted>,
+    /// Per type: the settings named, each `Some(value)`.
+    events: BTreeMap<EventType, SettingsChange>,
+}
+
+#[derive(Debug, Default)]
+struct SettingsChange {
+    enabled: Option<bool>,
+    event_name: Option<Option<String>>,
+    sync_name: Option<bool>,
+    user_group: Option<Option<String>>,
+}
+
+fn optional_text(value: &Value, param: &str) -> Result<Option<String>, ApiError> {
+    match value {
+        Value::Null => Ok(None),
+        Value::String(s)
+            if !s.trim().is_empty()
+                && s.chars().count() <= 100
+                && !s.chars().any(char::is_control) =>
+        {
+            Ok(Some(s.trim().to_owned()))
+        }
+        _ => Err(wrong_type(
+            param,
+            "a string of 1 to 100 characters, or null",
+        )),
+    }
+}
+
+fn boolean(value: &Value, param: &str) -> Result<bool, ApiError> {
+    value
+        .as_bool()
+        .ok_or_else(|| wrong_type(param, "a boolean"))
+}
+
+impl IntegrationChange {
+    fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        reject_unknown(body, &["signingSecrets", "customerDeleted", "events"], "")?;
+        let mut change = IntegrationChange::default();
+        if let Some(value) = body.get("signingSecrets") {
+            let list = value
+                .as_array()
+                .filter(|l| (1..=2).contains(&l.len()))
+                .ok_or_else(|| wrong_type("signingSecrets", "a list of 1 or 2 signing secrets"))?;
+            let mut secrets = Vec::new();
+            for (i, secret) in list.iter().enumerate() {
+                let valid = secret.as_str().filter(|s| {
+                    s.starts_with("whsec_")
+                        && (10..=200).contains(&s.len())
+                        && s.bytes().all(|b| b.is_ascii_graphic())
+                });
+                let secret = valid.ok_or_else(|| {
+                    ApiError::invalid_param(
+                        "parameter_invalid",
+                        format!("signingSecrets.{i}"),
+                        "Signing secrets start with whsec_ and have 10 to 200 printable characters.",
+                    )
+                })?;
+                secrets.push(Secret::new(secret));
+            }
+            change.signing_secrets = Some(secrets);
+        }
+        if let Some(value) = body.get("customerDeleted") {
+            change.customer_deleted = Some(match value.as_str() {
+                Some("unsubscribe") => CustomerDeleted::Unsubscribe,
+                Some("delete") => CustomerDeleted::Delete,
+                _ => {
+                    return Err(wrong_type(
+                        "customerDeleted",
+                        "\"unsubscribe\" or \"delete\"",
+                    ))
+                }
+            });
+        }
+        if let Some(value) = body.get("events") {
+            let events = value
+                .as_object()
+                .ok_or_else(|| wrong_type("events", "an object keyed by Stripe event type"))?;
+            for (name, settings) in events {
+                let param = format!("events.{name}");
+                let kind = EventType::parse(name)
+                    .filter(|k| k.is_contact())
+                    .ok_or_else(|| {
+                        ApiError::invalid_param(
+                            "parameter_invalid",
+                            &param,
+                            format!("{name} is not a contact-group Stripe event type."),
+                        )
+                    })?;
+                let settings = settings
+                    .as_object()
+                    .ok_or_else(|| wrong_type(&param, "an object"))?;
+                reject_unknown(
+                    settings,
+                    &["enabled", "eventName", "syncName", "userGroup"],
+                    &format!("{param}."),
+                )?;
+                let mut s = SettingsChange::default();
+                if let Some(v) = settings.get("enabled") {
+                    s.enabled = Some(boolean(v, &format!("{param}.enabled"))?);
+                }
+                if let Some(v) = settings.get("eventName") {
+                    s.event_name = Some(optional_text(v, &format!("{param}.eventName"))?);
+                }
+                if let Some(v) = settings.get("syncName") {
+                    s.sync_name = Some(boolean(v, &format!("{param}.syncName"))?);
+                }
+                if let Some(v) = settings.get("userGroup") {
+                    s.user_group = Some(optional_text(v, &format!("{param}.userGroup"))?);
+                }
+                change.events.insert(kind, s);
+            }
+        }
+        Ok(change)
+    }
+
+    fn apply(&self, stripe: &mut StripeIntegration) {
+        if let Some(secrets) = &self.signing_secrets {
+            stripe.signing_secrets = secrets.clone();
+        }
+        if let Some(action) = self.customer_deleted {
+            stripe.customer_deleted = action;
+        }
+        for (kind, change) in &self.events {
+            let mut settings: EventSettings = stripe.events.settings(*kind);
+            if let Some(v) = change.enabled {
+                settings.enabled = v;
+            }
+            if let Some(v) = &change.event_name {
+                settings.event_name = v.clone();
+            }
+            if let Some(v) = change.sync_name {
+                settings.sync_name = v;
+            }
+            if let Some(v) = &change.user_group {
+                settings.user_group = v.clone();
+            }
+            stripe.events.0.insert(kind.as_str().to_owned(), settings);
+        }
+    }
+}
+
+pub async fn put(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
+    let change = IntegrationChange::parse(&json_object(request)?)?;
+    let updated = update_account(app, caller.account, |account| {
+        change.apply(&mut account.stripe)
+    })
+    .await?;
+    Ok(h::json(StatusCode::OK, &integration_json(&updated.stripe)))
+}
+
+/// Read-modify-write of the account with optimistic concurrency: a concurrent change makes the
+/// conditional write fail, and the change is applied again to what is stored now.
+pub async fn update_account(
+    app: &App,
+    mut current: Account,
+    change: impl Fn(&mut Account),
+) -> Result<Account, ApiError> {
+    for _ in 0..5 {
+        let mut updated = current.clone();
+        change(&mut updated);
+        updated.version = current.version + 1;
+        if app.store.update_account(&updated).await? {
+            return Ok(updated);
+        }
+        current = app
+            .store
+            .get_account(&current.id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("account"))?;
+    }
+    Err(ApiError::Unavailable)
+}

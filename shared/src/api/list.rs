@@ -1,0 +1,78 @@
+//! List conventions: `limit` (1–100, default 10), `startingAfter` (an id), and
+//! `{"data": [...], "hasMore": bool}`, newest first.
+
+use http::StatusCode;
+use serde_json::{json, Value};
+
+use crate::error::ApiError;
+use crate::http::{self as h, Request, Response};
+
+pub struct ListParams {
+    pub limit: usize,
+    pub starting_after: Option<String>,
+    /// Other query parameters, for the route's own filters.
+    pub filters: Vec<(String, String)>,
+}
+
+impl ListParams {
+    /// Reads the query; `filters` names the other parameters the route accepts.
+    pub fn parse(request: &Request, filters: &[&str]) -> Result<Self, ApiError> {
+        let mut params = ListParams {
+            limit: 10,
+            starting_after: None,
+            filters: Vec::new(),
+        };
+        for (key, value) in h::query_pairs(request) {
+            match key.as_str() {
+                "limit" => {
+                    params.limit = value
+                        .parse()
+                        .ok()
+                        .filter(|n| (1..=100).contains(n))
+                        .ok_or_else(|| {
+                            ApiError::invalid_param(
+                                "parameter_invalid",
+                                "limit",
+                                "limit must be an integer from 1 to 100.",
+                            )
+                        })?
+                }
+                "startingAfter" => {
+                    if value.is_empty()
+                        || value.len() > 64
+                        || !value
+                            .bytes()
+                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                    {
+                        return Err(ApiError::invalid_param(
+                            "parameter_invalid",
+                            "startingAfter",
+                            "startingAfter must be an id from a previous page.",
+                        ));
+                    }
+                    params.starting_after = Some(value)
+                }
+                other if filters.contains(&other) => params.filters.push((key, value)),
+                other => {
+                    return Err(ApiError::invalid_param(
+                        "parameter_unknown",
+                        other,
+                        format!("Unknown query parameter: {other}."),
+                    ))
+                }
+            }
+        }
+        Ok(params)
+    }
+
+    pub fn filter(&self, name: &str) -> Option<&str> {
+        self.filters
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+pub fn page(data: Vec<Value>, has_more: bool) -> Response {
+    h::json(StatusCode::OK, &json!({"data": data, "hasMore": has_more}))
+}

@@ -1,0 +1,107 @@
+//! Outbound events: what Loop publishes to merchants' endpoints, and the pointer messages that
+//! carry a delivery through the queue.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+
+use crate::clock::rfc3339_from_unix;
+use crate::ids::new_sortable_id;
+
+/// A published event. `payload` is the exact body every delivery sends, fixed at publication
+/// so that retries and redeliveries are byte-identical.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OutboundEvent {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created: i64,
+    pub payload: String,
+}
+
+impl OutboundEvent {
+    /// The envelope family: `{"id", "type", "created", "data"}`.
+    pub fn envelope(kind: &str, data: Value, now: i64) -> OutboundEvent {
+        let id = new_sortable_id("evt_", now.saturating_mul(1000));
+        let payload =
+            json!({"id": id, "type": kind, "created": rfc3339_from_unix(now), "data": data})
+                .to_string();
+        OutboundEvent {
+            id,
+            kind: kind.to_owned(),
+            created: now,
+            payload,
+        }
+    }
+
+    /// The Loop family: a flat object whose `"event"` names the type.
+    pub fn loop_family(kind: &str, mut fields: Map<String, Value>, now: i64) -> OutboundEvent {
+        let mut body = Map::with_capacity(fields.len() + 1);
+        body.insert("event".to_owned(), Value::String(kind.to_owned()));
+        body.append(&mut fields);
+        OutboundEvent {
+            id: new_sortable_id("evt_", now.saturating_mul(1000)),
+            kind: kind.to_owned(),
+            created: now,
+            payload: Value::Object(body).to_string(),
+        }
+    }
+}
+
+/// The SQS message body: a pointer to an event and an endpoint; the payload stays in DynamoDB.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeliveryPointer {
+    pub v: u8,
+    pub account_id: String,
+    pub event_id: String,
+    pub endpoint_id: String,
+    pub attempt: u32,
+}
+
+/// Every outbound event type, in its own spelling.
+pub const OUTBOUND_TYPES: [&str; 14] = [
+    "checkout.session.completed",
+    "checkout.session.failed",
+    "checkout.session.expired",
+    "contact.created",
+    "contact.updated",
+    "contact.unsubscribed",
+    "contact.deleted",
+    "event.triggered",
+    "AgreementSignedUp",
+    "AgreementCancelled",
+    "TransferCreated",
+    "TransferFinalized",
+    "TransferProcessed",
+    "LatePayment",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_events_carry_their_id_type_and_time() {
+        let e =
+            OutboundEvent::envelope("contact.created", json!({"email": "a@b.co"}), 1_736_937_000);
+        let body: Value = serde_json::from_str(&e.payload).unwrap();
+        assert_eq!(body["id"], e.id);
+        assert_eq!(body["type"], "contact.created");
+        assert_eq!(body["created"], "2025-01-15T10:30:00Z");
+        assert_eq!(body["data"]["email"], "a@b.co");
+    }
+
+    #[test]
+    fn loop_family_events_are_flat_with_the_type_first() {
+        let mut fields = Map::new();
+        fields.insert("amount".into(), json!("10.00"));
+        let e = OutboundEvent::loop_family("TransferCreated", fields, 1);
+        assert!(
+            e.payload.starts_with(r#"{"event":"TransferCreated""#),
+            "{}",
+            e.payload
+        );
+        assert!(e.id.starts_with("evt_"));
+    }
+}

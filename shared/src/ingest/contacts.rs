@@ -1,0 +1,318 @@
+//! Contact sync and trigger events: pure decisions from an event and the state read before it.
+
+use serde_json::{json, Map, Value};
+
+use super::event::{EventType, StripeEvent, StripeObject};
+use crate::domain::contact::{split_name, Contact, TriggerEvent};
+use crate::domain::email::Email;
+use crate::domain::money::format_minor;
+use crate::domain::outbound::OutboundEvent;
+use crate::domain::stripe_config::{CustomerDeleted, EventSettings};
+use crate::ids::new_sortable_id;
+use crate::store::Write;
+
+/// Where an event says who the customer is (`stripe-ingest.md`, "Contact sync").
+#[derive(Debug, Default, PartialEq)]
+pub struct Who<'a> {
+    pub email: Option<Email>,
+    pub name: Option<&'a str>,
+    /// The Stripe customer id the object names, to link it to the email or resolve it.
+    pub customer_id: Option<&'a str>,
+}
+
+fn first_email<'a>(candidates: impl IntoIterator<Item = Option<&'a str>>) -> Option<Email> {
+    candidates.into_iter().flatten().find_map(Email::parse)
+}
+
+pub fn who<'a>(event: &'a StripeEvent<'a>) -> Who<'a> {
+    match &event.object {
+        StripeObject::Customer(c) => Who {
+            email: first_email([c.email.as_deref()]),
+            name: c.name.as_deref(),
+            customer_id: c.id.as_deref(),
+        },
+        StripeObject::CheckoutSession(s) => {
+            let details = s.customer_details.as_ref();
+            Who {
+                email: first_email([
+                    details.and_then(|d| d.email.as_deref()),
+                    s.customer_email.as_deref(),
+                ]),
+                name: details.and_then(|d| d.name.as_deref()),
+                customer_id: s.customer.id(),
+            }
+        }
+        StripeObject::Invoice(i) => Who {
+            email: first_email([i.customer_email.as_deref()]),
+            name: i.customer_name.as_deref(),
+            customer_id: i.customer.id(),
+        },
+        StripeObject::Subscription(s) => Who {
+            email: None,
+            name: None,
+            customer_id: s.customer.id(),
+        },
+        StripeObject::Quote(q) => Who {
+            email: None,
+            name: None,
+            customer_id: q.customer.id(),
+        },
+        StripeObject::Dispute(d) => {
+            let evidence = d.evidence.as_ref();
+            Who {
+                email: first_email([evidence.and_then(|e| e.customer_email_address.as_deref())]),
+                name: evidence.and_then(|e| e.customer_name.as_deref()),
+                customer_id: None,
+            }
+        }
+        StripeObject::Product(_) | StripeObject::Price(_) => Who::default(),
+    }
+}
+
+/// What a trigger event carries from its Stripe object.
+pub fn trigger_properties(event: &StripeEvent<'_>) -> Value {
+    let mut p = Map::new();
+    p.insert("stripeEventId".into(), json!(event.id));
+    p.insert("stripeEventType".into(), json!(event.kind.as_str()));
+    let money = |p: &mut Map<String, Value>, amount: Option<i64>, currency: Option<&str>| {
+        if let (Some(amount), Some(currency)) = (amount, currency) {
+            p.insert("amount".into(), json!(format_minor(amount, currency)));
+            p.insert("currency".into(), json!(currency.to_ascii_uppercase()));
+        }
+    };
+    let put = |p: &mut Map<String, Value>, key: &str, value: Option<&str>| {
+        if let Some(value) = value {
+            p.insert(key.into(), json!(value));
+        }
+    };
+    match &event.object {
+        StripeObject::Customer(c) => put(&mut p, "customerId", c.id.as_deref()),
+        StripeObject::CheckoutSession(s) => {
+            put(&mut p, "checkoutSessionId", s.id.as_deref());
+            put(&mut p, "customerId", s.customer.id());
+            money(&mut p, s.amount_total, s.currency.as_deref());
+        }
+        StripeObject::Invoice(i) => {
+            put(&mut p, "invoiceId", i.id.as_deref());
+            put(&mut p, "invoiceNumber", i.number.as_deref());
+            put(&mut p, "subscriptionId", i.subscription_id());
+            put(&mut p, "customerId", i.customer.id());
+            let amount = if event.kind == EventType::InvoicePaid {
+                i.amount_paid
+            } else {
+                i.amount_due
+            };
+            money(&mut p, amount, i.currency.as_deref());
+        }
+        StripeObject::Subscription(s) => {
+            put(&mut p, "subscriptionId", s.id.as_deref());
+            put(&mut p, "customerId", s.customer.id());
+            put(&mut p, "status", s.status.as_deref());
+            if let Some(trial_end) = s.trial_end {
+                p.insert("trialEnd".into(), json!(trial_end));
+            }
+        }
+        StripeObject::Quote(q) => {
+            put(&mut p, "quoteId", q.id.as_deref());
+            put(&mut p, "customerId", q.customer.id());
+            money(&mut p, q.amount_total, q.currency.as_deref());
+        }
+        StripeObject::Dispute(d) => {
+            put(&mut p, "disputeId", d.id.as_deref());
+            put(&mut p, "chargeId", d.charge.id());
+            put(&mut p, "reason", d.reason.as_deref());
+            put(&mut p, "status", d.status.as_deref());
+            money(&mut p, d.amount, d.currency.as_deref());
+        }
+        StripeObject::Product(_) | StripeObject::Price(_) => {}
+    }
+    Value::Object(p)
+}
+
+/// Everything contact sync needs to decide.
+pub struct SyncInput<'a> {
+    pub event: &'a StripeEvent<'a>,
+    pub settings: &'a EventSettings,
+    pub customer_deleted: CustomerDeleted,
+    pub email: &'a Email,
+    pub name: Option<&'a str>,
+    pub customer_id: Option<&'a str>,
+    /// The contact at `email`, if any.
+    pub existing: Option<&'a Contact>,
+    /// For `customer.updated` that changed the email: the contact at the old email, if any.
+    pub moved_from: Option<&'a Contact>,
+    pub now: i64,
+}
+
+/// Writes, events to publish and the effect names for the response.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub writes: Vec<Write>,
+    pub events: Vec<OutboundEvent>,
+    pub effects: Vec<&'static str>,
+}
+
+impl Outcome {
+    fn publish(&mut self, kind: &'static str, data: Value, now: i64) {
+        self.events.push(OutboundEvent::envelope(kind, data, now));
+        self.effects.push(kind);
+    }
+}
+
+pub fn sync(input: SyncInput<'_>) -> Outcome {
+    let mut out = Outcome::default();
+    let event = input.event;
+    let contact_after = if event.kind == EventType::CustomerDeleted {
+        delete_or_unsubscribe(&input, &mut out)
+    } else if let (None, Some(old)) = (input.existing, input.moved_from) {
+        move_contact(&input, old, &mut out)
+    } else {
+        upsert(&input, &mut out)
+    };
+    if let Some(customer_id) = input.customer_id {
+        if !(event.kind == EventType::CustomerDeleted
+            && input.customer_deleted == CustomerDeleted::Delete)
+        {
+            out.writes.push(Write::LinkCustomer {
+                customer_id: customer_id.to_owned(),
+                email: input.email.clone(),
+            });
+        }
+    }
+    if let Some(event_name) = &input.settings.event_name {
+        let properties = trigger_properties(event);
+        let trigger = TriggerEvent {
+            id: new_sortable_id("te_", input.now.saturating_mul(1000)),
+            event_name: event_name.clone(),
+            email: input.email.clone(),
+            event_properties: properties.clone(),
+            stripe_event_id: event.id.to_string(),
+            created_at: input.now,
+        };
+        out.writes.push(Write::PutTrigger(trigger));
+        let data = json!({
+            "eventName": event_name,
+            "contact": contact_after.map(|c| c.to_json()),
+            "eventProperties": properties,
+            "stripeEventId": event.id,
+        });
+        out.publish("event.triggered", data, input.now);
+    }
+    out
+}
+
+fn is_stale(event: &StripeEvent<'_>, contact: &Contact) -> bool {
+    event.created < contact.last_event_at
+}
+
+fn apply_fields(input: &SyncInput<'_>, contact: &mut Contact) {
+    if input.settings.sync_name {
+        if let Some((first, last)) = input.name.and_then(split_name) {
+            contact.first_name = Some(first);
+            contact.last_name = last;
+        }
+    }
+    if let Some(group) = &input.settings.user_group {
+        contact.user_group = Some(group.clone());
+    }
+    if let Some(customer_id) = input.customer_id {
+        contact.stripe_customer_id = Some(customer_id.to_owned());
+    }
+    contact.last_event_at = contact.last_event_at.max(input.event.created);
+}
+
+fn upsert(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Contact> {
+    match input.existing {
+        None => {
+            let mut contact = Contact {
+                id: new_sortable_id("ct_", input.now.saturating_mul(1000)),
+                email: input.email.clone(),
+                first_name: None,
+                last_name: None,
+                user_group: None,
+                source: "stripe".to_owned(),
+                subscribed: true,
+                stripe_customer_id: None,
+                created_at: input.now,
+                updated_at: input.now,
+                last_event_at: input.event.created,
+                version: 1,
+            };
+            apply_fields(input, &mut contact);
+            out.writes.push(Write::PutContact {
+                contact: contact.clone(),
+                expected_version: None,
+            });
+            out.publish("contact.created", contact.to_json(), input.now);
+            Some(contact)
+        }
+        Some(existing) if is_stale(input.event, existing) => Some(existing.clone()),
+        Some(existing) => {
+            let mut contact = existing.clone();
+            apply_fields(input, &mut contact);
+            if contact.same_as(existing) {
+                return Some(existing.clone());
+            }
+            contact.version += 1;
+            contact.updated_at = input.now;
+            out.writes.push(Write::PutContact {
+                contact: contact.clone(),
+                expected_version: Some(existing.version),
+            });
+            out.publish("contact.updated", contact.to_json(), input.now);
+            Some(contact)
+        }
+    }
+}
+
+fn move_contact(input: &SyncInput<'_>, old: &Contact, out: &mut Outcome) -> Option<Contact> {
+    if is_stale(input.event, old) {
+        return Some(old.clone());
+    }
+    let mut contact = old.clone();
+    contact.email = input.email.clone();
+    apply_fields(input, &mut contact);
+    contact.version += 1;
+    contact.updated_at = input.now;
+    out.writes.push(Write::DeleteContact {
+        email: old.email.clone(),
+        expected_version: old.version,
+    });
+    out.writes.push(Write::PutContact {
+        contact: contact.clone(),
+        expected_version: None,
+    });
+    out.publish("contact.updated", contact.to_json(), input.now);
+    Some(contact)
+}
+
+fn delete_or_unsubscribe(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Contact> {
+    let existing = input.existing?;
+    if is_stale(input.event, existing) {
+        return Some(existing.clone());
+    }
+    match input.customer_deleted {
+        CustomerDeleted::Delete => {
+            out.writes.push(Write::DeleteContact {
+                email: existing.email.clone(),
+                expected_version: existing.version,
+            });
+            out.publish("contact.deleted", existing.to_json(), input.now);
+            Some(existing.clone())
+        }
+        CustomerDeleted::Unsubscribe if !existing.subscribed => Some(existing.clone()),
+        CustomerDeleted::Unsubscribe => {
+            let mut contact = existing.clone();
+            contact.subscribed = false;
+            contact.version += 1;
+            contact.updated_at = input.now;
+            contact.last_event_at = contact.last_event_at.max(input.event.created);
+            out.writes.push(Write::PutContact {
+                contact: contact.clone(),
+                expected_version: Some(existing.version),
+            });
+            out.publish("contact.unsubscribed", contact.to_json(), input.now);
+            Some(contact)
+        }
+    }
+}

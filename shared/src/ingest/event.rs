@@ -1,0 +1,714 @@
+//! Stripe events, parsed for exactly what Loop's effects need: a typed envelope with
+//! `data.object` left raw, then the object's few fields, borrowed from the body where they
+//! need no unescaping. Every field is optional: Stripe adds fields monthly and drops some by
+//! API version, so absence is normal and unknown fields are skipped.
+
+use std::borrow::Cow;
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::Deserialize;
+use serde_json::value::RawValue;
+
+/// The event types Loop acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum EventType {
+    ChargeDisputeCreated,
+    ChargeDisputeClosed,
+    CheckoutSessionAsyncPaymentSucceeded,
+    CheckoutSessionAsyncPaymentFailed,
+    CheckoutSessionCompleted,
+    CustomerCreated,
+    CustomerUpdated,
+    CustomerDeleted,
+    CustomerSubscriptionCreated,
+    CustomerSubscriptionPaused,
+    CustomerSubscriptionResumed,
+    CustomerSubscriptionTrialWillEnd,
+    CustomerSubscriptionDeleted,
+    InvoicePaid,
+    InvoicePaymentFailed,
+    InvoiceUpcoming,
+    QuoteFinalized,
+    QuoteAccepted,
+    QuoteCanceled,
+    ProductCreated,
+    ProductUpdated,
+    ProductDeleted,
+    PriceCreated,
+    PriceUpdated,
+    PriceDeleted,
+    InvoiceCreated,
+    InvoiceFinalized,
+}
+
+use EventType::*;
+
+const ALL: [(EventType, &str); 27] = [
+    (ChargeDisputeCreated, "charge.dispute.created"),
+    (ChargeDisputeClosed, "charge.dispute.closed"),
+    (
+        CheckoutSessionAsyncPaymentSucceeded,
+        "checkout.session.async_payment_succeeded",
+    ),
+    (
+        CheckoutSessionAsyncPaymentFailed,
+        "checkout.session.async_payment_failed",
+    ),
+    (CheckoutSessionCompleted, "checkout.session.completed"),
+    (CustomerCreated, "customer.created"),
+    (CustomerUpdated, "customer.updated"),
+    (CustomerDeleted, "customer.deleted"),
+    (CustomerSubscriptionCreated, "customer.subscription.created"),
+    (CustomerSubscriptionPaused, "customer.subscription.paused"),
+    (CustomerSubscriptionResumed, "customer.subscription.resumed"),
+    (
+        CustomerSubscriptionTrialWillEnd,
+        "customer.subscription.trial_will_end",
+    ),
+    (CustomerSubscriptionDeleted, "customer.subscription.deleted"),
+    (InvoicePaid, "invoice.paid"),
+    (InvoicePaymentFailed, "invoice.payment_failed"),
+    (InvoiceUpcoming, "invoice.upcoming"),
+    (QuoteFinalized, "quote.finalized"),
+    (QuoteAccepted, "quote.accepted"),
+    (QuoteCanceled, "quote.canceled"),
+    (ProductCreated, "product.created"),
+    (ProductUpdated, "product.updated"),
+    (ProductDeleted, "product.deleted"),
+    (PriceCreated, "price.created"),
+    (PriceUpdated, "price.updated"),
+    (PriceDeleted, "price.deleted"),
+    (InvoiceCreated, "invoice.created"),
+    (InvoiceFinalized, "invoice.finalized"),
+];
+
+/// The kind of Stripe object an event carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ObjectKind {
+    Customer,
+    CheckoutSession,
+    Invoice,
+    Subscription,
+    Quote,
+    Dispute,
+    Product,
+    Price,
+}
+
+impl EventType {
+    pub fn parse(raw: &str) -> Option<EventType> {
+        ALL.iter().find(|(_, name)| *name == raw).map(|(t, _)| *t)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        ALL.iter()
+            .find(|(t, _)| *t == self)
+            .map(|(_, name)| *name)
+            .unwrap_or("")
+    }
+
+    /// The 19 types that sync contacts and fire trigger events.
+    pub fn contact_group() -> impl Iterator<Item = EventType> {
+        ALL.iter().map(|(t, _)| *t).filter(|t| t.is_contact())
+    }
+
+    pub fn is_contact(self) -> bool {
+        !matches!(
+            self,
+            ProductCreated
+                | ProductUpdated
+                | ProductDeleted
+                | PriceCreated
+                | PriceUpdated
+                | PriceDeleted
+                | InvoiceCreated
+                | InvoiceFinalized
+        )
+    }
+
+    pub fn is_commerce(self) -> bool {
+        matches!(
+            self,
+            ProductCreated
+                | ProductUpdated
+                | ProductDeleted
+                | PriceCreated
+                | PriceUpdated
+                | PriceDeleted
+                | InvoiceCreated
+                | InvoiceFinalized
+                | CustomerSubscriptionCreated
+                | CustomerSubscriptionDeleted
+        )
+    }
+
+    pub fn object_kind(self) -> ObjectKind {
+        match self {
+            ChargeDisputeCreated | ChargeDisputeClosed => ObjectKind::Dispute,
+            CheckoutSessionAsyncPaymentSucceeded
+            | CheckoutSessionAsyncPaymentFailed
+            | CheckoutSessionCompleted => ObjectKind::CheckoutSession,
+            CustomerCreated | CustomerUpdated | CustomerDeleted => ObjectKind::Customer,
+            CustomerSubscriptionCreated
+            | CustomerSubscriptionPaused
+            | CustomerSubscriptionResumed
+            | CustomerSubscriptionTrialWillEnd
+            | CustomerSubscriptionDeleted => ObjectKind::Subscription,
+            InvoicePaid | InvoicePaymentFailed | InvoiceUpcoming | InvoiceCreated
+            | InvoiceFinalized => ObjectKind::Invoice,
+            QuoteFinalized | QuoteAccepted | QuoteCanceled => ObjectKind::Quote,
+            ProductCreated | ProductUpdated | ProductDeleted => ObjectKind::Product,
+            PriceCreated | PriceUpdated | PriceDeleted => ObjectKind::Price,
+        }
+    }
+}
+
+impl fmt::Display for EventType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+type Text<'a> = Option<Cow<'a, str>>;
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    created: i64,
+    #[serde(borrow)]
+    data: EnvelopeData<'a>,
+}
+
+#[derive(Deserialize)]
+struct EnvelopeData<'a> {
+    #[serde(borrow)]
+    object: &'a RawValue,
+    #[serde(borrow, default)]
+    previous_attributes: Option<&'a RawValue>,
+}
+
+/// A Stripe id that may be expanded into its object (`"cus_1"` or `{"id": "cus_1", …}`).
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Expandable<'a>(pub Option<Cow<'a, str>>);
+
+impl<'a> Expandable<'a> {
+    pub fn id(&self) -> Option<&str> {
+        self.0.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Expandable<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ExpandableVisitor;
+        impl<'de> Visitor<'de> for ExpandableVisitor {
+            type Value = Expandable<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an id or an object with an id")
+            }
+            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Expandable(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Expandable(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Expandable(None))
+            }
+            fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+                Ok(Expandable(None))
+            }
+            fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+                let mut id = None;
+                while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+                    if key == "id" {
+                        id = map.next_value::<Option<Cow<'de, str>>>()?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Expandable(id))
+            }
+        }
+        deserializer.deserialize_any(ExpandableVisitor)
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Metadata<'a> {
+    #[serde(rename = "walletAddress", borrow, default)]
+    pub wallet_address: Text<'a>,
+    #[serde(rename = "refId", borrow, default)]
+    pub ref_id: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Customer<'a> {
+    #[serde(borrow, default)]
+    pub id: Text<'a>,
+    #[serde(borrow, default)]
+    pub email: Text<'a>,
+    #[serde(borrow, default)]
+    pub name: Text<'a>,
+    #[serde(borrow, default)]
+    pub metadata: Option<Metadata<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CustomerDetails<'a> {
+    #[serde(borrow, default)]
+    pub email: Text<'a>,
+    #[serde(borrow, default)]
+    pub name: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CheckoutSession<'a> {
+    #[serde(borrow, default)]
+    pub id: Text<'a>,
+    #[serde(borrow, default)]
+    pub customer: Expandable<'a>,
+    #[serde(borrow, default)]
+    pub customer_email: Text<'a>,
+    #[serde(borrow, default)]
+    pub customer_details: Option<CustomerDetails<'a>>,
+    #[serde(default)]
+    pub amount_total: Option<i64>,
+    #[serde(borrow, default)]
+    pub currency: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SubscriptionDetails<'a> {
+    #[serde(borrow, default)]
+    pub subscription: Expandable<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct InvoiceParent<'a> {
+    #[serde(borrow, default)]
+    pub subscription_details: Option<SubscriptionDetails<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PriceDetails<'a> {
+    #[serde(borrow, default)]
+    pub price: Expandable<'a>,
+    #[serde(borrow, default)]
+    pub product: Expandable<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LinePricing<'a> {
+    #[serde(borrow, default)]
+    pub price_details: Option<PriceDetails<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct LineItem<'a> {
+    #[serde(borrow, default)]
+    pub description: Text<'a>,
+    #[serde(borrow, default)]
+    pub price: Option<Price<'a>>,
+    #[serde(borrow, default)]
+    pub pricing: Option<LinePricing<'a>>,
+}
+
+impl LineItem<'_> {
+    /// The line's price id, in either API version's shape.
+    pub fn price_id(&self) -> Option<&str> {
+        self.price
+            .as_ref()
+            .and_then(|p| p.id.as_deref())
+            .or_else(|| self.pricing.as_ref()?.price_details.as_ref()?.price.id())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct List<T> {
+    #[serde(default = "Vec::new")]
+    pub data: Vec<T>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Invoice<'a> {
+    /// Absent on `invoice.upcoming`.
+    #[serde(borrow, default)]
+    pub id: Text<'a>,
+    #[serde(borrow, default)]
+    pub customer: Expandable<'a>,
+    #[serde(borrow, default)]
+    pub customer_email: Text<'a>,
+    #[serde(borrow, default)]
+    pub customer_name: Text<'a>,
+    #[serde(default)]
+    pub amount_due: Option<i64>,
+    #[serde(default)]
+    pub amount_paid: Option<i64>,
+    #[serde(borrow, default)]
+    pub currency: Text<'a>,
+    #[serde(borrow, default)]
+    pub status: Text<'a>,
+    #[serde(default)]
+    pub due_date: Option<i64>,
+    #[serde(default)]
+    pub created: Option<i64>,
+    #[serde(borrow, default)]
+    pub collection_method: Text<'a>,
+    #[serde(borrow, default)]
+    pub subscription: Expandable<'a>,
+    #[serde(borrow, default)]
+    pub parent: Option<InvoiceParent<'a>>,
+    #[serde(borrow, default)]
+    pub lines: Option<List<LineItem<'a>>>,
+    #[serde(borrow, default)]
+    pub number: Text<'a>,
+    #[serde(borrow, default)]
+    pub metadata: Option<Metadata<'a>>,
+}
+
+impl Invoice<'_> {
+    /// The invoice's subscription: `parent.subscription_details.subscription` (API versions
+    /// since 2025-03-31), else `subscription` (older ones).
+    pub fn subscription_id(&self) -> Option<&str> {
+        self.parent
+            .as_ref()
+            .and_then(|p| p.subscription_details.as_ref())
+            .and_then(|d| d.subscription.id())
+            .or_else(|| self.subscription.id())
+    }
+
+    pub fn first_line(&self) -> Option<&LineItem<'_>> {
+        self.lines.as_ref().and_then(|l| l.data.first())
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Recurring<'a> {
+    #[serde(borrow, default)]
+    pub interval: Text<'a>,
+    #[serde(default)]
+    pub interval_count: Option<u32>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Price<'a> {
+    #[serde(borrow, default)]
+    pub id: Text<'a>,
+    #[serde(borrow, default)]
+    pub product: Expandable<'a>,
+    #[serde(default)]
+    pub unit_amount: Option<i64>,
+    #[serde(borrow, default)]
+    pub unit_amount_decimal: Text<'a>,
+    #[serde(borrow, default)]
+    pub currency: Text<'a>,
+    #[serde(borrow, default)]
+    pub recurring: Option<Recurring<'a>>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub deleted: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Product<'a> {
+    #[serde(borrow, default)]
+    pub id: Text<'a>,
+    #[serde(borrow, default)]
+    pub name: Text<'a>,
+    #[serde(default)]
+    pub active: Option<bool>,
+    #[serde(default)]
+    pub deleted: Option<bool>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SubscriptionItem<'a> {
+    #[serde(borrow, default)]
+    pub price: Option<Price<'a>>,
+    #[serde(default)]
+    pub quantity: Option<i64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Subscription<'a> {
+    #[serde(borrow, default)]
+    pub id: Text<'a>,
+    #[serde(borrow, default)]
+    pub customer: Expandable<'a>,
+    #[serde(borrow, default)]
+    pub status: Text<'a>,
+    #[serde(default)]
+    pub start_date: Option<i64>,
+    #[serde(default)]
+    pub canceled_at: Option<i64>,
+    #[serde(default)]
+    pub trial_end: Option<i64>,
+    #[serde(borrow, default)]
+    pub metadata: Option<Metadata<'a>>,
+    #[serde(borrow, default)]
+    pub items: Option<List<SubscriptionItem<'a>>>,
+    #[serde(borrow, default)]
+    pub currency: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Quote<'a> {
+    #[serde(borrow, default)]
+    pub id: Text<'a>,
+    #[serde(borrow, default)]
+    pub customer: Expandable<'a>,
+    #[serde(default)]
+    pub amount_total: Option<i64>,
+    #[serde(borrow, default)]
+    pub currency: Text<'a>,
+    #[serde(borrow, default)]
+    pub number: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Evidence<'a> {
+    #[serde(borrow, default)]
+    pub customer_email_address: Text<'a>,
+    #[serde(borrow, default)]
+    pub customer_name: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Dispute<'a> {
+    #[serde(borrow, default)]
+    pub id: Text<'a>,
+    #[serde(default)]
+    pub amount: Option<i64>,
+    #[serde(borrow, default)]
+    pub currency: Text<'a>,
+    #[serde(borrow, default)]
+    pub charge: Expandable<'a>,
+    #[serde(borrow, default)]
+    pub evidence: Option<Evidence<'a>>,
+    #[serde(borrow, default)]
+    pub reason: Text<'a>,
+    #[serde(borrow, default)]
+    pub status: Text<'a>,
+}
+
+#[derive(Debug)]
+pub enum StripeObject<'a> {
+    Customer(Customer<'a>),
+    CheckoutSession(CheckoutSession<'a>),
+    Invoice(Invoice<'a>),
+    Subscription(Subscription<'a>),
+    Quote(Quote<'a>),
+    Dispute(Dispute<'a>),
+    Product(Product<'a>),
+    Price(Price<'a>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PreviousAttributes<'a> {
+    #[serde(borrow, default)]
+    email: Text<'a>,
+}
+
+/// A verified-shape Stripe event of a supported type.
+#[derive(Debug)]
+pub struct StripeEvent<'a> {
+    pub id: Cow<'a, str>,
+    pub kind: EventType,
+    pub created: i64,
+    pub object: StripeObject<'a>,
+    /// `data.previous_attributes.email` of a `customer.updated`: the email it moved from.
+    pub previous_email: Option<Cow<'a, str>>,
+}
+
+/// What a body turned out to be.
+#[derive(Debug)]
+// Built once per request on the stack; boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+pub enum Parsed<'a> {
+    Supported(StripeEvent<'a>),
+    /// A well-formed event of a type Loop does not act on.
+    Unsupported {
+        id: Cow<'a, str>,
+        kind: Cow<'a, str>,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidEvent(pub String);
+
+impl fmt::Display for InvalidEvent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Parses a Stripe event: `id`, `type`, `created` and an object `data.object` are required.
+pub fn parse(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
+    let envelope: Envelope = serde_json::from_slice(body)
+        .map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
+    if envelope.id.is_empty() {
+        return Err(InvalidEvent("the event has an empty id".into()));
+    }
+    let raw = envelope.data.object.get();
+    if !raw.starts_with('{') {
+        return Err(InvalidEvent("data.object is not an object".into()));
+    }
+    let Some(kind) = EventType::parse(&envelope.kind) else {
+        return Ok(Parsed::Unsupported {
+            id: envelope.id,
+            kind: envelope.kind,
+        });
+    };
+    let invalid = |e: serde_json::Error| {
+        InvalidEvent(format!("data.object does not fit a {kind} event: {e}"))
+    };
+    let object = match kind.object_kind() {
+        ObjectKind::Customer => StripeObject::Customer(serde_json::from_str(raw).map_err(invalid)?),
+        ObjectKind::CheckoutSession => {
+            StripeObject::CheckoutSession(serde_json::from_str(raw).map_err(invalid)?)
+        }
+        ObjectKind::Invoice => StripeObject::Invoice(serde_json::from_str(raw).map_err(invalid)?),
+        ObjectKind::Subscription => {
+            StripeObject::Subscription(serde_json::from_str(raw).map_err(invalid)?)
+        }
+        ObjectKind::Quote => StripeObject::Quote(serde_json::from_str(raw).map_err(invalid)?),
+        ObjectKind::Dispute => StripeObject::Dispute(serde_json::from_str(raw).map_err(invalid)?),
+        ObjectKind::Product => StripeObject::Product(serde_json::from_str(raw).map_err(invalid)?),
+        ObjectKind::Price => StripeObject::Price(serde_json::from_str(raw).map_err(invalid)?),
+    };
+    let previous_email = match (kind, envelope.data.previous_attributes) {
+        (CustomerUpdated, Some(previous)) => {
+            serde_json::from_str::<PreviousAttributes>(previous.get())
+                .map_err(|e| InvalidEvent(format!("data.previous_attributes: {e}")))?
+                .email
+                .filter(|e| !e.trim().is_empty())
+        }
+        _ => None,
+    };
+    Ok(Parsed::Supported(StripeEvent {
+        id: envelope.id,
+        kind,
+        created: envelope.created,
+        object,
+        previous_email,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(kind: &str, object: &str) -> String {
+        format!(
+            r#"{{"id":"evt_1","object":"event","type":"{kind}","created":1700000000,"data":{{"object":{object}}}}}"#
+        )
+    }
+
+    #[test]
+    fn there_are_nineteen_contact_types_and_ten_commerce_types() {
+        assert_eq!(EventType::contact_group().count(), 19);
+        assert_eq!(ALL.iter().filter(|(t, _)| t.is_commerce()).count(), 10);
+        for (t, name) in ALL {
+            assert_eq!(EventType::parse(name), Some(t));
+            assert!(t.is_contact() || t.is_commerce());
+        }
+    }
+
+    #[test]
+    fn customer_fields_are_read_and_others_ignored() {
+        let body = event(
+            "customer.created",
+            r#"{"id":"cus_1","email":"Jenny@Example.com","name":"Jenny Rosen","balance":0,"address":{"city":null},"metadata":{"refId":"r1","other":"x"}}"#,
+        );
+        let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.kind, CustomerCreated);
+        let StripeObject::Customer(c) = e.object else {
+            panic!()
+        };
+        assert_eq!(c.email.as_deref(), Some("Jenny@Example.com"));
+        assert_eq!(c.metadata.unwrap().ref_id.as_deref(), Some("r1"));
+    }
+
+    #[test]
+    fn expandable_ids_read_strings_objects_and_nulls() {
+        for (customer, expected) in [
+            (r#""cus_1""#, Some("cus_1")),
+            (r#"{"id":"cus_2","email":"x"}"#, Some("cus_2")),
+            ("null", None),
+        ] {
+            let body = event(
+                "quote.accepted",
+                &format!(r#"{{"id":"qt_1","customer":{customer}}}"#),
+            );
+            let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else {
+                panic!()
+            };
+            let StripeObject::Quote(q) = e.object else {
+                panic!()
+            };
+            assert_eq!(q.customer.id(), expected);
+        }
+    }
+
+    #[test]
+    fn invoice_subscription_is_read_in_both_api_shapes() {
+        let new = event(
+            "invoice.paid",
+            r#"{"id":"in_1","parent":{"subscription_details":{"subscription":"sub_new"}},"subscription":null}"#,
+        );
+        let old = event("invoice.paid", r#"{"id":"in_1","subscription":"sub_old"}"#);
+        for (body, expected) in [(new, "sub_new"), (old, "sub_old")] {
+            let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else {
+                panic!()
+            };
+            let StripeObject::Invoice(i) = e.object else {
+                panic!()
+            };
+            assert_eq!(i.subscription_id(), Some(expected));
+        }
+    }
+
+    #[test]
+    fn previous_email_of_a_customer_update_is_read() {
+        let body = r#"{"id":"evt_2","type":"customer.updated","created":5,"data":{"object":{"id":"cus_1","email":"new@x.io"},"previous_attributes":{"email":"old@x.io"}}}"#;
+        let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else {
+            panic!()
+        };
+        assert_eq!(e.previous_email.as_deref(), Some("old@x.io"));
+    }
+
+    #[test]
+    fn unsupported_types_are_recognised_without_reading_the_object() {
+        let body = event(
+            "plan.created",
+            r#"{"id":"plan_1","weird":[1,2,{"a":null}]}"#,
+        );
+        assert!(
+            matches!(parse(body.as_bytes()).unwrap(), Parsed::Unsupported { kind, .. } if kind == "plan.created")
+        );
+    }
+
+    #[test]
+    fn bodies_that_are_not_stripe_events_are_invalid() {
+        for body in [
+            "not json",
+            "[]",
+            r#"{"id":"evt_1","type":"customer.created","created":1}"#,
+            r#"{"id":"evt_1","type":"customer.created","data":{"object":{}}}"#,
+            r#"{"id":"evt_1","created":1,"data":{"object":{}}}"#,
+            r#"{"id":"","type":"customer.created","created":1,"data":{"object":{}}}"#,
+            r#"{"id":"evt_1","type":"customer.created","created":1,"data":{"object":"cus_1"}}"#,
+            r#"{"id":"evt_1","type":"customer.created","created":1,"data":{"object":{"email":5}}}"#,
+            r#"{"id":"evt_1","type":"customer.created","created":"soon","data":{"object":{}}}"#,
+        ] {
+            assert!(parse(body.as_bytes()).is_err(), "{body}");
+        }
+    }
+}

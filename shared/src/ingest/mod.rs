@@ -1,0 +1,294 @@
+//! Stripe ingest: `POST /stripe/webhooks/{accountId}` (`stripe-ingest.md`).
+//!
+//! One request reads everything the decision needs (account, endpoints, the dedupe record,
+//! the contacts involved); the decision is pure; one transaction writes the dedupe record, the
+//! effects and the events with their outbox; then the outbox goes to the delivery queue. A
+//! retry after any failure finds either nothing written (and redoes it all) or the dedupe
+//! record (and at most re-sends its outbox).
+
+pub mod contacts;
+pub mod event;
+pub mod signature;
+
+use http::StatusCode;
+use serde::Serialize;
+
+use crate::app::App;
+use crate::domain::account::Account;
+use crate::domain::email::Email;
+use crate::error::ApiError;
+use crate::http::{self as h, Request, Response, MAX_BODY_BYTES};
+use crate::ids::AccountId;
+use crate::publish;
+use crate::store::records::{SeenRecord, SeenStatus};
+use crate::store::{IngestRead, IngestView, Write, WriteError};
+use event::{EventType, Parsed, StripeEvent};
+use signature::SignatureError;
+
+/// The body of every `200`.
+#[derive(Debug, Serialize, PartialEq, Eq)]
+pub struct Answer {
+    pub status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effects: Option<Vec<&'static str>>,
+}
+
+impl Answer {
+    fn ignored(reason: &'static str) -> Self {
+        Answer {
+            status: "ignored",
+            reason: Some(reason),
+            effects: None,
+        }
+    }
+}
+
+/// The entry point for `POST /stripe/webhooks/{accountId}`.
+pub async fn handle(app: &App, request: Request) -> Response {
+    h::finish(serve(app, request).await)
+}
+
+async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
+    let account_id = request
+        .uri()
+        .path()
+        .strip_prefix("/stripe/webhooks/")
+        .and_then(|id| AccountId::parse(id.trim_end_matches('/')))
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    let body = request.body();
+    if body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    // Parsed before it is verified, so that the one read can fetch the state the event names;
+    // nothing is written before the signature holds.
+    let parsed = event::parse(body);
+    let supported = match &parsed {
+        Ok(Parsed::Supported(event)) => Some(event),
+        _ => None,
+    };
+    let read = reads_for(supported);
+    let view = app.store.read_for_ingest(&account_id, &read).await?;
+    let account = view
+        .account
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    verify(app, account, &request)?;
+    let event = match parsed {
+        Err(invalid) => return Err(ApiError::invalid("invalid_event", invalid.to_string())),
+        Ok(Parsed::Unsupported { id, kind }) => {
+            tracing::info!(account = %account_id, stripe_event = %id, kind = %kind, "ignored: unsupported type");
+            return Ok(answer(Answer::ignored("unsupported_event_type")));
+        }
+        Ok(Parsed::Supported(event)) => event,
+    };
+    let answer = apply(app, &account_id, &event, view).await?;
+    tracing::info!(account = %account_id, stripe_event = %event.id, kind = %event.kind, status = answer.status, "stripe event");
+    Ok(self::answer(answer))
+}
+
+fn answer(answer: Answer) -> Response {
+    h::json(StatusCode::OK, &answer)
+}
+
+fn verify(app: &App, account: &Account, request: &Request) -> Result<(), ApiError> {
+    let secrets = &account.stripe.signing_secrets;
+    if secrets.is_empty() {
+        return Err(ApiError::Conflict {
+            code: "stripe_not_configured",
+            message: "This account has no Stripe signing secret yet: set one with PUT /v1/integrations/stripe.".into(),
+        });
+    }
+    let bad_header = || {
+        ApiError::invalid(
+            "invalid_signature_header",
+            "The Stripe-Signature header is missing or malformed.",
+        )
+    };
+    let header = h::header(request, "stripe-signature").ok_or_else(bad_header)?;
+    let header = signature::parse_header(header).map_err(|_| bad_header())?;
+    let tolerance = app.config.stripe_tolerance.as_secs() as i64;
+    signature::verify(
+        &header,
+        request.body(),
+        secrets,
+        app.clock.now_unix(),
+        tolerance,
+    )
+    .map_err(|err| {
+        let message = match err {
+            SignatureError::OutsideTolerance => {
+                "The signature's timestamp is outside the tolerance."
+            }
+            _ => "No signature matches the account's signing secrets.",
+        };
+        ApiError::Authentication {
+            code: "invalid_signature",
+            message: message.into(),
+        }
+    })
+}
+
+/// The records one event's decision depends on.
+fn reads_for<'a>(event: Option<&'a StripeEvent<'a>>) -> IngestRead<'a> {
+    let Some(event) = event else {
+        return IngestRead::default();
+    };
+    let who = contacts::who(event);
+    let mut emails: Vec<Email> = who.email.into_iter().collect();
+    emails.extend(event.previous_email.as_deref().and_then(Email::parse));
+    // Subscriptions and quotes carry only a customer id: resolve it through its link.
+    let resolve_customer = emails.is_empty() && event.kind.is_contact();
+    IngestRead {
+        stripe_event_id: Some(&event.id),
+        emails,
+        customer_id: if resolve_customer {
+            who.customer_id
+        } else {
+            None
+        },
+    }
+}
+
+async fn apply(
+    app: &App,
+    account_id: &AccountId,
+    event: &StripeEvent<'_>,
+    first_view: IngestView,
+) -> Result<Answer, ApiError> {
+    let mut view = first_view;
+    // Conflicts mean another writer changed a contact between our read and write: read again.
+    for _ in 0..4 {
+        if let Some(seen) = &view.seen {
+            return duplicate(app, account_id, seen).await;
+        }
+        let decision = decide(app, account_id, event, &view).await?;
+        let pointers = publish::fan_out(account_id, &view.endpoints, &decision.events);
+        let mut writes = Vec::with_capacity(decision.writes.len() + decision.events.len() + 1);
+        writes.push(Write::SeenStripeEvent {
+            event_id: event.id.to_string(),
+            event_type: event.kind.as_str().to_owned(),
+            outcome: decision
+                .answer
+                .reason
+                .unwrap_or(decision.answer.status)
+                .to_owned(),
+            outbox: pointers.clone(),
+            at: app.clock.now_unix(),
+        });
+        writes.extend(decision.writes);
+        writes.extend(decision.events.into_iter().map(Write::PutEvent));
+        match app.store.write(account_id, &writes).await {
+            Ok(()) => {
+                if !pointers.is_empty() {
+                    publish::send(&app.queue, &pointers).await?;
+                    app.store.mark_published(account_id, &event.id).await?;
+                }
+                return Ok(decision.answer);
+            }
+            Err(WriteError::AlreadySeen) | Err(WriteError::Conflict) => {
+                view = app
+                    .store
+                    .read_for_ingest(account_id, &reads_for(Some(event)))
+                    .await?;
+            }
+            Err(WriteError::Store(err)) => return Err(err.into()),
+        }
+    }
+    Err(ApiError::Unavailable)
+}
+
+/// A Stripe event seen before: finish its publication if that was interrupted.
+async fn duplicate(
+    app: &App,
+    account_id: &AccountId,
+    seen: &SeenRecord,
+) -> Result<Answer, ApiError> {
+    if seen.status == SeenStatus::Pending && !seen.outbox.is_empty() {
+        publish::send(&app.queue, &seen.outbox).await?;
+        let event_id = seen.pk.rsplit("#SE#").next().unwrap_or_default();
+        app.store.mark_published(account_id, event_id).await?;
+    }
+    Ok(Answer {
+        status: "duplicate",
+        reason: None,
+        effects: None,
+    })
+}
+
+struct Decision {
+    answer: Answer,
+    writes: Vec<Write>,
+    events: Vec<crate::domain::outbound::OutboundEvent>,
+}
+
+async fn decide(
+    app: &App,
+    account_id: &AccountId,
+    event: &StripeEvent<'_>,
+    view: &IngestView,
+) -> Result<Decision, ApiError> {
+    let account = view
+        .account
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    let kind = event.kind;
+    let settings = account.stripe.events.settings(kind);
+    let mut outcome = contacts::Outcome::default();
+    let mut ignored = None;
+    if kind.is_contact() && !settings.enabled {
+        ignored = Some("event_disabled");
+    } else if kind.is_contact() {
+        let who = contacts::who(event);
+        let email = who.email.clone().or_else(|| view.linked_email.clone());
+        match email {
+            None => ignored = Some("no_email"),
+            Some(email) => {
+                let existing = match view.contacts.get(&email) {
+                    Some(contact) => Some(contact.clone()),
+                    // Found through the customer link: not in the first read.
+                    None if who.email.is_none() => {
+                        app.store.get_contact(account_id, &email).await?
+                    }
+                    None => None,
+                };
+                let moved_from = event
+                    .previous_email
+                    .as_deref()
+                    .and_then(Email::parse)
+                    .filter(|previous| *previous != email)
+                    .and_then(|previous| view.contacts.get(&previous));
+                outcome = contacts::sync(contacts::SyncInput {
+                    event,
+                    settings: &settings,
+                    customer_deleted: account.stripe.customer_deleted,
+                    email: &email,
+                    name: who.name,
+                    customer_id: who.customer_id,
+                    existing: existing.as_ref(),
+                    moved_from: if kind == EventType::CustomerUpdated {
+                        moved_from
+                    } else {
+                        None
+                    },
+                    now: app.clock.now_unix(),
+                });
+            }
+        }
+    }
+    // Commerce effects apply whatever the contact group's settings say.
+    let answer = match ignored {
+        Some(reason) if !kind.is_commerce() => Answer::ignored(reason),
+        _ => Answer {
+            status: "processed",
+            reason: None,
+            effects: Some(outcome.effects),
+        },
+    };
+    Ok(Decision {
+        answer,
+        writes: outcome.writes,
+        events: outcome.events,
+    })
+}

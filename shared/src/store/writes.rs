@@ -1,0 +1,205 @@
+//! Atomic writes of domain changes: a capability lists what must happen together, and the store
+//! turns it into one `TransactWriteItems` with the conditions that keep it exactly-once.
+
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
+
+use super::records::*;
+use super::{classify, s, to_item, Item, Store};
+use crate::domain::contact::{Contact, TriggerEvent};
+use crate::domain::email::Email;
+use crate::domain::outbound::{DeliveryPointer, OutboundEvent};
+use crate::error::StoreError;
+use crate::ids::AccountId;
+
+/// How long a Stripe event id is remembered: beyond Stripe's three days of retries.
+const SEEN_TTL_SECONDS: i64 = 30 * 86_400;
+
+/// One change; a list of them is applied all together or not at all.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Marks a Stripe event handled. Fails the whole write if it already was.
+    SeenStripeEvent {
+        event_id: String,
+        event_type: String,
+        outcome: String,
+        outbox: Vec<DeliveryPointer>,
+        at: i64,
+    },
+    /// Creates (`expected_version: None`) or replaces the contact at its email.
+    PutContact {
+        contact: Contact,
+        expected_version: Option<u64>,
+    },
+    DeleteContact {
+        email: Email,
+        expected_version: u64,
+    },
+    LinkCustomer {
+        customer_id: String,
+        email: Email,
+    },
+    PutTrigger(TriggerEvent),
+    PutEvent(OutboundEvent),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    /// The Stripe event was recorded by someone else first: a duplicate.
+    #[error("already seen")]
+    AlreadySeen,
+    /// Another condition failed: state changed since it was read; read again and retry.
+    #[error("concurrent change")]
+    Conflict,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn fault(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Fault(e.to_string())
+}
+
+impl Store {
+    pub async fn write(&self, account: &AccountId, writes: &[Write]) -> Result<(), WriteError> {
+        let items = writes
+            .iter()
+            .map(|w| self.transact_item(account, w))
+            .collect::<Result<Vec<_>, _>>()?;
+        let result = self
+            .client
+            .transact_write_items()
+            .set_transact_items(Some(items))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(err) => {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
+                    err.as_service_error()
+                {
+                    let reasons = cancel.cancellation_reasons();
+                    let failed = |i: usize| {
+                        reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                    };
+                    let seen_failed = writes
+                        .iter()
+                        .enumerate()
+                        .any(|(i, w)| matches!(w, Write::SeenStripeEvent { .. }) && failed(i));
+                    if seen_failed {
+                        return Err(WriteError::AlreadySeen);
+                    }
+                    if (0..writes.len()).any(failed) {
+                        return Err(WriteError::Conflict);
+                    }
+                }
+                Err(WriteError::Store(classify(err)))
+            }
+        }
+    }
+
+    fn transact_item(
+        &self,
+        account: &AccountId,
+        write: &Write,
+    ) -> Result<TransactWriteItem, StoreError> {
+        let put = |item: Item, condition: Option<(&str, Option<(&str, AttributeValue)>)>| {
+            let mut builder = Put::builder().table_name(&self.table).set_item(Some(item));
+            if let Some((expression, value)) = condition {
+                builder = builder.condition_expression(expression);
+                if let Some((name, value)) = value {
+                    builder = builder.expression_attribute_values(name, value);
+                }
+            }
+            builder
+                .build()
+                .map(|p| TransactWriteItem::builder().put(p).build())
+                .map_err(fault)
+        };
+        match write {
+            Write::SeenStripeEvent {
+                event_id,
+                event_type,
+                outcome,
+                outbox,
+                at,
+            } => {
+                let record = SeenRecord {
+                    pk: seen_pk(account, event_id),
+                    sk: SEEN_SK.to_owned(),
+                    event_type: event_type.clone(),
+                    outcome: outcome.clone(),
+                    status: if outbox.is_empty() {
+                        SeenStatus::Done
+                    } else {
+                        SeenStatus::Pending
+                    },
+                    outbox: outbox.clone(),
+                    received_at: *at,
+                    expires_at: at + SEEN_TTL_SECONDS,
+                };
+                put(to_item(&record)?, Some(("attribute_not_exists(pk)", None)))
+            }
+            Write::PutContact {
+                contact,
+                expected_version,
+            } => {
+                let item = to_item(&ContactItem::new(account, contact))?;
+                match expected_version {
+                    None => put(item, Some(("attribute_not_exists(pk)", None))),
+                    Some(v) => put(
+                        item,
+                        Some((
+                            "version = :v",
+                            Some((":v", AttributeValue::N(v.to_string()))),
+                        )),
+                    ),
+                }
+            }
+            Write::DeleteContact {
+                email,
+                expected_version,
+            } => Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(contact_pk(account, email)))
+                .key("sk", s(CONTACT_SK))
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N(expected_version.to_string()))
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(fault),
+            Write::LinkCustomer { customer_id, email } => put(
+                to_item(&LinkItem {
+                    pk: customer_link_pk(account, customer_id),
+                    sk: LINK_SK.to_owned(),
+                    email: email.clone(),
+                })?,
+                None,
+            ),
+            Write::PutTrigger(trigger) => put(to_item(&TriggerItem::new(account, trigger))?, None),
+            Write::PutEvent(event) => put(
+                to_item(&EventItem::new(account, event))?,
+                Some(("attribute_not_exists(pk)", None)),
+            ),
+        }
+    }
+
+    /// The outbox of a Stripe event was sent: forget it.
+    pub async fn mark_published(
+        &self,
+        account: &AccountId,
+        stripe_event_id: &str,
+    ) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(seen_pk(account, stripe_event_id)))
+            .key("sk", s(SEEN_SK))
+            .update_expression("SET #status = :done REMOVE outbox")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":done", s("done"))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+}
