@@ -10,9 +10,7 @@ use tokio::process::{Child, Command};
 
 #[derive(Debug, Error)]
 pub enum EmulatorError {
-    #[error(
-        "the moto server is not installed at {0} (run `make dev`, which installs it into .venv/)"
-    )]
+    #[error("the moto server is not installed at {0} (run `make dev`, which installs it into .venv/)")]
     NotInstalled(PathBuf),
     #[error("cannot start the moto server: {0}")]
     Spawn(std::io::Error),
@@ -67,10 +65,7 @@ impl Emulator {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        Ok(Emulator {
-            child,
-            endpoint_url: format!("http://127.0.0.1:{port}"),
-        })
+        Ok(Emulator { child, endpoint_url: format!("http://127.0.0.1:{port}") })
     }
 
     pub async fn stop(mut self) {

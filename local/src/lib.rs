@@ -53,32 +53,15 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
     let resources = provision::read_template(provision::TEMPLATE)?;
     provision::provision(&clients, &options.config.resources, &resources).await?;
     let app = Arc::new(App::new(options.config).await?);
-    let listener = TcpListener::bind(options.http_addr)
-        .await
-        .map_err(|e| StackError::Listen(options.http_addr, e))?;
-    let addr = listener
-        .local_addr()
-        .map_err(|e| StackError::Listen(options.http_addr, e))?;
+    let listener = TcpListener::bind(options.http_addr).await.map_err(|e| StackError::Listen(options.http_addr, e))?;
+    let addr = listener.local_addr().map_err(|e| StackError::Listen(options.http_addr, e))?;
     let (shutdown, watcher) = watch::channel(false);
     let tasks = vec![
         tokio::spawn(server::serve(listener, app.clone(), watcher.clone())),
-        tokio::spawn(workers::poll_deliveries(
-            app.clone(),
-            clients.sqs.clone(),
-            watcher.clone(),
-        )),
-        tokio::spawn(workers::tick_schedule(
-            app.clone(),
-            options.schedule_interval,
-            watcher,
-        )),
+        tokio::spawn(workers::poll_deliveries(app.clone(), clients.sqs.clone(), watcher.clone())),
+        tokio::spawn(workers::tick_schedule(app.clone(), options.schedule_interval, watcher)),
     ];
-    Ok(RunningStack {
-        addr,
-        app,
-        shutdown,
-        tasks,
-    })
+    Ok(RunningStack { addr, app, shutdown, tasks })
 }
 
 impl RunningStack {

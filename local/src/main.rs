@@ -28,16 +28,12 @@ async fn main() -> ExitCode {
 }
 
 fn env_or(name: &str, default: &str) -> String {
-    std::env::var(name)
-        .ok()
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| default.to_owned())
+    std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
 async fn run() -> Result<(), String> {
-    let http_addr: SocketAddr = env_or("LOOP_HTTP_ADDR", "127.0.0.1:3000")
-        .parse()
-        .map_err(|e| format!("LOOP_HTTP_ADDR: {e}"))?;
+    let http_addr: SocketAddr =
+        env_or("LOOP_HTTP_ADDR", "127.0.0.1:3000").parse().map_err(|e| format!("LOOP_HTTP_ADDR: {e}"))?;
     let schedule_interval = env_or("LOOP_SCHEDULE_INTERVAL_SECONDS", "60")
         .parse::<u64>()
         .map_err(|e| format!("LOOP_SCHEDULE_INTERVAL_SECONDS: {e}"))?;
@@ -48,17 +44,11 @@ async fn run() -> Result<(), String> {
             None
         }
         None => {
-            let port = env_or("LOOP_EMULATOR_PORT", "4566")
-                .parse::<u16>()
-                .map_err(|e| format!("LOOP_EMULATOR_PORT: {e}"))?;
+            let port =
+                env_or("LOOP_EMULATOR_PORT", "4566").parse::<u16>().map_err(|e| format!("LOOP_EMULATOR_PORT: {e}"))?;
             let moto = PathBuf::from(env_or("LOOP_MOTO_SERVER", ".venv/bin/moto_server"));
-            let emulator = Emulator::start(&moto, port)
-                .await
-                .map_err(|e| e.to_string())?;
-            eprintln!(
-                "Started the moto server on {} (state lives in memory only)",
-                emulator.endpoint_url
-            );
+            let emulator = Emulator::start(&moto, port).await.map_err(|e| e.to_string())?;
+            eprintln!("Started the moto server on {} (state lives in memory only)", emulator.endpoint_url);
             config = Config::from_lookup(|name| match name {
                 "AWS_ENDPOINT_URL" => Some(emulator.endpoint_url.clone()),
                 other => std::env::var(other).ok(),
@@ -67,12 +57,7 @@ async fn run() -> Result<(), String> {
             Some(emulator)
         }
     };
-    let result = serve(
-        config,
-        http_addr,
-        Duration::from_secs(schedule_interval.max(1)),
-    )
-    .await;
+    let result = serve(config, http_addr, Duration::from_secs(schedule_interval.max(1))).await;
     if let Some(emulator) = emulator {
         emulator.stop().await;
         eprintln!("Stopped the moto server");
@@ -80,18 +65,9 @@ async fn run() -> Result<(), String> {
     result
 }
 
-async fn serve(
-    config: Config,
-    http_addr: SocketAddr,
-    schedule_interval: Duration,
-) -> Result<(), String> {
-    let stack = loop_local::start(StackOptions {
-        config,
-        http_addr,
-        schedule_interval,
-    })
-    .await
-    .map_err(|e| e.to_string())?;
+async fn serve(config: Config, http_addr: SocketAddr, schedule_interval: Duration) -> Result<(), String> {
+    let stack =
+        loop_local::start(StackOptions { config, http_addr, schedule_interval }).await.map_err(|e| e.to_string())?;
     let base = stack.base_url();
     print_demo(&stack.app, &base).await?;
     wait_for_stop().await;
@@ -110,26 +86,16 @@ async fn print_demo(app: &App, base: &str) -> Result<(), String> {
             accounts::create_account(
                 &app.store,
                 app.clock.as_ref(),
-                NewAccount {
-                    name: DEMO_ACCOUNT_NAME,
-                    support_email: None,
-                    test_mode: true,
-                },
+                NewAccount { name: DEMO_ACCOUNT_NAME, support_email: None, test_mode: true },
             )
             .await
             .map_err(|e| e.to_string())?
             .account
         }
     };
-    let key = accounts::create_key(&app.store, app.clock.as_ref(), &account.id, true)
-        .await
-        .map_err(|e| e.to_string())?;
-    let secret = account
-        .stripe
-        .signing_secrets
-        .first()
-        .map(|s| s.expose().to_owned())
-        .unwrap_or_default();
+    let key =
+        accounts::create_key(&app.store, app.clock.as_ref(), &account.id, true).await.map_err(|e| e.to_string())?;
+    let secret = account.stripe.signing_secrets.first().map(|s| s.expose().to_owned()).unwrap_or_default();
     println!(
         "\nLoop is running on {base}\n\
          \n  Demo account:          {id}\

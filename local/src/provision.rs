@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, ScalarAttributeType, TimeToLiveSpecification,
+    AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
 use loop_shared::aws::{classify, AwsClients};
@@ -22,10 +22,7 @@ pub enum ProvisionError {
     #[error("template.yaml: {0}")]
     Template(String),
     #[error("cannot create {resource}: {source}")]
-    Aws {
-        resource: String,
-        source: StoreError,
-    },
+    Aws { resource: String, source: StoreError },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -59,8 +56,7 @@ pub struct TemplateResources {
 }
 
 pub fn read_template(text: &str) -> Result<TemplateResources, ProvisionError> {
-    let doc: Value =
-        serde_yaml::from_str(text).map_err(|e| ProvisionError::Template(e.to_string()))?;
+    let doc: Value = serde_yaml::from_str(text).map_err(|e| ProvisionError::Template(e.to_string()))?;
     let resources = doc
         .get("Resources")
         .and_then(Value::as_mapping)
@@ -86,12 +82,7 @@ fn pairs(list: Option<&Value>, a: &str, b: &str) -> Vec<(String, String)> {
         .map(|items| {
             items
                 .iter()
-                .filter_map(|item| {
-                    Some((
-                        item.get(a)?.as_str()?.to_owned(),
-                        item.get(b)?.as_str()?.to_owned(),
-                    ))
-                })
+                .filter_map(|item| Some((item.get(a)?.as_str()?.to_owned(), item.get(b)?.as_str()?.to_owned())))
                 .collect()
         })
         .unwrap_or_default()
@@ -100,9 +91,7 @@ fn pairs(list: Option<&Value>, a: &str, b: &str) -> Vec<(String, String)> {
 fn table_spec(logical_id: String, props: &Value) -> Result<TableSpec, ProvisionError> {
     let key_schema = pairs(props.get("KeySchema"), "AttributeName", "KeyType");
     if key_schema.is_empty() {
-        return Err(ProvisionError::Template(format!(
-            "{logical_id} has no KeySchema"
-        )));
+        return Err(ProvisionError::Template(format!("{logical_id} has no KeySchema")));
     }
     let indexes = props
         .get("GlobalSecondaryIndexes")
@@ -110,11 +99,7 @@ fn table_spec(logical_id: String, props: &Value) -> Result<TableSpec, ProvisionE
         .map(|list| {
             list.iter()
                 .map(|index| IndexSpec {
-                    name: index
-                        .get("IndexName")
-                        .and_then(Value::as_str)
-                        .unwrap_or_default()
-                        .to_owned(),
+                    name: index.get("IndexName").and_then(Value::as_str).unwrap_or_default().to_owned(),
                     key_schema: pairs(index.get("KeySchema"), "AttributeName", "KeyType"),
                     projection: index
                         .get("Projection")
@@ -133,11 +118,7 @@ fn table_spec(logical_id: String, props: &Value) -> Result<TableSpec, ProvisionE
         .and_then(Value::as_str)
         .map(str::to_owned);
     Ok(TableSpec {
-        attributes: pairs(
-            props.get("AttributeDefinitions"),
-            "AttributeName",
-            "AttributeType",
-        ),
+        attributes: pairs(props.get("AttributeDefinitions"), "AttributeName", "AttributeType"),
         key_schema,
         indexes,
         ttl_attribute,
@@ -147,12 +128,7 @@ fn table_spec(logical_id: String, props: &Value) -> Result<TableSpec, ProvisionE
 
 fn queue_spec(logical_id: String, props: &Value) -> Result<QueueSpec, ProvisionError> {
     let mut attributes = BTreeMap::new();
-    for name in [
-        "VisibilityTimeout",
-        "MessageRetentionPeriod",
-        "DelaySeconds",
-        "ReceiveMessageWaitTimeSeconds",
-    ] {
+    for name in ["VisibilityTimeout", "MessageRetentionPeriod", "DelaySeconds", "ReceiveMessageWaitTimeSeconds"] {
         if let Some(value) = props.get(name) {
             let value = match value {
                 Value::Number(n) => n.to_string(),
@@ -165,36 +141,22 @@ fn queue_spec(logical_id: String, props: &Value) -> Result<QueueSpec, ProvisionE
     let redrive = match props.get("RedrivePolicy") {
         None => None,
         Some(policy) => {
-            let target = policy
-                .get("deadLetterTargetArn")
-                .and_then(get_att_target)
-                .ok_or_else(|| {
-                    ProvisionError::Template(format!(
-                        "{logical_id}: deadLetterTargetArn must be !GetAtt <Queue>.Arn"
-                    ))
-                })?;
-            let count = policy
-                .get("maxReceiveCount")
-                .and_then(Value::as_u64)
-                .unwrap_or(3) as u32;
+            let target = policy.get("deadLetterTargetArn").and_then(get_att_target).ok_or_else(|| {
+                ProvisionError::Template(format!("{logical_id}: deadLetterTargetArn must be !GetAtt <Queue>.Arn"))
+            })?;
+            let count = policy.get("maxReceiveCount").and_then(Value::as_u64).unwrap_or(3) as u32;
             Some((target, count))
         }
     };
-    Ok(QueueSpec {
-        logical_id,
-        attributes,
-        redrive,
-    })
+    Ok(QueueSpec { logical_id, attributes, redrive })
 }
 
 /// `!GetAtt Queue.Arn` → `Queue`.
 fn get_att_target(value: &Value) -> Option<String> {
     match value {
-        Value::Tagged(tagged) if tagged.tag == "GetAtt" => tagged
-            .value
-            .as_str()
-            .and_then(|s| s.strip_suffix(".Arn"))
-            .map(str::to_owned),
+        Value::Tagged(tagged) if tagged.tag == "GetAtt" => {
+            tagged.value.as_str().and_then(|s| s.strip_suffix(".Arn")).map(str::to_owned)
+        }
         _ => None,
     }
 }
@@ -216,12 +178,7 @@ pub async fn provision(
     resources: &TemplateResources,
 ) -> Result<(), ProvisionError> {
     for table in &resources.tables {
-        create_table(
-            &clients.dynamodb,
-            &local_name(names, &table.logical_id),
-            table,
-        )
-        .await?;
+        create_table(&clients.dynamodb, &local_name(names, &table.logical_id), table).await?;
     }
     let mut arns = BTreeMap::new();
     for queue in &resources.queues {
@@ -232,15 +189,8 @@ pub async fn provision(
     Ok(())
 }
 
-async fn create_table(
-    client: &aws_sdk_dynamodb::Client,
-    name: &str,
-    spec: &TableSpec,
-) -> Result<(), ProvisionError> {
-    let aws = |source| ProvisionError::Aws {
-        resource: format!("table {name}"),
-        source,
-    };
+async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, spec: &TableSpec) -> Result<(), ProvisionError> {
+    let aws = |source| ProvisionError::Aws { resource: format!("table {name}"), source };
     let key = |(attr, kind): &(String, String)| {
         KeySchemaElement::builder()
             .attribute_name(attr)
@@ -248,10 +198,7 @@ async fn create_table(
             .build()
             .map_err(|e| aws(StoreError::Fault(e.to_string())))
     };
-    let mut request = client
-        .create_table()
-        .table_name(name)
-        .billing_mode(BillingMode::PayPerRequest);
+    let mut request = client.create_table().table_name(name).billing_mode(BillingMode::PayPerRequest);
     for (attr, kind) in &spec.attributes {
         request = request.attribute_definitions(
             AttributeDefinition::builder()
@@ -267,28 +214,15 @@ async fn create_table(
     for index in &spec.indexes {
         let mut gsi = GlobalSecondaryIndex::builder()
             .index_name(&index.name)
-            .projection(
-                Projection::builder()
-                    .projection_type(ProjectionType::from(index.projection.as_str()))
-                    .build(),
-            );
+            .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build());
         for element in &index.key_schema {
             gsi = gsi.key_schema(key(element)?);
         }
-        request = request.global_secondary_indexes(
-            gsi.build()
-                .map_err(|e| aws(StoreError::Fault(e.to_string())))?,
-        );
+        request = request.global_secondary_indexes(gsi.build().map_err(|e| aws(StoreError::Fault(e.to_string())))?);
     }
     match request.send().await {
         Ok(_) => {}
-        Err(err)
-            if err
-                .as_service_error()
-                .is_some_and(|e| e.is_resource_in_use_exception()) =>
-        {
-            return Ok(())
-        }
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_in_use_exception()) => return Ok(()),
         Err(err) => return Err(aws(classify(err))),
     }
     if let Some(attribute) = &spec.ttl_attribute {
@@ -315,31 +249,19 @@ async fn create_queue(
     spec: &QueueSpec,
     arns: &BTreeMap<String, String>,
 ) -> Result<String, ProvisionError> {
-    let aws = |source| ProvisionError::Aws {
-        resource: format!("queue {name}"),
-        source,
-    };
+    let aws = |source| ProvisionError::Aws { resource: format!("queue {name}"), source };
     let mut request = client.create_queue().queue_name(name);
     for (attr, value) in &spec.attributes {
         request = request.attributes(QueueAttributeName::from(attr.as_str()), value);
     }
     if let Some((target, count)) = &spec.redrive {
         let arn = arns.get(target).ok_or_else(|| {
-            ProvisionError::Template(format!(
-                "{}: unknown dead-letter queue {target}",
-                spec.logical_id
-            ))
+            ProvisionError::Template(format!("{}: unknown dead-letter queue {target}", spec.logical_id))
         })?;
-        let policy =
-            serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": count}).to_string();
+        let policy = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": count}).to_string();
         request = request.attributes(QueueAttributeName::RedrivePolicy, policy);
     }
-    let url = request
-        .send()
-        .await
-        .map_err(|e| aws(classify(e)))?
-        .queue_url
-        .unwrap_or_default();
+    let url = request.send().await.map_err(|e| aws(classify(e)))?.queue_url.unwrap_or_default();
     let attributes = client
         .get_queue_attributes()
         .queue_url(&url)
@@ -366,15 +288,8 @@ mod tests {
         let index_names: Vec<&str> = table.indexes.iter().map(|i| i.name.as_str()).collect();
         assert_eq!(index_names, ["gsi1", "due"]);
         assert_eq!(table.ttl_attribute.as_deref(), Some("expiresAt"));
-        let queues: Vec<&str> = resources
-            .queues
-            .iter()
-            .map(|q| q.logical_id.as_str())
-            .collect();
+        let queues: Vec<&str> = resources.queues.iter().map(|q| q.logical_id.as_str()).collect();
         assert_eq!(queues, ["DeliveryDeadLetterQueue", "DeliveryQueue"]);
-        assert_eq!(
-            resources.queues[1].redrive,
-            Some(("DeliveryDeadLetterQueue".to_owned(), 3))
-        );
+        assert_eq!(resources.queues[1].redrive, Some(("DeliveryDeadLetterQueue".to_owned(), 3)));
     }
 }

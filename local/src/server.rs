@@ -32,8 +32,7 @@ pub async fn serve(listener: TcpListener, app: Arc<App>, mut shutdown: watch::Re
                 let app = app.clone();
                 async move { Ok::<_, Infallible>(respond(&app, request).await.map(Full::new)) }
             });
-            let connection = hyper::server::conn::http1::Builder::new()
-                .serve_connection(TokioIo::new(stream), service);
+            let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
             tokio::pin!(connection);
             tokio::select! {
                 _ = connection.as_mut() => {}
@@ -55,9 +54,7 @@ async fn respond(app: &App, request: http::Request<Incoming>) -> Response {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     match (request.method(), segments.as_slice()) {
         (&Method::GET, ["health"]) => h::with_request_id(health(app).await),
-        (&Method::POST, ["stripe", "webhooks", id]) if !id.is_empty() => {
-            ingest::handle(app, request).await
-        }
+        (&Method::POST, ["stripe", "webhooks", id]) if !id.is_empty() => ingest::handle(app, request).await,
         (_, ["v1", rest @ ..]) if !rest.is_empty() => api::handle(app, request).await,
         (&Method::GET, ["checkout", id]) if !id.is_empty() => api::handle(app, request).await,
         _ => h::with_request_id(h::error(&ApiError::NotFound {
@@ -72,10 +69,7 @@ async fn health(app: &App) -> Response {
         Ok(()) => h::json(StatusCode::OK, &serde_json::json!({"status": "ok"})),
         Err(err) => {
             tracing::warn!(error = %err, "health check failed");
-            h::json(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &serde_json::json!({"status": "unavailable"}),
-            )
+            h::json(StatusCode::SERVICE_UNAVAILABLE, &serde_json::json!({"status": "unavailable"}))
         }
     }
 }

@@ -11,19 +11,11 @@ use tokio::sync::watch;
 
 /// Long-polls the delivery queue and hands batches of up to ten to dispatch, deleting only the
 /// messages it did not report as failed (`ReportBatchItemFailures`).
-pub async fn poll_deliveries(
-    app: Arc<App>,
-    sqs: aws_sdk_sqs::Client,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub async fn poll_deliveries(app: Arc<App>, sqs: aws_sdk_sqs::Client, mut shutdown: watch::Receiver<bool>) {
     let queue_url = app.queue.url().to_owned();
     loop {
-        let receive = sqs
-            .receive_message()
-            .queue_url(&queue_url)
-            .max_number_of_messages(10)
-            .wait_time_seconds(1)
-            .send();
+        let receive =
+            sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).wait_time_seconds(1).send();
         let received = tokio::select! {
             received = receive => received,
             _ = shutdown.changed() => return,
@@ -51,11 +43,7 @@ pub async fn poll_deliveries(
         let failed = dispatch::handle_batch(&app, batch).await;
         let done: Vec<DeleteMessageBatchRequestEntry> = messages
             .iter()
-            .filter(|m| {
-                !failed
-                    .iter()
-                    .any(|f| Some(f.as_str()) == m.message_id.as_deref())
-            })
+            .filter(|m| !failed.iter().any(|f| Some(f.as_str()) == m.message_id.as_deref()))
             .enumerate()
             .filter_map(|(i, m)| {
                 DeleteMessageBatchRequestEntry::builder()
@@ -66,13 +54,7 @@ pub async fn poll_deliveries(
             })
             .collect();
         if !done.is_empty() {
-            if let Err(err) = sqs
-                .delete_message_batch()
-                .queue_url(&queue_url)
-                .set_entries(Some(done))
-                .send()
-                .await
-            {
+            if let Err(err) = sqs.delete_message_batch().queue_url(&queue_url).set_entries(Some(done)).send().await {
                 tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(&err), "delete from the delivery queue failed");
             }
         }

@@ -15,11 +15,7 @@ use loop_shared::store::Store;
 use serde_json::json;
 
 #[derive(Parser)]
-#[command(
-    name = "loopctl",
-    version,
-    about = "Operate a Loop deployment: accounts, API keys, redelivery, transfers."
-)]
+#[command(name = "loopctl", version, about = "Operate a Loop deployment: accounts, API keys, redelivery, transfers.")]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -132,35 +128,19 @@ async fn run(command: Command) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let clients = AwsClients::new(&config.aws).await;
     let store = Store::new(clients.dynamodb, config.resources.table.clone());
-    let clock = SystemClock {
-        offset_seconds: config.clock_offset_seconds,
-    };
+    let clock = SystemClock { offset_seconds: config.clock_offset_seconds };
     let explain = |err: AccountError| explain(&config, err);
     match command {
-        Command::Accounts(AccountsCommand::Create {
-            name,
-            support_email,
-            test_mode,
-            json,
-        }) => {
+        Command::Accounts(AccountsCommand::Create { name, support_email, test_mode, json }) => {
             let created = accounts::create_account(
                 &store,
                 &clock,
-                NewAccount {
-                    name: &name,
-                    support_email: support_email.as_deref(),
-                    test_mode,
-                },
+                NewAccount { name: &name, support_email: support_email.as_deref(), test_mode },
             )
             .await
             .map_err(explain)?;
             let account = &created.account;
-            let secret = account
-                .stripe
-                .signing_secrets
-                .first()
-                .map(|s| s.expose())
-                .unwrap_or_default();
+            let secret = account.stripe.signing_secrets.first().map(|s| s.expose()).unwrap_or_default();
             if json {
                 let mut out = account_json(account);
                 out["apiKey"] = json!(created.key.api_key.expose());
@@ -169,27 +149,17 @@ async fn run(command: Command) -> Result<(), String> {
                 println!("{out}");
             } else {
                 println!("Created account {} ({})", account.id, account.name);
-                println!(
-                    "  API key ({}): {}",
-                    mode(created.key.test_mode),
-                    created.key.api_key.expose()
-                );
+                println!("  API key ({}): {}", mode(created.key.test_mode), created.key.api_key.expose());
                 println!("  Key id: {}", created.key.key_id);
                 println!("  Stripe signing secret: {secret}");
-                println!(
-                    "  Stripe webhook path: {}",
-                    stripe_webhook_path(&account.id)
-                );
+                println!("  Stripe webhook path: {}", stripe_webhook_path(&account.id));
                 println!("The API key is shown only now: store it safely.");
             }
         }
         Command::Accounts(AccountsCommand::List { json }) => {
             let list = store.list_accounts().await.map_err(|e| explain(e.into()))?;
             if json {
-                println!(
-                    "{}",
-                    serde_json::Value::Array(list.iter().map(account_json).collect())
-                );
+                println!("{}", serde_json::Value::Array(list.iter().map(account_json).collect()));
             } else if list.is_empty() {
                 println!("No accounts.");
             } else {
@@ -204,50 +174,28 @@ async fn run(command: Command) -> Result<(), String> {
                 }
             }
         }
-        Command::Keys(KeysCommand::Create {
-            account,
-            test_mode,
-            json,
-        }) => {
+        Command::Keys(KeysCommand::Create { account, test_mode, json }) => {
             let id = parse_account(&account)?;
-            let key = accounts::create_key(&store, &clock, &id, test_mode)
-                .await
-                .map_err(explain)?;
+            let key = accounts::create_key(&store, &clock, &id, test_mode).await.map_err(explain)?;
             if json {
-                println!(
-                    "{}",
-                    json!({"id": key.key_id, "apiKey": key.api_key.expose(), "testMode": key.test_mode})
-                );
+                println!("{}", json!({"id": key.key_id, "apiKey": key.api_key.expose(), "testMode": key.test_mode}));
             } else {
-                println!(
-                    "Created key {} ({}) for {id}: {}",
-                    key.key_id,
-                    mode(key.test_mode),
-                    key.api_key.expose()
-                );
+                println!("Created key {} ({}) for {id}: {}", key.key_id, mode(key.test_mode), key.api_key.expose());
                 println!("The API key is shown only now: store it safely.");
             }
         }
         Command::Keys(KeysCommand::Revoke { account, key_id }) => {
             let id = parse_account(&account)?;
-            if !store
-                .revoke_api_key(&id, &key_id, clock.now_unix())
-                .await
-                .map_err(|e| explain(e.into()))?
-            {
+            if !store.revoke_api_key(&id, &key_id, clock.now_unix()).await.map_err(|e| explain(e.into()))? {
                 return Err(format!("account {id} has no key {key_id}"));
             }
             println!("Revoked key {key_id} of {id}");
         }
         Command::Events(EventsCommand::Redeliver { .. }) => {
-            return Err(
-                "events redeliver: outbound events are not available in this version yet".into(),
-            );
+            return Err("events redeliver: outbound events are not available in this version yet".into());
         }
         Command::Transfers(TransfersCommand::Process(_)) => {
-            return Err(
-                "transfers process: transfers are not available in this version yet".into(),
-            );
+            return Err("transfers process: transfers are not available in this version yet".into());
         }
     }
     Ok(())
@@ -262,8 +210,7 @@ fn mode(test_mode: bool) -> &'static str {
 }
 
 fn parse_account(raw: &str) -> Result<AccountId, String> {
-    AccountId::parse(raw)
-        .ok_or_else(|| format!("{raw:?} is not an account id (acct_ followed by 20 characters)"))
+    AccountId::parse(raw).ok_or_else(|| format!("{raw:?} is not an account id (acct_ followed by 20 characters)"))
 }
 
 fn account_json(account: &Account) -> serde_json::Value {
@@ -281,10 +228,7 @@ fn explain(config: &Config, err: AccountError) -> String {
     match err {
         AccountError::Store(store) => {
             let target = config.aws.endpoint_url.as_deref().unwrap_or("AWS");
-            format!(
-                "cannot use table {} at {target} in {}: {store}",
-                config.resources.table, config.aws.region
-            )
+            format!("cannot use table {} at {target} in {}: {store}", config.resources.table, config.aws.region)
         }
         other => other.to_string(),
     }

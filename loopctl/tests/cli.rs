@@ -10,50 +10,30 @@ fn loopctl(stack: &TestStack, args: &[&str]) -> Output {
     let config = &stack.app().config;
     std::process::Command::new(env!("CARGO_BIN_EXE_loopctl"))
         .args(args)
-        .env(
-            "AWS_ENDPOINT_URL",
-            config.aws.endpoint_url.as_deref().unwrap(),
-        )
+        .env("AWS_ENDPOINT_URL", config.aws.endpoint_url.as_deref().unwrap())
         .env("LOOP_TABLE_NAME", &config.resources.table)
         .output()
         .expect("loopctl runs")
 }
 
 fn json_of(output: &Output) -> Value {
-    assert!(
-        output.status.success(),
-        "loopctl failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    assert!(output.status.success(), "loopctl failed: {}", String::from_utf8_lossy(&output.stderr));
     serde_json::from_slice(&output.stdout).expect("--json prints one JSON value")
 }
 
 #[tokio::test]
 async fn accounts_create_prints_the_documented_fields_and_its_key_works() {
     let t = TestStack::start().await;
-    let created = json_of(&loopctl(
-        &t,
-        &["accounts", "create", "--name", "Acme", "--json"],
-    ));
+    let created = json_of(&loopctl(&t, &["accounts", "create", "--name", "Acme", "--json"]));
     let id = created["id"].as_str().unwrap();
     assert!(id.starts_with("acct_"));
     assert!(created["apiKey"].as_str().unwrap().starts_with("lk_live_"));
     assert!(created["keyId"].as_str().unwrap().starts_with("key_"));
-    assert!(created["stripeSigningSecret"]
-        .as_str()
-        .unwrap()
-        .starts_with("whsec_"));
-    assert_eq!(
-        created["stripeWebhookPath"],
-        format!("/stripe/webhooks/{id}")
-    );
+    assert!(created["stripeSigningSecret"].as_str().unwrap().starts_with("whsec_"));
+    assert_eq!(created["stripeWebhookPath"], format!("/stripe/webhooks/{id}"));
     assert_eq!(created["testMode"], false);
 
-    let response = t
-        .get("/v1/account", created["apiKey"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let response = t.get("/v1/account", created["apiKey"].as_str().unwrap()).send().await.unwrap();
     assert_eq!(response.status(), 200);
     let account: Value = response.json().await.unwrap();
     assert_eq!(account["id"], id);
@@ -63,90 +43,30 @@ async fn accounts_create_prints_the_documented_fields_and_its_key_works() {
     let listed = listed.as_array().unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0]["id"], id);
-    assert!(
-        !listed[0].to_string().contains("whsec_"),
-        "list shows no secrets"
-    );
+    assert!(!listed[0].to_string().contains("whsec_"), "list shows no secrets");
     t.shutdown().await;
 }
 
 #[tokio::test]
 async fn keys_create_and_revoke() {
     let t = TestStack::start().await;
-    let created = json_of(&loopctl(
-        &t,
-        &[
-            "accounts",
-            "create",
-            "--name",
-            "Shop",
-            "--support-email",
-            "help@shop.test",
-            "--json",
-        ],
-    ));
+    let created =
+        json_of(&loopctl(&t, &["accounts", "create", "--name", "Shop", "--support-email", "help@shop.test", "--json"]));
     let account = created["id"].as_str().unwrap();
 
-    let key = json_of(&loopctl(
-        &t,
-        &[
-            "keys",
-            "create",
-            "--account",
-            account,
-            "--test-mode",
-            "--json",
-        ],
-    ));
+    let key = json_of(&loopctl(&t, &["keys", "create", "--account", account, "--test-mode", "--json"]));
     assert_eq!(key["testMode"], true);
     let api_key = key["apiKey"].as_str().unwrap();
     assert!(api_key.starts_with("lk_test_"));
-    assert_eq!(
-        t.get("/v1/account", api_key).send().await.unwrap().status(),
-        200
-    );
+    assert_eq!(t.get("/v1/account", api_key).send().await.unwrap().status(), 200);
 
-    let revoked = loopctl(
-        &t,
-        &[
-            "keys",
-            "revoke",
-            "--account",
-            account,
-            "--key-id",
-            key["id"].as_str().unwrap(),
-        ],
-    );
-    assert!(
-        revoked.status.success(),
-        "{}",
-        String::from_utf8_lossy(&revoked.stderr)
-    );
-    assert_eq!(
-        t.get("/v1/account", api_key).send().await.unwrap().status(),
-        401
-    );
+    let revoked = loopctl(&t, &["keys", "revoke", "--account", account, "--key-id", key["id"].as_str().unwrap()]);
+    assert!(revoked.status.success(), "{}", String::from_utf8_lossy(&revoked.stderr));
+    assert_eq!(t.get("/v1/account", api_key).send().await.unwrap().status(), 401);
     // The first key is untouched.
-    assert_eq!(
-        t.get("/v1/account", created["apiKey"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(t.get("/v1/account", created["apiKey"].as_str().unwrap()).send().await.unwrap().status(), 200);
 
-    let unknown = loopctl(
-        &t,
-        &[
-            "keys",
-            "revoke",
-            "--account",
-            account,
-            "--key-id",
-            "key_doesnotexist",
-        ],
-    );
+    let unknown = loopctl(&t, &["keys", "revoke", "--account", account, "--key-id", "key_doesnotexist"]);
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no key"));
     t.shutdown().await;
@@ -155,21 +75,9 @@ async fn keys_create_and_revoke() {
 #[tokio::test]
 async fn test_mode_accounts_get_test_keys() {
     let t = TestStack::start().await;
-    let created = json_of(&loopctl(
-        &t,
-        &["accounts", "create", "--name", "T", "--test-mode", "--json"],
-    ));
+    let created = json_of(&loopctl(&t, &["accounts", "create", "--name", "T", "--test-mode", "--json"]));
     assert!(created["apiKey"].as_str().unwrap().starts_with("lk_test_"));
-    let key = json_of(&loopctl(
-        &t,
-        &[
-            "keys",
-            "create",
-            "--account",
-            created["id"].as_str().unwrap(),
-            "--json",
-        ],
-    ));
+    let key = json_of(&loopctl(&t, &["keys", "create", "--account", created["id"].as_str().unwrap(), "--json"]));
     assert_eq!(key["testMode"], true);
     t.shutdown().await;
 }
@@ -179,14 +87,7 @@ async fn bad_input_and_unreachable_emulators_get_clear_errors_not_panics() {
     let t = TestStack::start().await;
     for args in [
         vec!["accounts", "create", "--name", "", "--json"],
-        vec![
-            "accounts",
-            "create",
-            "--name",
-            "X",
-            "--support-email",
-            "nope",
-        ],
+        vec!["accounts", "create", "--name", "X", "--support-email", "nope"],
         vec!["keys", "create", "--account", "acct_nope"],
         vec!["keys", "create", "--account", "acct_aaaaaaaaaaaaaaaaaaaa"],
     ] {
@@ -196,10 +97,7 @@ async fn bad_input_and_unreachable_emulators_get_clear_errors_not_panics() {
         assert!(stderr.starts_with("loopctl: "), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"));
     }
-    assert!(json_of(&loopctl(&t, &["accounts", "list", "--json"]))
-        .as_array()
-        .unwrap()
-        .is_empty());
+    assert!(json_of(&loopctl(&t, &["accounts", "list", "--json"])).as_array().unwrap().is_empty());
 
     // Port 9 (discard) on loopback: nothing listens, the connection is refused.
     let output = std::process::Command::new(env!("CARGO_BIN_EXE_loopctl"))

@@ -54,16 +54,11 @@ pub async fn create_account(
 ) -> Result<CreatedAccount, AccountError> {
     let name = new.name.trim();
     if name.is_empty() || name.chars().count() > 200 {
-        return Err(AccountError::Invalid(
-            "name must be 1 to 200 characters".into(),
-        ));
+        return Err(AccountError::Invalid("name must be 1 to 200 characters".into()));
     }
     let support_email = new
         .support_email
-        .map(|raw| {
-            Email::parse(raw)
-                .ok_or_else(|| AccountError::Invalid(format!("invalid support email {raw:?}")))
-        })
+        .map(|raw| Email::parse(raw).ok_or_else(|| AccountError::Invalid(format!("invalid support email {raw:?}"))))
         .transpose()?;
     let now = clock.now_unix();
     let account = Account {
@@ -72,10 +67,7 @@ pub async fn create_account(
         support_email: support_email.map(String::from),
         test_mode: new.test_mode,
         crypto: CryptoSettings::default(),
-        stripe: StripeIntegration {
-            signing_secrets: vec![generate_signing_secret()],
-            ..StripeIntegration::default()
-        },
+        stripe: StripeIntegration { signing_secrets: vec![generate_signing_secret()], ..StripeIntegration::default() },
         created_at: now,
         version: 1,
     };
@@ -91,10 +83,8 @@ pub async fn create_key(
     account_id: &AccountId,
     test_mode: bool,
 ) -> Result<CreatedKey, AccountError> {
-    let account = store
-        .get_account(account_id)
-        .await?
-        .ok_or_else(|| AccountError::UnknownAccount(account_id.clone()))?;
+    let account =
+        store.get_account(account_id).await?.ok_or_else(|| AccountError::UnknownAccount(account_id.clone()))?;
     let (record, key) = new_key(account_id, test_mode || account.test_mode, clock.now_unix());
     if !store.add_api_key(&record).await? {
         return Err(AccountError::UnknownAccount(account_id.clone()));
@@ -103,11 +93,7 @@ pub async fn create_key(
 }
 
 fn new_key(account: &AccountId, test_mode: bool, now: i64) -> (KeyRecord, CreatedKey) {
-    let mode = if test_mode {
-        KeyMode::Test
-    } else {
-        KeyMode::Live
-    };
+    let mode = if test_mode { KeyMode::Test } else { KeyMode::Live };
     let generated = api_key::generate(account, mode);
     let key_id = new_id("key_");
     let record = KeyRecord {
@@ -118,14 +104,7 @@ fn new_key(account: &AccountId, test_mode: bool, now: i64) -> (KeyRecord, Create
         created_at: now,
         revoked_at: None,
     };
-    (
-        record,
-        CreatedKey {
-            key_id,
-            api_key: Secret::new(generated.plaintext),
-            test_mode,
-        },
-    )
+    (record, CreatedKey { key_id, api_key: Secret::new(generated.plaintext), test_mode })
 }
 
 /// The caller of a `/v1` request.
@@ -138,19 +117,14 @@ pub struct Caller {
 
 /// Checks `Authorization: Bearer <key>`: one `BatchGetItem` for the account and the key.
 pub async fn authenticate(store: &Store, authorization: Option<&str>) -> Result<Caller, ApiError> {
-    let header = authorization.ok_or_else(|| {
-        ApiError::unauthenticated("No API key provided. Send it as 'Authorization: Bearer <key>'.")
-    })?;
+    let header = authorization
+        .ok_or_else(|| ApiError::unauthenticated("No API key provided. Send it as 'Authorization: Bearer <key>'."))?;
     let token = api_key::bearer(header).ok_or_else(|| {
-        ApiError::unauthenticated(
-            "Malformed Authorization header. Send 'Authorization: Bearer <key>'.",
-        )
+        ApiError::unauthenticated("Malformed Authorization header. Send 'Authorization: Bearer <key>'.")
     })?;
     let invalid = || ApiError::unauthenticated("Invalid API key.");
     let presented = api_key::parse(token).ok_or_else(invalid)?;
-    let (account, key) = store
-        .get_account_and_key(&presented.account, &presented.hash)
-        .await?;
+    let (account, key) = store.get_account_and_key(&presented.account, &presented.hash).await?;
     let (Some(account), Some(key)) = (account, key) else {
         return Err(invalid());
     };
@@ -160,9 +134,5 @@ pub async fn authenticate(store: &Store, authorization: Option<&str>) -> Result<
     if key.revoked_at.is_some() {
         return Err(ApiError::unauthenticated("This API key has been revoked."));
     }
-    Ok(Caller {
-        account,
-        key_id: key.key_id,
-        test_mode: key.test_mode,
-    })
+    Ok(Caller { account, key_id: key.key_id, test_mode: key.test_mode })
 }

@@ -40,16 +40,12 @@ impl App {
         };
         let dead_letter_url = match &names.dead_letter_queue_url {
             Some(url) => Some(url.clone()),
-            None => DeliveryQueue::url_of(&clients.sqs, &names.dead_letter_queue_name)
-                .await
-                .ok(),
+            None => DeliveryQueue::url_of(&clients.sqs, &names.dead_letter_queue_name).await.ok(),
         };
         Ok(App {
             store: Store::new(clients.dynamodb, names.table.clone()),
             queue: DeliveryQueue::new(clients.sqs, queue_url, dead_letter_url),
-            clock: Arc::new(SystemClock {
-                offset_seconds: config.clock_offset_seconds,
-            }),
+            clock: Arc::new(SystemClock { offset_seconds: config.clock_offset_seconds }),
             config,
         })
     }

@@ -14,8 +14,7 @@ pub struct AwsClients {
 
 impl AwsClients {
     pub async fn new(settings: &AwsSettings) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest())
-            .region(Region::new(settings.region.clone()));
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(settings.region.clone()));
         if let Some(endpoint) = &settings.endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }
@@ -29,10 +28,7 @@ impl AwsClients {
             ));
         }
         let shared = loader.load().await;
-        AwsClients {
-            dynamodb: aws_sdk_dynamodb::Client::new(&shared),
-            sqs: aws_sdk_sqs::Client::new(&shared),
-        }
+        AwsClients { dynamodb: aws_sdk_dynamodb::Client::new(&shared), sqs: aws_sdk_sqs::Client::new(&shared) }
     }
 }
 

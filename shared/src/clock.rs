@@ -35,18 +35,12 @@ impl Clock for FixedClock {
 
 /// RFC 3339 in UTC with whole seconds (`2025-01-15T10:30:00Z`), as the API promises.
 pub fn rfc3339(at: OffsetDateTime) -> String {
-    let at = at
-        .to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .unwrap_or(at);
-    at.format(&Rfc3339)
-        .unwrap_or_else(|_| at.unix_timestamp().to_string())
+    let at = at.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(at);
+    at.format(&Rfc3339).unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
 pub fn rfc3339_from_unix(seconds: i64) -> String {
-    OffsetDateTime::from_unix_timestamp(seconds)
-        .map(rfc3339)
-        .unwrap_or_else(|_| seconds.to_string())
+    OffsetDateTime::from_unix_timestamp(seconds).map(rfc3339).unwrap_or_else(|_| seconds.to_string())
 }
 
 #[cfg(test)]
@@ -56,17 +50,13 @@ mod tests {
     #[test]
     fn formats_whole_seconds_in_utc() {
         assert_eq!(rfc3339_from_unix(1_736_937_000), "2025-01-15T10:30:00Z");
-        let with_nanos =
-            OffsetDateTime::from_unix_timestamp_nanos(1_736_937_000_123_456_789).unwrap();
+        let with_nanos = OffsetDateTime::from_unix_timestamp_nanos(1_736_937_000_123_456_789).unwrap();
         assert_eq!(rfc3339(with_nanos), "2025-01-15T10:30:00Z");
     }
 
     #[test]
     fn offset_moves_the_system_clock() {
-        let shifted = SystemClock {
-            offset_seconds: 600,
-        }
-        .now_unix();
+        let shifted = SystemClock { offset_seconds: 600 }.now_unix();
         let plain = SystemClock::default().now_unix();
         assert!((shifted - plain - 600).abs() <= 1);
     }

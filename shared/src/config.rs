@@ -61,42 +61,24 @@ impl Config {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let endpoint_url = get("AWS_ENDPOINT_URL");
-        let region = get("AWS_REGION")
-            .or_else(|| get("AWS_DEFAULT_REGION"))
-            .unwrap_or_else(|| "us-east-1".to_owned());
+        let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".to_owned());
         let has_credentials = get("AWS_ACCESS_KEY_ID").is_some() || get("AWS_PROFILE").is_some();
         let use_dummy_credentials = endpoint_url.is_some() && !has_credentials;
         Ok(Config {
-            aws: AwsSettings {
-                endpoint_url,
-                region,
-                use_dummy_credentials,
-            },
+            aws: AwsSettings { endpoint_url, region, use_dummy_credentials },
             resources: ResourceNames {
                 table: get("LOOP_TABLE_NAME").unwrap_or_else(|| "loop".to_owned()),
                 delivery_queue_url: get("LOOP_DELIVERY_QUEUE_URL"),
-                delivery_queue_name: get("LOOP_DELIVERY_QUEUE_NAME")
-                    .unwrap_or_else(|| "loop-delivery".to_owned()),
+                delivery_queue_name: get("LOOP_DELIVERY_QUEUE_NAME").unwrap_or_else(|| "loop-delivery".to_owned()),
                 dead_letter_queue_url: get("LOOP_DEAD_LETTER_QUEUE_URL"),
                 dead_letter_queue_name: get("LOOP_DEAD_LETTER_QUEUE_NAME")
                     .unwrap_or_else(|| "loop-delivery-dlq".to_owned()),
             },
-            public_base_url: get("LOOP_PUBLIC_BASE_URL")
-                .map(|u| u.trim_end_matches('/').to_owned()),
+            public_base_url: get("LOOP_PUBLIC_BASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
             clock_offset_seconds: parse_or(&get, "LOOP_CLOCK_OFFSET_SECONDS", 0i64)?,
-            stripe_tolerance: Duration::from_secs(parse_or(
-                &get,
-                "LOOP_STRIPE_TOLERANCE_SECONDS",
-                300u64,
-            )?),
-            checkout_session_ttl: Duration::from_secs(parse_or(
-                &get,
-                "LOOP_CHECKOUT_SESSION_TTL_SECONDS",
-                86_400u64,
-            )?),
-            retry_window: Duration::from_secs(
-                parse_or(&get, "LOOP_RETRY_WINDOW_HOURS", 72u64)? * 3600,
-            ),
+            stripe_tolerance: Duration::from_secs(parse_or(&get, "LOOP_STRIPE_TOLERANCE_SECONDS", 300u64)?),
+            checkout_session_ttl: Duration::from_secs(parse_or(&get, "LOOP_CHECKOUT_SESSION_TTL_SECONDS", 86_400u64)?),
+            retry_window: Duration::from_secs(parse_or(&get, "LOOP_RETRY_WINDOW_HOURS", 72u64)? * 3600),
             allow_private_endpoints: parse_flag(&get, "LOOP_ALLOW_PRIVATE_ENDPOINTS")?,
         })
     }
@@ -109,24 +91,17 @@ fn parse_or<T: std::str::FromStr>(
 ) -> Result<T, ConfigError> {
     match get(name) {
         None => Ok(default),
-        Some(raw) => raw.trim().parse().map_err(|_| ConfigError {
-            name,
-            reason: format!("expected a number, got {raw:?}"),
-        }),
+        Some(raw) => {
+            raw.trim().parse().map_err(|_| ConfigError { name, reason: format!("expected a number, got {raw:?}") })
+        }
     }
 }
 
-fn parse_flag(
-    get: &impl Fn(&str) -> Option<String>,
-    name: &'static str,
-) -> Result<bool, ConfigError> {
+fn parse_flag(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Result<bool, ConfigError> {
     match get(name).as_deref().map(str::trim) {
         None | Some("0") | Some("false") => Ok(false),
         Some("1") | Some("true") => Ok(true),
-        Some(other) => Err(ConfigError {
-            name,
-            reason: format!("expected 1 or 0, got {other:?}"),
-        }),
+        Some(other) => Err(ConfigError { name, reason: format!("expected 1 or 0, got {other:?}") }),
     }
 }
 
@@ -136,10 +111,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn config(vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: HashMap<String, String> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|name| vars.get(name).cloned())
     }
 
@@ -160,11 +132,7 @@ mod tests {
     fn an_emulator_without_credentials_gets_dummy_ones() {
         let c = config(&[("AWS_ENDPOINT_URL", "http://127.0.0.1:4566")]).unwrap();
         assert!(c.aws.use_dummy_credentials);
-        let c = config(&[
-            ("AWS_ENDPOINT_URL", "http://x"),
-            ("AWS_ACCESS_KEY_ID", "AKIA"),
-        ])
-        .unwrap();
+        let c = config(&[("AWS_ENDPOINT_URL", "http://x"), ("AWS_ACCESS_KEY_ID", "AKIA")]).unwrap();
         assert!(!c.aws.use_dummy_credentials);
     }
 
@@ -172,11 +140,7 @@ mod tests {
     fn region_falls_back_to_default_region() {
         let c = config(&[("AWS_DEFAULT_REGION", "eu-west-1")]).unwrap();
         assert_eq!(c.aws.region, "eu-west-1");
-        let c = config(&[
-            ("AWS_DEFAULT_REGION", "eu-west-1"),
-            ("AWS_REGION", "ap-south-1"),
-        ])
-        .unwrap();
+        let c = config(&[("AWS_DEFAULT_REGION", "eu-west-1"), ("AWS_REGION", "ap-south-1")]).unwrap();
         assert_eq!(c.aws.region, "ap-south-1");
     }
 
@@ -186,19 +150,12 @@ mod tests {
         assert_eq!(err.name, "LOOP_CLOCK_OFFSET_SECONDS");
         let err = config(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "yes")]).unwrap_err();
         assert_eq!(err.name, "LOOP_ALLOW_PRIVATE_ENDPOINTS");
-        assert!(
-            config(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")])
-                .unwrap()
-                .allow_private_endpoints
-        );
+        assert!(config(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).unwrap().allow_private_endpoints);
     }
 
     #[test]
     fn trailing_slash_is_dropped_from_the_public_base_url() {
         let c = config(&[("LOOP_PUBLIC_BASE_URL", "https://pay.example.com/")]).unwrap();
-        assert_eq!(
-            c.public_base_url.as_deref(),
-            Some("https://pay.example.com")
-        );
+        assert_eq!(c.public_base_url.as_deref(), Some("https://pay.example.com"));
     }
 }

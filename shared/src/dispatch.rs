@@ -15,7 +15,6 @@ pub struct QueueMessage {
 pub async fn handle_batch(_app: &App, messages: Vec<QueueMessage>) -> Vec<String> {
     messages
         .into_iter()
-
         .map(|message| match serde_json::from_str::<DeliveryPointer>(&message.body) {
             Ok(pointer) => {
                 tracing::warn!(event_id = %pointer.event_id, "delivery is not implemented yet");
@@ -36,7 +35,8 @@ mod tests {
 
     #[test]
     fn the_sample_event_body_is_a_pointer() {
-        let body = r#"{"v":1,"accountId":"acct_demo0000000000000000","eventId":"evt_1","endpointId":"we_1","attempt":1}"#;
+        let body =
+            r#"{"v":1,"accountId":"acct_demo0000000000000000","eventId":"evt_1","endpointId":"we_1","attempt":1}"#;
         let pointer: DeliveryPointer = serde_json::from_str(body).unwrap();
         assert_eq!(pointer.attempt, 1);
         assert!(serde_json::from_str::<DeliveryPointer>(r#"{"v":1}"#).is_err());

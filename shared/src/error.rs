@@ -24,11 +24,7 @@ pub enum StoreError {
 #[derive(Debug, Error, Clone, PartialEq, Eq)]
 pub enum ApiError {
     #[error("{message}")]
-    InvalidRequest {
-        code: &'static str,
-        message: String,
-        param: Option<String>,
-    },
+    InvalidRequest { code: &'static str, message: String, param: Option<String> },
     #[error("{message}")]
     Authentication { code: &'static str, message: String },
     #[error("{message}")]
@@ -53,23 +49,11 @@ pub enum ApiError {
 
 impl ApiError {
     pub fn invalid(code: &'static str, message: impl Into<String>) -> Self {
-        ApiError::InvalidRequest {
-            code,
-            message: message.into(),
-            param: None,
-        }
+        ApiError::InvalidRequest { code, message: message.into(), param: None }
     }
 
-    pub fn invalid_param(
-        code: &'static str,
-        param: impl Into<String>,
-        message: impl Into<String>,
-    ) -> Self {
-        ApiError::InvalidRequest {
-            code,
-            message: message.into(),
-            param: Some(param.into()),
-        }
+    pub fn invalid_param(code: &'static str, param: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::InvalidRequest { code, message: message.into(), param: Some(param.into()) }
     }
 
     pub fn missing_param(param: &str) -> Self {
@@ -77,17 +61,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        ApiError::NotFound {
-            code: "resource_missing",
-            message: format!("no such {what}"),
-        }
+        ApiError::NotFound { code: "resource_missing", message: format!("no such {what}") }
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        ApiError::Authentication {
-            code: "invalid_api_key",
-            message: message.into(),
-        }
+        ApiError::Authentication { code: "invalid_api_key", message: message.into() }
     }
 
     pub fn status(&self) -> StatusCode {
@@ -108,21 +86,15 @@ impl ApiError {
     /// The body of `api.md`: `{"error": {type, code, message, param?}}`.
     pub fn body(&self) -> ErrorBody {
         let (kind, code, param) = match self {
-            ApiError::InvalidRequest { code, param, .. } => {
-                ("invalid_request_error", *code, param.clone())
-            }
+            ApiError::InvalidRequest { code, param, .. } => ("invalid_request_error", *code, param.clone()),
             ApiError::Authentication { code, .. } => ("authentication_error", *code, None),
             ApiError::Permission { code, .. } => ("permission_error", *code, None),
             ApiError::NotFound { code, .. } => ("invalid_request_error", *code, None),
-            ApiError::MethodNotAllowed { .. } => {
-                ("invalid_request_error", "method_not_allowed", None)
-            }
+            ApiError::MethodNotAllowed { .. } => ("invalid_request_error", "method_not_allowed", None),
             ApiError::Conflict { code, .. } => ("invalid_request_error", *code, None),
             ApiError::Idempotency { .. } => ("idempotency_error", "idempotency_key_reused", None),
             ApiError::PayloadTooLarge => ("invalid_request_error", "body_too_large", None),
-            ApiError::UnsupportedMediaType => {
-                ("invalid_request_error", "unsupported_media_type", None)
-            }
+            ApiError::UnsupportedMediaType => ("invalid_request_error", "unsupported_media_type", None),
             ApiError::Unavailable => ("api_error", "service_unavailable", None),
             ApiError::Internal => ("api_error", "internal_error", None),
         };
@@ -130,19 +102,10 @@ impl ApiError {
             ApiError::Unavailable => {
                 "A dependency is temporarily unavailable; the request is safe to retry.".to_owned()
             }
-            ApiError::Internal => {
-                "An internal error occurred; the request is safe to retry.".to_owned()
-            }
+            ApiError::Internal => "An internal error occurred; the request is safe to retry.".to_owned(),
             other => other.to_string(),
         };
-        ErrorBody {
-            error: ErrorDetail {
-                kind,
-                code,
-                message,
-                param,
-            },
-        }
+        ErrorBody { error: ErrorDetail { kind, code, message, param } }
     }
 }
 
@@ -205,9 +168,7 @@ mod tests {
 
     #[test]
     fn dependency_failures_are_retryable_and_reveal_nothing() {
-        let e: ApiError =
-            StoreError::Unavailable("dispatch failure: connection refused to 10.1.2.3".into())
-                .into();
+        let e: ApiError = StoreError::Unavailable("dispatch failure: connection refused to 10.1.2.3".into()).into();
         assert_eq!(e.status(), StatusCode::SERVICE_UNAVAILABLE);
         let body = json(&e);
         assert_eq!(body["error"]["type"], "api_error");
@@ -218,26 +179,12 @@ mod tests {
 
     #[test]
     fn each_kind_has_the_documented_type() {
+        assert_eq!(json(&ApiError::Idempotency { message: "x".into() })["error"]["type"], "idempotency_error");
         assert_eq!(
-            json(&ApiError::Idempotency {
-                message: "x".into()
-            })["error"]["type"],
-            "idempotency_error"
-        );
-        assert_eq!(
-            json(&ApiError::Permission {
-                code: "live_mode",
-                message: "x".into()
-            })["error"]["type"],
+            json(&ApiError::Permission { code: "live_mode", message: "x".into() })["error"]["type"],
             "permission_error"
         );
-        assert_eq!(
-            ApiError::PayloadTooLarge.status(),
-            StatusCode::PAYLOAD_TOO_LARGE
-        );
-        assert_eq!(
-            ApiError::UnsupportedMediaType.status(),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE
-        );
+        assert_eq!(ApiError::PayloadTooLarge.status(), StatusCode::PAYLOAD_TOO_LARGE);
+        assert_eq!(ApiError::UnsupportedMediaType.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
     }
 }

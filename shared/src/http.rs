@@ -27,16 +27,10 @@ pub fn json(status: StatusCode, value: &impl Serialize) -> Response {
 pub fn error(err: &ApiError) -> Response {
     let mut response = match serde_json::to_vec(&err.body()) {
         Ok(body) => with_body(err.status(), "application/json", body),
-        Err(_) => with_body(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "application/json",
-            Vec::new(),
-        ),
+        Err(_) => with_body(StatusCode::INTERNAL_SERVER_ERROR, "application/json", Vec::new()),
     };
     if let ApiError::MethodNotAllowed { allowed } = err {
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allowed));
+        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
     }
     response
 }
@@ -51,19 +45,14 @@ pub fn html(status: StatusCode, body: String) -> Response {
             "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
         ),
     );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }
 
 fn with_body(status: StatusCode, content_type: &'static str, body: Vec<u8>) -> Response {
     let mut response = http::Response::new(Bytes::from(body));
     *response.status_mut() = status;
-    response
-        .headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     response
 }
 
@@ -108,8 +97,7 @@ fn percent_decode(raw: &str) -> String {
     while i < bytes.len() {
         match bytes[i] {
             b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2]))
-            {
+            b'%' if i + 2 < bytes.len() => match (hex_value(bytes[i + 1]), hex_value(bytes[i + 2])) {
                 (Some(hi), Some(lo)) => {
                     out.push(hi << 4 | lo);
                     i += 2;
@@ -141,19 +129,14 @@ mod tests {
                 ("flag".to_owned(), String::new()),
             ]
         );
-        assert_eq!(
-            parse_query("a=%zz&b=%4"),
-            vec![("a".into(), "%zz".into()), ("b".into(), "%4".into())]
-        );
+        assert_eq!(parse_query("a=%zz&b=%4"), vec![("a".into(), "%zz".into()), ("b".into(), "%4".into())]);
         assert_eq!(parse_query("a=%E2%82%AC"), vec![("a".into(), "€".into())]);
         assert_eq!(parse_query("a=%€x"), vec![("a".into(), "%€x".into())]);
     }
 
     #[test]
     fn errors_are_json_with_their_status() {
-        let response = error(&ApiError::MethodNotAllowed {
-            allowed: "GET, PATCH",
-        });
+        let response = error(&ApiError::MethodNotAllowed { allowed: "GET, PATCH" });
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(response.headers()[header::ALLOW], "GET, PATCH");
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");

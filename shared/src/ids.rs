@@ -10,10 +10,7 @@ pub const RANDOM_LEN: usize = 20;
 pub fn random_token(n: usize) -> String {
     let mut bytes = vec![0u8; n];
     getrandom::fill(&mut bytes).expect("the OS random number generator is unavailable");
-    bytes
-        .iter()
-        .map(|b| ALPHABET[(b & 31) as usize] as char)
-        .collect()
+    bytes.iter().map(|b| ALPHABET[(b & 31) as usize] as char).collect()
 }
 
 pub fn new_id(prefix: &str) -> String {
@@ -42,9 +39,7 @@ fn is_token(s: &str) -> bool {
 
 /// An account id, `acct_` + 20 base32 characters. Parsed at the edge so the rest of Loop only
 /// ever holds valid ones (they become part of every DynamoDB key).
-#[derive(
-    Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct AccountId(String);
 

@@ -11,25 +11,17 @@ use crate::ids::AccountId;
 use crate::queue::{DeliveryQueue, OutgoingMessage};
 
 /// One pointer per (event, endpoint that wants it): the first attempt of each delivery.
-pub fn fan_out(
-    account: &AccountId,
-    endpoints: &EndpointSet,
-    events: &[OutboundEvent],
-) -> Vec<DeliveryPointer> {
+pub fn fan_out(account: &AccountId, endpoints: &EndpointSet, events: &[OutboundEvent]) -> Vec<DeliveryPointer> {
     events
         .iter()
         .flat_map(|event| {
-            endpoints
-                .endpoints
-                .iter()
-                .filter(|e| e.wants(&event.kind))
-                .map(|endpoint| DeliveryPointer {
-                    v: 1,
-                    account_id: account.to_string(),
-                    event_id: event.id.clone(),
-                    endpoint_id: endpoint.id.clone(),
-                    attempt: 1,
-                })
+            endpoints.endpoints.iter().filter(|e| e.wants(&event.kind)).map(|endpoint| DeliveryPointer {
+                v: 1,
+                account_id: account.to_string(),
+                event_id: event.id.clone(),
+                endpoint_id: endpoint.id.clone(),
+                attempt: 1,
+            })
         })
         .collect()
 }
@@ -38,10 +30,7 @@ pub fn fan_out(
 pub async fn send(queue: &DeliveryQueue, pointers: &[DeliveryPointer]) -> Result<(), StoreError> {
     let messages: Vec<OutgoingMessage> = pointers
         .iter()
-        .map(|p| OutgoingMessage {
-            body: serde_json::to_string(p).expect("pointers serialize"),
-            delay_seconds: 0,
-        })
+        .map(|p| OutgoingMessage { body: serde_json::to_string(p).expect("pointers serialize"), delay_seconds: 0 })
         .collect();
     queue.send(&messages).await
 }
@@ -61,10 +50,7 @@ mod tests {
             status: EndpointStatus::Enabled,
         };
         let endpoints = EndpointSet {
-            endpoints: vec![
-                endpoint("we_all", &["*"]),
-                endpoint("we_contacts", &["contact.created"]),
-            ],
+            endpoints: vec![endpoint("we_all", &["*"]), endpoint("we_contacts", &["contact.created"])],
             version: 1,
         };
         let events = [
@@ -72,10 +58,7 @@ mod tests {
             OutboundEvent::envelope("event.triggered", serde_json::json!({}), 1),
         ];
         let pointers = fan_out(&account, &endpoints, &events);
-        let pairs: Vec<(&str, &str)> = pointers
-            .iter()
-            .map(|p| (p.event_id.as_str(), p.endpoint_id.as_str()))
-            .collect();
+        let pairs: Vec<(&str, &str)> = pointers.iter().map(|p| (p.event_id.as_str(), p.endpoint_id.as_str())).collect();
         assert_eq!(
             pairs,
             [

@@ -21,11 +21,7 @@ pub struct OutgoingMessage {
 
 impl DeliveryQueue {
     pub fn new(client: aws_sdk_sqs::Client, url: String, dead_letter_url: Option<String>) -> Self {
-        DeliveryQueue {
-            client,
-            url,
-            dead_letter_url,
-        }
+        DeliveryQueue { client, url, dead_letter_url }
     }
 
     /// Finds a queue's URL by name (the local stack and `loopctl`; Lambda gets URLs from SAM).

@@ -15,9 +15,10 @@ use loop_shared::App;
 
 /// The emulator's URL. Tests need one: `make test` starts it.
 pub fn emulator_endpoint() -> String {
-    std::env::var("AWS_ENDPOINT_URL").ok().filter(|v| !v.is_empty()).expect(
-        "AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator",
-    )
+    std::env::var("AWS_ENDPOINT_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .expect("AWS_ENDPOINT_URL is not set: run the tests with `make test`, which starts the emulator")
 }
 
 /// Configuration pointing at the emulator, with table and queue names no other test uses.
@@ -26,10 +27,7 @@ pub fn isolated_config(extra: &[(&str, &str)]) -> Config {
     let suffix = random_token(12);
     let names = [
         ("LOOP_TABLE_NAME", format!("loop-{suffix}")),
-        (
-            "LOOP_DELIVERY_QUEUE_NAME",
-            format!("loop-{suffix}-delivery"),
-        ),
+        ("LOOP_DELIVERY_QUEUE_NAME", format!("loop-{suffix}-delivery")),
         ("LOOP_DEAD_LETTER_QUEUE_NAME", format!("loop-{suffix}-dlq")),
     ];
     Config::from_lookup(|name| {
@@ -74,10 +72,7 @@ impl TestStack {
         })
         .await
         .expect("local stack starts");
-        let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(30))
-            .build()
-            .unwrap();
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
         TestStack { stack, http }
     }
 
@@ -94,11 +89,7 @@ impl TestStack {
         let created = accounts::create_account(
             &app.store,
             app.clock.as_ref(),
-            NewAccount {
-                name,
-                support_email: None,
-                test_mode,
-            },
+            NewAccount { name, support_email: None, test_mode },
         )
         .await
         .expect("account is created");
@@ -106,9 +97,7 @@ impl TestStack {
             id: created.account.id.to_string(),
             api_key: created.key.api_key.expose().to_owned(),
             key_id: created.key.key_id,
-            signing_secret: created.account.stripe.signing_secrets[0]
-                .expose()
-                .to_owned(),
+            signing_secret: created.account.stripe.signing_secrets[0].expose().to_owned(),
         }
     }
 
@@ -125,12 +114,7 @@ impl TestStack {
 pub async fn dump_table(app: &App) -> String {
     let client = dynamodb_client().await;
     let mut out = String::new();
-    let mut pages = client
-        .scan()
-        .table_name(app.store.table())
-        .into_paginator()
-        .items()
-        .send();
+    let mut pages = client.scan().table_name(app.store.table()).into_paginator().items().send();
     while let Some(item) = pages.next().await {
         out.push_str(&format!("{:?}\n", item.expect("scan works")));
     }
@@ -139,7 +123,5 @@ pub async fn dump_table(app: &App) -> String {
 
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     let config = isolated_config(&[]);
-    loop_shared::aws::AwsClients::new(&config.aws)
-        .await
-        .dynamodb
+    loop_shared::aws::AwsClients::new(&config.aws).await.dynamodb
 }

@@ -39,10 +39,7 @@ pub fn event(id: &str, kind: &str, created: i64, object: Value) -> Value {
 }
 
 pub fn now() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 /// `Stripe-Signature` for `body` at `t`, as Stripe computes it.
@@ -52,12 +49,7 @@ pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
 
 impl TestStack {
     /// Posts `body` to the account's webhook with `header` as `Stripe-Signature` (if any).
-    pub async fn post_stripe_raw(
-        &self,
-        account_id: &str,
-        body: Vec<u8>,
-        header: Option<String>,
-    ) -> reqwest::Response {
+    pub async fn post_stripe_raw(&self, account_id: &str, body: Vec<u8>, header: Option<String>) -> reqwest::Response {
         let mut request = self
             .http
             .post(self.url(&format!("/stripe/webhooks/{account_id}")))

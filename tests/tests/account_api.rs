@@ -11,9 +11,7 @@ async fn body(response: reqwest::Response) -> Value {
 fn assert_auth_error(status: reqwest::StatusCode, body: &Value) {
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"]["type"], "authentication_error", "{body}");
-    assert!(body["error"]["message"]
-        .as_str()
-        .is_some_and(|m| !m.is_empty()));
+    assert!(body["error"]["message"].as_str().is_some_and(|m| !m.is_empty()));
     assert!(body["error"].get("param").is_none());
 }
 
@@ -51,13 +49,7 @@ async fn missing_malformed_wrong_and_revoked_keys_get_401() {
     assert!(none.headers().contains_key("request-id"));
     assert_auth_error(status, &body(none).await);
 
-    let basic = t
-        .http
-        .get(t.url("/v1/account"))
-        .header("authorization", "Basic abc")
-        .send()
-        .await
-        .unwrap();
+    let basic = t.http.get(t.url("/v1/account")).header("authorization", "Basic abc").send().await.unwrap();
     assert_auth_error(basic.status(), &body(basic).await);
 
     // Right shape and account, wrong secret.
@@ -72,11 +64,7 @@ async fn missing_malformed_wrong_and_revoked_keys_get_401() {
     // Revoked through the same path `loopctl keys revoke` uses.
     let app = t.app();
     let id = loop_shared::ids::AccountId::parse(&acme.id).unwrap();
-    assert!(app
-        .store
-        .revoke_api_key(&id, &acme.key_id, 0)
-        .await
-        .unwrap());
+    assert!(app.store.revoke_api_key(&id, &acme.key_id, 0).await.unwrap());
     let revoked = t.get("/v1/account", &acme.api_key).send().await.unwrap();
     assert_auth_error(revoked.status(), &body(revoked).await);
     t.shutdown().await;
@@ -107,31 +95,20 @@ async fn patch_replaces_given_fields_and_merges_treasury_addresses() {
     let acme = t.account("Acme", true).await;
     let a1 = "0x1111111111111111111111111111111111111111";
     let a137 = "0x2222222222222222222222222222222222222222";
-    let patch = |value: Value| {
-        t.http
-            .patch(t.url("/v1/account"))
-            .bearer_auth(&acme.api_key)
-            .json(&value)
-            .send()
-    };
+    let patch = |value: Value| t.http.patch(t.url("/v1/account")).bearer_auth(&acme.api_key).json(&value).send();
 
-    let first = patch(
-        json!({"supportEmail": "Help@Acme.test", "crypto": {"treasuryAddresses": {"1": a1}}}),
-    )
-    .await
-    .unwrap();
+    let first =
+        patch(json!({"supportEmail": "Help@Acme.test", "crypto": {"treasuryAddresses": {"1": a1}}})).await.unwrap();
     assert_eq!(first.status(), 200);
-    let second = patch(json!({"crypto": {"networkId": 137, "networkName": "Polygon", "treasuryAddresses": {"137": a137}}}))
-        .await
-        .unwrap();
+    let second =
+        patch(json!({"crypto": {"networkId": 137, "networkName": "Polygon", "treasuryAddresses": {"137": a137}}}))
+            .await
+            .unwrap();
     let patched = body(second).await;
     assert_eq!(patched["supportEmail"], "help@acme.test");
     assert_eq!(patched["crypto"]["networkId"], 137);
     assert_eq!(patched["crypto"]["tokenSymbol"], "USDC");
-    assert_eq!(
-        patched["crypto"]["treasuryAddresses"],
-        json!({"1": a1, "137": a137})
-    );
+    assert_eq!(patched["crypto"]["treasuryAddresses"], json!({"1": a1, "137": a137}));
 
     // What PATCH answered is what a later GET reads.
     let read = body(t.get("/v1/account", &acme.api_key).send().await.unwrap()).await;
@@ -146,30 +123,17 @@ async fn bad_patches_get_400_naming_the_parameter_and_change_nothing() {
     let before = body(t.get("/v1/account", &acme.api_key).send().await.unwrap()).await;
     let cases = [
         (json!({"supportEmail": "not an email"}), "supportEmail"),
-        (
-            json!({"crypto": {"tokenAddress": "0x123"}}),
-            "crypto.tokenAddress",
-        ),
+        (json!({"crypto": {"tokenAddress": "0x123"}}), "crypto.tokenAddress"),
         (
             json!({"crypto": {"treasuryAddresses": {"1": "0xnothex0000000000000000000000000000000000"}}}),
             "crypto.treasuryAddresses.1",
         ),
         (json!({"crypto": {"networkId": "one"}}), "crypto.networkId"),
-        (
-            json!({"crypto": {"networkId": 5, "tokenDecimals": -1}}),
-            "crypto.tokenDecimals",
-        ),
+        (json!({"crypto": {"networkId": 5, "tokenDecimals": -1}}), "crypto.tokenDecimals"),
         (json!({"name": "Renamed"}), "name"),
     ];
     for (patch, param) in cases {
-        let response = t
-            .http
-            .patch(t.url("/v1/account"))
-            .bearer_auth(&acme.api_key)
-            .json(&patch)
-            .send()
-            .await
-            .unwrap();
+        let response = t.http.patch(t.url("/v1/account")).bearer_auth(&acme.api_key).json(&patch).send().await.unwrap();
         assert_eq!(response.status(), 400, "{patch}");
         let error = body(response).await;
         assert_eq!(error["error"]["type"], "invalid_request_error");
@@ -193,31 +157,11 @@ async fn malformed_bodies_get_the_documented_status() {
             .send()
     };
     let cases: Vec<(&str, Vec<u8>, u16, &str)> = vec![
-        (
-            "application/json",
-            b"{\"supportEmail\":".to_vec(),
-            400,
-            "invalid_json",
-        ),
+        ("application/json", b"{\"supportEmail\":".to_vec(), 400, "invalid_json"),
         ("application/json", b"[1,2]".to_vec(), 400, "invalid_body"),
-        (
-            "application/json",
-            vec![0xff, 0xfe, b'{'],
-            400,
-            "invalid_json",
-        ),
-        (
-            "text/plain",
-            b"supportEmail=x".to_vec(),
-            415,
-            "unsupported_media_type",
-        ),
-        (
-            "application/json",
-            vec![b' '; 1024 * 1024 + 10],
-            413,
-            "body_too_large",
-        ),
+        ("application/json", vec![0xff, 0xfe, b'{'], 400, "invalid_json"),
+        ("text/plain", b"supportEmail=x".to_vec(), 415, "unsupported_media_type"),
+        ("application/json", vec![b' '; 1024 * 1024 + 10], 413, "body_too_large"),
     ];
     for (content_type, payload, status, code) in cases {
         let response = send(content_type, payload).await.unwrap();
@@ -231,25 +175,12 @@ async fn malformed_bodies_get_the_documented_status() {
 async fn unknown_routes_are_404_and_wrong_methods_405() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
-    let missing = t
-        .get("/v1/nothing-here", &acme.api_key)
-        .send()
-        .await
-        .unwrap();
+    let missing = t.get("/v1/nothing-here", &acme.api_key).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     assert!(missing.headers().contains_key("request-id"));
-    assert_eq!(
-        body(missing).await["error"]["type"],
-        "invalid_request_error"
-    );
+    assert_eq!(body(missing).await["error"]["type"], "invalid_request_error");
 
-    let wrong = t
-        .http
-        .delete(t.url("/v1/account"))
-        .bearer_auth(&acme.api_key)
-        .send()
-        .await
-        .unwrap();
+    let wrong = t.http.delete(t.url("/v1/account")).bearer_auth(&acme.api_key).send().await.unwrap();
     assert_eq!(wrong.status(), 405);
     assert_eq!(wrong.headers()["allow"], "GET, PATCH");
 

@@ -27,26 +27,15 @@ struct RuntimeApi {
     outcomes: mpsc::UnboundedSender<Outcome>,
 }
 
-async fn runtime_api(
-    api: Arc<RuntimeApi>,
-    request: http::Request<Incoming>,
-) -> http::Response<Full<Bytes>> {
+async fn runtime_api(api: Arc<RuntimeApi>, request: http::Request<Incoming>) -> http::Response<Full<Bytes>> {
     let path = request.uri().path().to_owned();
-    let body = request
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let body = request.into_body().collect().await.map(|b| b.to_bytes()).unwrap_or_default();
     if path.ends_with("/invocation/next") {
         let event = api.event.lock().unwrap().take();
         match event {
             Some(event) => {
-                let deadline = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis()
-                    + 30_000;
+                let deadline =
+                    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000;
                 return http::Response::builder()
                     .header("lambda-runtime-aws-request-id", "request-1")
                     .header("lambda-runtime-deadline-ms", deadline.to_string())
@@ -54,10 +43,7 @@ async fn runtime_api(
                         "lambda-runtime-invoked-function-arn",
                         "arn:aws:lambda:us-east-1:123456789012:function:loop",
                     )
-                    .header(
-                        "lambda-runtime-trace-id",
-                        "Root=1-00000000-000000000000000000000000",
-                    )
+                    .header("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000")
                     .body(Full::new(Bytes::from(event)))
                     .unwrap();
             }
@@ -71,42 +57,22 @@ async fn runtime_api(
         Outcome::Error(String::from_utf8_lossy(&body).into_owned())
     };
     let _ = api.outcomes.send(outcome);
-    http::Response::builder()
-        .status(202)
-        .body(Full::new(Bytes::new()))
-        .unwrap()
+    http::Response::builder().status(202).body(Full::new(Bytes::new())).unwrap()
 }
 
 fn binary(name: &str) -> PathBuf {
     // target/debug/deps/<this test> → target/debug/<name>
-    let dir = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_owned();
+    let dir = std::env::current_exe().unwrap().parent().unwrap().parent().unwrap().to_owned();
     let path = dir.join(name);
-    assert!(
-        path.exists(),
-        "{} is missing: `make test` builds every binary first",
-        path.display()
-    );
+    assert!(path.exists(), "{} is missing: `make test` builds every binary first", path.display());
     path
 }
 
 /// Runs `function` on the sample event `events/<function>.json` and returns what it answered.
 async fn invoke(stack: &TestStack, function: &str) -> Outcome {
-    let event = std::fs::read_to_string(format!(
-        "{}/../events/{function}.json",
-        env!("CARGO_MANIFEST_DIR")
-    ))
-    .unwrap();
+    let event = std::fs::read_to_string(format!("{}/../events/{function}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let (outcomes, mut received) = mpsc::unbounded_channel();
-    let api = Arc::new(RuntimeApi {
-        event: Mutex::new(Some(event)),
-        outcomes,
-    });
+    let api = Arc::new(RuntimeApi { event: Mutex::new(Some(event)), outcomes });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let server = tokio::spawn(async move {
@@ -118,9 +84,8 @@ async fn invoke(stack: &TestStack, function: &str) -> Outcome {
                     let api = api.clone();
                     async move { Ok::<_, Infallible>(runtime_api(api, request).await) }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(stream), service)
-                    .await;
+                let _ =
+                    hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
             });
         }
     });

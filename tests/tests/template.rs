@@ -8,19 +8,13 @@ use aws_sdk_sqs::types::QueueAttributeName;
 use loop_tests::TestStack;
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_owned()
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
 }
 
 #[test]
 fn cfn_lint_finds_nothing_in_the_template() {
     let cfn_lint = repo().join(".venv/bin/cfn-lint");
-    assert!(
-        cfn_lint.exists(),
-        "cfn-lint is installed by `make test` into .venv/"
-    );
+    assert!(cfn_lint.exists(), "cfn-lint is installed by `make test` into .venv/");
     let output = Command::new(cfn_lint)
         .arg("template.yaml")
         .current_dir(repo())
@@ -36,8 +30,7 @@ fn cfn_lint_finds_nothing_in_the_template() {
 }
 
 fn event(name: &str) -> String {
-    std::fs::read_to_string(repo().join("events").join(name))
-        .unwrap_or_else(|e| panic!("events/{name}: {e}"))
+    std::fs::read_to_string(repo().join("events").join(name)).unwrap_or_else(|e| panic!("events/{name}: {e}"))
 }
 
 #[test]
@@ -46,8 +39,7 @@ fn every_function_has_a_sample_event_of_its_trigger_type() {
         let request = lambda_http::request::from_str(&event(&format!("{function}.json"))).unwrap();
         assert!(request.uri().path().starts_with('/'), "{function}");
     }
-    let sqs: aws_lambda_events::event::sqs::SqsEvent =
-        serde_json::from_str(&event("dispatch.json")).unwrap();
+    let sqs: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&event("dispatch.json")).unwrap();
     let body = sqs.records[0].body.as_deref().unwrap();
     let pointer: loop_shared::dispatch::DeliveryPointer = serde_json::from_str(body).unwrap();
     assert_eq!(pointer.attempt, 1);
@@ -58,13 +50,7 @@ fn every_function_has_a_sample_event_of_its_trigger_type() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     for function in functions {
-        assert!(
-            repo()
-                .join("events")
-                .join(format!("{function}.json"))
-                .exists(),
-            "no event for {function}"
-        );
+        assert!(repo().join("events").join(format!("{function}.json")).exists(), "no event for {function}");
     }
 }
 
@@ -73,19 +59,10 @@ async fn the_local_stack_creates_the_tables_indexes_and_queues_of_the_template()
     let t = TestStack::start().await;
     let config = &t.app().config;
     let clients = loop_shared::aws::AwsClients::new(&config.aws).await;
-    let table = clients
-        .dynamodb
-        .describe_table()
-        .table_name(&config.resources.table)
-        .send()
-        .await
-        .unwrap();
+    let table = clients.dynamodb.describe_table().table_name(&config.resources.table).send().await.unwrap();
     let table = table.table.unwrap();
-    let mut indexes: Vec<String> = table
-        .global_secondary_indexes()
-        .iter()
-        .filter_map(|i| i.index_name().map(str::to_owned))
-        .collect();
+    let mut indexes: Vec<String> =
+        table.global_secondary_indexes().iter().filter_map(|i| i.index_name().map(str::to_owned)).collect();
     indexes.sort();
     assert_eq!(indexes, ["due", "gsi1"]);
 
@@ -100,12 +77,8 @@ async fn the_local_stack_creates_the_tables_indexes_and_queues_of_the_template()
         .attributes
         .unwrap();
     assert_eq!(attributes[&QueueAttributeName::VisibilityTimeout], "180");
-    let redrive: serde_json::Value =
-        serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
+    let redrive: serde_json::Value = serde_json::from_str(&attributes[&QueueAttributeName::RedrivePolicy]).unwrap();
     assert_eq!(redrive["maxReceiveCount"], 3);
-    assert!(redrive["deadLetterTargetArn"]
-        .as_str()
-        .unwrap()
-        .ends_with(&config.resources.dead_letter_queue_name));
+    assert!(redrive["deadLetterTargetArn"].as_str().unwrap().ends_with(&config.resources.dead_letter_queue_name));
     t.shutdown().await;
 }

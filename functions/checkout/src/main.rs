@@ -2,8 +2,5 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    loop_shared::lambda::run_http(|app, request| async move {
-        loop_shared::api::handle(&app, request).await
-    })
-    .await
+    loop_shared::lambda::run_http(|app, request| async move { loop_shared::api::handle(&app, request).await }).await
 }

@@ -90,9 +90,7 @@ impl AccountPatch {
         )?;
         if let Some(v) = crypto.get("networkId") {
             patch.network_id = Some(
-                v.as_u64()
-                    .filter(|n| *n >= 1)
-                    .ok_or_else(|| wrong_type("crypto.networkId", "a positive integer"))?,
+                v.as_u64().filter(|n| *n >= 1).ok_or_else(|| wrong_type("crypto.networkId", "a positive integer"))?,
             );
         }
         if let Some(v) = crypto.get("networkName") {
@@ -121,10 +119,7 @@ impl AccountPatch {
             Some(Value::Object(addresses)) => {
                 for (network, value) in addresses {
                     let param = format!("crypto.treasuryAddresses.{network}");
-                    if network.is_empty()
-                        || network.len() > 20
-                        || !network.bytes().all(|b| b.is_ascii_digit())
-                    {
+                    if network.is_empty() || network.len() > 20 || !network.bytes().all(|b| b.is_ascii_digit()) {
                         return Err(ApiError::invalid_param(
                             "parameter_invalid",
                             &param,
@@ -138,12 +133,7 @@ impl AccountPatch {
                     patch.treasury_addresses.insert(network.clone(), value);
                 }
             }
-            Some(_) => {
-                return Err(wrong_type(
-                    "crypto.treasuryAddresses",
-                    "an object of network id to address",
-                ))
-            }
+            Some(_) => return Err(wrong_type("crypto.treasuryAddresses", "an object of network id to address")),
         }
         Ok(patch)
     }
@@ -173,9 +163,7 @@ impl AccountPatch {
         }
         for (network, address) in &self.treasury_addresses {
             match address {
-                Some(address) => c
-                    .treasury_addresses
-                    .insert(network.clone(), address.clone()),
+                Some(address) => c.treasury_addresses.insert(network.clone(), address.clone()),
                 None => c.treasury_addresses.remove(network),
             };
         }
@@ -188,33 +176,22 @@ fn text(value: &Value, param: &str, max: usize) -> Result<String, ApiError> {
         .map(str::trim)
         .filter(|s| !s.is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control))
         .map(str::to_owned)
-        .ok_or_else(|| {
-            wrong_type(
-                param,
-                &format!("a non-empty string of at most {max} characters"),
-            )
-        })
+        .ok_or_else(|| wrong_type(param, &format!("a non-empty string of at most {max} characters")))
 }
 
 fn address(value: &Value, param: &str) -> Result<String, ApiError> {
-    value
-        .as_str()
-        .filter(|s| is_evm_address(s))
-        .map(str::to_owned)
-        .ok_or_else(|| {
-            ApiError::invalid_param(
-                "parameter_invalid",
-                param,
-                format!("{param} must be an address: 0x followed by 40 hex digits."),
-            )
-        })
+    value.as_str().filter(|s| is_evm_address(s)).map(str::to_owned).ok_or_else(|| {
+        ApiError::invalid_param(
+            "parameter_invalid",
+            param,
+            format!("{param} must be an address: 0x followed by 40 hex digits."),
+        )
+    })
 }
 
 pub async fn patch(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
     let patch = AccountPatch::parse(&json_object(request)?)?;
-    let updated =
-        super::integrations::update_account(app, caller.account, |account| patch.apply(account))
-            .await?;
+    let updated = super::integrations::update_account(app, caller.account, |account| patch.apply(account)).await?;
     Ok(h::json(StatusCode::OK, &account_json(&updated)))
 }
 
@@ -243,34 +220,15 @@ mod tests {
             (json!({"crypto": {"networkId": 0}}), "crypto.networkId"),
             (json!({"crypto": {"networkId": "1"}}), "crypto.networkId"),
             (json!({"crypto": {"networkName": ""}}), "crypto.networkName"),
-            (
-                json!({"crypto": {"tokenAddress": "0x12"}}),
-                "crypto.tokenAddress",
-            ),
-            (
-                json!({"crypto": {"contractAddress": "abc"}}),
-                "crypto.contractAddress",
-            ),
-            (
-                json!({"crypto": {"tokenDecimals": 99}}),
-                "crypto.tokenDecimals",
-            ),
+            (json!({"crypto": {"tokenAddress": "0x12"}}), "crypto.tokenAddress"),
+            (json!({"crypto": {"contractAddress": "abc"}}), "crypto.contractAddress"),
+            (json!({"crypto": {"tokenDecimals": 99}}), "crypto.tokenDecimals"),
             (json!({"crypto": {"chain": 1}}), "crypto.chain"),
-            (
-                json!({"crypto": {"treasuryAddresses": {"137": "0xzz"}}}),
-                "crypto.treasuryAddresses.137",
-            ),
-            (
-                json!({"crypto": {"treasuryAddresses": {"polygon": null}}}),
-                "crypto.treasuryAddresses.polygon",
-            ),
+            (json!({"crypto": {"treasuryAddresses": {"137": "0xzz"}}}), "crypto.treasuryAddresses.137"),
+            (json!({"crypto": {"treasuryAddresses": {"polygon": null}}}), "crypto.treasuryAddresses.polygon"),
         ];
         for (body, param) in cases {
-            assert_eq!(
-                param_of(parse(body.clone()).unwrap_err()).as_deref(),
-                Some(param),
-                "{body}"
-            );
+            assert_eq!(param_of(parse(body.clone()).unwrap_err()).as_deref(), Some(param), "{body}");
         }
     }
 
@@ -288,18 +246,15 @@ mod tests {
         };
         let a1 = "0x1111111111111111111111111111111111111111";
         let a2 = "0x2222222222222222222222222222222222222222";
-        parse(json!({"crypto": {"treasuryAddresses": {"1": a1, "137": a2}}}))
-            .unwrap()
-            .apply(&mut account);
-        parse(json!({"supportEmail": "Help@Acme.test", "crypto": {"networkId": 137, "treasuryAddresses": {"1": null}}}))
-            .unwrap()
-            .apply(&mut account);
+        parse(json!({"crypto": {"treasuryAddresses": {"1": a1, "137": a2}}})).unwrap().apply(&mut account);
+        parse(
+            json!({"supportEmail": "Help@Acme.test", "crypto": {"networkId": 137, "treasuryAddresses": {"1": null}}}),
+        )
+        .unwrap()
+        .apply(&mut account);
         assert_eq!(account.support_email.as_deref(), Some("help@acme.test"));
         assert_eq!(account.crypto.network_id, 137);
-        assert_eq!(
-            account.crypto.treasury_addresses,
-            BTreeMap::from([("137".to_owned(), a2.to_owned())])
-        );
+        assert_eq!(account.crypto.treasury_addresses, BTreeMap::from([("137".to_owned(), a2.to_owned())]));
         assert_eq!(account.crypto.treasury_address(), a2);
     }
 }

@@ -22,40 +22,22 @@ pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
     }
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(map),
-        Ok(_) => Err(ApiError::invalid(
-            "invalid_body",
-            "The request body must be a JSON object.",
-        )),
-        Err(err) => Err(ApiError::invalid(
-            "invalid_json",
-            format!("The request body is not valid JSON: {err}."),
-        )),
+        Ok(_) => Err(ApiError::invalid("invalid_body", "The request body must be a JSON object.")),
+        Err(err) => Err(ApiError::invalid("invalid_json", format!("The request body is not valid JSON: {err}."))),
     }
 }
 
 /// Refuses fields a route does not know, naming the first one (`prefix` dots nested objects).
-pub fn reject_unknown(
-    map: &Map<String, Value>,
-    known: &[&str],
-    prefix: &str,
-) -> Result<(), ApiError> {
+pub fn reject_unknown(map: &Map<String, Value>, known: &[&str], prefix: &str) -> Result<(), ApiError> {
     match map.keys().find(|k| !known.contains(&k.as_str())) {
         None => Ok(()),
         Some(unknown) => {
             let param = format!("{prefix}{unknown}");
-            Err(ApiError::invalid_param(
-                "parameter_unknown",
-                &param,
-                format!("Unknown parameter: {param}."),
-            ))
+            Err(ApiError::invalid_param("parameter_unknown", &param, format!("Unknown parameter: {param}.")))
         }
     }
 }
 
 pub fn wrong_type(param: &str, expected: &str) -> ApiError {
-    ApiError::invalid_param(
-        "parameter_invalid",
-        param,
-        format!("{param} must be {expected}."),
-    )
+    ApiError::invalid_param("parameter_invalid", param, format!("{param} must be {expected}."))
 }

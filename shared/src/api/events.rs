@@ -25,31 +25,16 @@ pub async fn list(app: &App, caller: &Caller, request: &Request) -> Result<Respo
     let kind = params.filter("type");
     if let Some(kind) = kind {
         if !OUTBOUND_TYPES.contains(&kind) {
-            return Err(ApiError::invalid_param(
-                "parameter_invalid",
-                "type",
-                format!("Unknown event type: {kind}."),
-            ));
+            return Err(ApiError::invalid_param("parameter_invalid", "type", format!("Unknown event type: {kind}.")));
         }
     }
-    let (events, has_more) = app
-        .store
-        .list_events(
-            &caller.account.id,
-            kind,
-            params.limit,
-            params.starting_after.as_deref(),
-        )
-        .await?;
+    let (events, has_more) =
+        app.store.list_events(&caller.account.id, kind, params.limit, params.starting_after.as_deref()).await?;
     Ok(page(events.iter().map(event_json).collect(), has_more))
 }
 
 pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<Response, ApiError> {
-    let event = app
-        .store
-        .get_event(&caller.account.id, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("event"))?;
+    let event = app.store.get_event(&caller.account.id, id).await?.ok_or_else(|| ApiError::not_found("event"))?;
     let mut body = event_json(&event);
     body["endpoints"] = json!([]);
     Ok(h::json(StatusCode::OK, &body))

@@ -56,24 +56,15 @@ struct SettingsChange {
 fn optional_text(value: &Value, param: &str) -> Result<Option<String>, ApiError> {
     match value {
         Value::Null => Ok(None),
-        Value::String(s)
-            if !s.trim().is_empty()
-                && s.chars().count() <= 100
-                && !s.chars().any(char::is_control) =>
-        {
+        Value::String(s) if !s.trim().is_empty() && s.chars().count() <= 100 && !s.chars().any(char::is_control) => {
             Ok(Some(s.trim().to_owned()))
         }
-        _ => Err(wrong_type(
-            param,
-            "a string of 1 to 100 characters, or null",
-        )),
+        _ => Err(wrong_type(param, "a string of 1 to 100 characters, or null")),
     }
 }
 
 fn boolean(value: &Value, param: &str) -> Result<bool, ApiError> {
-    value
-        .as_bool()
-        .ok_or_else(|| wrong_type(param, "a boolean"))
+    value.as_bool().ok_or_else(|| wrong_type(param, "a boolean"))
 }
 
 impl IntegrationChange {
@@ -88,9 +79,7 @@ impl IntegrationChange {
             let mut secrets = Vec::new();
             for (i, secret) in list.iter().enumerate() {
                 let valid = secret.as_str().filter(|s| {
-                    s.starts_with("whsec_")
-                        && (10..=200).contains(&s.len())
-                        && s.bytes().all(|b| b.is_ascii_graphic())
+                    s.starts_with("whsec_") && (10..=200).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
                 });
                 let secret = valid.ok_or_else(|| {
                     ApiError::invalid_param(
@@ -107,37 +96,23 @@ impl IntegrationChange {
             change.customer_deleted = Some(match value.as_str() {
                 Some("unsubscribe") => CustomerDeleted::Unsubscribe,
                 Some("delete") => CustomerDeleted::Delete,
-                _ => {
-                    return Err(wrong_type(
-                        "customerDeleted",
-                        "\"unsubscribe\" or \"delete\"",
-                    ))
-                }
+                _ => return Err(wrong_type("customerDeleted", "\"unsubscribe\" or \"delete\"")),
             });
         }
         if let Some(value) = body.get("events") {
-            let events = value
-                .as_object()
-                .ok_or_else(|| wrong_type("events", "an object keyed by Stripe event type"))?;
+            let events =
+                value.as_object().ok_or_else(|| wrong_type("events", "an object keyed by Stripe event type"))?;
             for (name, settings) in events {
                 let param = format!("events.{name}");
-                let kind = EventType::parse(name)
-                    .filter(|k| k.is_contact())
-                    .ok_or_else(|| {
-                        ApiError::invalid_param(
-                            "parameter_invalid",
-                            &param,
-                            format!("{name} is not a contact-group Stripe event type."),
-                        )
-                    })?;
-                let settings = settings
-                    .as_object()
-                    .ok_or_else(|| wrong_type(&param, "an object"))?;
-                reject_unknown(
-                    settings,
-                    &["enabled", "eventName", "syncName", "userGroup"],
-                    &format!("{param}."),
-                )?;
+                let kind = EventType::parse(name).filter(|k| k.is_contact()).ok_or_else(|| {
+                    ApiError::invalid_param(
+                        "parameter_invalid",
+                        &param,
+                        format!("{name} is not a contact-group Stripe event type."),
+                    )
+                })?;
+                let settings = settings.as_object().ok_or_else(|| wrong_type(&param, "an object"))?;
+                reject_unknown(settings, &["enabled", "eventName", "syncName", "userGroup"], &format!("{param}."))?;
                 let mut s = SettingsChange::default();
                 if let Some(v) = settings.get("enabled") {
                     s.enabled = Some(boolean(v, &format!("{param}.enabled"))?);
@@ -185,10 +160,7 @@ impl IntegrationChange {
 
 pub async fn put(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
     let change = IntegrationChange::parse(&json_object(request)?)?;
-    let updated = update_account(app, caller.account, |account| {
-        change.apply(&mut account.stripe)
-    })
-    .await?;
+    let updated = update_account(app, caller.account, |account| change.apply(&mut account.stripe)).await?;
     Ok(h::json(StatusCode::OK, &integration_json(&updated.stripe)))
 }
 
@@ -206,11 +178,7 @@ pub async fn update_account(
         if app.store.update_account(&updated).await? {
             return Ok(updated);
         }
-        current = app
-            .store
-            .get_account(&current.id)
-            .await?
-            .ok_or_else(|| ApiError::not_found("account"))?;
+        current = app.store.get_account(&current.id).await?.ok_or_else(|| ApiError::not_found("account"))?;
     }
     Err(ApiError::Unavailable)
 }

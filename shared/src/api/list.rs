@@ -17,32 +17,18 @@ pub struct ListParams {
 impl ListParams {
     /// Reads the query; `filters` names the other parameters the route accepts.
     pub fn parse(request: &Request, filters: &[&str]) -> Result<Self, ApiError> {
-        let mut params = ListParams {
-            limit: 10,
-            starting_after: None,
-            filters: Vec::new(),
-        };
+        let mut params = ListParams { limit: 10, starting_after: None, filters: Vec::new() };
         for (key, value) in h::query_pairs(request) {
             match key.as_str() {
                 "limit" => {
-                    params.limit = value
-                        .parse()
-                        .ok()
-                        .filter(|n| (1..=100).contains(n))
-                        .ok_or_else(|| {
-                            ApiError::invalid_param(
-                                "parameter_invalid",
-                                "limit",
-                                "limit must be an integer from 1 to 100.",
-                            )
-                        })?
+                    params.limit = value.parse().ok().filter(|n| (1..=100).contains(n)).ok_or_else(|| {
+                        ApiError::invalid_param("parameter_invalid", "limit", "limit must be an integer from 1 to 100.")
+                    })?
                 }
                 "startingAfter" => {
                     if value.is_empty()
                         || value.len() > 64
-                        || !value
-                            .bytes()
-                            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+                        || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
                     {
                         return Err(ApiError::invalid_param(
                             "parameter_invalid",
@@ -66,10 +52,7 @@ impl ListParams {
     }
 
     pub fn filter(&self, name: &str) -> Option<&str> {
-        self.filters
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
+        self.filters.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
     }
 }
 

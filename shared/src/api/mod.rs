@@ -3,6 +3,7 @@
 
 mod account;
 mod body;
+mod commerce;
 mod contacts;
 mod events;
 mod integrations;
@@ -24,6 +25,12 @@ enum Route<'a> {
     ContactEvents,
     Events,
     Event(&'a str),
+    Items,
+    Item(&'a str),
+    Transfers,
+    Transfer(&'a str),
+    Agreements,
+    Agreement(&'a str),
 }
 
 impl Route<'_> {
@@ -31,7 +38,16 @@ impl Route<'_> {
         match self {
             Route::Account => "GET, PATCH",
             Route::StripeIntegration => "GET, PUT",
-            Route::Contacts | Route::ContactEvents | Route::Events | Route::Event(_) => "GET",
+            Route::Contacts
+            | Route::ContactEvents
+            | Route::Events
+            | Route::Event(_)
+            | Route::Items
+            | Route::Item(_)
+            | Route::Transfers
+            | Route::Transfer(_)
+            | Route::Agreements
+            | Route::Agreement(_) => "GET",
         }
     }
 }
@@ -45,6 +61,12 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "contact-events"] => Some(Route::ContactEvents),
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if !id.is_empty() => Some(Route::Event(id)),
+        ["v1", "items"] => Some(Route::Items),
+        ["v1", "items", id] if !id.is_empty() => Some(Route::Item(id)),
+        ["v1", "transfers"] => Some(Route::Transfers),
+        ["v1", "transfers", id] if !id.is_empty() => Some(Route::Transfer(id)),
+        ["v1", "agreements"] => Some(Route::Agreements),
+        ["v1", "agreements", id] if !id.is_empty() => Some(Route::Agreement(id)),
         _ => None,
     }
 }
@@ -70,9 +92,13 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
         (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, &request).await,
         (Route::Events, Method::GET) => events::list(app, &caller, &request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
-        (route, _) => Err(ApiError::MethodNotAllowed {
-            allowed: route.allowed(),
-        }),
+        (Route::Items, Method::GET) => commerce::list_items(app, &caller, &request).await,
+        (Route::Item(id), Method::GET) => commerce::get_item(app, &caller, id).await,
+        (Route::Transfers, Method::GET) => commerce::list_transfers(app, &caller, &request).await,
+        (Route::Transfer(id), Method::GET) => commerce::get_transfer(app, &caller, id).await,
+        (Route::Agreements, Method::GET) => commerce::list_agreements(app, &caller, &request).await,
+        (Route::Agreement(id), Method::GET) => commerce::get_agreement(app, &caller, id).await,
+        (route, _) => Err(ApiError::MethodNotAllowed { allowed: route.allowed() }),
     }
 }
 

@@ -55,10 +55,7 @@ impl Default for CryptoSettings {
 impl CryptoSettings {
     /// The treasury address on the current network, or `"-"` as Loop's payloads say when unknown.
     pub fn treasury_address(&self) -> &str {
-        self.treasury_addresses
-            .get(&self.network_id.to_string())
-            .map(String::as_str)
-            .unwrap_or("-")
+        self.treasury_addresses.get(&self.network_id.to_string()).map(String::as_str).unwrap_or("-")
     }
 }
 
@@ -94,22 +91,14 @@ mod tests {
         assert!(is_evm_address("0xA0B86991C6218B36C1D19D4A2E9EB0CE3606EB48"));
         assert!(!is_evm_address("a0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"));
         assert!(!is_evm_address("0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb4"));
-        assert!(!is_evm_address(
-            "0xg0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"
-        ));
+        assert!(!is_evm_address("0xg0b86991c6218b36c1d19d4a2e9eb0ce3606eb48"));
     }
 
     #[test]
     fn unknown_treasury_reads_as_dash() {
         let mut c = CryptoSettings::default();
         assert_eq!(c.treasury_address(), "-");
-        c.treasury_addresses.insert(
-            "1".into(),
-            "0x0000000000000000000000000000000000000001".into(),
-        );
-        assert_eq!(
-            c.treasury_address(),
-            "0x0000000000000000000000000000000000000001"
-        );
+        c.treasury_addresses.insert("1".into(), "0x0000000000000000000000000000000000000001".into());
+        assert_eq!(c.treasury_address(), "0x0000000000000000000000000000000000000001");
     }
 }

@@ -38,12 +38,7 @@ pub struct PresentedKey {
 }
 
 pub fn generate(account: &AccountId, mode: KeyMode) -> NewApiKey {
-    let plaintext = format!(
-        "{}{}_{}",
-        mode.prefix(),
-        account.token(),
-        random_token(SECRET_LEN)
-    );
+    let plaintext = format!("{}{}_{}", mode.prefix(), account.token(), random_token(SECRET_LEN));
     let hash = hash(&plaintext);
     NewApiKey { plaintext, hash }
 }
@@ -57,34 +52,20 @@ pub fn parse(presented: &str) -> Option<PresentedKey> {
     let (mode, rest) = if let Some(rest) = presented.strip_prefix(KeyMode::Test.prefix()) {
         (KeyMode::Test, rest)
     } else {
-        (
-            KeyMode::Live,
-            presented.strip_prefix(KeyMode::Live.prefix())?,
-        )
+        (KeyMode::Live, presented.strip_prefix(KeyMode::Live.prefix())?)
     };
     let (account_token, secret) = rest.split_once('_')?;
     let account = AccountId::parse(&format!("{}{account_token}", AccountId::PREFIX))?;
-    if secret.len() != SECRET_LEN
-        || !secret
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b))
-    {
+    if secret.len() != SECRET_LEN || !secret.bytes().all(|b| b.is_ascii_lowercase() || (b'2'..=b'7').contains(&b)) {
         return None;
     }
-    Some(PresentedKey {
-        account,
-        mode,
-        hash: hash(presented),
-    })
+    Some(PresentedKey { account, mode, hash: hash(presented) })
 }
 
 /// The bearer token of an `Authorization` header value.
 pub fn bearer(header: &str) -> Option<&str> {
     let (scheme, token) = header.trim().split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -97,14 +78,7 @@ mod tests {
         for mode in [KeyMode::Test, KeyMode::Live] {
             let key = generate(&account, mode);
             let parsed = parse(&key.plaintext).unwrap();
-            assert_eq!(
-                parsed,
-                PresentedKey {
-                    account: account.clone(),
-                    mode,
-                    hash: key.hash.clone()
-                }
-            );
+            assert_eq!(parsed, PresentedKey { account: account.clone(), mode, hash: key.hash.clone() });
             assert_ne!(key.hash, key.plaintext);
             assert_eq!(key.hash.len(), 64);
         }

@@ -59,10 +59,7 @@ pub fn split_name(full: &str) -> Option<(String, Option<String>)> {
         return None;
     }
     Some(match full.split_once(' ') {
-        Some((first, last)) => (
-            first.to_owned(),
-            Some(last.trim().to_owned()).filter(|l| !l.is_empty()),
-        ),
+        Some((first, last)) => (first.to_owned(), Some(last.trim().to_owned()).filter(|l| !l.is_empty())),
         None => (full.to_owned(), None),
     })
 }
@@ -98,10 +95,7 @@ mod tests {
 
     #[test]
     fn full_names_split_at_the_first_space() {
-        assert_eq!(
-            split_name("Jane Q Public"),
-            Some(("Jane".into(), Some("Q Public".into())))
-        );
+        assert_eq!(split_name("Jane Q Public"), Some(("Jane".into(), Some("Q Public".into()))));
         assert_eq!(split_name(" Cher "), Some(("Cher".into(), None)));
         assert_eq!(split_name("   "), None);
     }

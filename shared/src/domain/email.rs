@@ -21,9 +21,7 @@ impl Email {
             && !domain.starts_with('.')
             && !domain.ends_with('.')
             && !domain.contains("..")
-            && domain
-                .split('.')
-                .all(|label| !label.is_empty() && label.len() <= 63);
+            && domain.split('.').all(|label| !label.is_empty() && label.len() <= 63);
         (!local.is_empty() && local.len() <= 64 && domain_ok).then_some(Email(email))
     }
 
@@ -57,10 +55,7 @@ mod tests {
 
     #[test]
     fn emails_are_trimmed_and_lower_cased() {
-        assert_eq!(
-            Email::parse("  Jenny.Rosen@Example.COM ").unwrap().as_str(),
-            "jenny.rosen@example.com"
-        );
+        assert_eq!(Email::parse("  Jenny.Rosen@Example.COM ").unwrap().as_str(), "jenny.rosen@example.com");
     }
 
     #[test]

@@ -2,9 +2,11 @@
 
 pub mod account;
 pub mod api_key;
+pub mod commerce;
 pub mod contact;
 pub mod email;
 pub mod endpoint;
 pub mod money;
 pub mod outbound;
+pub mod payloads;
 pub mod stripe_config;

@@ -1,10 +1,8 @@
 //! Amounts: Stripe's integer minor units as decimal strings in major units.
 
 /// Currencies whose minor unit is the major unit (Stripe's zero-decimal list).
-const ZERO_DECIMAL: [&str; 16] = [
-    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv",
-    "xaf", "xof", "xpf",
-];
+const ZERO_DECIMAL: [&str; 16] =
+    ["bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga", "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf"];
 /// Currencies with three decimals.
 const THREE_DECIMAL: [&str; 5] = ["bhd", "jod", "kwd", "omr", "tnd"];
 
@@ -32,12 +30,7 @@ pub fn format_units(amount: i128, decimals: u32) -> String {
         return format!("{sign}{magnitude}");
     }
     let scale = 10u128.pow(decimals);
-    format!(
-        "{sign}{}.{:0width$}",
-        magnitude / scale,
-        magnitude % scale,
-        width = decimals as usize
-    )
+    format!("{sign}{}.{:0width$}", magnitude / scale, magnitude % scale, width = decimals as usize)
 }
 
 /// A decimal string (`"10.5"`) in base units with `decimals` places; `None` if it is not a
@@ -45,11 +38,7 @@ pub fn format_units(amount: i128, decimals: u32) -> String {
 pub fn parse_units(raw: &str, decimals: u32) -> Option<i128> {
     let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    if whole.is_empty()
-        || whole.len() > 24
-        || !digits(whole)
-        || !digits(fraction)
-        || fraction.len() > decimals as usize
+    if whole.is_empty() || whole.len() > 24 || !digits(whole) || !digits(fraction) || fraction.len() > decimals as usize
     {
         return None;
     }
@@ -58,14 +47,8 @@ pub fn parse_units(raw: &str, decimals: u32) -> Option<i128> {
     }
     let whole: i128 = whole.parse().ok()?;
     let padded = format!("{fraction:0<width$}", width = decimals as usize);
-    let fraction: i128 = if padded.is_empty() {
-        0
-    } else {
-        padded.parse().ok()?
-    };
-    whole
-        .checked_mul(10i128.pow(decimals))?
-        .checked_add(fraction)
+    let fraction: i128 = if padded.is_empty() { 0 } else { padded.parse().ok()? };
+    whole.checked_mul(10i128.pow(decimals))?.checked_add(fraction)
 }
 
 #[cfg(test)]
@@ -93,17 +76,8 @@ mod tests {
 
     #[test]
     fn formatting_and_parsing_round_trip() {
-        for (amount, decimals) in [
-            (0i128, 2u32),
-            (1, 6),
-            (123_456_789, 6),
-            (42, 0),
-            (10_000, 3),
-        ] {
-            assert_eq!(
-                parse_units(&format_units(amount, decimals), decimals),
-                Some(amount)
-            );
+        for (amount, decimals) in [(0i128, 2u32), (1, 6), (123_456_789, 6), (42, 0), (10_000, 3)] {
+            assert_eq!(parse_units(&format_units(amount, decimals), decimals), Some(amount));
         }
     }
 }

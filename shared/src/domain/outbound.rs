@@ -23,15 +23,8 @@ impl OutboundEvent {
     /// The envelope family: `{"id", "type", "created", "data"}`.
     pub fn envelope(kind: &str, data: Value, now: i64) -> OutboundEvent {
         let id = new_sortable_id("evt_", now.saturating_mul(1000));
-        let payload =
-            json!({"id": id, "type": kind, "created": rfc3339_from_unix(now), "data": data})
-                .to_string();
-        OutboundEvent {
-            id,
-            kind: kind.to_owned(),
-            created: now,
-            payload,
-        }
+        let payload = json!({"id": id, "type": kind, "created": rfc3339_from_unix(now), "data": data}).to_string();
+        OutboundEvent { id, kind: kind.to_owned(), created: now, payload }
     }
 
     /// The Loop family: a flat object whose `"event"` names the type.
@@ -83,8 +76,7 @@ mod tests {
 
     #[test]
     fn envelope_events_carry_their_id_type_and_time() {
-        let e =
-            OutboundEvent::envelope("contact.created", json!({"email": "a@b.co"}), 1_736_937_000);
+        let e = OutboundEvent::envelope("contact.created", json!({"email": "a@b.co"}), 1_736_937_000);
         let body: Value = serde_json::from_str(&e.payload).unwrap();
         assert_eq!(body["id"], e.id);
         assert_eq!(body["type"], "contact.created");
@@ -97,11 +89,7 @@ mod tests {
         let mut fields = Map::new();
         fields.insert("amount".into(), json!("10.00"));
         let e = OutboundEvent::loop_family("TransferCreated", fields, 1);
-        assert!(
-            e.payload.starts_with(r#"{"event":"TransferCreated""#),
-            "{}",
-            e.payload
-        );
+        assert!(e.payload.starts_with(r#"{"event":"TransferCreated""#), "{}", e.payload);
         assert!(e.id.starts_with("evt_"));
     }
 }

@@ -27,12 +27,7 @@ pub struct EventSettings {
 
 impl EventSettings {
     pub fn default_for(kind: EventType) -> Self {
-        EventSettings {
-            enabled: true,
-            event_name: Some(kind.as_str().to_owned()),
-            sync_name: false,
-            user_group: None,
-        }
+        EventSettings { enabled: true, event_name: Some(kind.as_str().to_owned()), sync_name: false, user_group: None }
     }
 }
 
@@ -43,9 +38,6 @@ pub struct EventsConfig(pub BTreeMap<String, EventSettings>);
 
 impl EventsConfig {
     pub fn settings(&self, kind: EventType) -> EventSettings {
-        self.0
-            .get(kind.as_str())
-            .cloned()
-            .unwrap_or_else(|| EventSettings::default_for(kind))
+        self.0.get(kind.as_str()).cloned().unwrap_or_else(|| EventSettings::default_for(kind))
     }
 }

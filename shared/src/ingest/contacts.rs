@@ -2,13 +2,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::event::{EventType, StripeEvent, StripeObject};
+use super::event::{EventType, ObjectKind, StripeEvent, StripeObject};
+use super::Outcome;
 use crate::domain::contact::{split_name, Contact, TriggerEvent};
 use crate::domain::email::Email;
 use crate::domain::money::format_minor;
-use crate::domain::outbound::OutboundEvent;
 use crate::domain::stripe_config::{CustomerDeleted, EventSettings};
 use crate::ids::new_sortable_id;
+use crate::store::records::CustomerLink;
 use crate::store::Write;
 
 /// Where an event says who the customer is (`stripe-ingest.md`, "Contact sync").
@@ -18,6 +19,9 @@ pub struct Who<'a> {
     pub name: Option<&'a str>,
     /// The Stripe customer id the object names, to link it to the email or resolve it.
     pub customer_id: Option<&'a str>,
+    /// From a customer's metadata: kept with the link for the agreements of its subscriptions.
+    pub wallet_address: Option<&'a str>,
+    pub ref_id: Option<&'a str>,
 }
 
 fn first_email<'a>(candidates: impl IntoIterator<Item = Option<&'a str>>) -> Option<Email> {
@@ -26,43 +30,39 @@ fn first_email<'a>(candidates: impl IntoIterator<Item = Option<&'a str>>) -> Opt
 
 pub fn who<'a>(event: &'a StripeEvent<'a>) -> Who<'a> {
     match &event.object {
-        StripeObject::Customer(c) => Who {
-            email: first_email([c.email.as_deref()]),
-            name: c.name.as_deref(),
-            customer_id: c.id.as_deref(),
-        },
+        StripeObject::Customer(c) => {
+            let metadata = c.metadata.as_ref();
+            Who {
+                email: first_email([c.email.as_deref()]),
+                name: c.name.as_deref(),
+                customer_id: c.id.as_deref(),
+                wallet_address: metadata.and_then(|m| m.get("walletAddress")),
+                ref_id: metadata.and_then(|m| m.get("refId")),
+            }
+        }
         StripeObject::CheckoutSession(s) => {
             let details = s.customer_details.as_ref();
             Who {
-                email: first_email([
-                    details.and_then(|d| d.email.as_deref()),
-                    s.customer_email.as_deref(),
-                ]),
+                email: first_email([details.and_then(|d| d.email.as_deref()), s.customer_email.as_deref()]),
                 name: details.and_then(|d| d.name.as_deref()),
                 customer_id: s.customer.id(),
+                ..Who::default()
             }
         }
         StripeObject::Invoice(i) => Who {
             email: first_email([i.customer_email.as_deref()]),
             name: i.customer_name.as_deref(),
             customer_id: i.customer.id(),
+            ..Who::default()
         },
-        StripeObject::Subscription(s) => Who {
-            email: None,
-            name: None,
-            customer_id: s.customer.id(),
-        },
-        StripeObject::Quote(q) => Who {
-            email: None,
-            name: None,
-            customer_id: q.customer.id(),
-        },
+        StripeObject::Subscription(s) => Who { customer_id: s.customer.id(), ..Who::default() },
+        StripeObject::Quote(q) => Who { customer_id: q.customer.id(), ..Who::default() },
         StripeObject::Dispute(d) => {
             let evidence = d.evidence.as_ref();
             Who {
                 email: first_email([evidence.and_then(|e| e.customer_email_address.as_deref())]),
                 name: evidence.and_then(|e| e.customer_name.as_deref()),
-                customer_id: None,
+                ..Who::default()
             }
         }
         StripeObject::Product(_) | StripeObject::Price(_) => Who::default(),
@@ -97,11 +97,7 @@ pub fn trigger_properties(event: &StripeEvent<'_>) -> Value {
             put(&mut p, "invoiceNumber", i.number.as_deref());
             put(&mut p, "subscriptionId", i.subscription_id());
             put(&mut p, "customerId", i.customer.id());
-            let amount = if event.kind == EventType::InvoicePaid {
-                i.amount_paid
-            } else {
-                i.amount_due
-            };
+            let amount = if event.kind == EventType::InvoicePaid { i.amount_paid } else { i.amount_due };
             money(&mut p, amount, i.currency.as_deref());
         }
         StripeObject::Subscription(s) => {
@@ -135,28 +131,14 @@ pub struct SyncInput<'a> {
     pub settings: &'a EventSettings,
     pub customer_deleted: CustomerDeleted,
     pub email: &'a Email,
-    pub name: Option<&'a str>,
-    pub customer_id: Option<&'a str>,
+    pub who: &'a Who<'a>,
+    /// The customer id's current link, if it was read.
+    pub linked: Option<&'a CustomerLink>,
     /// The contact at `email`, if any.
     pub existing: Option<&'a Contact>,
     /// For `customer.updated` that changed the email: the contact at the old email, if any.
     pub moved_from: Option<&'a Contact>,
     pub now: i64,
-}
-
-/// Writes, events to publish and the effect names for the response.
-#[derive(Debug, Default)]
-pub struct Outcome {
-    pub writes: Vec<Write>,
-    pub events: Vec<OutboundEvent>,
-    pub effects: Vec<&'static str>,
-}
-
-impl Outcome {
-    fn publish(&mut self, kind: &'static str, data: Value, now: i64) {
-        self.events.push(OutboundEvent::envelope(kind, data, now));
-        self.effects.push(kind);
-    }
 }
 
 pub fn sync(input: SyncInput<'_>) -> Outcome {
@@ -169,14 +151,17 @@ pub fn sync(input: SyncInput<'_>) -> Outcome {
     } else {
         upsert(&input, &mut out)
     };
-    if let Some(customer_id) = input.customer_id {
-        if !(event.kind == EventType::CustomerDeleted
-            && input.customer_deleted == CustomerDeleted::Delete)
-        {
-            out.writes.push(Write::LinkCustomer {
-                customer_id: customer_id.to_owned(),
+    if let Some(customer_id) = input.who.customer_id {
+        let forgotten = event.kind == EventType::CustomerDeleted && input.customer_deleted == CustomerDeleted::Delete;
+        // Only customer objects carry the metadata: other objects keep an existing link as it is.
+        let owns_link = event.kind.object_kind() == ObjectKind::Customer || input.linked.is_none();
+        if !forgotten && owns_link {
+            let link = CustomerLink {
                 email: input.email.clone(),
-            });
+                wallet_address: input.who.wallet_address.map(str::to_owned),
+                ref_id: input.who.ref_id.map(str::to_owned),
+            };
+            out.writes.push(Write::LinkCustomer { customer_id: customer_id.to_owned(), link });
         }
     }
     if let Some(event_name) = &input.settings.event_name {
@@ -207,7 +192,7 @@ fn is_stale(event: &StripeEvent<'_>, contact: &Contact) -> bool {
 
 fn apply_fields(input: &SyncInput<'_>, contact: &mut Contact) {
     if input.settings.sync_name {
-        if let Some((first, last)) = input.name.and_then(split_name) {
+        if let Some((first, last)) = input.who.name.and_then(split_name) {
             contact.first_name = Some(first);
             contact.last_name = last;
         }
@@ -215,7 +200,7 @@ fn apply_fields(input: &SyncInput<'_>, contact: &mut Contact) {
     if let Some(group) = &input.settings.user_group {
         contact.user_group = Some(group.clone());
     }
-    if let Some(customer_id) = input.customer_id {
+    if let Some(customer_id) = input.who.customer_id {
         contact.stripe_customer_id = Some(customer_id.to_owned());
     }
     contact.last_event_at = contact.last_event_at.max(input.event.created);
@@ -239,10 +224,7 @@ fn upsert(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Contact> {
                 version: 1,
             };
             apply_fields(input, &mut contact);
-            out.writes.push(Write::PutContact {
-                contact: contact.clone(),
-                expected_version: None,
-            });
+            out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: None });
             out.publish("contact.created", contact.to_json(), input.now);
             Some(contact)
         }
@@ -255,10 +237,7 @@ fn upsert(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Contact> {
             }
             contact.version += 1;
             contact.updated_at = input.now;
-            out.writes.push(Write::PutContact {
-                contact: contact.clone(),
-                expected_version: Some(existing.version),
-            });
+            out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: Some(existing.version) });
             out.publish("contact.updated", contact.to_json(), input.now);
             Some(contact)
         }
@@ -274,14 +253,8 @@ fn move_contact(input: &SyncInput<'_>, old: &Contact, out: &mut Outcome) -> Opti
     apply_fields(input, &mut contact);
     contact.version += 1;
     contact.updated_at = input.now;
-    out.writes.push(Write::DeleteContact {
-        email: old.email.clone(),
-        expected_version: old.version,
-    });
-    out.writes.push(Write::PutContact {
-        contact: contact.clone(),
-        expected_version: None,
-    });
+    out.writes.push(Write::DeleteContact { email: old.email.clone(), expected_version: old.version });
+    out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: None });
     out.publish("contact.updated", contact.to_json(), input.now);
     Some(contact)
 }
@@ -293,10 +266,7 @@ fn delete_or_unsubscribe(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Con
     }
     match input.customer_deleted {
         CustomerDeleted::Delete => {
-            out.writes.push(Write::DeleteContact {
-                email: existing.email.clone(),
-                expected_version: existing.version,
-            });
+            out.writes.push(Write::DeleteContact { email: existing.email.clone(), expected_version: existing.version });
             out.publish("contact.deleted", existing.to_json(), input.now);
             Some(existing.clone())
         }
@@ -307,10 +277,7 @@ fn delete_or_unsubscribe(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Con
             contact.version += 1;
             contact.updated_at = input.now;
             contact.last_event_at = contact.last_event_at.max(input.event.created);
-            out.writes.push(Write::PutContact {
-                contact: contact.clone(),
-                expected_version: Some(existing.version),
-            });
+            out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: Some(existing.version) });
             out.publish("contact.unsubscribed", contact.to_json(), input.now);
             Some(contact)
         }

@@ -4,6 +4,7 @@
 //! API version, so absence is normal and unknown fields are skipped.
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
@@ -47,14 +48,8 @@ use EventType::*;
 const ALL: [(EventType, &str); 27] = [
     (ChargeDisputeCreated, "charge.dispute.created"),
     (ChargeDisputeClosed, "charge.dispute.closed"),
-    (
-        CheckoutSessionAsyncPaymentSucceeded,
-        "checkout.session.async_payment_succeeded",
-    ),
-    (
-        CheckoutSessionAsyncPaymentFailed,
-        "checkout.session.async_payment_failed",
-    ),
+    (CheckoutSessionAsyncPaymentSucceeded, "checkout.session.async_payment_succeeded"),
+    (CheckoutSessionAsyncPaymentFailed, "checkout.session.async_payment_failed"),
     (CheckoutSessionCompleted, "checkout.session.completed"),
     (CustomerCreated, "customer.created"),
     (CustomerUpdated, "customer.updated"),
@@ -62,10 +57,7 @@ const ALL: [(EventType, &str); 27] = [
     (CustomerSubscriptionCreated, "customer.subscription.created"),
     (CustomerSubscriptionPaused, "customer.subscription.paused"),
     (CustomerSubscriptionResumed, "customer.subscription.resumed"),
-    (
-        CustomerSubscriptionTrialWillEnd,
-        "customer.subscription.trial_will_end",
-    ),
+    (CustomerSubscriptionTrialWillEnd, "customer.subscription.trial_will_end"),
     (CustomerSubscriptionDeleted, "customer.subscription.deleted"),
     (InvoicePaid, "invoice.paid"),
     (InvoicePaymentFailed, "invoice.payment_failed"),
@@ -102,10 +94,7 @@ impl EventType {
     }
 
     pub fn as_str(self) -> &'static str {
-        ALL.iter()
-            .find(|(t, _)| *t == self)
-            .map(|(_, name)| *name)
-            .unwrap_or("")
+        ALL.iter().find(|(t, _)| *t == self).map(|(_, name)| *name).unwrap_or("")
     }
 
     /// The 19 types that sync contacts and fire trigger events.
@@ -146,17 +135,18 @@ impl EventType {
     pub fn object_kind(self) -> ObjectKind {
         match self {
             ChargeDisputeCreated | ChargeDisputeClosed => ObjectKind::Dispute,
-            CheckoutSessionAsyncPaymentSucceeded
-            | CheckoutSessionAsyncPaymentFailed
-            | CheckoutSessionCompleted => ObjectKind::CheckoutSession,
+            CheckoutSessionAsyncPaymentSucceeded | CheckoutSessionAsyncPaymentFailed | CheckoutSessionCompleted => {
+                ObjectKind::CheckoutSession
+            }
             CustomerCreated | CustomerUpdated | CustomerDeleted => ObjectKind::Customer,
             CustomerSubscriptionCreated
             | CustomerSubscriptionPaused
             | CustomerSubscriptionResumed
             | CustomerSubscriptionTrialWillEnd
             | CustomerSubscriptionDeleted => ObjectKind::Subscription,
-            InvoicePaid | InvoicePaymentFailed | InvoiceUpcoming | InvoiceCreated
-            | InvoiceFinalized => ObjectKind::Invoice,
+            InvoicePaid | InvoicePaymentFailed | InvoiceUpcoming | InvoiceCreated | InvoiceFinalized => {
+                ObjectKind::Invoice
+            }
             QuoteFinalized | QuoteAccepted | QuoteCanceled => ObjectKind::Quote,
             ProductCreated | ProductUpdated | ProductDeleted => ObjectKind::Product,
             PriceCreated | PriceUpdated | PriceDeleted => ObjectKind::Price,
@@ -237,12 +227,20 @@ impl<'de: 'a, 'a> Deserialize<'de> for Expandable<'a> {
     }
 }
 
+/// A Stripe object's metadata: string keys and values.
 #[derive(Debug, Default, Deserialize)]
-pub struct Metadata<'a> {
-    #[serde(rename = "walletAddress", borrow, default)]
-    pub wallet_address: Text<'a>,
-    #[serde(rename = "refId", borrow, default)]
-    pub ref_id: Text<'a>,
+#[serde(transparent)]
+pub struct Metadata<'a>(#[serde(borrow)] pub BTreeMap<Cow<'a, str>, Option<Cow<'a, str>>>);
+
+impl Metadata<'_> {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0.get(key).and_then(|v| v.as_deref()).filter(|v| !v.is_empty())
+    }
+
+    /// As a JSON object string, the form Loop's payloads carry.
+    pub fn to_json_string(&self) -> String {
+        serde_json::to_string(&self.0).unwrap_or_else(|_| "{}".to_owned())
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -549,8 +547,8 @@ impl fmt::Display for InvalidEvent {
 
 /// Parses a Stripe event: `id`, `type`, `created` and an object `data.object` are required.
 pub fn parse(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
-    let envelope: Envelope = serde_json::from_slice(body)
-        .map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
+    let envelope: Envelope =
+        serde_json::from_slice(body).map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
     if envelope.id.is_empty() {
         return Err(InvalidEvent("the event has an empty id".into()));
     }
@@ -559,44 +557,27 @@ pub fn parse(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
         return Err(InvalidEvent("data.object is not an object".into()));
     }
     let Some(kind) = EventType::parse(&envelope.kind) else {
-        return Ok(Parsed::Unsupported {
-            id: envelope.id,
-            kind: envelope.kind,
-        });
+        return Ok(Parsed::Unsupported { id: envelope.id, kind: envelope.kind });
     };
-    let invalid = |e: serde_json::Error| {
-        InvalidEvent(format!("data.object does not fit a {kind} event: {e}"))
-    };
+    let invalid = |e: serde_json::Error| InvalidEvent(format!("data.object does not fit a {kind} event: {e}"));
     let object = match kind.object_kind() {
         ObjectKind::Customer => StripeObject::Customer(serde_json::from_str(raw).map_err(invalid)?),
-        ObjectKind::CheckoutSession => {
-            StripeObject::CheckoutSession(serde_json::from_str(raw).map_err(invalid)?)
-        }
+        ObjectKind::CheckoutSession => StripeObject::CheckoutSession(serde_json::from_str(raw).map_err(invalid)?),
         ObjectKind::Invoice => StripeObject::Invoice(serde_json::from_str(raw).map_err(invalid)?),
-        ObjectKind::Subscription => {
-            StripeObject::Subscription(serde_json::from_str(raw).map_err(invalid)?)
-        }
+        ObjectKind::Subscription => StripeObject::Subscription(serde_json::from_str(raw).map_err(invalid)?),
         ObjectKind::Quote => StripeObject::Quote(serde_json::from_str(raw).map_err(invalid)?),
         ObjectKind::Dispute => StripeObject::Dispute(serde_json::from_str(raw).map_err(invalid)?),
         ObjectKind::Product => StripeObject::Product(serde_json::from_str(raw).map_err(invalid)?),
         ObjectKind::Price => StripeObject::Price(serde_json::from_str(raw).map_err(invalid)?),
     };
     let previous_email = match (kind, envelope.data.previous_attributes) {
-        (CustomerUpdated, Some(previous)) => {
-            serde_json::from_str::<PreviousAttributes>(previous.get())
-                .map_err(|e| InvalidEvent(format!("data.previous_attributes: {e}")))?
-                .email
-                .filter(|e| !e.trim().is_empty())
-        }
+        (CustomerUpdated, Some(previous)) => serde_json::from_str::<PreviousAttributes>(previous.get())
+            .map_err(|e| InvalidEvent(format!("data.previous_attributes: {e}")))?
+            .email
+            .filter(|e| !e.trim().is_empty()),
         _ => None,
     };
-    Ok(Parsed::Supported(StripeEvent {
-        id: envelope.id,
-        kind,
-        created: envelope.created,
-        object,
-        previous_email,
-    }))
+    Ok(Parsed::Supported(StripeEvent { id: envelope.id, kind, created: envelope.created, object, previous_email }))
 }
 
 #[cfg(test)]
@@ -625,34 +606,21 @@ mod tests {
             "customer.created",
             r#"{"id":"cus_1","email":"Jenny@Example.com","name":"Jenny Rosen","balance":0,"address":{"city":null},"metadata":{"refId":"r1","other":"x"}}"#,
         );
-        let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else {
-            panic!()
-        };
+        let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
         assert_eq!(e.kind, CustomerCreated);
-        let StripeObject::Customer(c) = e.object else {
-            panic!()
-        };
+        let StripeObject::Customer(c) = e.object else { panic!() };
         assert_eq!(c.email.as_deref(), Some("Jenny@Example.com"));
-        assert_eq!(c.metadata.unwrap().ref_id.as_deref(), Some("r1"));
+        assert_eq!(c.metadata.unwrap().get("refId"), Some("r1"));
     }
 
     #[test]
     fn expandable_ids_read_strings_objects_and_nulls() {
-        for (customer, expected) in [
-            (r#""cus_1""#, Some("cus_1")),
-            (r#"{"id":"cus_2","email":"x"}"#, Some("cus_2")),
-            ("null", None),
-        ] {
-            let body = event(
-                "quote.accepted",
-                &format!(r#"{{"id":"qt_1","customer":{customer}}}"#),
-            );
-            let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else {
-                panic!()
-            };
-            let StripeObject::Quote(q) = e.object else {
-                panic!()
-            };
+        for (customer, expected) in
+            [(r#""cus_1""#, Some("cus_1")), (r#"{"id":"cus_2","email":"x"}"#, Some("cus_2")), ("null", None)]
+        {
+            let body = event("quote.accepted", &format!(r#"{{"id":"qt_1","customer":{customer}}}"#));
+            let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
+            let StripeObject::Quote(q) = e.object else { panic!() };
             assert_eq!(q.customer.id(), expected);
         }
     }
@@ -665,12 +633,8 @@ mod tests {
         );
         let old = event("invoice.paid", r#"{"id":"in_1","subscription":"sub_old"}"#);
         for (body, expected) in [(new, "sub_new"), (old, "sub_old")] {
-            let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else {
-                panic!()
-            };
-            let StripeObject::Invoice(i) = e.object else {
-                panic!()
-            };
+            let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
+            let StripeObject::Invoice(i) = e.object else { panic!() };
             assert_eq!(i.subscription_id(), Some(expected));
         }
     }
@@ -678,21 +642,14 @@ mod tests {
     #[test]
     fn previous_email_of_a_customer_update_is_read() {
         let body = r#"{"id":"evt_2","type":"customer.updated","created":5,"data":{"object":{"id":"cus_1","email":"new@x.io"},"previous_attributes":{"email":"old@x.io"}}}"#;
-        let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else {
-            panic!()
-        };
+        let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
         assert_eq!(e.previous_email.as_deref(), Some("old@x.io"));
     }
 
     #[test]
     fn unsupported_types_are_recognised_without_reading_the_object() {
-        let body = event(
-            "plan.created",
-            r#"{"id":"plan_1","weird":[1,2,{"a":null}]}"#,
-        );
-        assert!(
-            matches!(parse(body.as_bytes()).unwrap(), Parsed::Unsupported { kind, .. } if kind == "plan.created")
-        );
+        let body = event("plan.created", r#"{"id":"plan_1","weird":[1,2,{"a":null}]}"#);
+        assert!(matches!(parse(body.as_bytes()).unwrap(), Parsed::Unsupported { kind, .. } if kind == "plan.created"));
     }
 
     #[test]

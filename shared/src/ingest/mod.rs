@@ -6,6 +6,7 @@
 //! retry after any failure finds either nothing written (and redoes it all) or the dedupe
 //! record (and at most re-sends its outbox).
 
+pub mod commerce;
 pub mod contacts;
 pub mod event;
 pub mod signature;
@@ -16,6 +17,7 @@ use serde::Serialize;
 use crate::app::App;
 use crate::domain::account::Account;
 use crate::domain::email::Email;
+use crate::domain::outbound::OutboundEvent;
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response, MAX_BODY_BYTES};
 use crate::ids::AccountId;
@@ -24,6 +26,21 @@ use crate::store::records::{SeenRecord, SeenStatus};
 use crate::store::{IngestRead, IngestView, Write, WriteError};
 use event::{EventType, Parsed, StripeEvent};
 use signature::SignatureError;
+
+/// Writes, events to publish and the effect names for the response.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub writes: Vec<Write>,
+    pub events: Vec<OutboundEvent>,
+    pub effects: Vec<&'static str>,
+}
+
+impl Outcome {
+    pub(crate) fn publish(&mut self, kind: &'static str, data: serde_json::Value, now: i64) {
+        self.events.push(OutboundEvent::envelope(kind, data, now));
+        self.effects.push(kind);
+    }
+}
 
 /// The body of every `200`.
 #[derive(Debug, Serialize, PartialEq, Eq)]
@@ -37,11 +54,7 @@ pub struct Answer {
 
 impl Answer {
     fn ignored(reason: &'static str) -> Self {
-        Answer {
-            status: "ignored",
-            reason: Some(reason),
-            effects: None,
-        }
+        Answer { status: "ignored", reason: Some(reason), effects: None }
     }
 }
 
@@ -70,10 +83,7 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     };
     let read = reads_for(supported);
     let view = app.store.read_for_ingest(&account_id, &read).await?;
-    let account = view
-        .account
-        .as_ref()
-        .ok_or_else(|| ApiError::not_found("account"))?;
+    let account = view.account.as_ref().ok_or_else(|| ApiError::not_found("account"))?;
     verify(app, account, &request)?;
     let event = match parsed {
         Err(invalid) => return Err(ApiError::invalid("invalid_event", invalid.to_string())),
@@ -100,55 +110,54 @@ fn verify(app: &App, account: &Account, request: &Request) -> Result<(), ApiErro
             message: "This account has no Stripe signing secret yet: set one with PUT /v1/integrations/stripe.".into(),
         });
     }
-    let bad_header = || {
-        ApiError::invalid(
-            "invalid_signature_header",
-            "The Stripe-Signature header is missing or malformed.",
-        )
-    };
+    let bad_header =
+        || ApiError::invalid("invalid_signature_header", "The Stripe-Signature header is missing or malformed.");
     let header = h::header(request, "stripe-signature").ok_or_else(bad_header)?;
     let header = signature::parse_header(header).map_err(|_| bad_header())?;
     let tolerance = app.config.stripe_tolerance.as_secs() as i64;
-    signature::verify(
-        &header,
-        request.body(),
-        secrets,
-        app.clock.now_unix(),
-        tolerance,
-    )
-    .map_err(|err| {
+    signature::verify(&header, request.body(), secrets, app.clock.now_unix(), tolerance).map_err(|err| {
         let message = match err {
-            SignatureError::OutsideTolerance => {
-                "The signature's timestamp is outside the tolerance."
-            }
+            SignatureError::OutsideTolerance => "The signature's timestamp is outside the tolerance.",
             _ => "No signature matches the account's signing secrets.",
         };
-        ApiError::Authentication {
-            code: "invalid_signature",
-            message: message.into(),
-        }
+        ApiError::Authentication { code: "invalid_signature", message: message.into() }
     })
 }
 
 /// The records one event's decision depends on.
 fn reads_for<'a>(event: Option<&'a StripeEvent<'a>>) -> IngestRead<'a> {
+    use event::StripeObject;
     let Some(event) = event else {
         return IngestRead::default();
     };
     let who = contacts::who(event);
     let mut emails: Vec<Email> = who.email.into_iter().collect();
     emails.extend(event.previous_email.as_deref().and_then(Email::parse));
+    let mut read = IngestRead { stripe_event_id: Some(&event.id), emails, ..IngestRead::default() };
     // Subscriptions and quotes carry only a customer id: resolve it through its link.
-    let resolve_customer = emails.is_empty() && event.kind.is_contact();
-    IngestRead {
-        stripe_event_id: Some(&event.id),
-        emails,
-        customer_id: if resolve_customer {
-            who.customer_id
-        } else {
-            None
-        },
+    if read.emails.is_empty() && (event.kind.is_contact() || event.kind.is_commerce()) {
+        read.customer_id = who.customer_id;
     }
+    if event.kind.is_commerce() {
+        match &event.object {
+            StripeObject::Product(p) => read.product_ids.extend(p.id.as_deref()),
+            StripeObject::Price(p) => {
+                read.price_ids.extend(p.id.as_deref());
+                read.product_ids.extend(p.product.id());
+            }
+            StripeObject::Invoice(i) => {
+                read.invoice_id = i.id.as_deref();
+                read.subscription_id = i.subscription_id();
+            }
+            StripeObject::Subscription(s) => {
+                read.subscription_id = s.id.as_deref();
+                let price = s.items.as_ref().and_then(|i| i.data.first()).and_then(|i| i.price.as_ref());
+                read.product_ids.extend(price.and_then(|p| p.product.id()));
+            }
+            _ => {}
+        }
+    }
+    read
 }
 
 async fn apply(
@@ -169,11 +178,7 @@ async fn apply(
         writes.push(Write::SeenStripeEvent {
             event_id: event.id.to_string(),
             event_type: event.kind.as_str().to_owned(),
-            outcome: decision
-                .answer
-                .reason
-                .unwrap_or(decision.answer.status)
-                .to_owned(),
+            outcome: decision.answer.reason.unwrap_or(decision.answer.status).to_owned(),
             outbox: pointers.clone(),
             at: app.clock.now_unix(),
         });
@@ -188,10 +193,7 @@ async fn apply(
                 return Ok(decision.answer);
             }
             Err(WriteError::AlreadySeen) | Err(WriteError::Conflict) => {
-                view = app
-                    .store
-                    .read_for_ingest(account_id, &reads_for(Some(event)))
-                    .await?;
+                view = app.store.read_for_ingest(account_id, &reads_for(Some(event))).await?;
             }
             Err(WriteError::Store(err)) => return Err(err.into()),
         }
@@ -200,27 +202,19 @@ async fn apply(
 }
 
 /// A Stripe event seen before: finish its publication if that was interrupted.
-async fn duplicate(
-    app: &App,
-    account_id: &AccountId,
-    seen: &SeenRecord,
-) -> Result<Answer, ApiError> {
+async fn duplicate(app: &App, account_id: &AccountId, seen: &SeenRecord) -> Result<Answer, ApiError> {
     if seen.status == SeenStatus::Pending && !seen.outbox.is_empty() {
         publish::send(&app.queue, &seen.outbox).await?;
         let event_id = seen.pk.rsplit("#SE#").next().unwrap_or_default();
         app.store.mark_published(account_id, event_id).await?;
     }
-    Ok(Answer {
-        status: "duplicate",
-        reason: None,
-        effects: None,
-    })
+    Ok(Answer { status: "duplicate", reason: None, effects: None })
 }
 
 struct Decision {
     answer: Answer,
     writes: Vec<Write>,
-    events: Vec<crate::domain::outbound::OutboundEvent>,
+    events: Vec<OutboundEvent>,
 }
 
 async fn decide(
@@ -229,28 +223,24 @@ async fn decide(
     event: &StripeEvent<'_>,
     view: &IngestView,
 ) -> Result<Decision, ApiError> {
-    let account = view
-        .account
-        .as_ref()
-        .ok_or_else(|| ApiError::not_found("account"))?;
+    let account = view.account.as_ref().ok_or_else(|| ApiError::not_found("account"))?;
     let kind = event.kind;
+    let now = app.clock.now_unix();
     let settings = account.stripe.events.settings(kind);
-    let mut outcome = contacts::Outcome::default();
+    let mut outcome = Outcome::default();
     let mut ignored = None;
     if kind.is_contact() && !settings.enabled {
         ignored = Some("event_disabled");
     } else if kind.is_contact() {
         let who = contacts::who(event);
-        let email = who.email.clone().or_else(|| view.linked_email.clone());
+        let email = who.email.clone().or_else(|| view.linked.as_ref().map(|l| l.email.clone()));
         match email {
             None => ignored = Some("no_email"),
             Some(email) => {
                 let existing = match view.contacts.get(&email) {
                     Some(contact) => Some(contact.clone()),
                     // Found through the customer link: not in the first read.
-                    None if who.email.is_none() => {
-                        app.store.get_contact(account_id, &email).await?
-                    }
+                    None if who.email.is_none() => app.store.get_contact(account_id, &email).await?,
                     None => None,
                 };
                 let moved_from = event
@@ -264,31 +254,20 @@ async fn decide(
                     settings: &settings,
                     customer_deleted: account.stripe.customer_deleted,
                     email: &email,
-                    name: who.name,
-                    customer_id: who.customer_id,
+                    who: &who,
+                    linked: view.linked.as_ref(),
                     existing: existing.as_ref(),
-                    moved_from: if kind == EventType::CustomerUpdated {
-                        moved_from
-                    } else {
-                        None
-                    },
-                    now: app.clock.now_unix(),
+                    moved_from: if kind == EventType::CustomerUpdated { moved_from } else { None },
+                    now,
                 });
             }
         }
     }
     // Commerce effects apply whatever the contact group's settings say.
+    commerce::apply(&commerce::CommerceInput { event, account_id, account, view, now }, &mut outcome);
     let answer = match ignored {
         Some(reason) if !kind.is_commerce() => Answer::ignored(reason),
-        _ => Answer {
-            status: "processed",
-            reason: None,
-            effects: Some(outcome.effects),
-        },
+        _ => Answer { status: "processed", reason: None, effects: Some(outcome.effects) },
     };
-    Ok(Decision {
-        answer,
-        writes: outcome.writes,
-        events: outcome.events,
-    })
+    Ok(Decision { answer, writes: outcome.writes, events: outcome.events })
 }

@@ -34,15 +34,10 @@ pub fn parse_header(header: &str) -> Result<SignatureHeader, SignatureError> {
     let mut timestamp = None;
     let mut v1 = Vec::new();
     for element in header.split(',') {
-        let (key, value) = element
-            .trim()
-            .split_once('=')
-            .ok_or(SignatureError::Malformed)?;
+        let (key, value) = element.trim().split_once('=').ok_or(SignatureError::Malformed)?;
         match key {
             "t" => {
-                let t = value
-                    .parse::<i64>()
-                    .map_err(|_| SignatureError::Malformed)?;
+                let t = value.parse::<i64>().map_err(|_| SignatureError::Malformed)?;
                 timestamp = Some(t);
             }
             "v1" => {
@@ -65,8 +60,7 @@ pub fn parse_header(header: &str) -> Result<SignatureHeader, SignatureError> {
 
 /// HMAC-SHA256 of `"{t}.{body}"` keyed with the whole secret string, as Stripe computes it.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
     mac.update(timestamp.to_string().as_bytes());
     mac.update(b".");
     mac.update(body);
@@ -75,10 +69,7 @@ pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
 
 /// The header Stripe would send for `body` at `timestamp` (tests and tooling).
 pub fn header_for(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    format!(
-        "t={timestamp},v1={}",
-        hex::encode(sign(secret, timestamp, body))
-    )
+    format!("t={timestamp},v1={}", hex::encode(sign(secret, timestamp, body)))
 }
 
 /// Valid if any `v1` matches any secret, and the timestamp is within `tolerance_seconds` of
@@ -134,26 +125,10 @@ mod tests {
 
     #[test]
     fn malformed_headers_are_refused() {
-        for header in [
-            "",
-            "t=1",
-            "v1=abc",
-            "t=x,v1=aa",
-            "t=1;v1=aa",
-            "garbage",
-            "t=1,v0=aa",
-            "t=1,,v1=aa",
-        ] {
-            assert_eq!(
-                parse_header(header),
-                Err(SignatureError::Malformed),
-                "{header:?}"
-            );
+        for header in ["", "t=1", "v1=abc", "t=x,v1=aa", "t=1;v1=aa", "garbage", "t=1,v0=aa", "t=1,,v1=aa"] {
+            assert_eq!(parse_header(header), Err(SignatureError::Malformed), "{header:?}");
         }
-        assert_eq!(
-            parse_header(&format!("t=1,v1={}", "a".repeat(9000))),
-            Err(SignatureError::Malformed)
-        );
+        assert_eq!(parse_header(&format!("t=1,v1={}", "a".repeat(9000))), Err(SignatureError::Malformed));
     }
 
     #[test]
@@ -167,30 +142,15 @@ mod tests {
             header_for(SECRET, now, BODY).split(',').nth(1).unwrap()
         ))
         .unwrap();
-        assert_eq!(
-            verify(&header, BODY, &[old.clone(), new.clone()], now, 300),
-            Ok(())
-        );
-        assert_eq!(
-            verify(&header, BODY, &[old], now, 300),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify(&header, b"tampered", &[new], now, 300),
-            Err(SignatureError::Mismatch)
-        );
+        assert_eq!(verify(&header, BODY, &[old.clone(), new.clone()], now, 300), Ok(()));
+        assert_eq!(verify(&header, BODY, &[old], now, 300), Err(SignatureError::Mismatch));
+        assert_eq!(verify(&header, b"tampered", &[new], now, 300), Err(SignatureError::Mismatch));
     }
 
     #[test]
     fn timestamps_outside_the_tolerance_are_refused_both_ways() {
         let secrets = [Secret::new(SECRET)];
-        for (t, ok) in [
-            (1000, true),
-            (700, true),
-            (1300, true),
-            (699, false),
-            (1301, false),
-        ] {
+        for (t, ok) in [(1000, true), (700, true), (1300, true), (699, false), (1301, false)] {
             let header = parse_header(&header_for(SECRET, t, BODY)).unwrap();
             let result = verify(&header, BODY, &secrets, 1000, 300);
             assert_eq!(result.is_ok(), ok, "t={t}");

@@ -59,11 +59,7 @@ struct KeyItem {
 
 impl KeyItem {
     fn new(key: &KeyRecord) -> Self {
-        KeyItem {
-            pk: account_pk(&key.account_id),
-            sk: api_key_sk(&key.key_hash),
-            key: key.clone(),
-        }
+        KeyItem { pk: account_pk(&key.account_id), sk: api_key_sk(&key.key_hash), key: key.clone() }
     }
 }
 
@@ -86,11 +82,7 @@ fn primary_key(pk: String, sk: &str) -> Item {
 
 impl Store {
     /// Creates the account and its first key together, or neither.
-    pub async fn create_account(
-        &self,
-        account: &Account,
-        key: &KeyRecord,
-    ) -> Result<(), StoreError> {
+    pub async fn create_account(&self, account: &Account, key: &KeyRecord) -> Result<(), StoreError> {
         let put_account = self.put_if_absent(to_item(&AccountRecord::new(account))?)?;
         let put_key = self.put_if_absent(to_item(&KeyItem::new(key))?)?;
         self.client
@@ -115,11 +107,7 @@ impl Store {
         let result = self
             .client
             .transact_write_items()
-            .transact_items(
-                TransactWriteItem::builder()
-                    .condition_check(account_exists)
-                    .build(),
-            )
+            .transact_items(TransactWriteItem::builder().condition_check(account_exists).build())
             .transact_items(put_key)
             .send()
             .await;
@@ -140,10 +128,7 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        output
-            .item
-            .map(|item| from_item::<AccountRecord>(item).map(|r| r.account))
-            .transpose()
+        output.item.map(|item| from_item::<AccountRecord>(item).map(|r| r.account)).transpose()
     }
 
     /// The account and the key with this hash, in one request (`BatchGetItem`).
@@ -158,27 +143,13 @@ impl Store {
             .consistent_read(true)
             .build()
             .map_err(|e| StoreError::Fault(e.to_string()))?;
-        let output = self
-            .client
-            .batch_get_item()
-            .request_items(&self.table, keys)
-            .send()
-            .await
-            .map_err(classify)?;
-        if output
-            .unprocessed_keys
-            .as_ref()
-            .is_some_and(|u| !u.is_empty())
-        {
+        let output = self.client.batch_get_item().request_items(&self.table, keys).send().await.map_err(classify)?;
+        if output.unprocessed_keys.as_ref().is_some_and(|u| !u.is_empty()) {
             return Err(StoreError::Unavailable("batch read throttled".into()));
         }
         let mut account = None;
         let mut key = None;
-        for item in output
-            .responses
-            .and_then(|mut r| r.remove(&self.table))
-            .unwrap_or_default()
-        {
+        for item in output.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
             match item.get("sk") {
                 Some(aws_sdk_dynamodb::types::AttributeValue::S(sk)) if sk == ACCOUNT_SK => {
                     account = Some(from_item::<AccountRecord>(item)?.account)
@@ -200,21 +171,13 @@ impl Store {
             .condition_expression("attribute_exists(pk) AND version = :previous")
             .expression_attribute_values(
                 ":previous",
-                aws_sdk_dynamodb::types::AttributeValue::N(
-                    account.version.saturating_sub(1).to_string(),
-                ),
+                aws_sdk_dynamodb::types::AttributeValue::N(account.version.saturating_sub(1).to_string()),
             )
             .send()
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err)
-                if err
-                    .as_service_error()
-                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-            {
-                Ok(false)
-            }
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
             Err(err) => Err(classify(err)),
         }
     }
@@ -259,33 +222,17 @@ impl Store {
     }
 
     /// Marks a key revoked; `Ok(false)` if the account has no such key.
-    pub async fn revoke_api_key(
-        &self,
-        account: &AccountId,
-        key_id: &str,
-        at: i64,
-    ) -> Result<bool, StoreError> {
-        let Some(key) = self
-            .list_api_keys(account)
-            .await?
-            .into_iter()
-            .find(|k| k.key_id == key_id)
-        else {
+    pub async fn revoke_api_key(&self, account: &AccountId, key_id: &str, at: i64) -> Result<bool, StoreError> {
+        let Some(key) = self.list_api_keys(account).await?.into_iter().find(|k| k.key_id == key_id) else {
             return Ok(false);
         };
         self.client
             .update_item()
             .table_name(&self.table)
-            .set_key(Some(primary_key(
-                account_pk(account),
-                &api_key_sk(&key.key_hash),
-            )))
+            .set_key(Some(primary_key(account_pk(account), &api_key_sk(&key.key_hash))))
             .update_expression("SET revokedAt = :at")
             .condition_expression("attribute_exists(pk)")
-            .expression_attribute_values(
-                ":at",
-                aws_sdk_dynamodb::types::AttributeValue::N(at.to_string()),
-            )
+            .expression_attribute_values(":at", aws_sdk_dynamodb::types::AttributeValue::N(at.to_string()))
             .send()
             .await
             .map(|_| true)

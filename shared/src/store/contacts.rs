@@ -8,6 +8,7 @@ use super::keys::{account_pk, ACCOUNT_SK};
 use super::records::*;
 use super::{classify, from_item, s, Page, PageQuery, Store, BY_CREATION};
 use crate::domain::account::Account;
+use crate::domain::commerce::{agreement_id, item_id, transfer_id, Agreement, Item, Product, Transfer};
 use crate::domain::contact::{Contact, TriggerEvent};
 use crate::domain::email::Email;
 use crate::domain::endpoint::EndpointSet;
@@ -21,6 +22,10 @@ pub struct IngestRead<'a> {
     pub stripe_event_id: Option<&'a str>,
     pub emails: Vec<Email>,
     pub customer_id: Option<&'a str>,
+    pub product_ids: Vec<&'a str>,
+    pub price_ids: Vec<&'a str>,
+    pub invoice_id: Option<&'a str>,
+    pub subscription_id: Option<&'a str>,
 }
 
 #[derive(Debug, Default)]
@@ -29,34 +34,39 @@ pub struct IngestView {
     pub endpoints: EndpointSet,
     pub seen: Option<SeenRecord>,
     pub contacts: HashMap<Email, Contact>,
-    /// The email a Stripe customer id was linked to by an earlier event.
-    pub linked_email: Option<Email>,
+    /// What an earlier event linked the customer id to.
+    pub linked: Option<CustomerLink>,
+    /// By Stripe product id.
+    pub products: HashMap<String, Product>,
+    /// By Stripe price id.
+    pub items: HashMap<String, Item>,
+    pub transfer: Option<Transfer>,
+    pub agreement: Option<Agreement>,
 }
 
 impl Store {
-    pub async fn read_for_ingest(
-        &self,
-        account: &AccountId,
-        read: &IngestRead<'_>,
-    ) -> Result<IngestView, StoreError> {
-        let account_key = (account_pk(account), ACCOUNT_SK.to_owned());
-        let endpoints_key = (account_pk(account), ENDPOINTS_SK.to_owned());
-        let seen_key = read
-            .stripe_event_id
-            .map(|id| (seen_pk(account, id), SEEN_SK.to_owned()));
-        let link_key = read
-            .customer_id
-            .map(|id| (customer_link_pk(account, id), LINK_SK.to_owned()));
-        let contact_keys: Vec<(String, String)> = read
-            .emails
-            .iter()
-            .map(|e| (contact_pk(account, e), CONTACT_SK.to_owned()))
-            .collect();
+    pub async fn read_for_ingest(&self, account: &AccountId, read: &IngestRead<'_>) -> Result<IngestView, StoreError> {
+        let key = |pk: String, sk: &str| (pk, sk.to_owned());
+        let account_key = key(account_pk(account), ACCOUNT_SK);
+        let endpoints_key = key(account_pk(account), ENDPOINTS_SK);
+        let seen_key = read.stripe_event_id.map(|id| key(seen_pk(account, id), SEEN_SK));
+        let link_key = read.customer_id.map(|id| key(customer_link_pk(account, id), LINK_SK));
+        let transfer_key = read.invoice_id.map(|id| key(transfer_pk(account, &transfer_id(account, id)), TRANSFER_SK));
+        let agreement_key =
+            read.subscription_id.map(|id| key(agreement_pk(account, &agreement_id(account, id)), AGREEMENT_SK));
+        let contact_keys: Vec<_> = read.emails.iter().map(|e| key(contact_pk(account, e), CONTACT_SK)).collect();
+        let product_keys: Vec<_> = read.product_ids.iter().map(|id| key(product_pk(account, id), PRODUCT_SK)).collect();
+        let item_keys: Vec<_> =
+            read.price_ids.iter().map(|id| key(item_pk(account, &item_id(account, id)), ITEM_SK)).collect();
         let mut keys = vec![account_key.clone(), endpoints_key.clone()];
-        keys.extend(seen_key.clone());
-        keys.extend(link_key.clone());
-        keys.extend(contact_keys.iter().cloned());
+        keys.extend([&seen_key, &link_key, &transfer_key, &agreement_key].into_iter().flatten().cloned());
+        keys.extend(contact_keys.iter().chain(&product_keys).chain(&item_keys).cloned());
         let mut found = self.batch_get(&keys).await?;
+        let mut take = |k: &Option<(String, String)>| k.as_ref().and_then(|k| found.remove(k));
+        let seen = take(&seen_key).map(from_item).transpose()?;
+        let linked = take(&link_key).map(|i| from_item::<LinkItem>(i).map(|l| l.link)).transpose()?;
+        let transfer = take(&transfer_key).map(|i| from_item::<TransferItem>(i).map(|t| t.transfer)).transpose()?;
+        let agreement = take(&agreement_key).map(|i| from_item::<AgreementItem>(i).map(|a| a.agreement)).transpose()?;
         let mut view = IngestView {
             account: found.remove(&account_key).map(decode_account).transpose()?,
             endpoints: found
@@ -64,30 +74,28 @@ impl Store {
                 .map(|i| from_item::<EndpointsItem>(i).map(|e| e.set))
                 .transpose()?
                 .unwrap_or_default(),
-            seen: seen_key
-                .and_then(|k| found.remove(&k))
-                .map(from_item)
-                .transpose()?,
-            linked_email: link_key
-                .and_then(|k| found.remove(&k))
-                .map(|i| from_item::<LinkItem>(i).map(|l| l.email))
-                .transpose()?,
-            contacts: HashMap::new(),
+            seen,
+            linked,
+            transfer,
+            agreement,
+            ..IngestView::default()
         };
-        for key in contact_keys {
-            if let Some(item) = found.remove(&key) {
+        for (key, item) in found {
+            if key.1 == CONTACT_SK {
                 let contact = from_item::<ContactItem>(item)?.contact;
                 view.contacts.insert(contact.email.clone(), contact);
+            } else if key.1 == PRODUCT_SK {
+                let product = from_item::<ProductItem>(item)?.product;
+                view.products.insert(product.stripe_product_id.clone(), product);
+            } else if key.1 == ITEM_SK {
+                let item = from_item::<CatalogueItem>(item)?.item;
+                view.items.insert(item.stripe_price_id.clone(), item);
             }
         }
         Ok(view)
     }
 
-    pub async fn get_contact(
-        &self,
-        account: &AccountId,
-        email: &Email,
-    ) -> Result<Option<Contact>, StoreError> {
+    pub async fn get_contact(&self, account: &AccountId, email: &Email) -> Result<Option<Contact>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -98,10 +106,7 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        output
-            .item
-            .map(|i| from_item::<ContactItem>(i).map(|c| c.contact))
-            .transpose()
+        output.item.map(|i| from_item::<ContactItem>(i).map(|c| c.contact)).transpose()
     }
 
     pub async fn list_contacts(
@@ -163,11 +168,7 @@ impl Store {
         decode_page(page, |i| from_item::<EventItem>(i).map(|e| e.event))
     }
 
-    pub async fn get_event(
-        &self,
-        account: &AccountId,
-        event_id: &str,
-    ) -> Result<Option<OutboundEvent>, StoreError> {
+    pub async fn get_event(&self, account: &AccountId, event_id: &str) -> Result<Option<OutboundEvent>, StoreError> {
         let output = self
             .client
             .get_item()
@@ -177,10 +178,7 @@ impl Store {
             .send()
             .await
             .map_err(classify)?;
-        output
-            .item
-            .map(|i| from_item::<EventItem>(i).map(|e| e.event))
-            .transpose()
+        output.item.map(|i| from_item::<EventItem>(i).map(|e| e.event)).transpose()
     }
 }
 
@@ -188,11 +186,5 @@ fn decode_page<T>(
     page: Page,
     decode: impl Fn(super::Item) -> Result<T, StoreError>,
 ) -> Result<(Vec<T>, bool), StoreError> {
-    Ok((
-        page.items
-            .into_iter()
-            .map(decode)
-            .collect::<Result<_, _>>()?,
-        page.has_more,
-    ))
+    Ok((page.items.into_iter().map(decode).collect::<Result<_, _>>()?, page.has_more))
 }

@@ -3,6 +3,7 @@
 //! Each submodule stores one kind of record and speaks only domain types to its callers.
 
 mod accounts;
+mod commerce;
 mod contacts;
 pub mod keys;
 mod pages;
@@ -33,10 +34,7 @@ pub struct Store {
 
 impl Store {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        Store {
-            client,
-            table: table.into(),
-        }
+        Store { client, table: table.into() }
     }
 
     pub fn table(&self) -> &str {
@@ -45,13 +43,7 @@ impl Store {
 
     /// Cheap reachability probe for `/health`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.client
-            .describe_table()
-            .table_name(&self.table)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        self.client.describe_table().table_name(&self.table).send().await.map(|_| ()).map_err(classify)
     }
 }
 

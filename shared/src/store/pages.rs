@@ -34,9 +34,7 @@ impl Store {
         };
         let mut condition = format!("{pk} = :p");
         match (&q.before, q.sort_prefix) {
-            (Some(_), Some(_)) => {
-                condition.push_str(&format!(" AND {sk} BETWEEN :prefix AND :before"))
-            }
+            (Some(_), Some(_)) => condition.push_str(&format!(" AND {sk} BETWEEN :prefix AND :before")),
             (Some(_), None) => condition.push_str(&format!(" AND {sk} < :before")),
             (None, Some(_)) => condition.push_str(&format!(" AND begins_with({sk}, :prefix)")),
             (None, None) => {}

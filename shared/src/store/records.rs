@@ -80,11 +80,24 @@ impl ContactItem {
     }
 }
 
+/// A Stripe customer id's email (and wallet and reference, from the customer's metadata), so
+/// that subscription and quote events, which carry only the id, find their contact.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerLink {
+    pub email: Email,
+    #[serde(default)]
+    pub wallet_address: Option<String>,
+    #[serde(default)]
+    pub ref_id: Option<String>,
+}
+
 #[derive(Serialize, Deserialize)]
 pub struct LinkItem {
     pub pk: String,
     pub sk: String,
-    pub email: Email,
+    #[serde(flatten)]
+    pub link: CustomerLink,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -133,4 +146,104 @@ pub struct EndpointsItem {
     pub sk: String,
     #[serde(flatten)]
     pub set: crate::domain::endpoint::EndpointSet,
+}
+
+pub const PRODUCT_SK: &str = "PRODUCT";
+pub const ITEM_SK: &str = "ITEM";
+pub const TRANSFER_SK: &str = "TRANSFER";
+pub const AGREEMENT_SK: &str = "AGREEMENT";
+
+pub fn product_pk(account: &AccountId, product_id: &str) -> String {
+    format!("A#{account}#PROD#{product_id}")
+}
+
+pub fn item_pk(account: &AccountId, item_id: &str) -> String {
+    format!("A#{account}#ITEM#{item_id}")
+}
+
+pub fn transfer_pk(account: &AccountId, transfer_id: &str) -> String {
+    format!("A#{account}#T#{transfer_id}")
+}
+
+pub fn agreement_pk(account: &AccountId, agreement_id: &str) -> String {
+    format!("A#{account}#AG#{agreement_id}")
+}
+
+/// The sort key of records listed by creation time whose ids do not sort by time.
+pub fn by_created(created_at: i64, id: &str) -> String {
+    format!("{:012}#{id}", created_at.max(0))
+}
+
+/// Partitions of the `due` index: a few, so that no single partition takes every write.
+pub const DUE_SHARDS: u8 = 4;
+
+pub fn due_partition(kind: &str, id: &str) -> String {
+    let shard = id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % DUE_SHARDS as u32;
+    format!("due#{kind}#{shard}")
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct ProductItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(flatten)]
+    pub product: crate::domain::commerce::Product,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct CatalogueItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(flatten)]
+    pub item: crate::domain::commerce::Item,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct TransferItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    /// Present while a late payment may still be due: the scheduler finds it by `dueAt`.
+    #[serde(rename = "duePk", skip_serializing_if = "Option::is_none", default)]
+    pub due_pk: Option<String>,
+    #[serde(rename = "dueAt", skip_serializing_if = "Option::is_none", default)]
+    pub due_at: Option<i64>,
+    #[serde(rename = "accountId")]
+    pub account_id: AccountId,
+    #[serde(flatten)]
+    pub transfer: crate::domain::commerce::Transfer,
+}
+
+/// A late payment is due ten minutes after the due date of a finalized, unprocessed transfer.
+pub const LATE_AFTER_SECONDS: i64 = 600;
+
+impl TransferItem {
+    pub fn new(account: &AccountId, t: &crate::domain::commerce::Transfer) -> Self {
+        use crate::domain::commerce::TransferStatus::{Failed, Finalized};
+        let watching = matches!(t.status, Finalized | Failed) && t.late_payment_notified_at.is_none();
+        let due_at = t.due_date.filter(|_| watching).map(|d| d + LATE_AFTER_SECONDS);
+        TransferItem {
+            pk: transfer_pk(account, &t.id),
+            sk: TRANSFER_SK.to_owned(),
+            gsi1pk: listing(account, "transfers"),
+            gsi1sk: by_created(t.created_at, &t.id),
+            due_pk: due_at.map(|_| due_partition("transfer", &t.id)),
+            due_at,
+            account_id: account.clone(),
+            transfer: t.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct AgreementItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(flatten)]
+    pub agreement: crate::domain::commerce::Agreement,
 }

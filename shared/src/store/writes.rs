@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::records::*;
 use super::{classify, s, to_item, Item, Store};
+use crate::domain::commerce::{Agreement, Item as CatalogueEntry, Product, Transfer};
 use crate::domain::contact::{Contact, TriggerEvent};
 use crate::domain::email::Email;
 use crate::domain::outbound::{DeliveryPointer, OutboundEvent};
@@ -37,10 +38,26 @@ pub enum Write {
     },
     LinkCustomer {
         customer_id: String,
-        email: Email,
+        link: CustomerLink,
     },
     PutTrigger(TriggerEvent),
     PutEvent(OutboundEvent),
+    PutProduct {
+        product: Product,
+        expected_version: Option<u64>,
+    },
+    PutItem {
+        item: CatalogueEntry,
+        expected_version: Option<u64>,
+    },
+    PutTransfer {
+        transfer: Transfer,
+        expected_version: Option<u64>,
+    },
+    PutAgreement {
+        agreement: Agreement,
+        expected_version: Option<u64>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,30 +78,16 @@ fn fault(e: impl std::fmt::Display) -> StoreError {
 
 impl Store {
     pub async fn write(&self, account: &AccountId, writes: &[Write]) -> Result<(), WriteError> {
-        let items = writes
-            .iter()
-            .map(|w| self.transact_item(account, w))
-            .collect::<Result<Vec<_>, _>>()?;
-        let result = self
-            .client
-            .transact_write_items()
-            .set_transact_items(Some(items))
-            .send()
-            .await;
+        let items = writes.iter().map(|w| self.transact_item(account, w)).collect::<Result<Vec<_>, _>>()?;
+        let result = self.client.transact_write_items().set_transact_items(Some(items)).send().await;
         match result {
             Ok(_) => Ok(()),
             Err(err) => {
-                if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) =
-                    err.as_service_error()
-                {
+                if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() {
                     let reasons = cancel.cancellation_reasons();
-                    let failed = |i: usize| {
-                        reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed")
-                    };
-                    let seen_failed = writes
-                        .iter()
-                        .enumerate()
-                        .any(|(i, w)| matches!(w, Write::SeenStripeEvent { .. }) && failed(i));
+                    let failed = |i: usize| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
+                    let seen_failed =
+                        writes.iter().enumerate().any(|(i, w)| matches!(w, Write::SeenStripeEvent { .. }) && failed(i));
                     if seen_failed {
                         return Err(WriteError::AlreadySeen);
                     }
@@ -97,11 +100,7 @@ impl Store {
         }
     }
 
-    fn transact_item(
-        &self,
-        account: &AccountId,
-        write: &Write,
-    ) -> Result<TransactWriteItem, StoreError> {
+    fn transact_item(&self, account: &AccountId, write: &Write) -> Result<TransactWriteItem, StoreError> {
         let put = |item: Item, condition: Option<(&str, Option<(&str, AttributeValue)>)>| {
             let mut builder = Put::builder().table_name(&self.table).set_item(Some(item));
             if let Some((expression, value)) = condition {
@@ -110,55 +109,35 @@ impl Store {
                     builder = builder.expression_attribute_values(name, value);
                 }
             }
-            builder
-                .build()
-                .map(|p| TransactWriteItem::builder().put(p).build())
-                .map_err(fault)
+            builder.build().map(|p| TransactWriteItem::builder().put(p).build()).map_err(fault)
+        };
+        // Created if absent, or replaced if still at the version that was read.
+        let versioned = |item: Item, expected_version: Option<u64>| match expected_version {
+            None => put(item, Some(("attribute_not_exists(pk)", None))),
+            Some(v) => put(item, Some(("version = :v", Some((":v", AttributeValue::N(v.to_string())))))),
         };
         match write {
-            Write::SeenStripeEvent {
-                event_id,
-                event_type,
-                outcome,
-                outbox,
-                at,
-            } => {
+            Write::SeenStripeEvent { event_id, event_type, outcome, outbox, at } => {
                 let record = SeenRecord {
                     pk: seen_pk(account, event_id),
                     sk: SEEN_SK.to_owned(),
                     event_type: event_type.clone(),
                     outcome: outcome.clone(),
-                    status: if outbox.is_empty() {
-                        SeenStatus::Done
-                    } else {
-                        SeenStatus::Pending
-                    },
+                    status: if outbox.is_empty() { SeenStatus::Done } else { SeenStatus::Pending },
                     outbox: outbox.clone(),
                     received_at: *at,
                     expires_at: at + SEEN_TTL_SECONDS,
                 };
                 put(to_item(&record)?, Some(("attribute_not_exists(pk)", None)))
             }
-            Write::PutContact {
-                contact,
-                expected_version,
-            } => {
+            Write::PutContact { contact, expected_version } => {
                 let item = to_item(&ContactItem::new(account, contact))?;
                 match expected_version {
                     None => put(item, Some(("attribute_not_exists(pk)", None))),
-                    Some(v) => put(
-                        item,
-                        Some((
-                            "version = :v",
-                            Some((":v", AttributeValue::N(v.to_string()))),
-                        )),
-                    ),
+                    Some(v) => put(item, Some(("version = :v", Some((":v", AttributeValue::N(v.to_string())))))),
                 }
             }
-            Write::DeleteContact {
-                email,
-                expected_version,
-            } => Delete::builder()
+            Write::DeleteContact { email, expected_version } => Delete::builder()
                 .table_name(&self.table)
                 .key("pk", s(contact_pk(account, email)))
                 .key("sk", s(CONTACT_SK))
@@ -167,28 +146,54 @@ impl Store {
                 .build()
                 .map(|d| TransactWriteItem::builder().delete(d).build())
                 .map_err(fault),
-            Write::LinkCustomer { customer_id, email } => put(
+            Write::LinkCustomer { customer_id, link } => put(
                 to_item(&LinkItem {
                     pk: customer_link_pk(account, customer_id),
                     sk: LINK_SK.to_owned(),
-                    email: email.clone(),
+                    link: link.clone(),
                 })?,
                 None,
             ),
-            Write::PutTrigger(trigger) => put(to_item(&TriggerItem::new(account, trigger))?, None),
-            Write::PutEvent(event) => put(
-                to_item(&EventItem::new(account, event))?,
-                Some(("attribute_not_exists(pk)", None)),
+            Write::PutProduct { product, expected_version } => versioned(
+                to_item(&ProductItem {
+                    pk: product_pk(account, &product.stripe_product_id),
+                    sk: PRODUCT_SK.to_owned(),
+                    product: product.clone(),
+                })?,
+                *expected_version,
             ),
+            Write::PutItem { item, expected_version } => versioned(
+                to_item(&CatalogueItem {
+                    pk: item_pk(account, &item.item_id),
+                    sk: ITEM_SK.to_owned(),
+                    gsi1pk: listing(account, "items"),
+                    gsi1sk: by_created(item.created_at, &item.item_id),
+                    item: item.clone(),
+                })?,
+                *expected_version,
+            ),
+            Write::PutTransfer { transfer, expected_version } => {
+                versioned(to_item(&TransferItem::new(account, transfer))?, *expected_version)
+            }
+            Write::PutAgreement { agreement, expected_version } => versioned(
+                to_item(&AgreementItem {
+                    pk: agreement_pk(account, &agreement.id),
+                    sk: AGREEMENT_SK.to_owned(),
+                    gsi1pk: listing(account, "agreements"),
+                    gsi1sk: by_created(agreement.created_at, &agreement.id),
+                    agreement: agreement.clone(),
+                })?,
+                *expected_version,
+            ),
+            Write::PutTrigger(trigger) => put(to_item(&TriggerItem::new(account, trigger))?, None),
+            Write::PutEvent(event) => {
+                put(to_item(&EventItem::new(account, event))?, Some(("attribute_not_exists(pk)", None)))
+            }
         }
     }
 
     /// The outbox of a Stripe event was sent: forget it.
-    pub async fn mark_published(
-        &self,
-        account: &AccountId,
-        stripe_event_id: &str,
-    ) -> Result<(), StoreError> {
+    pub async fn mark_published(&self, account: &AccountId, stripe_event_id: &str) -> Result<(), StoreError> {
         self.client
             .update_item()
             .table_name(&self.table)

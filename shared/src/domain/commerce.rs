@@ -1,0 +1,238 @@
+//! The commerce side of Stripe ingest: products and prices mirrored as catalogue items, invoices
+//! as transfer requests, subscriptions as agreements.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::clock::rfc3339_from_unix;
+use crate::ids::AccountId;
+
+/// Loop's ids for Stripe objects: derived, so concurrent or repeated events agree on them
+/// without a lookup, and never change.
+fn derived_id(account: &AccountId, kind: &str, stripe_id: &str) -> String {
+    const NAMESPACE: Uuid = Uuid::from_u128(0x6c6f_6f70_2d73_7472_6970_652d_6964_7321);
+    Uuid::new_v5(&NAMESPACE, format!("{account}/{kind}/{stripe_id}").as_bytes()).to_string()
+}
+
+pub fn item_id(account: &AccountId, price_id: &str) -> String {
+    derived_id(account, "price", price_id)
+}
+
+pub fn transfer_id(account: &AccountId, invoice_id: &str) -> String {
+    derived_id(account, "invoice", invoice_id)
+}
+
+pub fn agreement_id(account: &AccountId, subscription_id: &str) -> String {
+    derived_id(account, "subscription", subscription_id)
+}
+
+/// Stripe's `recurring.interval` in Loop's spelling.
+pub fn frequency_unit(interval: &str) -> Option<&'static str> {
+    match interval {
+        "day" => Some("Day"),
+        "week" => Some("Week"),
+        "month" => Some("Month"),
+        "year" => Some("Year"),
+        _ => None,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub stripe_product_id: String,
+    pub name: Option<String>,
+    pub active: bool,
+    pub deleted: bool,
+    pub updated_at: i64,
+    pub last_event_at: i64,
+    pub version: u64,
+}
+
+/// A Stripe price, shown with its product's name once the product is known.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Item {
+    pub item_id: String,
+    pub stripe_price_id: String,
+    pub stripe_product_id: Option<String>,
+    pub amount: Option<String>,
+    pub currency: Option<String>,
+    pub frequency_number: Option<u32>,
+    pub frequency_unit: Option<String>,
+    pub active: bool,
+    pub deleted: bool,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_event_at: i64,
+    pub version: u64,
+}
+
+impl Item {
+    /// The item as the API shows it; `None` while its product is unknown.
+    pub fn to_json(&self, product: Option<&Product>) -> Option<Value> {
+        let product = product?;
+        Some(json!({
+            "itemId": self.item_id,
+            "name": product.name,
+            "amount": self.amount,
+            "currency": self.currency,
+            "frequencyNumber": self.frequency_number,
+            "frequencyUnit": self.frequency_unit,
+            "active": self.active && product.active,
+            "deleted": self.deleted || product.deleted,
+            "stripePriceId": self.stripe_price_id,
+            "stripeProductId": self.stripe_product_id,
+            "updatedAt": rfc3339_from_unix(self.updated_at.max(product.updated_at)),
+        }))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransferStatus {
+    Draft,
+    Open,
+    Finalized,
+    Failed,
+    Processed,
+}
+
+impl TransferStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransferStatus::Draft => "draft",
+            TransferStatus::Open => "open",
+            TransferStatus::Finalized => "finalized",
+            TransferStatus::Failed => "failed",
+            TransferStatus::Processed => "processed",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Transfer {
+    pub id: String,
+    pub invoice_id: String,
+    pub status: TransferStatus,
+    pub amount: String,
+    pub currency: String,
+    pub token_symbol: String,
+    pub email: Option<String>,
+    pub item: Option<String>,
+    pub item_id: Option<String>,
+    pub agreement_id: Option<String>,
+    pub ref_id: Option<String>,
+    pub batch_id: Option<String>,
+    pub from_address: Option<String>,
+    pub bill_date: Option<i64>,
+    pub due_date: Option<i64>,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub processed_at: Option<i64>,
+    pub transaction: Option<String>,
+    pub last_failure_reason: Option<String>,
+    pub late_payment_notified_at: Option<i64>,
+    pub version: u64,
+}
+
+impl Transfer {
+    pub fn to_json(&self) -> Value {
+        let date = |d: Option<i64>| d.map(rfc3339_from_unix);
+        json!({
+            "id": self.id,
+            "invoiceId": self.invoice_id,
+            "status": self.status.as_str(),
+            "amount": self.amount,
+            "tokenSymbol": self.token_symbol,
+            "email": self.email,
+            "item": self.item,
+            "itemId": self.item_id,
+            "agreementId": self.agreement_id,
+            "refId": self.ref_id,
+            "batchId": self.batch_id,
+            "billDate": date(self.bill_date),
+            "dueDate": date(self.due_date),
+            "createdAt": rfc3339_from_unix(self.created_at),
+            "updatedAt": rfc3339_from_unix(self.updated_at),
+            "processedAt": date(self.processed_at),
+            "transaction": self.transaction,
+            "lastFailureReason": self.last_failure_reason,
+            "latePaymentNotifiedAt": date(self.late_payment_notified_at),
+        })
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AgreementStatus {
+    Active,
+    Cancelled,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Agreement {
+    pub id: String,
+    pub stripe_subscription_id: String,
+    pub stripe_customer_id: Option<String>,
+    pub status: AgreementStatus,
+    pub subscriber: String,
+    pub email: Option<String>,
+    pub item: Option<String>,
+    pub item_id: Option<String>,
+    pub amount: Option<String>,
+    pub frequency_number: Option<u32>,
+    pub frequency_unit: Option<String>,
+    pub ref_id: String,
+    /// Subscription metadata as a JSON string, as the `AgreementSignedUp` payload carries it.
+    pub metadata: String,
+    pub start_date: Option<i64>,
+    pub cancelled_at: Option<i64>,
+    pub created_at: i64,
+    pub version: u64,
+}
+
+impl Agreement {
+    pub fn to_json(&self) -> Value {
+        json!({
+            "id": self.id,
+            "stripeSubscriptionId": self.stripe_subscription_id,
+            "status": self.status,
+            "subscriber": self.subscriber,
+            "email": self.email,
+            "item": self.item,
+            "itemId": self.item_id,
+            "amount": self.amount,
+            "frequencyNumber": self.frequency_number,
+            "frequencyUnit": self.frequency_unit,
+            "refId": self.ref_id,
+            "startDate": self.start_date.map(rfc3339_from_unix),
+            "cancelledAt": self.cancelled_at.map(rfc3339_from_unix),
+            "createdAt": rfc3339_from_unix(self.created_at),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn derived_ids_are_stable_per_account_and_object() {
+        let a = AccountId::generate();
+        let b = AccountId::generate();
+        assert_eq!(item_id(&a, "price_1"), item_id(&a, "price_1"));
+        assert_ne!(item_id(&a, "price_1"), item_id(&b, "price_1"));
+        assert_ne!(item_id(&a, "x"), transfer_id(&a, "x"));
+        assert_eq!(Uuid::parse_str(&agreement_id(&a, "sub_1")).unwrap().get_version_num(), 5);
+    }
+
+    #[test]
+    fn transfer_statuses_order_forward() {
+        use TransferStatus::*;
+        assert!(Draft < Open && Open < Finalized && Finalized < Failed && Failed < Processed);
+    }
+}

@@ -1,0 +1,170 @@
+//! Catalogue items, transfers and agreements, for the read APIs.
+
+use std::collections::HashMap;
+
+use super::records::*;
+use super::{classify, from_item, s, Item as Record, PageQuery, Store, BY_CREATION};
+use crate::domain::commerce::{Agreement, Item, Product, Transfer};
+use crate::error::StoreError;
+use crate::ids::AccountId;
+
+impl Store {
+    async fn get_one(&self, pk: String, sk: &str) -> Result<Option<Record>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item)
+    }
+
+    /// Products by id, in one request.
+    async fn products(&self, account: &AccountId, ids: &[&str]) -> Result<HashMap<String, Product>, StoreError> {
+        let keys: Vec<(String, String)> =
+            ids.iter().map(|id| (product_pk(account, id), PRODUCT_SK.to_owned())).collect();
+        let mut products = HashMap::new();
+        for chunk in keys.chunks(100) {
+            for (_, item) in self.batch_get(chunk).await? {
+                let product = from_item::<ProductItem>(item)?.product;
+                products.insert(product.stripe_product_id.clone(), product);
+            }
+        }
+        Ok(products)
+    }
+
+    /// An item with its product (`None` while the product is unknown).
+    pub async fn get_item(
+        &self,
+        account: &AccountId,
+        item_id: &str,
+    ) -> Result<Option<(Item, Option<Product>)>, StoreError> {
+        let Some(record) = self.get_one(item_pk(account, item_id), ITEM_SK).await? else { return Ok(None) };
+        let item = from_item::<CatalogueItem>(record)?.item;
+        let product = match &item.stripe_product_id {
+            Some(id) => self.products(account, &[id]).await?.remove(id),
+            None => None,
+        };
+        Ok(Some((item, product)))
+    }
+
+    /// Items newest first, each with its product if known.
+    pub async fn list_items(
+        &self,
+        account: &AccountId,
+        limit: usize,
+        starting_after: Option<&str>,
+    ) -> Result<(Vec<(Item, Option<Product>)>, bool), StoreError> {
+        let before = match starting_after {
+            None => None,
+            Some(id) => match self.get_one(item_pk(account, id), ITEM_SK).await? {
+                Some(record) => Some(from_item::<CatalogueItem>(record)?.gsi1sk),
+                None => return Ok((Vec::new(), false)),
+            },
+        };
+        let page = self
+            .page(PageQuery {
+                index: BY_CREATION,
+                partition: listing(account, "items"),
+                sort_prefix: None,
+                before,
+                limit,
+                filter: None,
+            })
+            .await?;
+        let items: Vec<Item> =
+            page.items.into_iter().map(|i| from_item::<CatalogueItem>(i).map(|c| c.item)).collect::<Result<_, _>>()?;
+        let ids: Vec<&str> = items.iter().filter_map(|i| i.stripe_product_id.as_deref()).collect();
+        let mut products = self.products(account, &ids).await?;
+        let joined = items
+            .into_iter()
+            .map(|item| {
+                let product = item.stripe_product_id.as_ref().and_then(|id| products.get(id).cloned());
+                (item, product)
+            })
+            .collect();
+        products.clear();
+        Ok((joined, page.has_more))
+    }
+
+    pub async fn get_transfer(&self, account: &AccountId, id: &str) -> Result<Option<Transfer>, StoreError> {
+        self.get_one(transfer_pk(account, id), TRANSFER_SK)
+            .await?
+            .map(|r| from_item::<TransferItem>(r).map(|t| t.transfer))
+            .transpose()
+    }
+
+    pub async fn list_transfers(
+        &self,
+        account: &AccountId,
+        status: Option<&str>,
+        limit: usize,
+        starting_after: Option<&str>,
+    ) -> Result<(Vec<Transfer>, bool), StoreError> {
+        let before = match starting_after {
+            None => None,
+            Some(id) => match self.get_transfer(account, id).await? {
+                Some(t) => Some(by_created(t.created_at, &t.id)),
+                None => return Ok((Vec::new(), false)),
+            },
+        };
+        let page = self
+            .page(PageQuery {
+                index: BY_CREATION,
+                partition: listing(account, "transfers"),
+                sort_prefix: None,
+                before,
+                limit,
+                filter: status.map(|s| ("#f = :f", "status", s.to_owned())),
+            })
+            .await?;
+        let transfers = page
+            .items
+            .into_iter()
+            .map(|i| from_item::<TransferItem>(i).map(|t| t.transfer))
+            .collect::<Result<_, _>>()?;
+        Ok((transfers, page.has_more))
+    }
+
+    pub async fn get_agreement(&self, account: &AccountId, id: &str) -> Result<Option<Agreement>, StoreError> {
+        self.get_one(agreement_pk(account, id), AGREEMENT_SK)
+            .await?
+            .map(|r| from_item::<AgreementItem>(r).map(|a| a.agreement))
+            .transpose()
+    }
+
+    pub async fn list_agreements(
+        &self,
+        account: &AccountId,
+        limit: usize,
+        starting_after: Option<&str>,
+    ) -> Result<(Vec<Agreement>, bool), StoreError> {
+        let before = match starting_after {
+            None => None,
+            Some(id) => match self.get_agreement(account, id).await? {
+                Some(a) => Some(by_created(a.created_at, &a.id)),
+                None => return Ok((Vec::new(), false)),
+            },
+        };
+        let page = self
+            .page(PageQuery {
+                index: BY_CREATION,
+                partition: listing(account, "agreements"),
+                sort_prefix: None,
+                before,
+                limit,
+                filter: None,
+            })
+            .await?;
+        let agreements = page
+            .items
+            .into_iter()
+            .map(|i| from_item::<AgreementItem>(i).map(|a| a.agreement))
+            .collect::<Result<_, _>>()?;
+        Ok((agreements, page.has_more))
+    }
+}
