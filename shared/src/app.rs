@@ -33,6 +33,10 @@ impl App {
 
     pub async fn new(config: Config) -> Result<App, StartupError> {
         let clients = AwsClients::new(&config.aws).await;
+        Self::with_clients(config, clients).await
+    }
+
+    pub async fn with_clients(config: Config, clients: AwsClients) -> Result<App, StartupError> {
         let names = &config.resources;
         let queue_url = match &names.delivery_queue_url {
             Some(url) => url.clone(),

@@ -1,6 +1,11 @@
 //! The one place AWS clients are built: endpoint, region and credentials from [`AwsSettings`].
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
 use aws_config::{BehaviorVersion, Region};
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use crate::config::AwsSettings;
@@ -12,8 +17,56 @@ pub struct AwsClients {
     pub sqs: aws_sdk_sqs::Client,
 }
 
+/// Counts the HTTP requests a client sends, retries included: how tests hold Loop to its
+/// request budget per event.
+#[derive(Clone, Debug, Default)]
+pub struct RequestCounter(Arc<AtomicUsize>);
+
+impl RequestCounter {
+    pub fn get(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    pub fn reset(&self) {
+        self.0.store(0, Ordering::SeqCst);
+    }
+}
+
+impl Intercept for RequestCounter {
+    fn name(&self) -> &'static str {
+        "RequestCounter"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        _components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+/// Request counters of a pair of clients built with [`AwsClients::counted`].
+#[derive(Clone, Debug, Default)]
+pub struct RequestCounts {
+    pub dynamodb: RequestCounter,
+    pub sqs: RequestCounter,
+}
+
 impl AwsClients {
     pub async fn new(settings: &AwsSettings) -> Self {
+        Self::build(settings, None).await
+    }
+
+    /// Clients whose requests are counted.
+    pub async fn counted(settings: &AwsSettings) -> (Self, RequestCounts) {
+        let counts = RequestCounts::default();
+        (Self::build(settings, Some(&counts)).await, counts)
+    }
+
+    async fn build(settings: &AwsSettings, counts: Option<&RequestCounts>) -> Self {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(settings.region.clone()));
         if let Some(endpoint) = &settings.endpoint_url {
             loader = loader.endpoint_url(endpoint);
@@ -28,7 +81,16 @@ impl AwsClients {
             ));
         }
         let shared = loader.load().await;
-        AwsClients { dynamodb: aws_sdk_dynamodb::Client::new(&shared), sqs: aws_sdk_sqs::Client::new(&shared) }
+        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared);
+        let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
+        if let Some(counts) = counts {
+            dynamodb = dynamodb.interceptor(counts.dynamodb.clone());
+            sqs = sqs.interceptor(counts.sqs.clone());
+        }
+        AwsClients {
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
+            sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
+        }
     }
 }
 

@@ -188,3 +188,39 @@ fn decode_page<T>(
 ) -> Result<(Vec<T>, bool), StoreError> {
     Ok((page.items.into_iter().map(decode).collect::<Result<_, _>>()?, page.has_more))
 }
+
+impl Store {
+    /// The account's endpoints, as publishing reads them.
+    pub async fn get_endpoints(&self, account: &AccountId) -> Result<EndpointSet, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(account_pk(account)))
+            .key("sk", s(ENDPOINTS_SK))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item.map(|i| from_item::<EndpointsItem>(i).map(|e| e.set)).transpose()?.unwrap_or_default())
+    }
+
+    /// Replaces the account's endpoints if nobody changed them since `set.version - 1`;
+    /// `Ok(false)` when a concurrent change won.
+    pub async fn save_endpoints(&self, account: &AccountId, set: &EndpointSet) -> Result<bool, StoreError> {
+        let item = super::to_item(&EndpointsItem { pk: account_pk(account), sk: ENDPOINTS_SK.to_owned(), set: set.clone() })?;
+        let mut request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        request = if set.version <= 1 {
+            request.condition_expression("attribute_not_exists(pk)")
+        } else {
+            request
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", aws_sdk_dynamodb::types::AttributeValue::N((set.version - 1).to_string()))
+        };
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(classify(err)),
+        }
+    }
+}
