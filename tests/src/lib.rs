@@ -2,6 +2,7 @@
 //! and queues in the emulator that `make test` started (`AWS_ENDPOINT_URL`), serving real HTTP on
 //! a free port. Tests then act as a user would: over HTTP, and through the real AWS SDK.
 
+pub mod proxy;
 pub mod stripe;
 
 use std::sync::Arc;
@@ -31,11 +32,11 @@ pub fn isolated_config(extra: &[(&str, &str)]) -> Config {
         ("LOOP_DEAD_LETTER_QUEUE_NAME", format!("loop-{suffix}-dlq")),
     ];
     Config::from_lookup(|name| {
-        if name == "AWS_ENDPOINT_URL" {
-            return Some(endpoint.clone());
-        }
         if let Some((_, v)) = extra.iter().find(|(k, _)| *k == name) {
             return Some(v.to_string());
+        }
+        if name == "AWS_ENDPOINT_URL" {
+            return Some(endpoint.clone());
         }
         if let Some((_, v)) = names.iter().find(|(k, _)| *k == name) {
             return Some(v.clone());
