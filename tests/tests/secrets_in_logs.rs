@@ -43,7 +43,8 @@ async fn no_signing_secret_or_api_key_appears_in_the_logs() {
         .await
         .unwrap();
     assert_eq!(response.status(), 200);
-    let created = event("evt_logs", "customer.created", now(), object("customer", json!({"email": "logs@example.com"})));
+    let created =
+        event("evt_logs", "customer.created", now(), object("customer", json!({"email": "logs@example.com"})));
     assert_eq!(t.send_stripe(&acme, &created).await.0, 200);
     assert_eq!(t.send_stripe(&acme, &created).await.0, 200);
     let body = serde_json::to_vec(&created).unwrap();

@@ -47,7 +47,12 @@ async fn a_fault_at_any_request_answers_5xx_and_the_retry_completes_it_once() {
     // The path of a new customer: read (1), transaction (2), SQS send (3), mark published (4).
     for cut_after in 0..4 {
         let email = format!("fault{cut_after}@example.com");
-        let created = event(&format!("evt_fault{cut_after}"), "customer.created", now(), object("customer", json!({"email": email})));
+        let created = event(
+            &format!("evt_fault{cut_after}"),
+            "customer.created",
+            now(),
+            object("customer", json!({"email": email})),
+        );
         // WHEN the emulator becomes unreachable after `cut_after` requests
         proxy.cut_after(cut_after);
         let (status, body) = deliver(&app, &acme, &created).await;

@@ -32,9 +32,11 @@ async fn the_configuration_lists_all_nineteen_types_with_defaults_and_masked_sec
 async fn put_replaces_what_it_names_and_keeps_the_rest() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
-    let (status, first) = put(&t, &acme, json!({"events": {"invoice.paid": {"eventName": "Paid", "syncName": true}}})).await;
+    let (status, first) =
+        put(&t, &acme, json!({"events": {"invoice.paid": {"eventName": "Paid", "syncName": true}}})).await;
     assert_eq!(status, 200, "{first}");
-    let (_, second) = put(&t, &acme, json!({"events": {"invoice.paid": {"userGroup": "payers"}}, "customerDeleted": "delete"})).await;
+    let (_, second) =
+        put(&t, &acme, json!({"events": {"invoice.paid": {"userGroup": "payers"}}, "customerDeleted": "delete"})).await;
     assert_eq!(
         second["events"]["invoice.paid"],
         json!({"enabled": true, "eventName": "Paid", "syncName": true, "userGroup": "payers"})
@@ -42,7 +44,8 @@ async fn put_replaces_what_it_names_and_keeps_the_rest() {
     assert_eq!(second["events"]["customer.created"]["eventName"], "customer.created");
     assert_eq!(second["customerDeleted"], "delete");
     assert_eq!(second["signingSecrets"], first["signingSecrets"]);
-    let (_, rotated) = put(&t, &acme, json!({"signingSecrets": ["whsec_first_secret_1234", "whsec_second_secret_5678"]})).await;
+    let (_, rotated) =
+        put(&t, &acme, json!({"signingSecrets": ["whsec_first_secret_1234", "whsec_second_secret_5678"]})).await;
     assert_eq!(rotated["signingSecrets"], json!(["whsec_…1234", "whsec_…5678"]));
     assert_eq!(t.read(&acme, "/v1/integrations/stripe").await, rotated);
     t.shutdown().await;

@@ -41,7 +41,8 @@ async fn customer_created_costs_three_dynamodb_requests_and_one_sqs_request() {
     counts.sqs.reset();
 
     // WHEN a new customer arrives
-    let created = event("evt_budget", "customer.created", now(), object("customer", json!({"email": "budget@example.com"})));
+    let created =
+        event("evt_budget", "customer.created", now(), object("customer", json!({"email": "budget@example.com"})));
     let response = loop_shared::ingest::handle(&app, signed_request(&acme, &created)).await;
 
     // THEN it is processed, its two events fanned out to both endpoints in one SQS request

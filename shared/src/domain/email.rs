@@ -11,8 +11,12 @@ pub struct Email(String);
 impl Email {
     /// Trims, lower-cases and checks the shape (`local@domain.tld`, no spaces, RFC 5321 lengths).
     pub fn parse(raw: &str) -> Option<Email> {
-        let email = raw.trim().to_lowercase();
-        if email.len() > 254 || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        let raw = raw.trim();
+        if raw.len() > 254 {
+            return None;
+        }
+        let email = if raw.is_ascii() { raw.to_ascii_lowercase() } else { raw.to_lowercase() };
+        if email.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return None;
         }
         let (local, domain) = email.split_once('@')?;

@@ -85,11 +85,12 @@ mod tests {
     }
 
     #[test]
-    fn loop_family_events_are_flat_with_the_type_first() {
+    fn loop_family_events_are_flat_and_named_by_event() {
         let mut fields = Map::new();
         fields.insert("amount".into(), json!("10.00"));
         let e = OutboundEvent::loop_family("TransferCreated", fields, 1);
-        assert!(e.payload.starts_with(r#"{"event":"TransferCreated""#), "{}", e.payload);
+        let body: Value = serde_json::from_str(&e.payload).unwrap();
+        assert_eq!(body, json!({"event": "TransferCreated", "amount": "10.00"}));
         assert!(e.id.starts_with("evt_"));
     }
 }

@@ -547,8 +547,120 @@ impl fmt::Display for InvalidEvent {
 
 /// Parses a Stripe event: `id`, `type`, `created` and an object `data.object` are required.
 pub fn parse(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
-    let envelope: Envelope =
+    // Stripe writes `type` as the envelope's last key, after `data`: read it from the end so the
+    // body is parsed once, straight into the typed object. Anything else takes two passes.
+    if let Some(kind) = trailing_type(body).and_then(EventType::parse) {
+        if let Some(parsed) = parse_typed(body, kind)? {
+            return Ok(parsed);
+        }
+    }
+    parse_in_two_passes(body)
+}
+
+/// The last top-level string value if its key is `"type"`, found by reading backwards.
+fn trailing_type(body: &[u8]) -> Option<&str> {
+    let trim = |mut end: usize| {
+        while end > 0 && body[end - 1].is_ascii_whitespace() {
+            end -= 1;
+        }
+        end
+    };
+    let end = trim(body.len());
+    let end = trim(end.checked_sub(1).filter(|&e| body[e] == b'}')?);
+    let close = end.checked_sub(1).filter(|&e| body[e] == b'"')?;
+    let open = body[..close].iter().rposition(|&b| b == b'"')?;
+    let value = &body[open + 1..close];
+    if value.contains(&b'\\') {
+        return None;
+    }
+    let colon = trim(open);
+    let before_colon = trim(colon.checked_sub(1).filter(|&c| body[c] == b':')?);
+    body[..before_colon].ends_with(b"\"type\"").then(|| std::str::from_utf8(value).ok()).flatten()
+}
+
+/// Deserializes only from a JSON object (never an array, which serde would accept for a struct).
+struct ObjectOnly<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for ObjectOnly<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ObjectVisitor<T>(std::marker::PhantomData<T>);
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+            type Value = ObjectOnly<T>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<M: MapAccess<'de>>(self, map: M) -> Result<Self::Value, M::Error> {
+                T::deserialize(de::value::MapAccessDeserializer::new(map)).map(ObjectOnly)
+            }
+        }
+        deserializer.deserialize_map(ObjectVisitor(std::marker::PhantomData))
+    }
+}
+
+#[derive(Deserialize)]
+struct TypedEnvelope<'a, O> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    created: i64,
+    #[serde(borrow)]
+    data: TypedData<'a, O>,
+}
+
+#[derive(Deserialize)]
+struct TypedData<'a, O> {
+    object: ObjectOnly<O>,
+    #[serde(borrow, default)]
+    previous_attributes: Option<ObjectOnly<PreviousAttributes<'a>>>,
+}
+
+/// One pass, typed by `kind`; `None` if the body's `type` turns out not to be `kind`.
+fn parse_typed(body: &[u8], kind: EventType) -> Result<Option<Parsed<'_>>, InvalidEvent> {
+    fn one<'a, O: Deserialize<'a>>(
+        body: &'a [u8],
+        kind: EventType,
+        wrap: fn(O) -> StripeObject<'a>,
+    ) -> Result<Option<Parsed<'a>>, InvalidEvent> {
+        let envelope: ObjectOnly<TypedEnvelope<'a, O>> =
+            serde_json::from_slice(body).map_err(|e| InvalidEvent(format!("not a {kind} event: {e}")))?;
+        let envelope = envelope.0;
+        if envelope.kind != kind.as_str() {
+            return Ok(None);
+        }
+        if envelope.id.is_empty() {
+            return Err(InvalidEvent("the event has an empty id".into()));
+        }
+        let previous_email = match (kind, envelope.data.previous_attributes) {
+            (CustomerUpdated, Some(previous)) => previous.0.email.filter(|e| !e.trim().is_empty()),
+            _ => None,
+        };
+        let object = wrap(envelope.data.object.0);
+        Ok(Some(Parsed::Supported(StripeEvent {
+            id: envelope.id,
+            kind,
+            created: envelope.created,
+            object,
+            previous_email,
+        })))
+    }
+    match kind.object_kind() {
+        ObjectKind::Customer => one(body, kind, StripeObject::Customer),
+        ObjectKind::CheckoutSession => one(body, kind, StripeObject::CheckoutSession),
+        ObjectKind::Invoice => one(body, kind, StripeObject::Invoice),
+        ObjectKind::Subscription => one(body, kind, StripeObject::Subscription),
+        ObjectKind::Quote => one(body, kind, StripeObject::Quote),
+        ObjectKind::Dispute => one(body, kind, StripeObject::Dispute),
+        ObjectKind::Product => one(body, kind, StripeObject::Product),
+        ObjectKind::Price => one(body, kind, StripeObject::Price),
+    }
+}
+
+/// The general path: the envelope with `data.object` raw, then the object by its type.
+fn parse_in_two_passes(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
+    let envelope: ObjectOnly<Envelope> =
         serde_json::from_slice(body).map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
+    let envelope = envelope.0;
     if envelope.id.is_empty() {
         return Err(InvalidEvent("the event has an empty id".into()));
     }
@@ -571,8 +683,9 @@ pub fn parse(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
         ObjectKind::Price => StripeObject::Price(serde_json::from_str(raw).map_err(invalid)?),
     };
     let previous_email = match (kind, envelope.data.previous_attributes) {
-        (CustomerUpdated, Some(previous)) => serde_json::from_str::<PreviousAttributes>(previous.get())
+        (CustomerUpdated, Some(previous)) => serde_json::from_str::<ObjectOnly<PreviousAttributes>>(previous.get())
             .map_err(|e| InvalidEvent(format!("data.previous_attributes: {e}")))?
+            .0
             .email
             .filter(|e| !e.trim().is_empty()),
         _ => None,
@@ -644,6 +757,41 @@ mod tests {
         let body = r#"{"id":"evt_2","type":"customer.updated","created":5,"data":{"object":{"id":"cus_1","email":"new@x.io"},"previous_attributes":{"email":"old@x.io"}}}"#;
         let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
         assert_eq!(e.previous_email.as_deref(), Some("old@x.io"));
+    }
+
+    #[test]
+    fn the_type_is_read_from_the_end_only_when_it_is_the_last_key() {
+        assert_eq!(trailing_type(br#"{"data":{"type":"x"},"type": "customer.created" }"#), Some("customer.created"));
+        assert_eq!(trailing_type(b"{\n  \"id\": \"evt\",\n  \"type\": \"invoice.paid\"\n}\n"), Some("invoice.paid"));
+        assert_eq!(trailing_type(br#"{"type":"customer.created","data":{"object":{"type":"x"}}}"#), None);
+        assert_eq!(trailing_type(br#"{"subtype":"customer.created"}"#), None);
+        assert_eq!(trailing_type(br#"{"type":"a\"b"}"#), None);
+        assert_eq!(trailing_type(b""), None);
+        assert_eq!(trailing_type(b"}"), None);
+        assert_eq!(trailing_type(b"\"}"), None);
+    }
+
+    #[test]
+    fn both_parsing_paths_read_the_same_event() {
+        let last = r#"{"id":"evt_9","created":7,"data":{"object":{"id":"cus_1","email":"a@b.co","name":"A B"},"previous_attributes":{"email":"old@b.co"}},"type":"customer.updated"}"#;
+        let first = r#"{"type":"customer.updated","id":"evt_9","created":7,"data":{"object":{"id":"cus_1","email":"a@b.co","name":"A B"},"previous_attributes":{"email":"old@b.co"}}}"#;
+        for body in [last, first] {
+            let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
+            assert_eq!((e.id.as_ref(), e.created, e.previous_email.as_deref()), ("evt_9", 7, Some("old@b.co")));
+            let StripeObject::Customer(c) = e.object else { panic!() };
+            assert_eq!(c.email.as_deref(), Some("a@b.co"));
+        }
+    }
+
+    #[test]
+    fn arrays_are_not_objects_on_either_path() {
+        for body in [
+            r#"{"id":"evt_1","created":1,"data":{"object":[]},"type":"customer.created"}"#,
+            r#"["evt_1","customer.created",1,{"object":{}}]"#,
+            r#"{"id":"evt_1","created":1,"data":{"object":{},"previous_attributes":[]},"type":"customer.updated"}"#,
+        ] {
+            assert!(parse(body.as_bytes()).is_err(), "{body}");
+        }
     }
 
     #[test]

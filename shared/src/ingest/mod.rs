@@ -125,7 +125,7 @@ fn verify(app: &App, account: &Account, request: &Request) -> Result<(), ApiErro
 }
 
 /// The records one event's decision depends on.
-fn reads_for<'a>(event: Option<&'a StripeEvent<'a>>) -> IngestRead<'a> {
+pub fn reads_for<'a>(event: Option<&'a StripeEvent<'a>>) -> IngestRead<'a> {
     use event::StripeObject;
     let Some(event) = event else {
         return IngestRead::default();

@@ -32,7 +32,7 @@ pub fn parse_header(header: &str) -> Result<SignatureHeader, SignatureError> {
         return Err(SignatureError::Malformed);
     }
     let mut timestamp = None;
-    let mut v1 = Vec::new();
+    let mut v1 = Vec::with_capacity(2);
     for element in header.split(',') {
         let (key, value) = element.trim().split_once('=').ok_or(SignatureError::Malformed)?;
         match key {
@@ -61,7 +61,7 @@ pub fn parse_header(header: &str) -> Result<SignatureHeader, SignatureError> {
 /// HMAC-SHA256 of `"{t}.{body}"` keyed with the whole secret string, as Stripe computes it.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
-    mac.update(timestamp.to_string().as_bytes());
+    mac.update(itoa::Buffer::new().format(timestamp).as_bytes());
     mac.update(b".");
     mac.update(body);
     mac.finalize().into_bytes().into()

@@ -208,14 +208,16 @@ impl Store {
     /// Replaces the account's endpoints if nobody changed them since `set.version - 1`;
     /// `Ok(false)` when a concurrent change won.
     pub async fn save_endpoints(&self, account: &AccountId, set: &EndpointSet) -> Result<bool, StoreError> {
-        let item = super::to_item(&EndpointsItem { pk: account_pk(account), sk: ENDPOINTS_SK.to_owned(), set: set.clone() })?;
+        let item =
+            super::to_item(&EndpointsItem { pk: account_pk(account), sk: ENDPOINTS_SK.to_owned(), set: set.clone() })?;
         let mut request = self.client.put_item().table_name(&self.table).set_item(Some(item));
         request = if set.version <= 1 {
             request.condition_expression("attribute_not_exists(pk)")
         } else {
-            request
-                .condition_expression("version = :v")
-                .expression_attribute_values(":v", aws_sdk_dynamodb::types::AttributeValue::N((set.version - 1).to_string()))
+            request.condition_expression("version = :v").expression_attribute_values(
+                ":v",
+                aws_sdk_dynamodb::types::AttributeValue::N((set.version - 1).to_string()),
+            )
         };
         match request.send().await {
             Ok(_) => Ok(true),
