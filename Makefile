@@ -3,7 +3,7 @@
 
 VENV := .venv
 PYTHON ?= python3
-STAMP := $(VENV)/.installed-v1
+STAMP := $(VENV)/.installed-v2
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: dev test lint fmt clippy venv clean

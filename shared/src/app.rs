@@ -1,6 +1,6 @@
 //! Everything a function needs, built once at cold start and shared by every invocation.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use thiserror::Error;
 
@@ -16,6 +16,8 @@ pub struct App {
     pub store: Store,
     pub queue: DeliveryQueue,
     pub clock: Arc<dyn Clock>,
+    /// Built on first use: only dispatch sends webhooks.
+    http: OnceLock<reqwest::Client>,
 }
 
 #[derive(Debug, Error)]
@@ -50,8 +52,14 @@ impl App {
             store: Store::new(clients.dynamodb, names.table.clone()),
             queue: DeliveryQueue::new(clients.sqs, queue_url, dead_letter_url),
             clock: Arc::new(SystemClock { offset_seconds: config.clock_offset_seconds }),
+            http: OnceLock::new(),
             config,
         })
+    }
+
+    /// The client for outbound webhooks (timeouts, no redirects, the SSRF guard).
+    pub fn http_client(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| crate::dispatch::client::build(self.config.allow_private_endpoints))
     }
 
     /// Both dependencies answer: what `GET /health` reports.

@@ -1,36 +1,63 @@
 //! The one publishing path. A capability stores its events in the same transaction as the state
-//! change that caused them, together with an outbox of pointer messages; then [`send`] hands
-//! the pointers to the delivery queue. If that fails, the outbox is still stored and is sent
-//! again (by the Stripe retry, or the scheduler's outbox sweep), and dispatch ignores a pointer
-//! for an attempt already made.
+//! change that caused them, together with each event's delivery records and an outbox of
+//! pointer messages; then [`send`] hands the pointers to the delivery queue. If that fails, the
+//! outbox is still stored and is sent again (by the Stripe retry, or a redelivery), and
+//! dispatch ignores a pointer for an attempt already made.
 
+use crate::domain::delivery::{Delivery, DeliveryStatus};
 use crate::domain::endpoint::EndpointSet;
 use crate::domain::outbound::{DeliveryPointer, OutboundEvent};
 use crate::error::StoreError;
 use crate::ids::AccountId;
 use crate::queue::{DeliveryQueue, OutgoingMessage};
+use crate::store::Write;
 
-/// One pointer per (event, endpoint that wants it): the first attempt of each delivery.
-pub fn fan_out(account: &AccountId, endpoints: &EndpointSet, events: &[OutboundEvent]) -> Vec<DeliveryPointer> {
-    events
-        .iter()
-        .flat_map(|event| {
-            endpoints.endpoints.iter().filter(|e| e.wants(&event.kind)).map(|endpoint| DeliveryPointer {
-                v: 1,
-                account_id: account.to_string(),
-                event_id: event.id.clone(),
-                endpoint_id: endpoint.id.clone(),
-                attempt: 1,
-            })
-        })
-        .collect()
+/// What publishing some events writes and sends.
+#[derive(Debug, Default)]
+pub struct FanOut {
+    pub pointers: Vec<DeliveryPointer>,
+    /// One delivery record per (event, subscribed endpoint): pending, or skipped if disabled.
+    pub writes: Vec<Write>,
 }
 
-/// Sends first attempts at once (batched by ten).
+pub fn fan_out(account: &AccountId, endpoints: &EndpointSet, events: &[OutboundEvent], now: i64) -> FanOut {
+    let mut out = FanOut::default();
+    for event in events {
+        for endpoint in endpoints.endpoints.iter().filter(|e| e.subscribes_to(&event.kind)) {
+            let enabled = endpoint.wants(&event.kind);
+            if enabled {
+                out.pointers.push(DeliveryPointer {
+                    v: 1,
+                    account_id: account.to_string(),
+                    event_id: event.id.clone(),
+                    endpoint_id: endpoint.id.clone(),
+                    attempt: 1,
+                });
+            }
+            out.writes.push(Write::PutDelivery {
+                event_id: event.id.clone(),
+                delivery: Delivery {
+                    endpoint_id: endpoint.id.clone(),
+                    status: if enabled { DeliveryStatus::Pending } else { DeliveryStatus::Skipped },
+                    last_attempt: 0,
+                    window_start: now,
+                    updated_at: now,
+                    reason: (!enabled).then(|| "endpoint disabled".to_owned()),
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Sends pointers, each held back by its delay (batched by ten).
 pub async fn send(queue: &DeliveryQueue, pointers: &[DeliveryPointer]) -> Result<(), StoreError> {
     let messages: Vec<OutgoingMessage> = pointers
         .iter()
-        .map(|p| OutgoingMessage { body: serde_json::to_string(p).expect("pointers serialize"), delay_seconds: 0 })
+        .map(|p| OutgoingMessage {
+            body: serde_json::to_string(p).expect("pointers serialize"),
+            delay_seconds: crate::dispatch::cadence::delay_before(p.attempt),
+        })
         .collect();
     queue.send(&messages).await
 }
@@ -41,24 +68,33 @@ mod tests {
     use crate::domain::endpoint::{Endpoint, EndpointStatus};
 
     #[test]
-    fn each_event_goes_to_each_endpoint_that_wants_it() {
+    fn each_event_goes_to_each_enabled_endpoint_that_wants_it_and_is_skipped_by_disabled_ones() {
         let account = AccountId::generate();
-        let endpoint = |id: &str, events: &[&str]| Endpoint {
+        let endpoint = |id: &str, events: &[&str], status| Endpoint {
             id: id.into(),
             url: "https://example.com".into(),
             events: events.iter().map(|s| s.to_string()).collect(),
-            status: EndpointStatus::Enabled,
+            status,
+            description: None,
+            disabled_reason: None,
+            secrets: Vec::new(),
+            created_at: 0,
         };
         let endpoints = EndpointSet {
-            endpoints: vec![endpoint("we_all", &["*"]), endpoint("we_contacts", &["contact.created"])],
+            endpoints: vec![
+                endpoint("we_all", &["*"], EndpointStatus::Enabled),
+                endpoint("we_contacts", &["contact.created"], EndpointStatus::Enabled),
+                endpoint("we_off", &["*"], EndpointStatus::Disabled),
+            ],
             version: 1,
         };
         let events = [
             OutboundEvent::envelope("contact.created", serde_json::json!({}), 1),
             OutboundEvent::envelope("event.triggered", serde_json::json!({}), 1),
         ];
-        let pointers = fan_out(&account, &endpoints, &events);
-        let pairs: Vec<(&str, &str)> = pointers.iter().map(|p| (p.event_id.as_str(), p.endpoint_id.as_str())).collect();
+        let out = fan_out(&account, &endpoints, &events, 1);
+        let pairs: Vec<(&str, &str)> =
+            out.pointers.iter().map(|p| (p.event_id.as_str(), p.endpoint_id.as_str())).collect();
         assert_eq!(
             pairs,
             [
@@ -67,6 +103,68 @@ mod tests {
                 (events[1].id.as_str(), "we_all")
             ]
         );
-        assert!(pointers.iter().all(|p| p.attempt == 1));
+        assert!(out.pointers.iter().all(|p| p.attempt == 1));
+        let skipped = out
+            .writes
+            .iter()
+            .filter(|w| matches!(w, Write::PutDelivery { delivery, .. } if delivery.status == DeliveryStatus::Skipped))
+            .count();
+        assert_eq!((out.writes.len(), skipped), (5, 2));
     }
+}
+
+/// Why a redelivery cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RedeliverError {
+    #[error("no such event")]
+    UnknownEvent,
+    #[error("no such webhook endpoint")]
+    UnknownEndpoint,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Sends an event again, with the same event id, to one endpoint or to every enabled endpoint
+/// that subscribes to it; each delivery gets a fresh retry window. Answers how many.
+pub async fn redeliver(
+    app: &crate::app::App,
+    account: &AccountId,
+    event_id: &str,
+    endpoint_id: Option<&str>,
+) -> Result<usize, RedeliverError> {
+    let now = app.clock.now_unix();
+    let detail = app.store.event_detail(account, event_id).await?;
+    let event = detail.event.ok_or(RedeliverError::UnknownEvent)?;
+    let endpoints = app.store.get_endpoints(account).await?;
+    let targets: Vec<&crate::domain::endpoint::Endpoint> = match endpoint_id {
+        Some(id) => vec![endpoints.get(id).ok_or(RedeliverError::UnknownEndpoint)?],
+        None => endpoints.endpoints.iter().filter(|e| e.wants(&event.kind)).collect(),
+    };
+    let mut messages = Vec::with_capacity(targets.len());
+    for endpoint in targets {
+        let previous = detail.deliveries.iter().find(|d| d.endpoint_id == endpoint.id);
+        let delivery = Delivery {
+            endpoint_id: endpoint.id.clone(),
+            status: DeliveryStatus::Pending,
+            last_attempt: previous.map_or(0, |d| d.last_attempt),
+            window_start: now,
+            updated_at: now,
+            reason: None,
+        };
+        app.store.put_delivery(account, &event.id, &delivery).await?;
+        let pointer = DeliveryPointer {
+            v: 1,
+            account_id: account.to_string(),
+            event_id: event.id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            attempt: delivery.last_attempt + 1,
+        };
+        // By hand means now, whatever the cadence says about this attempt number.
+        messages.push(OutgoingMessage {
+            body: serde_json::to_string(&pointer).expect("pointers serialize"),
+            delay_seconds: 0,
+        });
+    }
+    app.queue.send(&messages).await?;
+    Ok(messages.len())
 }

@@ -3,6 +3,7 @@
 //! a free port. Tests then act as a user would: over HTTP, and through the real AWS SDK.
 
 pub mod proxy;
+pub mod receiver;
 pub mod stripe;
 
 use std::sync::Arc;
@@ -100,6 +101,46 @@ impl TestStack {
             key_id: created.key.key_id,
             signing_secret: created.account.stripe.signing_secrets[0].expose().to_owned(),
         }
+    }
+
+    /// Registers an endpoint through the API; answers its JSON (with the secret, shown once).
+    pub async fn create_endpoint(&self, account: &TestAccount, url: &str, events: &[&str]) -> serde_json::Value {
+        let response = self
+            .http
+            .post(self.url("/v1/webhook-endpoints"))
+            .bearer_auth(&account.api_key)
+            .json(&serde_json::json!({"url": url, "events": events}))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    /// Stores an endpoint directly (for hosts the API would refuse or cannot resolve here).
+    pub async fn store_endpoint(&self, account: &TestAccount, url: &str) {
+        use loop_shared::domain::endpoint::{Endpoint, EndpointSecret, EndpointStatus};
+        let account_id = loop_shared::ids::AccountId::parse(&account.id).unwrap();
+        let store = &self.app().store;
+        let mut set = store.get_endpoints(&account_id).await.unwrap();
+        set.endpoints.push(Endpoint {
+            id: loop_shared::ids::new_id("we_"),
+            url: url.to_owned(),
+            events: vec!["*".to_owned()],
+            status: EndpointStatus::Enabled,
+            description: None,
+            disabled_reason: None,
+            secrets: vec![EndpointSecret {
+                secret: loop_shared::secret::Secret::new("whsec_dGVzdC1zZWNyZXQtZm9yLWxvb3AtdGVzdHM="),
+                created_at: 0,
+                expires_at: None,
+            }],
+            created_at: 0,
+        });
+        set.version += 1;
+        assert!(store.save_endpoints(&account_id, &set).await.unwrap());
     }
 
     pub fn get(&self, path: &str, key: &str) -> reqwest::RequestBuilder {

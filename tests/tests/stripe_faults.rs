@@ -3,8 +3,6 @@
 
 use bytes::Bytes;
 use loop_shared::aws::AwsClients;
-use loop_shared::domain::endpoint::{Endpoint, EndpointSet, EndpointStatus};
-use loop_shared::ids::AccountId;
 use loop_shared::App;
 use loop_tests::proxy::FaultProxy;
 use loop_tests::stripe::{event, now, object, signature};
@@ -28,17 +26,8 @@ async fn a_fault_at_any_request_answers_5xx_and_the_retry_completes_it_once() {
     // GIVEN an account with an endpoint, and Loop talking to the emulator through a proxy
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
-    let account_id = AccountId::parse(&acme.id).unwrap();
-    let endpoints = EndpointSet {
-        endpoints: vec![Endpoint {
-            id: "we_1".into(),
-            url: "https://example.com/hook".into(),
-            events: vec!["*".into()],
-            status: EndpointStatus::Enabled,
-        }],
-        version: 1,
-    };
-    assert!(t.app().store.save_endpoints(&account_id, &endpoints).await.unwrap());
+    t.store_endpoint(&acme, "https://hooks.example.com/a").await;
+    t.store_endpoint(&acme, "https://hooks.example.com/b").await;
     let proxy = FaultProxy::start(t.app().config.aws.endpoint_url.as_deref().unwrap()).await;
     let mut config = t.app().config.clone();
     config.aws.endpoint_url = Some(proxy.url.clone());

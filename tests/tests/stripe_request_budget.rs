@@ -3,8 +3,6 @@
 
 use bytes::Bytes;
 use loop_shared::aws::AwsClients;
-use loop_shared::domain::endpoint::{Endpoint, EndpointSet, EndpointStatus};
-use loop_shared::ids::AccountId;
 use loop_shared::App;
 use loop_tests::stripe::{event, now, object, signature};
 use loop_tests::{TestAccount, TestStack};
@@ -25,15 +23,8 @@ async fn customer_created_costs_three_dynamodb_requests_and_one_sqs_request() {
     // GIVEN an account with two endpoints that want every event
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
-    let account_id = AccountId::parse(&acme.id).unwrap();
-    let endpoint = |id: &str| Endpoint {
-        id: id.into(),
-        url: "https://example.com/hook".into(),
-        events: vec!["*".into()],
-        status: EndpointStatus::Enabled,
-    };
-    let endpoints = EndpointSet { endpoints: vec![endpoint("we_a"), endpoint("we_b")], version: 1 };
-    assert!(t.app().store.save_endpoints(&account_id, &endpoints).await.unwrap());
+    t.store_endpoint(&acme, "https://hooks.example.com/a").await;
+    t.store_endpoint(&acme, "https://hooks.example.com/b").await;
     let config = t.app().config.clone();
     let (clients, counts) = AwsClients::counted(&config.aws).await;
     let app = App::with_clients(config, clients).await.unwrap();

@@ -3,13 +3,16 @@
 use http::StatusCode;
 use serde_json::{json, Value};
 
+use super::body::{json_object, reject_unknown, wrong_type};
 use super::list::{page, ListParams};
 use crate::accounts::Caller;
 use crate::app::App;
 use crate::clock::rfc3339_from_unix;
+use crate::domain::delivery::DeliveryStatus;
 use crate::domain::outbound::{OutboundEvent, OUTBOUND_TYPES};
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response};
+use crate::publish::{self, RedeliverError};
 
 fn event_json(event: &OutboundEvent) -> Value {
     json!({
@@ -33,9 +36,43 @@ pub async fn list(app: &App, caller: &Caller, request: &Request) -> Result<Respo
     Ok(page(events.iter().map(event_json).collect(), has_more))
 }
 
+/// The event, its payload, and per endpoint its delivery status with every attempt.
 pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<Response, ApiError> {
-    let event = app.store.get_event(&caller.account.id, id).await?.ok_or_else(|| ApiError::not_found("event"))?;
+    let mut detail = app.store.event_detail(&caller.account.id, id).await?;
+    let event = detail.event.take().ok_or_else(|| ApiError::not_found("event"))?;
+    detail.attempts.sort_by_key(|a| (a.endpoint_id.clone(), a.attempt));
+    let endpoints: Vec<Value> = detail
+        .deliveries
+        .iter()
+        .map(|d| {
+            let attempts: Vec<Value> =
+                detail.attempts.iter().filter(|a| a.endpoint_id == d.endpoint_id).map(|a| a.to_json()).collect();
+            let status = match d.status {
+                DeliveryStatus::Skipped => "failed",
+                DeliveryStatus::Pending => "pending",
+                DeliveryStatus::Succeeded => "succeeded",
+                DeliveryStatus::Failed => "failed",
+            };
+            json!({"endpointId": d.endpoint_id, "status": status, "reason": d.reason, "attempts": attempts})
+        })
+        .collect();
     let mut body = event_json(&event);
-    body["endpoints"] = json!([]);
+    body["endpoints"] = Value::Array(endpoints);
     Ok(h::json(StatusCode::OK, &body))
+}
+
+pub async fn redeliver(app: &App, caller: &Caller, id: &str, request: &Request) -> Result<Response, ApiError> {
+    let body = json_object(request)?;
+    reject_unknown(&body, &["endpointId"], "")?;
+    let endpoint = match body.get("endpointId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) => Some(s.as_str()),
+        Some(_) => return Err(wrong_type("endpointId", "a webhook endpoint id")),
+    };
+    let count = publish::redeliver(app, &caller.account.id, id, endpoint).await.map_err(|err| match err {
+        RedeliverError::UnknownEvent => ApiError::not_found("event"),
+        RedeliverError::UnknownEndpoint => ApiError::not_found("webhook endpoint"),
+        RedeliverError::Store(err) => err.into(),
+    })?;
+    Ok(h::json(StatusCode::ACCEPTED, &json!({"id": id, "endpoints": count})))
 }

@@ -5,6 +5,7 @@ mod account;
 mod body;
 mod commerce;
 mod contacts;
+mod endpoints;
 mod events;
 mod integrations;
 mod list;
@@ -25,6 +26,10 @@ enum Route<'a> {
     ContactEvents,
     Events,
     Event(&'a str),
+    Redeliver(&'a str),
+    Endpoints,
+    Endpoint(&'a str),
+    RotateSecret(&'a str),
     Items,
     Item(&'a str),
     Transfers,
@@ -38,6 +43,9 @@ impl Route<'_> {
         match self {
             Route::Account => "GET, PATCH",
             Route::StripeIntegration => "GET, PUT",
+            Route::Endpoints => "GET, POST",
+            Route::Endpoint(_) => "GET, PATCH, DELETE",
+            Route::Redeliver(_) | Route::RotateSecret(_) => "POST",
             Route::Contacts
             | Route::ContactEvents
             | Route::Events
@@ -61,6 +69,10 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "contact-events"] => Some(Route::ContactEvents),
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if !id.is_empty() => Some(Route::Event(id)),
+        ["v1", "events", id, "redeliver"] if !id.is_empty() => Some(Route::Redeliver(id)),
+        ["v1", "webhook-endpoints"] => Some(Route::Endpoints),
+        ["v1", "webhook-endpoints", id] if !id.is_empty() => Some(Route::Endpoint(id)),
+        ["v1", "webhook-endpoints", id, "rotate-secret"] if !id.is_empty() => Some(Route::RotateSecret(id)),
         ["v1", "items"] => Some(Route::Items),
         ["v1", "items", id] if !id.is_empty() => Some(Route::Item(id)),
         ["v1", "transfers"] => Some(Route::Transfers),
@@ -92,6 +104,13 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
         (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, &request).await,
         (Route::Events, Method::GET) => events::list(app, &caller, &request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
+        (Route::Redeliver(id), Method::POST) => events::redeliver(app, &caller, id, &request).await,
+        (Route::Endpoints, Method::GET) => endpoints::list(app, &caller, &request).await,
+        (Route::Endpoints, Method::POST) => endpoints::create(app, &caller, &request).await,
+        (Route::Endpoint(id), Method::GET) => endpoints::get(app, &caller, id).await,
+        (Route::Endpoint(id), Method::PATCH) => endpoints::update(app, &caller, id, &request).await,
+        (Route::Endpoint(id), Method::DELETE) => endpoints::delete(app, &caller, id).await,
+        (Route::RotateSecret(id), Method::POST) => endpoints::rotate_secret(app, &caller, id).await,
         (Route::Items, Method::GET) => commerce::list_items(app, &caller, &request).await,
         (Route::Item(id), Method::GET) => commerce::get_item(app, &caller, id).await,
         (Route::Transfers, Method::GET) => commerce::list_transfers(app, &caller, &request).await,

@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_key;
 pub mod commerce;
 pub mod contact;
+pub mod delivery;
 pub mod email;
 pub mod endpoint;
 pub mod money;

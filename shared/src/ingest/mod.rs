@@ -173,17 +173,20 @@ async fn apply(
             return duplicate(app, account_id, seen).await;
         }
         let decision = decide(app, account_id, event, &view).await?;
-        let pointers = publish::fan_out(account_id, &view.endpoints, &decision.events);
-        let mut writes = Vec::with_capacity(decision.writes.len() + decision.events.len() + 1);
+        let now = app.clock.now_unix();
+        let fan_out = publish::fan_out(account_id, &view.endpoints, &decision.events, now);
+        let pointers = fan_out.pointers;
+        let mut writes = Vec::with_capacity(decision.writes.len() + decision.events.len() + fan_out.writes.len() + 1);
         writes.push(Write::SeenStripeEvent {
             event_id: event.id.to_string(),
             event_type: event.kind.as_str().to_owned(),
             outcome: decision.answer.reason.unwrap_or(decision.answer.status).to_owned(),
             outbox: pointers.clone(),
-            at: app.clock.now_unix(),
+            at: now,
         });
         writes.extend(decision.writes);
         writes.extend(decision.events.into_iter().map(Write::PutEvent));
+        writes.extend(fan_out.writes);
         match app.store.write(account_id, &writes).await {
             Ok(()) => {
                 if !pointers.is_empty() {

@@ -5,6 +5,7 @@
 mod accounts;
 mod commerce;
 mod contacts;
+mod deliveries;
 pub mod keys;
 mod pages;
 mod reads;
@@ -21,6 +22,7 @@ use crate::error::StoreError;
 
 pub use accounts::KeyRecord;
 pub use contacts::{IngestRead, IngestView};
+pub use deliveries::{DispatchView, EventDetail};
 pub use pages::{Page, PageQuery, BY_CREATION};
 pub use writes::{Write, WriteError};
 

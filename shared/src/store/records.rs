@@ -247,3 +247,47 @@ pub struct AgreementItem {
     #[serde(flatten)]
     pub agreement: crate::domain::commerce::Agreement,
 }
+
+pub const DELIVERY_PREFIX: &str = "D#";
+pub const ATTEMPT_PREFIX: &str = "AT#";
+/// Attempts are kept 30 days.
+pub const ATTEMPT_TTL_SECONDS: i64 = 30 * 86_400;
+
+pub fn delivery_sk(endpoint_id: &str) -> String {
+    format!("{DELIVERY_PREFIX}{endpoint_id}")
+}
+
+pub fn attempt_sk(endpoint_id: &str, attempt: u32) -> String {
+    format!("{ATTEMPT_PREFIX}{endpoint_id}#{attempt:06}")
+}
+
+pub fn health_sk(endpoint_id: &str) -> String {
+    format!("WEH#{endpoint_id}")
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct DeliveryItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(flatten)]
+    pub delivery: crate::domain::delivery::Delivery,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct AttemptItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "expiresAt")]
+    pub expires_at: i64,
+    #[serde(flatten)]
+    pub attempt: crate::domain::delivery::Attempt,
+}
+
+/// Since when every delivery to an endpoint has failed (absent while it is healthy).
+#[derive(Serialize, Deserialize)]
+pub struct HealthItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "failingSince")]
+    pub failing_since: i64,
+}

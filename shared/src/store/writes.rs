@@ -8,6 +8,7 @@ use super::records::*;
 use super::{classify, s, to_item, Item, Store};
 use crate::domain::commerce::{Agreement, Item as CatalogueEntry, Product, Transfer};
 use crate::domain::contact::{Contact, TriggerEvent};
+use crate::domain::delivery::Delivery;
 use crate::domain::email::Email;
 use crate::domain::outbound::{DeliveryPointer, OutboundEvent};
 use crate::error::StoreError;
@@ -57,6 +58,10 @@ pub enum Write {
     PutAgreement {
         agreement: Agreement,
         expected_version: Option<u64>,
+    },
+    PutDelivery {
+        event_id: String,
+        delivery: Delivery,
     },
 }
 
@@ -175,6 +180,14 @@ impl Store {
             Write::PutTransfer { transfer, expected_version } => {
                 versioned(to_item(&TransferItem::new(account, transfer))?, *expected_version)
             }
+            Write::PutDelivery { event_id, delivery } => put(
+                to_item(&DeliveryItem {
+                    pk: event_pk(account, event_id),
+                    sk: delivery_sk(&delivery.endpoint_id),
+                    delivery: delivery.clone(),
+                })?,
+                None,
+            ),
             Write::PutAgreement { agreement, expected_version } => versioned(
                 to_item(&AgreementItem {
                     pk: agreement_pk(account, &agreement.id),

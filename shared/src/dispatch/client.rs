@@ -1,0 +1,140 @@
+//! The outbound HTTP client: 15 s timeout, no redirects, a bounded read of the response, and a
+//! resolver that refuses internal addresses at connect time (unless private endpoints are
+//! allowed), so a host that re-resolves to a private address after registration is still refused.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use http::HeaderValue;
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+
+use super::guard::{check_form, is_forbidden};
+use super::signing::SignedHeaders;
+
+/// How much of a response is kept.
+pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
+pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
+
+struct GuardedResolver;
+
+impl Resolve for GuardedResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = addrs.into_iter().filter(|a| !is_forbidden(a.ip())).collect();
+            if public.is_empty() {
+                return Err(format!("{host} resolves only to internal addresses").into());
+            }
+            Ok(Box::new(public.into_iter()) as Addrs)
+        })
+    }
+}
+
+pub fn build(allow_private: bool) -> reqwest::Client {
+    let mut builder = reqwest::Client::builder()
+        .timeout(DELIVERY_TIMEOUT)
+        .connect_timeout(Duration::from_secs(5))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!("Loop-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .no_proxy()
+        .pool_idle_timeout(Duration::from_secs(30));
+    if !allow_private {
+        builder = builder.dns_resolver(GuardedResolver);
+    }
+    builder.build().expect("the HTTP client configuration is valid")
+}
+
+/// What one POST did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: Option<u16>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+    pub body: Option<String>,
+}
+
+pub async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    headers: &SignedHeaders,
+    body: &str,
+    allow_private: bool,
+) -> Response {
+    let started = Instant::now();
+    let failed = |error: String| Response {
+        status: None,
+        duration_ms: started.elapsed().as_millis() as u64,
+        error: Some(error),
+        body: None,
+    };
+    // IP-literal hosts never reach the resolver: check them here.
+    let url = match check_form(url, allow_private) {
+        Ok(url) => url,
+        Err(err) => return failed(err.to_string()),
+    };
+    if !allow_private {
+        let literal = match url.host() {
+            Some(url::Host::Ipv4(ip)) => Some(std::net::IpAddr::V4(ip)),
+            Some(url::Host::Ipv6(ip)) => Some(std::net::IpAddr::V6(ip)),
+            _ => None,
+        };
+        if literal.is_some_and(is_forbidden) {
+            return failed("the endpoint's address is internal".into());
+        }
+    }
+    let header = |v: &str| HeaderValue::from_str(v).unwrap_or_else(|_| HeaderValue::from_static("invalid"));
+    let request = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", header(&headers.webhook_id))
+        .header("webhook-timestamp", header(&headers.webhook_timestamp))
+        .header("webhook-signature", header(&headers.webhook_signature))
+        .header("loops-signature", header(&headers.loops_signature))
+        .header("loop-signature", header(&headers.loop_signature))
+        .body(body.to_owned());
+    let mut response = match request.send().await {
+        Ok(response) => response,
+        Err(err) => return failed(describe(&err)),
+    };
+    let status = response.status().as_u16();
+    let mut excerpt = Vec::new();
+    // Read at most the excerpt; the rest is not waited for.
+    while excerpt.len() < RESPONSE_EXCERPT_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                excerpt.extend_from_slice(&chunk[..chunk.len().min(RESPONSE_EXCERPT_BYTES - excerpt.len())])
+            }
+            _ => break,
+        }
+    }
+    let error = match status {
+        200..=299 => None,
+        300..=399 => Some(format!("redirect ({status}) not followed")),
+        _ => Some(format!("HTTP {status}")),
+    };
+    Response {
+        status: Some(status),
+        duration_ms: started.elapsed().as_millis() as u64,
+        error,
+        body: (!excerpt.is_empty()).then(|| String::from_utf8_lossy(&excerpt).into_owned()),
+    }
+}
+
+/// A short, secret-free description of a transport failure.
+fn describe(err: &reqwest::Error) -> String {
+    if err.is_timeout() {
+        return "timed out after 15 s".into();
+    }
+    if err.is_connect() {
+        let mut source = std::error::Error::source(err);
+        while let Some(inner) = source {
+            if inner.to_string().contains("internal addresses") {
+                return "the endpoint's host resolves only to internal addresses".into();
+            }
+            source = inner.source();
+        }
+        return "connection failed".into();
+    }
+    "request failed".into()
+}

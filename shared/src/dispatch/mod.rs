@@ -1,0 +1,179 @@
+//! Dispatch: one delivery attempt per SQS message (`webhooks.md`, "Delivery and retries").
+//!
+//! A message is a pointer (event, endpoint, attempt). One read fetches the event, the account's
+//! endpoints, the delivery's state and the endpoint's health; the attempt is signed and sent;
+//! one transaction records it with the delivery's new state; a failure is re-sent as the next
+//! attempt with `DelaySeconds` from the cadence. Only messages that could not be handled at all
+//! are reported back to SQS (`ReportBatchItemFailures`): they return after the visibility
+//! timeout, and a poison message reaches the dead-letter queue after three receives.
+
+pub mod cadence;
+pub mod client;
+pub mod guard;
+pub mod signing;
+
+use crate::app::App;
+use crate::domain::delivery::{Attempt, Delivery, DeliveryStatus};
+use crate::domain::endpoint::EndpointStatus;
+pub use crate::domain::outbound::DeliveryPointer;
+use crate::error::StoreError;
+use crate::ids::AccountId;
+use crate::publish;
+
+/// One received SQS message.
+#[derive(Clone, Debug)]
+pub struct QueueMessage {
+    pub message_id: String,
+    pub body: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DispatchError {
+    /// The message can never be handled: unreadable, or pointing at nothing.
+    #[error("poison message: {0}")]
+    Poison(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Handles a batch concurrently and answers the ids of the messages that must come back.
+pub async fn handle_batch(app: &App, messages: Vec<QueueMessage>) -> Vec<String> {
+    let outcomes = futures::future::join_all(messages.iter().map(|m| handle_message(app, m))).await;
+    messages.into_iter().zip(outcomes).filter(|(_, handled)| !handled).map(|(m, _)| m.message_id).collect()
+}
+
+async fn handle_message(app: &App, message: &QueueMessage) -> bool {
+    let pointer = match serde_json::from_str::<DeliveryPointer>(&message.body) {
+        Ok(pointer) => pointer,
+        Err(err) => {
+            tracing::error!(message_id = %message.message_id, error = %err, "unreadable delivery message");
+            return false;
+        }
+    };
+    match deliver(app, &pointer).await {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(event = %pointer.event_id, endpoint = %pointer.endpoint_id, attempt = pointer.attempt, error = %err, "delivery not handled");
+            false
+        }
+    }
+}
+
+/// Makes the attempt a pointer names, records it, and schedules the next one if it failed.
+pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), DispatchError> {
+    let account = AccountId::parse(&pointer.account_id).ok_or(DispatchError::Poison("not an account id"))?;
+    let now = app.clock.now_unix();
+    let window = app.config.retry_window.as_secs() as i64;
+    let view = app.store.read_for_dispatch(&account, &pointer.event_id, &pointer.endpoint_id).await?;
+    let event = view.event.ok_or(DispatchError::Poison("no such event"))?;
+    let mut delivery = view.delivery.unwrap_or_else(|| Delivery {
+        endpoint_id: pointer.endpoint_id.clone(),
+        status: DeliveryStatus::Pending,
+        last_attempt: 0,
+        window_start: event.created,
+        updated_at: now,
+        reason: None,
+    });
+    if delivery.last_attempt >= pointer.attempt {
+        return Ok(()); // a duplicate pointer: this attempt was made
+    }
+    let stop = |reason: &str, mut delivery: Delivery| {
+        delivery.status = DeliveryStatus::Failed;
+        delivery.reason = Some(reason.to_owned());
+        delivery.updated_at = now;
+        delivery
+    };
+    let endpoint = match view.endpoints.get(&pointer.endpoint_id) {
+        None => return Ok(app.store.put_delivery(&account, &event.id, &stop("endpoint deleted", delivery)).await?),
+        Some(e) if e.status == EndpointStatus::Disabled => {
+            return Ok(app.store.put_delivery(&account, &event.id, &stop("endpoint disabled", delivery)).await?)
+        }
+        Some(e) => e,
+    };
+    if now > delivery.window_start + window {
+        return Ok(app.store.put_delivery(&account, &event.id, &stop("retry window ended", delivery)).await?);
+    }
+
+    let headers = signing::sign(&endpoint.active_secrets(now), &event.id, now, event.payload.as_bytes());
+    let allow_private = app.config.allow_private_endpoints;
+    let response = client::post(app.http_client(), &endpoint.url, &headers, &event.payload, allow_private).await;
+    let attempt = Attempt {
+        endpoint_id: pointer.endpoint_id.clone(),
+        attempt: pointer.attempt,
+        at: now,
+        response_status: response.status,
+        duration_ms: response.duration_ms,
+        error: response.error,
+        response_body: response.body,
+    };
+    let succeeded = attempt.succeeded();
+    let next = pointer.attempt + 1;
+    let gives_up = !succeeded && now + i64::from(cadence::delay_before(next)) > delivery.window_start + window;
+    delivery.last_attempt = pointer.attempt;
+    delivery.updated_at = now;
+    delivery.status = match (succeeded, gives_up) {
+        (true, _) => DeliveryStatus::Succeeded,
+        (false, true) => DeliveryStatus::Failed,
+        (false, false) => DeliveryStatus::Pending,
+    };
+    delivery.reason = gives_up.then(|| "retry window ended".to_owned());
+    if !app.store.record_attempt(&account, &event.id, &attempt, &delivery).await? {
+        return Ok(()); // a concurrent duplicate recorded this attempt first
+    }
+    tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, status = ?attempt.response_status, succeeded, "delivery attempt");
+    if succeeded {
+        if view.failing_since.is_some() {
+            app.store.set_failing_since(&account, &endpoint.id, None).await?;
+        }
+        return Ok(());
+    }
+    if view.failing_since.is_none() {
+        app.store.set_failing_since(&account, &endpoint.id, Some(now)).await?;
+    }
+    if gives_up {
+        if view.failing_since.is_some_and(|since| now - since >= window) {
+            disable(app, &account, &endpoint.id, now).await?;
+        }
+        return Ok(());
+    }
+    let retry = DeliveryPointer { attempt: next, ..pointer.clone() };
+    publish::send(&app.queue, std::slice::from_ref(&retry)).await?;
+    Ok(())
+}
+
+/// An endpoint whose every delivery failed for the whole retry window is disabled.
+async fn disable(app: &App, account: &AccountId, endpoint_id: &str, now: i64) -> Result<(), StoreError> {
+    for _ in 0..5 {
+        let mut set = app.store.get_endpoints(account).await?;
+        let Some(endpoint) = set.endpoints.iter_mut().find(|e| e.id == endpoint_id) else { return Ok(()) };
+        if endpoint.status == EndpointStatus::Disabled {
+            return Ok(());
+        }
+        endpoint.status = EndpointStatus::Disabled;
+        endpoint.disabled_reason = Some(format!(
+            "every delivery failed for {} hours (disabled at {})",
+            app.config.retry_window.as_secs() / 3600,
+            crate::clock::rfc3339_from_unix(now)
+        ));
+        set.version += 1;
+        if app.store.save_endpoints(account, &set).await? {
+            tracing::warn!(account = %account, endpoint = endpoint_id, "endpoint disabled after failing for the whole retry window");
+            return Ok(());
+        }
+    }
+    Err(StoreError::Unavailable("endpoints kept changing".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_event_body_is_a_pointer() {
+        let body =
+            r#"{"v":1,"accountId":"acct_demo0000000000000000","eventId":"evt_1","endpointId":"we_1","attempt":1}"#;
+        let pointer: DeliveryPointer = serde_json::from_str(body).unwrap();
+        assert_eq!(pointer.attempt, 1);
+        assert!(serde_json::from_str::<DeliveryPointer>(r#"{"v":1}"#).is_err());
+    }
+}

@@ -1,0 +1,61 @@
+//! The delivery of one event to one endpoint, and its attempts.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::clock::rfc3339_from_unix;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    Pending,
+    Succeeded,
+    Failed,
+    /// Published while the endpoint was disabled: recorded, not sent.
+    Skipped,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Delivery {
+    pub endpoint_id: String,
+    pub status: DeliveryStatus,
+    /// The highest attempt made; a pointer for an attempt at or below it is a duplicate.
+    pub last_attempt: u32,
+    /// Retries stop `retry window` after this: publication, or the last manual redelivery.
+    pub window_start: i64,
+    pub updated_at: i64,
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+/// One HTTP attempt, as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Attempt {
+    pub endpoint_id: String,
+    pub attempt: u32,
+    pub at: i64,
+    pub response_status: Option<u16>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+    /// The first 1 KiB of the response.
+    pub response_body: Option<String>,
+}
+
+impl Attempt {
+    pub fn succeeded(&self) -> bool {
+        self.error.is_none() && self.response_status.is_some_and(|s| (200..300).contains(&s))
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "attempt": self.attempt,
+            "at": rfc3339_from_unix(self.at),
+            "responseStatus": self.response_status,
+            "durationMs": self.duration_ms,
+            "error": self.error,
+            "responseBody": self.response_body,
+        })
+    }
+}

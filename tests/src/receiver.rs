@@ -1,0 +1,112 @@
+//! A webhook receiver on loopback for delivery tests: records every request it gets and answers
+//! with the status the test scripts (fail the first N, be down, then recover).
+
+use std::convert::Infallible;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::rt::TokioIo;
+
+/// One request as received.
+#[derive(Clone, Debug)]
+pub struct Received {
+    pub headers: http::HeaderMap,
+    pub body: Bytes,
+    pub status: u16,
+    pub at: Instant,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+#[derive(Default)]
+struct State {
+    received: Mutex<Vec<Received>>,
+    fail_first: AtomicUsize,
+    down: AtomicBool,
+}
+
+pub struct Receiver {
+    pub url: String,
+    state: Arc<State>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Receiver {
+    /// Answers `500` to its first `fail_first` requests, then `200`.
+    pub async fn start(fail_first: usize) -> Receiver {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+        let state = Arc::new(State { fail_first: AtomicUsize::new(fail_first), ..State::default() });
+        let shared = state.clone();
+        let task = tokio::spawn(async move {
+            loop {
+                let Ok((stream, _)) = listener.accept().await else { continue };
+                let state = shared.clone();
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |request: http::Request<hyper::body::Incoming>| {
+                        let state = state.clone();
+                        async move {
+                            let (parts, body) = request.into_parts();
+                            let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+                            let failing = state.down.load(Ordering::SeqCst)
+                                || state
+                                    .fail_first
+                                    .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                                    .is_ok();
+                            let status = if failing { 500 } else { 200 };
+                            state.received.lock().unwrap().push(Received {
+                                headers: parts.headers,
+                                body,
+                                status,
+                                at: Instant::now(),
+                            });
+                            let response = http::Response::builder()
+                                .status(status)
+                                .body(Full::new(Bytes::from(if failing { "unavailable" } else { "ok" })))
+                                .unwrap();
+                            Ok::<_, Infallible>(response)
+                        }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Receiver { url, state, task }
+    }
+
+    /// While down, every request is answered `500`.
+    pub fn set_down(&self, down: bool) {
+        self.state.down.store(down, Ordering::SeqCst);
+    }
+
+    pub fn received(&self) -> Vec<Received> {
+        self.state.received.lock().unwrap().clone()
+    }
+
+    /// Waits until `done` holds for what was received, polling until `deadline` passes.
+    pub async fn wait_for(&self, deadline: Duration, done: impl Fn(&[Received]) -> bool) -> Vec<Received> {
+        let until = Instant::now() + deadline;
+        loop {
+            let received = self.received();
+            if done(&received) || Instant::now() > until {
+                return received;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -1,0 +1,176 @@
+//! Outbound delivery end to end: a signed Stripe event in, signed webhooks out to a real HTTP
+//! receiver on loopback, verified by the official Standard Webhooks library and by an
+//! independent HMAC; retries on Loop's cadence; redelivery with the same event id.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use base64::Engine;
+use hmac::{Hmac, KeyInit, Mac};
+use loop_tests::receiver::{Received, Receiver};
+use loop_tests::stripe::{event, now, object};
+use loop_tests::{TestAccount, TestStack};
+use serde_json::{json, Value};
+use sha2::Sha256;
+
+async fn stack() -> TestStack {
+    TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await
+}
+
+async fn new_customer(t: &TestStack, account: &TestAccount, id: &str, email: &str) {
+    let created = event(id, "customer.created", now(), object("customer", json!({"email": email})));
+    assert_eq!(t.send_stripe(account, &created).await.1["status"], "processed");
+}
+
+/// Runs the official `standardwebhooks` library over every delivery; answers how many verified.
+fn verify_with_standard_webhooks(secret: &str, deliveries: &[Received]) -> usize {
+    let script = format!("{}/support/verify_standard_webhooks.py", env!("CARGO_MANIFEST_DIR"));
+    let python = format!("{}/../.venv/bin/python", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(python).arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut input = String::new();
+    for d in deliveries {
+        let headers: serde_json::Map<String, Value> = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            .iter()
+            .map(|h| (h.to_string(), json!(d.header(h))))
+            .collect();
+        input.push_str(
+            &json!({"secret": secret, "headers": headers, "body": String::from_utf8_lossy(&d.body)}).to_string(),
+        );
+        input.push('\n');
+    }
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the standardwebhooks library refused a delivery");
+    String::from_utf8_lossy(&output.stdout).trim().parse().unwrap()
+}
+
+fn hmac_of(key: &[u8], body: &[u8]) -> Vec<u8> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
+    mac.update(body);
+    mac.finalize().into_bytes().to_vec()
+}
+
+#[tokio::test]
+async fn every_delivery_verifies_with_the_official_library_and_an_independent_hmac() {
+    // GIVEN an endpoint for every event, on a receiver on loopback
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
+    let secret = endpoint["secret"].as_str().unwrap().to_owned();
+    assert!(secret.starts_with("whsec_"));
+    // WHEN two customers arrive from Stripe
+    new_customer(&t, &acme, "evt_a", "a@example.com").await;
+    new_customer(&t, &acme, "evt_b", "b@example.com").await;
+    // THEN four events arrive, each signed three ways
+    let received = receiver.wait_for(Duration::from_secs(30), |r| r.len() >= 4).await;
+    assert_eq!(received.len(), 4);
+    assert_eq!(verify_with_standard_webhooks(&secret, &received), 4);
+    for delivery in &received {
+        let expected = hmac_of(secret.as_bytes(), &delivery.body);
+        assert_eq!(delivery.header("loops-signature"), hex::encode(&expected));
+        assert_eq!(delivery.header("loop-signature"), base64::engine::general_purpose::STANDARD.encode(&expected));
+        let body: Value = serde_json::from_slice(&delivery.body).unwrap();
+        assert_eq!(body["id"], delivery.header("webhook-id"));
+        assert_eq!(delivery.header("content-type"), "application/json");
+    }
+    // AND the event log shows each delivery succeeded on its first attempt
+    let events = t.read(&acme, "/v1/events").await["data"].as_array().unwrap().clone();
+    let detail = t.read(&acme, &format!("/v1/events/{}", events[0]["id"].as_str().unwrap())).await;
+    let delivery = &detail["endpoints"][0];
+    assert_eq!(
+        (delivery["endpointId"].as_str(), delivery["status"].as_str()),
+        (endpoint["id"].as_str(), Some("succeeded"))
+    );
+    let attempt = &delivery["attempts"][0];
+    assert_eq!((attempt["attempt"].as_u64(), attempt["responseStatus"].as_u64()), (Some(1), Some(200)));
+    assert_eq!(attempt["responseBody"], "ok");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_receiver_failing_six_times_gets_the_event_on_the_cadence() {
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(6).await;
+    t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    new_customer(&t, &acme, "evt_retry", "retry@example.com").await;
+    let received = receiver.wait_for(Duration::from_secs(60), |r| r.iter().any(|d| d.status == 200)).await;
+    assert_eq!(received.len(), 7, "six failures, then the success");
+    let id = received[0].header("webhook-id").to_owned();
+    assert!(received.iter().all(|d| d.header("webhook-id") == id), "the same event id on every attempt");
+    // Attempts 2–4 are immediate; 5 onward wait a second each (generous bounds).
+    let gaps: Vec<Duration> = received.windows(2).map(|w| w[1].at - w[0].at).collect();
+    for (i, gap) in gaps.iter().enumerate() {
+        let attempt = i + 2;
+        if attempt <= 4 {
+            assert!(*gap < Duration::from_millis(900), "attempt {attempt} waited {gap:?}");
+        } else {
+            assert!(
+                *gap >= Duration::from_millis(900) && *gap < Duration::from_secs(10),
+                "attempt {attempt} waited {gap:?}"
+            );
+        }
+    }
+    // The log has all seven attempts, the last one the success.
+    let detail = t.read(&acme, &format!("/v1/events/{id}")).await;
+    let attempts = detail["endpoints"][0]["attempts"].as_array().unwrap();
+    assert_eq!(attempts.len(), 7);
+    assert_eq!(attempts[0]["responseStatus"], 500);
+    assert_eq!(attempts[0]["error"], "HTTP 500");
+    assert_eq!(attempts[6]["responseStatus"], 200);
+    assert_eq!(detail["endpoints"][0]["status"], "succeeded");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn redelivery_sends_the_same_event_id_again() {
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    new_customer(&t, &acme, "evt_again", "again@example.com").await;
+    let first = receiver.wait_for(Duration::from_secs(30), |r| !r.is_empty()).await;
+    let id = first[0].header("webhook-id").to_owned();
+    let response =
+        t.http.post(t.url(&format!("/v1/events/{id}/redeliver"))).bearer_auth(&acme.api_key).send().await.unwrap();
+    assert_eq!(response.status(), 202);
+    assert_eq!(response.json::<Value>().await.unwrap(), json!({"id": id, "endpoints": 1}));
+    let both = receiver.wait_for(Duration::from_secs(30), |r| r.len() >= 2).await;
+    assert_eq!(both.len(), 2);
+    assert_eq!(both[1].header("webhook-id"), id);
+    assert_eq!(both[1].body, first[0].body);
+    let missing = t.http.post(t.url("/v1/events/evt_nope/redeliver")).bearer_auth(&acme.api_key).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_a_rotation_both_secrets_sign() {
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
+    let old = endpoint["secret"].as_str().unwrap().to_owned();
+    let rotated: Value = t
+        .http
+        .post(t.url(&format!("/v1/webhook-endpoints/{}/rotate-secret", endpoint["id"].as_str().unwrap())))
+        .bearer_auth(&acme.api_key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new = rotated["secret"].as_str().unwrap().to_owned();
+    assert_ne!(new, old);
+    new_customer(&t, &acme, "evt_rot", "rot@example.com").await;
+    let received = receiver.wait_for(Duration::from_secs(30), |r| r.len() >= 2).await;
+    assert_eq!(received[0].header("webhook-signature").split(' ').count(), 2);
+    // Receivers holding either secret verify; the body-only headers use the new one.
+    assert_eq!(verify_with_standard_webhooks(&old, &received), received.len());
+    assert_eq!(verify_with_standard_webhooks(&new, &received), received.len());
+    assert_eq!(received[0].header("loops-signature"), hex::encode(hmac_of(new.as_bytes(), &received[0].body)));
+    t.shutdown().await;
+}
