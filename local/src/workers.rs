@@ -63,7 +63,8 @@ pub async fn poll_deliveries(app: Arc<App>, sqs: aws_sdk_sqs::Client, mut shutdo
 
 /// Runs the scheduler every `interval`, as the `rate(1 minute)` rule does.
 pub async fn tick_schedule(app: Arc<App>, interval: Duration, mut shutdown: watch::Receiver<bool>) {
-    let mut ticker = tokio::time::interval(interval);
+    // Like the rule, the first run comes one period after start, not at once.
+    let mut ticker = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tokio::select! {

@@ -10,8 +10,12 @@ use loop_shared::aws::AwsClients;
 use loop_shared::clock::{rfc3339_from_unix, Clock, SystemClock};
 use loop_shared::config::Config;
 use loop_shared::domain::account::{stripe_webhook_path, Account};
+use loop_shared::domain::payloads::ProcessingReport;
 use loop_shared::ids::AccountId;
+use loop_shared::publish::{self, RedeliverError};
 use loop_shared::store::Store;
+use loop_shared::transfers::{self, ProcessError};
+use loop_shared::App;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -127,7 +131,7 @@ async fn main() -> ExitCode {
 async fn run(command: Command) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     let clients = AwsClients::new(&config.aws).await;
-    let store = Store::new(clients.dynamodb, config.resources.table.clone());
+    let store = Store::new(clients.dynamodb.clone(), config.resources.table.clone());
     let clock = SystemClock { offset_seconds: config.clock_offset_seconds };
     let explain = |err: AccountError| explain(&config, err);
     match command {
@@ -191,11 +195,32 @@ async fn run(command: Command) -> Result<(), String> {
             }
             println!("Revoked key {key_id} of {id}");
         }
-        Command::Events(EventsCommand::Redeliver { .. }) => {
-            return Err("events redeliver: outbound events are not available in this version yet".into());
+        Command::Events(EventsCommand::Redeliver { account, event }) => {
+            let id = parse_account(&account)?;
+            let app = App::with_clients(config.clone(), clients.clone()).await.map_err(|e| e.to_string())?;
+            let count = publish::redeliver(&app, &id, &event, None).await.map_err(|err| match err {
+                RedeliverError::Store(store) => explain(store.into()),
+                other => format!("{other} ({event} of {id})"),
+            })?;
+            println!("Redelivering {event} to {count} endpoint(s)");
         }
-        Command::Transfers(TransfersCommand::Process(_)) => {
-            return Err("transfers process: transfers are not available in this version yet".into());
+        Command::Transfers(TransfersCommand::Process(args)) => {
+            let id = parse_account(&args.account)?;
+            let app = App::with_clients(config.clone(), clients.clone()).await.map_err(|e| e.to_string())?;
+            let account =
+                store.get_account(&id).await.map_err(|e| explain(e.into()))?.ok_or(format!("no account {id}"))?;
+            let report = ProcessingReport {
+                success: args.success,
+                transaction: args.transaction,
+                amount_paid: None,
+                reason: args.reason,
+            };
+            let transfer =
+                transfers::process(&app, &account, &args.transfer, &report).await.map_err(|err| match err {
+                    ProcessError::Store(store) => explain(store.into()),
+                    other => other.to_string(),
+                })?;
+            println!("{}", transfer.to_json());
         }
     }
     Ok(())

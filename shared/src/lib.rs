@@ -31,5 +31,6 @@ pub mod queue;
 pub mod schedule;
 pub mod secret;
 pub mod store;
+pub mod transfers;
 
 pub use app::App;

@@ -168,3 +168,43 @@ pub async fn redeliver(
     app.queue.send(&messages).await?;
     Ok(messages.len())
 }
+
+/// Stores `writes` with `events`, their deliveries and an outbox in one transaction, then hands
+/// the pointers to the queue. The state change is durable once this returns `Ok`; if sending
+/// fails, the outbox stays and the scheduler's sweep sends it.
+pub async fn commit(
+    app: &crate::app::App,
+    account: &AccountId,
+    endpoints: &EndpointSet,
+    mut writes: Vec<Write>,
+    events: Vec<OutboundEvent>,
+) -> Result<(), crate::store::WriteError> {
+    let now = app.clock.now_unix();
+    let fan = fan_out(account, endpoints, &events, now);
+    let outbox = crate::ids::new_id("ob_");
+    if !fan.pointers.is_empty() {
+        writes.push(Write::PutOutbox {
+            id: outbox.clone(),
+            pointers: fan.pointers.clone(),
+            due_at: now + OUTBOX_GRACE_SECONDS,
+        });
+    }
+    writes.extend(events.into_iter().map(Write::PutEvent));
+    writes.extend(fan.writes);
+    app.store.write(account, &writes).await?;
+    if fan.pointers.is_empty() {
+        return Ok(());
+    }
+    match send(&app.queue, &fan.pointers).await {
+        Ok(()) => {
+            if let Err(err) = app.store.delete_outbox(account, &outbox).await {
+                tracing::warn!(error = %err, "outbox not cleared; the sweep will resend it (dispatch ignores duplicates)");
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "pointers not sent; the scheduler's outbox sweep will send them"),
+    }
+    Ok(())
+}
+
+/// How long an outbox waits before the sweep assumes its sender failed.
+pub const OUTBOX_GRACE_SECONDS: i64 = 60;

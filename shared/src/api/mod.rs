@@ -9,6 +9,7 @@ mod endpoints;
 mod events;
 mod integrations;
 mod list;
+mod test_helpers;
 
 use http::Method;
 
@@ -27,6 +28,7 @@ enum Route<'a> {
     Events,
     Event(&'a str),
     Redeliver(&'a str),
+    ProcessTransfer(&'a str),
     Endpoints,
     Endpoint(&'a str),
     RotateSecret(&'a str),
@@ -45,7 +47,7 @@ impl Route<'_> {
             Route::StripeIntegration => "GET, PUT",
             Route::Endpoints => "GET, POST",
             Route::Endpoint(_) => "GET, PATCH, DELETE",
-            Route::Redeliver(_) | Route::RotateSecret(_) => "POST",
+            Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) => "POST",
             Route::Contacts
             | Route::ContactEvents
             | Route::Events
@@ -70,6 +72,7 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if !id.is_empty() => Some(Route::Event(id)),
         ["v1", "events", id, "redeliver"] if !id.is_empty() => Some(Route::Redeliver(id)),
+        ["v1", "test-helpers", "transfers", id, "process"] if !id.is_empty() => Some(Route::ProcessTransfer(id)),
         ["v1", "webhook-endpoints"] => Some(Route::Endpoints),
         ["v1", "webhook-endpoints", id] if !id.is_empty() => Some(Route::Endpoint(id)),
         ["v1", "webhook-endpoints", id, "rotate-secret"] if !id.is_empty() => Some(Route::RotateSecret(id)),
@@ -105,6 +108,10 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
         (Route::Events, Method::GET) => events::list(app, &caller, &request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
         (Route::Redeliver(id), Method::POST) => events::redeliver(app, &caller, id, &request).await,
+        (Route::ProcessTransfer(id), Method::POST) => {
+            require_test_mode(&caller)?;
+            test_helpers::process_transfer(app, &caller, id, &request).await
+        }
         (Route::Endpoints, Method::GET) => endpoints::list(app, &caller, &request).await,
         (Route::Endpoints, Method::POST) => endpoints::create(app, &caller, &request).await,
         (Route::Endpoint(id), Method::GET) => endpoints::get(app, &caller, id).await,
@@ -121,7 +128,6 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     }
 }
 
-#[allow(dead_code)]
 fn require_test_mode(caller: &Caller) -> Result<(), ApiError> {
     if caller.test_mode {
         Ok(())

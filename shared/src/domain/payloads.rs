@@ -95,3 +95,56 @@ pub fn agreement_cancelled(account: &Account, a: &Agreement, now: i64) -> Outbou
     });
     OutboundEvent::loop_family("AgreementCancelled", extend(common(account, a.email.as_deref()), fields), now)
 }
+
+/// The processor's report on a transfer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcessingReport {
+    pub success: bool,
+    pub transaction: Option<String>,
+    pub amount_paid: Option<String>,
+    pub reason: Option<String>,
+}
+
+pub fn transfer_processed(account: &Account, t: &Transfer, report: &ProcessingReport, now: i64) -> OutboundEvent {
+    let c = &account.crypto;
+    let mut m = common(account, t.email.as_deref());
+    m.insert("transaction".into(), or_dash(report.transaction.as_deref()));
+    let fields = json!({
+        "transferId": t.id,
+        "success": report.success,
+        "paymentTokenAddress": c.token_address,
+        "paymentTokenSymbol": c.token_symbol,
+        "endUser": or_dash(t.from_address.as_deref()),
+        "reason": or_dash(report.reason.as_deref()),
+        "invoiceId": t.invoice_id,
+        "amountPaid": report.amount_paid.clone().unwrap_or_else(|| if report.success { t.amount.clone() } else { "0".to_owned() }),
+        "agreementId": or_dash(t.agreement_id.as_deref()),
+        "refId": or_dash(t.ref_id.as_deref()),
+        "batchId": or_dash(t.batch_id.as_deref()),
+        "usdAmount": if t.currency.eq_ignore_ascii_case("usd") { json!(t.amount) } else { json!(UNKNOWN) },
+        "eventDate": now,
+    });
+    OutboundEvent::loop_family("TransferProcessed", extend(m, fields), now)
+}
+
+pub const DEFAULT_LATE_REASON: &str = "Payment not processed by due date";
+
+pub fn late_payment(account: &Account, t: &Transfer, now: i64) -> OutboundEvent {
+    let decimals = u32::from(account.crypto.token_decimals);
+    // The amount due in the token's base units, an integer.
+    let amount_due = super::money::parse_units(&t.amount, decimals).map_or(json!(UNKNOWN), |units| json!(units as i64));
+    let fields = json!({
+        "subscriber": or_dash(t.from_address.as_deref()),
+        "dueDate": t.due_date,
+        "amountDue": amount_due,
+        "lateReason": t.last_failure_reason.as_deref().unwrap_or(DEFAULT_LATE_REASON),
+        "eventDate": now,
+        "agreementId": or_dash(t.agreement_id.as_deref()),
+        "refId": or_dash(t.ref_id.as_deref()),
+        "transferId": t.id,
+        "invoiceId": t.invoice_id,
+    });
+    let mut m = common(account, t.email.as_deref());
+    m.remove("parent");
+    OutboundEvent::loop_family("LatePayment", extend(m, fields), now)
+}

@@ -168,3 +168,41 @@ impl Store {
         Ok((agreements, page.has_more))
     }
 }
+
+impl Store {
+    /// Writes transfers as they are, 25 to a request, without conditions: a bulk load (imports,
+    /// and tests that need thousands of records), never the path of live events.
+    pub async fn load_transfers(&self, account: &AccountId, transfers: &[Transfer]) -> Result<(), StoreError> {
+        use aws_sdk_dynamodb::types::{PutRequest, WriteRequest};
+        for chunk in transfers.chunks(25) {
+            let mut requests = chunk
+                .iter()
+                .map(|t| {
+                    let item = super::to_item(&TransferItem::new(account, t))?;
+                    let put = PutRequest::builder()
+                        .set_item(Some(item))
+                        .build()
+                        .map_err(|e| StoreError::Fault(e.to_string()))?;
+                    Ok(WriteRequest::builder().put_request(put).build())
+                })
+                .collect::<Result<Vec<_>, StoreError>>()?;
+            for _ in 0..5 {
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut requests))
+                    .send()
+                    .await
+                    .map_err(classify)?;
+                requests = output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                if requests.is_empty() {
+                    break;
+                }
+            }
+            if !requests.is_empty() {
+                return Err(StoreError::Unavailable("bulk write throttled".into()));
+            }
+        }
+        Ok(())
+    }
+}

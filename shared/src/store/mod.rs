@@ -6,6 +6,7 @@ mod accounts;
 mod commerce;
 mod contacts;
 mod deliveries;
+mod due;
 pub mod keys;
 mod pages;
 mod reads;
@@ -23,6 +24,7 @@ use crate::error::StoreError;
 pub use accounts::KeyRecord;
 pub use contacts::{IngestRead, IngestView};
 pub use deliveries::{DispatchView, EventDetail};
+pub use due::Due;
 pub use pages::{Page, PageQuery, BY_CREATION};
 pub use writes::{Write, WriteError};
 

@@ -177,6 +177,16 @@ pub fn by_created(created_at: i64, id: &str) -> String {
 /// Partitions of the `due` index: a few, so that no single partition takes every write.
 pub const DUE_SHARDS: u8 = 4;
 
+/// The `due` index's sort key: the due time, then the id — time-ordered, and unique per record.
+pub fn due_key(due_at: i64, id: &str) -> String {
+    format!("{:012}#{id}", due_at.max(0))
+}
+
+/// Sorts after every `due_key` of second `now`: `dueAt <= due_bound(now)` is "due by now".
+pub fn due_bound(now: i64) -> String {
+    format!("{:012}#~", now.max(0))
+}
+
 pub fn due_partition(kind: &str, id: &str) -> String {
     let shard = id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % DUE_SHARDS as u32;
     format!("due#{kind}#{shard}")
@@ -210,7 +220,7 @@ pub struct TransferItem {
     #[serde(rename = "duePk", skip_serializing_if = "Option::is_none", default)]
     pub due_pk: Option<String>,
     #[serde(rename = "dueAt", skip_serializing_if = "Option::is_none", default)]
-    pub due_at: Option<i64>,
+    pub due_at: Option<String>,
     #[serde(rename = "accountId")]
     pub account_id: AccountId,
     #[serde(flatten)]
@@ -231,7 +241,7 @@ impl TransferItem {
             gsi1pk: listing(account, "transfers"),
             gsi1sk: by_created(t.created_at, &t.id),
             due_pk: due_at.map(|_| due_partition("transfer", &t.id)),
-            due_at,
+            due_at: due_at.map(|at| due_key(at, &t.id)),
             account_id: account.clone(),
             transfer: t.clone(),
         }
@@ -290,4 +300,24 @@ pub struct HealthItem {
     pub sk: String,
     #[serde(rename = "failingSince")]
     pub failing_since: i64,
+}
+
+/// Pointers not yet handed to the queue: found by the scheduler's sweep if sending failed.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct OutboxItem {
+    pub pk: String,
+    pub sk: String,
+    #[serde(rename = "duePk")]
+    pub due_pk: String,
+    #[serde(rename = "dueAt")]
+    pub due_at: String,
+    #[serde(rename = "accountId")]
+    pub account_id: AccountId,
+    pub pointers: Vec<DeliveryPointer>,
+}
+
+pub const OUTBOX_SK: &str = "OUTBOX";
+
+pub fn outbox_pk(account: &AccountId, id: &str) -> String {
+    format!("A#{account}#OB#{id}")
 }

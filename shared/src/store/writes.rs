@@ -63,6 +63,12 @@ pub enum Write {
         event_id: String,
         delivery: Delivery,
     },
+    /// Pointers to send, kept until they are sent (the scheduler sweeps them after `due_at`).
+    PutOutbox {
+        id: String,
+        pointers: Vec<DeliveryPointer>,
+        due_at: i64,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -185,6 +191,17 @@ impl Store {
                     pk: event_pk(account, event_id),
                     sk: delivery_sk(&delivery.endpoint_id),
                     delivery: delivery.clone(),
+                })?,
+                None,
+            ),
+            Write::PutOutbox { id, pointers, due_at } => put(
+                to_item(&OutboxItem {
+                    pk: outbox_pk(account, id),
+                    sk: OUTBOX_SK.to_owned(),
+                    due_pk: due_partition("outbox", id),
+                    due_at: due_key(*due_at, id),
+                    account_id: account.clone(),
+                    pointers: pointers.clone(),
                 })?,
                 None,
             ),

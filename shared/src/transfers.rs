@@ -1,0 +1,57 @@
+//! Transfer processing: the payment processor's report of a transfer's outcome (in this product,
+//! the test helper and `loopctl transfers process`), publishing `TransferProcessed` once per report.
+
+use crate::app::App;
+use crate::domain::account::Account;
+use crate::domain::commerce::{Transfer, TransferStatus};
+use crate::domain::payloads::{self, ProcessingReport};
+use crate::error::StoreError;
+use crate::publish;
+use crate::store::{Write, WriteError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProcessError {
+    #[error("no such transfer")]
+    UnknownTransfer,
+    #[error("the transfer is already processed")]
+    AlreadyProcessed,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn process(
+    app: &App,
+    account: &Account,
+    transfer_id: &str,
+    report: &ProcessingReport,
+) -> Result<Transfer, ProcessError> {
+    for _ in 0..5 {
+        let current = app.store.get_transfer(&account.id, transfer_id).await?.ok_or(ProcessError::UnknownTransfer)?;
+        if current.status == TransferStatus::Processed {
+            return Err(ProcessError::AlreadyProcessed);
+        }
+        let now = app.clock.now_unix();
+        let mut updated = current.clone();
+        if report.success {
+            updated.status = TransferStatus::Processed;
+            updated.processed_at = Some(now);
+        } else {
+            updated.status = TransferStatus::Failed;
+            updated.last_failure_reason = report.reason.clone().or(Some("Payment failed".to_owned()));
+        }
+        if report.transaction.is_some() {
+            updated.transaction = report.transaction.clone();
+        }
+        updated.updated_at = now;
+        updated.version += 1;
+        let event = payloads::transfer_processed(account, &updated, report, now);
+        let endpoints = app.store.get_endpoints(&account.id).await?;
+        let writes = vec![Write::PutTransfer { transfer: updated.clone(), expected_version: Some(current.version) }];
+        match publish::commit(app, &account.id, &endpoints, writes, vec![event]).await {
+            Ok(()) => return Ok(updated),
+            Err(WriteError::Conflict) | Err(WriteError::AlreadySeen) => continue,
+            Err(WriteError::Store(err)) => return Err(err.into()),
+        }
+    }
+    Err(ProcessError::Store(StoreError::Unavailable("the transfer kept changing".into())))
+}
