@@ -174,3 +174,38 @@ async fn after_a_rotation_both_secrets_sign() {
     assert_eq!(received[0].header("loops-signature"), hex::encode(hmac_of(new.as_bytes(), &received[0].body)));
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_receiver_down_for_a_minute_gets_every_event_once_it_is_back() {
+    // GIVEN a receiver that is down
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    receiver.set_down(true);
+    t.create_endpoint(&acme, &receiver.url, &["*"]).await;
+    // WHEN events are published during a one-minute outage
+    for i in 0..3 {
+        new_customer(&t, &acme, &format!("evt_outage{i}"), &format!("outage{i}@example.com")).await;
+    }
+    tokio::time::sleep(Duration::from_secs(60)).await; // the outage itself, not a wait for Loop
+    receiver.set_down(false);
+    // THEN every event is delivered successfully, each id once
+    let ids: Vec<String> = t.read(&acme, "/v1/events?limit=100").await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 6);
+    let received = receiver
+        .wait_for(Duration::from_secs(90), |r| {
+            ids.iter().all(|id| r.iter().any(|d| d.status == 200 && d.header("webhook-id") == id))
+        })
+        .await;
+    for id in &ids {
+        let successes = received.iter().filter(|d| d.status == 200 && d.header("webhook-id") == id).count();
+        assert_eq!(successes, 1, "{id}");
+    }
+    assert!(received.iter().filter(|d| d.status == 500).count() >= 6 * 19, "retried through the outage");
+    t.shutdown().await;
+}
