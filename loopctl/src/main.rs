@@ -100,14 +100,15 @@ enum TransfersCommand {
 }
 
 #[derive(Args)]
-#[group(id = "outcome", required = true, multiple = false, args = ["success", "failure"])]
 struct ProcessArgs {
     #[arg(long)]
     account: String,
     #[arg(long)]
     transfer: String,
-    #[arg(long)]
+    /// The transfer was paid: final.
+    #[arg(long, conflicts_with = "failure", required_unless_present = "failure")]
     success: bool,
+    /// The payment failed (it may still succeed later).
     #[arg(long)]
     failure: bool,
     #[arg(long)]

@@ -12,6 +12,7 @@ fn loopctl(stack: &TestStack, args: &[&str]) -> Output {
         .args(args)
         .env("AWS_ENDPOINT_URL", config.aws.endpoint_url.as_deref().unwrap())
         .env("LOOP_TABLE_NAME", &config.resources.table)
+        .env("LOOP_DELIVERY_QUEUE_URL", stack.app().queue.url())
         .output()
         .expect("loopctl runs")
 }
@@ -109,5 +110,40 @@ async fn bad_input_and_unreachable_emulators_get_clear_errors_not_panics() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.starts_with("loopctl: cannot use table"), "{stderr}");
     assert!(!stderr.contains("panicked"));
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn transfers_process_and_events_redeliver() {
+    use loop_tests::stripe::{event, now, object};
+    use serde_json::json;
+    let t = TestStack::start().await;
+    let created = json_of(&loopctl(&t, &["accounts", "create", "--name", "Ops", "--test-mode", "--json"]));
+    let account = loop_tests::TestAccount {
+        id: created["id"].as_str().unwrap().to_owned(),
+        api_key: created["apiKey"].as_str().unwrap().to_owned(),
+        key_id: created["keyId"].as_str().unwrap().to_owned(),
+        signing_secret: created["stripeSigningSecret"].as_str().unwrap().to_owned(),
+    };
+    let invoice = object("invoice", json!({"id": "in_ops", "status": "open", "amount_due": 100, "currency": "usd", "parent": null}));
+    assert_eq!(t.send_stripe(&account, &event("evt_ops", "invoice.finalized", now(), invoice)).await.0, 200);
+    let transfer = t.read(&account, "/v1/transfers").await["data"][0]["id"].as_str().unwrap().to_owned();
+
+    let processed = json_of(&loopctl(
+        &t,
+        &["transfers", "process", "--account", &account.id, "--transfer", &transfer, "--success", "--transaction", "0xfeed"],
+    ));
+    assert_eq!((processed["status"].as_str(), processed["transaction"].as_str()), (Some("processed"), Some("0xfeed")));
+    let again = loopctl(&t, &["transfers", "process", "--account", &account.id, "--transfer", &transfer, "--failure"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("already processed"));
+
+    let event_id = t.read(&account, "/v1/events?type=TransferProcessed").await["data"][0]["id"].as_str().unwrap().to_owned();
+    let redelivered = loopctl(&t, &["events", "redeliver", "--account", &account.id, "--event", &event_id]);
+    assert!(redelivered.status.success(), "{}", String::from_utf8_lossy(&redelivered.stderr));
+    assert!(String::from_utf8_lossy(&redelivered.stdout).contains("0 endpoint(s)"));
+    let missing = loopctl(&t, &["events", "redeliver", "--account", &account.id, "--event", "evt_missing"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("no such event"));
     t.shutdown().await;
 }
