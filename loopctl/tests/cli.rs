@@ -125,20 +125,34 @@ async fn transfers_process_and_events_redeliver() {
         key_id: created["keyId"].as_str().unwrap().to_owned(),
         signing_secret: created["stripeSigningSecret"].as_str().unwrap().to_owned(),
     };
-    let invoice = object("invoice", json!({"id": "in_ops", "status": "open", "amount_due": 100, "currency": "usd", "parent": null}));
+    let invoice = object(
+        "invoice",
+        json!({"id": "in_ops", "status": "open", "amount_due": 100, "currency": "usd", "parent": null}),
+    );
     assert_eq!(t.send_stripe(&account, &event("evt_ops", "invoice.finalized", now(), invoice)).await.0, 200);
     let transfer = t.read(&account, "/v1/transfers").await["data"][0]["id"].as_str().unwrap().to_owned();
 
     let processed = json_of(&loopctl(
         &t,
-        &["transfers", "process", "--account", &account.id, "--transfer", &transfer, "--success", "--transaction", "0xfeed"],
+        &[
+            "transfers",
+            "process",
+            "--account",
+            &account.id,
+            "--transfer",
+            &transfer,
+            "--success",
+            "--transaction",
+            "0xfeed",
+        ],
     ));
     assert_eq!((processed["status"].as_str(), processed["transaction"].as_str()), (Some("processed"), Some("0xfeed")));
     let again = loopctl(&t, &["transfers", "process", "--account", &account.id, "--transfer", &transfer, "--failure"]);
     assert_eq!(again.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&again.stderr).contains("already processed"));
 
-    let event_id = t.read(&account, "/v1/events?type=TransferProcessed").await["data"][0]["id"].as_str().unwrap().to_owned();
+    let event_id =
+        t.read(&account, "/v1/events?type=TransferProcessed").await["data"][0]["id"].as_str().unwrap().to_owned();
     let redelivered = loopctl(&t, &["events", "redeliver", "--account", &account.id, "--event", &event_id]);
     assert!(redelivered.status.success(), "{}", String::from_utf8_lossy(&redelivered.stderr));
     assert!(String::from_utf8_lossy(&redelivered.stdout).contains("0 endpoint(s)"));

@@ -70,16 +70,7 @@ mod tests {
     #[test]
     fn each_event_goes_to_each_enabled_endpoint_that_wants_it_and_is_skipped_by_disabled_ones() {
         let account = AccountId::generate();
-        let endpoint = |id: &str, events: &[&str], status| Endpoint {
-            id: id.into(),
-            url: "https://example.com".into(),
-            events: events.iter().map(|s| s.to_string()).collect(),
-            status,
-            description: None,
-            disabled_reason: None,
-            secrets: Vec::new(),
-            created_at: 0,
-        };
+        let endpoint = Endpoint::for_test;
         let endpoints = EndpointSet {
             endpoints: vec![
                 endpoint("we_all", &["*"], EndpointStatus::Enabled),

@@ -70,6 +70,12 @@ impl TestStack {
         (status, response.json().await.unwrap_or(Value::Null))
     }
 
+    /// The payloads of the account's published events of one type, newest first.
+    pub async fn payloads_of(&self, account: &TestAccount, kind: &str) -> Vec<Value> {
+        let events = self.read(account, &format!("/v1/events?type={kind}&limit=100")).await;
+        events["data"].as_array().unwrap().iter().map(|e| e["payload"].clone()).collect()
+    }
+
     /// `GET` as the account, expecting `200`, answering the JSON body.
     pub async fn read(&self, account: &TestAccount, path: &str) -> Value {
         let response = self.get(path, &account.api_key).send().await.unwrap();

@@ -33,15 +33,6 @@ async fn app_at(t: &TestStack, offset: i64) -> App {
     App::with_clients(config.clone(), AwsClients::new(&config.aws).await).await.unwrap()
 }
 
-async fn events_of(t: &TestStack, account: &TestAccount, kind: &str) -> Vec<Value> {
-    t.read(account, &format!("/v1/events?type={kind}&limit=100")).await["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["payload"].clone())
-        .collect()
-}
-
 async fn process(t: &TestStack, account: &TestAccount, transfer: &str, body: Value) -> (u16, Value) {
     let response = t
         .http
@@ -69,7 +60,7 @@ async fn a_late_transfer_gets_exactly_one_late_payment_even_when_runs_race() {
     // THEN one LatePayment is published and delivered, and later runs add none
     assert_eq!(total, 1);
     assert_eq!(schedule::run(&a).await.unwrap().late_payments, 0);
-    let late = events_of(&t, &acme, "LatePayment").await;
+    let late = t.payloads_of(&acme, "LatePayment").await;
     assert_eq!(late.len(), 1);
     let payload = &late[0];
     assert_eq!(payload["transferId"], transfer);
@@ -94,8 +85,8 @@ async fn a_transfer_processed_within_ten_minutes_gets_no_late_payment() {
     // An hour later, the scheduler finds nothing to do.
     let report = schedule::run(&app_at(&t, 3600).await).await.unwrap();
     assert_eq!(report.late_payments, 0);
-    assert!(events_of(&t, &acme, "LatePayment").await.is_empty());
-    let processed_events = events_of(&t, &acme, "TransferProcessed").await;
+    assert!(t.payloads_of(&acme, "LatePayment").await.is_empty());
+    let processed_events = t.payloads_of(&acme, "TransferProcessed").await;
     assert_eq!(processed_events.len(), 1);
     assert_eq!(
         (processed_events[0]["success"].as_bool(), processed_events[0]["transferId"].as_str()),
@@ -119,10 +110,10 @@ async fn a_failed_payment_reports_its_reason_when_late_and_may_still_be_processe
         (200, Some("failed"), Some("insufficient funds"))
     );
     assert_eq!(schedule::run(&app_at(&t, 3600).await).await.unwrap().late_payments, 1);
-    assert_eq!(events_of(&t, &acme, "LatePayment").await[0]["lateReason"], "insufficient funds");
+    assert_eq!(t.payloads_of(&acme, "LatePayment").await[0]["lateReason"], "insufficient funds");
     let (status, _) = process(&t, &acme, &transfer, json!({"success": true})).await;
     assert_eq!(status, 200);
-    assert_eq!(events_of(&t, &acme, "TransferProcessed").await.len(), 2);
+    assert_eq!(t.payloads_of(&acme, "TransferProcessed").await.len(), 2);
     t.shutdown().await;
 }
 

@@ -26,15 +26,6 @@ async fn items(t: &TestStack, account: &TestAccount) -> Vec<Value> {
     t.read(account, "/v1/items").await["data"].as_array().unwrap().clone()
 }
 
-async fn events_of(t: &TestStack, account: &TestAccount, kind: &str) -> Vec<Value> {
-    t.read(account, &format!("/v1/events?type={kind}&limit=100")).await["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["payload"].clone())
-        .collect()
-}
-
 #[tokio::test]
 async fn products_and_prices_become_items_with_major_unit_amounts() {
     let t = TestStack::start().await;
@@ -146,8 +137,8 @@ async fn an_invoice_becomes_one_transfer_that_only_moves_forward() {
     // A late or repeated invoice.created never moves it back.
     send(&t, &acme, "evt_c2", "invoice.created", now(), invoice("in_1", "draft", "payer@example.com")).await;
     assert_eq!(transfers(&t, &acme).await[0]["status"], "finalized");
-    assert_eq!(events_of(&t, &acme, "TransferCreated").await.len(), 1);
-    assert_eq!(events_of(&t, &acme, "TransferFinalized").await.len(), 1);
+    assert_eq!(t.payloads_of(&acme, "TransferCreated").await.len(), 1);
+    assert_eq!(t.payloads_of(&acme, "TransferFinalized").await.len(), 1);
     assert_eq!(t.read(&acme, "/v1/transfers?status=draft").await["data"], json!([]));
     t.shutdown().await;
 }
@@ -163,8 +154,8 @@ async fn finalized_before_created_still_yields_one_transfer_and_both_events() {
     let all = transfers(&t, &acme).await;
     assert_eq!(all.len(), 1);
     assert_eq!(all[0]["status"], "finalized");
-    let created = events_of(&t, &acme, "TransferCreated").await;
-    let finalized = events_of(&t, &acme, "TransferFinalized").await;
+    let created = t.payloads_of(&acme, "TransferCreated").await;
+    let finalized = t.payloads_of(&acme, "TransferFinalized").await;
     assert_eq!((created.len(), finalized.len()), (1, 1));
     t.shutdown().await;
 }
@@ -174,7 +165,7 @@ async fn transfer_payloads_carry_every_documented_field() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
     send(&t, &acme, "evt_f", "invoice.finalized", now(), invoice("in_3", "open", "p@example.com")).await;
-    let payload = &events_of(&t, &acme, "TransferFinalized").await[0];
+    let payload = &t.payloads_of(&acme, "TransferFinalized").await[0];
     let fields = "transaction, networkId, networkName, contractAddress, email, company, parent, id, invoiceId, billDate, toAddress, fromAddress, tokenSymbol, tokenAddress, paymentType, usd, amount, item, itemId, source, batchId, transferId, refId, agreementId";
     for field in fields.split(", ") {
         assert!(!payload[field].is_null(), "{field} missing from {payload}");
@@ -219,14 +210,14 @@ async fn subscriptions_become_agreements_signed_up_then_cancelled() {
         (Some("20.00"), Some("Month"), Some("Gold plan"))
     );
     assert_eq!(a["refId"], "cus_w");
-    let signed = &events_of(&t, &acme, "AgreementSignedUp").await[0];
+    let signed = &t.payloads_of(&acme, "AgreementSignedUp").await[0];
     assert_eq!(signed["agreementId"], a["id"]);
     assert_eq!(signed["metadata"], r#"{"plan":"gold"}"#);
 
     send(&t, &acme, "evt_d", "customer.subscription.deleted", now(), subscription("sub_1", "cus_w")).await;
     let cancelled = t.read(&acme, &format!("/v1/agreements/{}", a["id"].as_str().unwrap())).await;
     assert_eq!(cancelled["status"], "cancelled");
-    let event = &events_of(&t, &acme, "AgreementCancelled").await[0];
+    let event = &t.payloads_of(&acme, "AgreementCancelled").await[0];
     assert_eq!((event["agreementId"].as_str(), event["entityId"].as_str()), (a["id"].as_str(), Some(acme.id.as_str())));
 
     // An invoice of that subscription links its transfer to the agreement.

@@ -45,6 +45,21 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// An endpoint with no secrets, for tests of filters and fan-out.
+    #[cfg(test)]
+    pub fn for_test(id: &str, events: &[&str], status: EndpointStatus) -> Endpoint {
+        Endpoint {
+            id: id.into(),
+            url: "https://example.com/hooks".into(),
+            events: events.iter().map(|s| s.to_string()).collect(),
+            status,
+            description: None,
+            disabled_reason: None,
+            secrets: Vec::new(),
+            created_at: 0,
+        }
+    }
+
     /// Whether an event of `kind` is delivered here now.
     pub fn wants(&self, kind: &str) -> bool {
         self.status == EndpointStatus::Enabled && self.subscribes_to(kind)
@@ -94,17 +109,8 @@ impl EndpointSet {
 mod tests {
     use super::*;
 
-    pub fn endpoint(events: &[&str], status: EndpointStatus) -> Endpoint {
-        Endpoint {
-            id: "we_1".into(),
-            url: "https://x".into(),
-            events: events.iter().map(|s| s.to_string()).collect(),
-            status,
-            description: None,
-            disabled_reason: None,
-            secrets: Vec::new(),
-            created_at: 0,
-        }
+    fn endpoint(events: &[&str], status: EndpointStatus) -> Endpoint {
+        Endpoint::for_test("we_1", events, status)
     }
 
     #[test]

@@ -1,0 +1,165 @@
+#!/usr/bin/env python3
+"""End-to-end benchmark on the local stack: signed Stripe `customer.created` POSTs in, signed
+webhooks out to a receiver on loopback.
+
+Measures, for N events sent by C concurrent senders: latency from the start of each POST to the
+arrival of its `contact.created` delivery (p50, p99), sustained events/s, and the CPU time of the
+runner (Loop) and of the moto emulator over the run, so that Loop's own share is visible.
+
+Usage: bench/e2e.py [--events 2000] [--senders 16] [--binary target/release/loop-local]
+(build the runner first: cargo build --release -p loop-local). Only the Python standard library.
+"""
+import argparse
+import hashlib
+import hmac
+import http.server
+import json
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+
+
+def wait_for_port(port, deadline=30):
+    end = time.time() + deadline
+    while time.time() < end:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    sys.exit(f"nothing listens on {port}")
+
+
+def request(method, url, body=None, headers=None):
+    data = json.dumps(body).encode() if isinstance(body, dict) else body
+    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    with urllib.request.urlopen(req, timeout=30) as response:
+        return response.status, json.loads(response.read() or b"null")
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--events", type=int, default=2000)
+    parser.add_argument("--senders", type=int, default=16)
+    parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/loop-local"))
+    args = parser.parse_args()
+
+    arrivals = {}
+    lock = threading.Lock()
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["content-length"]))
+            now = time.perf_counter()
+            email = json.loads(body)["data"]["email"]
+            with lock:
+                arrivals.setdefault(email, now)
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_):
+            pass
+
+    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+
+    moto_port, http_port = free_port(), free_port()
+    moto = subprocess.Popen([os.path.join(ROOT, ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    runner = None
+    try:
+        wait_for_port(moto_port)
+        env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{moto_port}", LOOP_HTTP_ADDR=f"127.0.0.1:{http_port}",
+                   LOOP_ALLOW_PRIVATE_ENDPOINTS="1", RUST_LOG="warn")
+        runner = subprocess.Popen([args.binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        banner = ""
+        while "Try it" not in banner:
+            line = runner.stdout.readline()
+            if not line:
+                sys.exit("the runner exited")
+            banner += line
+        account = re.search(r"Demo account:\s+(\S+)", banner).group(1)
+        key = re.search(r"API key \(test mode\):\s+(\S+)", banner).group(1)
+        secret = re.search(r"Stripe signing secret:\s+(\S+)", banner).group(1)
+        base = f"http://127.0.0.1:{http_port}"
+        auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
+        request("POST", f"{base}/v1/webhook-endpoints",
+                {"url": f"http://127.0.0.1:{receiver.server_address[1]}/hook", "events": ["contact.created"]}, auth)
+
+        sent = {}
+        errors = []
+
+        def sender(worker):
+            for i in range(worker, args.events, args.senders):
+                email = f"bench{i}@example.com"
+                t = int(time.time())
+                body = json.dumps({"id": f"evt_bench_{i}", "object": "event", "type": "customer.created", "created": t,
+                                   "data": {"object": {"id": f"cus_{i}", "object": "customer", "email": email,
+                                                       "name": "Bench Mark"}}}, indent=2).encode()
+                signature = hmac.new(secret.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+                started = time.perf_counter()
+                try:
+                    status, _ = request("POST", f"{base}/stripe/webhooks/{account}", body,
+                                        {"Stripe-Signature": f"t={t},v1={signature}", "Content-Type": "application/json"})
+                    if status != 200:
+                        errors.append(status)
+                except Exception as error:  # a refused or failed POST is counted, not retried
+                    errors.append(str(error))
+                with lock:
+                    sent[email] = started
+
+        loop_cpu, moto_cpu = cpu_seconds(runner.pid), cpu_seconds(moto.pid)
+        begin = time.perf_counter()
+        threads = [threading.Thread(target=sender, args=(w,)) for w in range(args.senders)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        deadline = time.time() + 300
+        while len(arrivals) < args.events - len(errors) and time.time() < deadline:
+            time.sleep(0.05)
+        end = max(arrivals.values(), default=time.perf_counter())
+        loop_cpu, moto_cpu = cpu_seconds(runner.pid) - loop_cpu, cpu_seconds(moto.pid) - moto_cpu
+
+        latencies = sorted((arrivals[e] - sent[e]) * 1000 for e in arrivals if e in sent)
+        pct = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
+        delivered = len(latencies)
+        print(f"| events | senders | delivered | errors | p50 | p99 | events/s | Loop CPU | moto CPU | Loop CPU per event |")
+        print(f"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print(f"| {args.events} | {args.senders} | {delivered} | {len(errors)} | {pct(50):.1f} ms | {pct(99):.1f} ms "
+              f"| {delivered / (end - begin):.0f} | {loop_cpu:.2f} s | {moto_cpu:.2f} s "
+              f"| {loop_cpu / max(delivered, 1) * 1000:.3f} ms |")
+    finally:
+        for process in (runner, moto):
+            if process:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+        receiver.shutdown()
+
+
+if __name__ == "__main__":
+    main()
