@@ -209,3 +209,43 @@ async fn a_receiver_down_for_a_minute_gets_every_event_once_it_is_back() {
     assert!(received.iter().filter(|d| d.status == 500).count() >= 6 * 19, "retried through the outage");
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_endpoint_failing_for_the_whole_retry_window_is_disabled() {
+    // GIVEN a one-hour retry window and a receiver that always fails
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1"), ("LOOP_RETRY_WINDOW_HOURS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    receiver.set_down(true);
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    new_customer(&t, &acme, "evt_doomed", "doomed@example.com").await;
+    receiver.wait_for(Duration::from_secs(30), |r| !r.is_empty()).await;
+    let event_id = t.read(&acme, "/v1/events?type=contact.created").await["data"][0]["id"].as_str().unwrap().to_owned();
+    // WHEN, five seconds before the window ends, an attempt fails and the next would fall outside it
+    let mut config = t.app().config.clone();
+    config.clock_offset_seconds = 3600 - 5;
+    let later = loop_shared::App::with_clients(config.clone(), loop_shared::aws::AwsClients::new(&config.aws).await)
+        .await
+        .unwrap();
+    let pointer = loop_shared::dispatch::DeliveryPointer {
+        v: 1,
+        account_id: acme.id.clone(),
+        event_id: event_id.clone(),
+        endpoint_id: endpoint["id"].as_str().unwrap().to_owned(),
+        attempt: 1000,
+    };
+    loop_shared::dispatch::deliver(&later, &pointer).await.unwrap();
+    // THEN the delivery has failed for good and the endpoint is disabled, with the reason
+    let detail = t.read(&acme, &format!("/v1/events/{event_id}")).await;
+    assert_eq!(
+        (detail["endpoints"][0]["status"].as_str(), detail["endpoints"][0]["reason"].as_str()),
+        (Some("failed"), Some("retry window ended"))
+    );
+    let shown = t.read(&acme, &format!("/v1/webhook-endpoints/{}", pointer.endpoint_id)).await;
+    assert_eq!(shown["status"], "disabled");
+    assert!(shown["disabledReason"]
+        .as_str()
+        .unwrap()
+        .starts_with("every delivery failed for the whole 1-hour retry window"));
+    t.shutdown().await;
+}

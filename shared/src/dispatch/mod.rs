@@ -108,7 +108,8 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Dispatc
     };
     let succeeded = attempt.succeeded();
     let next = pointer.attempt + 1;
-    let gives_up = !succeeded && now + i64::from(cadence::delay_before(next)) > delivery.window_start + window;
+    let next_at = now + i64::from(cadence::delay_before(next));
+    let gives_up = !succeeded && next_at > delivery.window_start + window;
     delivery.last_attempt = pointer.attempt;
     delivery.updated_at = now;
     delivery.status = match (succeeded, gives_up) {
@@ -131,7 +132,8 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Dispatc
         app.store.set_failing_since(&account, &endpoint.id, Some(now)).await?;
     }
     if gives_up {
-        if view.failing_since.is_some_and(|since| now - since >= window) {
+        // The streak would outlast the window before the next attempt could be made.
+        if next_at - view.failing_since.unwrap_or(now) >= window {
             disable(app, &account, &endpoint.id, now).await?;
         }
         return Ok(());
@@ -151,7 +153,7 @@ async fn disable(app: &App, account: &AccountId, endpoint_id: &str, now: i64) ->
         }
         endpoint.status = EndpointStatus::Disabled;
         endpoint.disabled_reason = Some(format!(
-            "every delivery failed for {} hours (disabled at {})",
+            "every delivery failed for the whole {}-hour retry window (disabled {})",
             app.config.retry_window.as_secs() / 3600,
             crate::clock::rfc3339_from_unix(now)
         ));
