@@ -1,5 +1,6 @@
 //! The scheduler's tick (every minute): `LatePayment` for transfers more than ten minutes past
-//! due and unprocessed, and a sweep of outboxes whose pointers were not sent. It reads only what
+//! due and unprocessed, expiry of checkout sessions past their `expiresAt`, and a sweep of
+//! outboxes whose pointers were not sent. It reads only what
 //! is due, from the sparse `due` index; a conditional write makes each late payment exactly
 //! once even when two runs overlap.
 
@@ -8,7 +9,9 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::app::App;
+use crate::checkout::{self, CheckoutError};
 use crate::domain::account::Account;
+use crate::domain::checkout::SessionStatus;
 use crate::domain::endpoint::EndpointSet;
 use crate::domain::payloads;
 use crate::error::StoreError;
@@ -56,6 +59,19 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
                 tracing::warn!(error = %err, "late payment skipped")
             }
             Err(WriteError::Store(err)) => return Err(err),
+        }
+    }
+
+    let sessions = app.store.due_sessions(now).await?;
+    report.items_read += sessions.items_read;
+    for (account_id, session) in sessions.records {
+        let Some(account) = app.store.get_account(&account_id).await? else { continue };
+        match checkout::finish(app, &account, &session.id, SessionStatus::Expired).await {
+            Ok(_) => report.expired_sessions += 1,
+            // Finished meanwhile (completed, failed, or expired by an overlapping run).
+            Err(CheckoutError::NotOpen(_)) | Err(CheckoutError::UnknownSession) => {}
+            Err(CheckoutError::Store(err)) => return Err(err),
+            Err(err) => tracing::warn!(error = %err, "session not expired"),
         }
     }
 

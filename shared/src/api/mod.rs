@@ -3,18 +3,21 @@
 
 mod account;
 mod body;
+mod checkout;
 mod commerce;
 mod contacts;
 mod endpoints;
 mod events;
 mod integrations;
 mod list;
+mod page;
 mod test_helpers;
 
 use http::Method;
 
 use crate::accounts::{authenticate, Caller};
 use crate::app::App;
+use crate::domain::checkout::SessionStatus;
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response};
 
@@ -29,6 +32,12 @@ enum Route<'a> {
     Event(&'a str),
     Redeliver(&'a str),
     ProcessTransfer(&'a str),
+    PaymentLinks,
+    PaymentLink(&'a str),
+    Sessions,
+    Session(&'a str),
+    FinishSession(&'a str, SessionStatus),
+    CheckoutPage(&'a str),
     Endpoints,
     Endpoint(&'a str),
     RotateSecret(&'a str),
@@ -45,7 +54,10 @@ impl Route<'_> {
         match self {
             Route::Account => "GET, PATCH",
             Route::StripeIntegration => "GET, PUT",
-            Route::Endpoints => "GET, POST",
+            Route::Endpoints | Route::PaymentLinks | Route::Sessions => "GET, POST",
+            Route::PaymentLink(_) => "GET, PATCH",
+            Route::Session(_) | Route::CheckoutPage(_) => "GET",
+            Route::FinishSession(..) => "POST",
             Route::Endpoint(_) => "GET, PATCH, DELETE",
             Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) => "POST",
             Route::Contacts
@@ -73,6 +85,20 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "events", id] if !id.is_empty() => Some(Route::Event(id)),
         ["v1", "events", id, "redeliver"] if !id.is_empty() => Some(Route::Redeliver(id)),
         ["v1", "test-helpers", "transfers", id, "process"] if !id.is_empty() => Some(Route::ProcessTransfer(id)),
+        ["v1", "payment-links"] => Some(Route::PaymentLinks),
+        ["v1", "payment-links", id] if !id.is_empty() => Some(Route::PaymentLink(id)),
+        ["v1", "checkout-sessions"] => Some(Route::Sessions),
+        ["v1", "checkout-sessions", id] if !id.is_empty() => Some(Route::Session(id)),
+        ["v1", "test-helpers", "checkout-sessions", id, action] if !id.is_empty() => {
+            let to = match *action {
+                "complete" => SessionStatus::Completed,
+                "fail" => SessionStatus::Failed,
+                "expire" => SessionStatus::Expired,
+                _ => return None,
+            };
+            Some(Route::FinishSession(id, to))
+        }
+        ["checkout", id] if !id.is_empty() => Some(Route::CheckoutPage(id)),
         ["v1", "webhook-endpoints"] => Some(Route::Endpoints),
         ["v1", "webhook-endpoints", id] if !id.is_empty() => Some(Route::Endpoint(id)),
         ["v1", "webhook-endpoints", id, "rotate-secret"] if !id.is_empty() => Some(Route::RotateSecret(id)),
@@ -97,6 +123,13 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
         code: "unknown_route",
         message: format!("no route {} {}", request.method(), request.uri().path()),
     })?;
+    if let Route::CheckoutPage(id) = route {
+        // The customer's page: public, no API key.
+        return match *request.method() {
+            Method::GET | Method::HEAD => page::render(app, id).await,
+            _ => Err(ApiError::MethodNotAllowed { allowed: route.allowed() }),
+        };
+    }
     let caller = authenticate(&app.store, h::header(&request, "authorization")).await?;
     match (route, request.method().clone()) {
         (Route::Account, Method::GET) => Ok(account::get(&caller)),
@@ -111,6 +144,17 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
         (Route::ProcessTransfer(id), Method::POST) => {
             require_test_mode(&caller)?;
             test_helpers::process_transfer(app, &caller, id, &request).await
+        }
+        (Route::PaymentLinks, Method::GET) => checkout::list_payment_links(app, &caller, &request).await,
+        (Route::PaymentLinks, Method::POST) => checkout::create_payment_link(app, &caller, &request).await,
+        (Route::PaymentLink(id), Method::GET) => checkout::get_payment_link(app, &caller, id).await,
+        (Route::PaymentLink(id), Method::PATCH) => checkout::update_payment_link(app, &caller, id, &request).await,
+        (Route::Sessions, Method::GET) => checkout::list_sessions(app, &caller, &request).await,
+        (Route::Sessions, Method::POST) => checkout::create_session(app, &caller, &request).await,
+        (Route::Session(id), Method::GET) => checkout::get_session(app, &caller, id).await,
+        (Route::FinishSession(id, to), Method::POST) => {
+            require_test_mode(&caller)?;
+            checkout::finish_session(app, &caller, id, to).await
         }
         (Route::Endpoints, Method::GET) => endpoints::list(app, &caller, &request).await,
         (Route::Endpoints, Method::POST) => endpoints::create(app, &caller, &request).await,

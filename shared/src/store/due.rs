@@ -15,7 +15,7 @@ pub struct Due<T> {
 }
 
 impl Store {
-    async fn due_items(&self, kind: &str, now: i64) -> Result<(Vec<Item>, usize), StoreError> {
+    pub(crate) async fn due_items(&self, kind: &str, now: i64) -> Result<(Vec<Item>, usize), StoreError> {
         let mut items = Vec::new();
         for shard in 0..DUE_SHARDS {
             let mut pages = self

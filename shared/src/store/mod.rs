@@ -3,6 +3,7 @@
 //! Each submodule stores one kind of record and speaks only domain types to its callers.
 
 mod accounts;
+mod checkout;
 mod commerce;
 mod contacts;
 mod deliveries;

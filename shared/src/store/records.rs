@@ -321,3 +321,57 @@ pub const OUTBOX_SK: &str = "OUTBOX";
 pub fn outbox_pk(account: &AccountId, id: &str) -> String {
     format!("A#{account}#OB#{id}")
 }
+
+pub const LINK_RECORD_SK: &str = "PAYMENT_LINK";
+pub const SESSION_SK: &str = "SESSION";
+
+pub fn payment_link_pk(account: &AccountId, id: &str) -> String {
+    format!("A#{account}#PL#{id}")
+}
+
+pub fn session_pk(account: &AccountId, id: &str) -> String {
+    format!("A#{account}#CS#{id}")
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct PaymentLinkItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(flatten)]
+    pub link: crate::domain::checkout::PaymentLink,
+}
+
+#[derive(Serialize, Deserialize)]
+pub struct SessionItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    /// Present while open: the scheduler expires it at `dueAt`.
+    #[serde(rename = "duePk", skip_serializing_if = "Option::is_none", default)]
+    pub due_pk: Option<String>,
+    #[serde(rename = "dueAt", skip_serializing_if = "Option::is_none", default)]
+    pub due_at: Option<String>,
+    #[serde(rename = "accountId")]
+    pub account_id: AccountId,
+    #[serde(flatten)]
+    pub session: crate::domain::checkout::CheckoutSession,
+}
+
+impl SessionItem {
+    pub fn new(account: &AccountId, s: &crate::domain::checkout::CheckoutSession) -> Self {
+        let open = s.status == crate::domain::checkout::SessionStatus::Open;
+        SessionItem {
+            pk: session_pk(account, &s.id),
+            sk: SESSION_SK.to_owned(),
+            gsi1pk: listing(account, "checkout-sessions"),
+            gsi1sk: s.id.clone(),
+            due_pk: open.then(|| due_partition("session", &s.id)),
+            due_at: open.then(|| due_key(s.expires_at, &s.id)),
+            account_id: account.clone(),
+            session: s.clone(),
+        }
+    }
+}

@@ -6,6 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
 use super::records::*;
 use super::{classify, s, to_item, Item, Store};
+use crate::domain::checkout::{CheckoutSession, PaymentLink};
 use crate::domain::commerce::{Agreement, Item as CatalogueEntry, Product, Transfer};
 use crate::domain::contact::{Contact, TriggerEvent};
 use crate::domain::delivery::Delivery;
@@ -62,6 +63,14 @@ pub enum Write {
     PutDelivery {
         event_id: String,
         delivery: Delivery,
+    },
+    PutPaymentLink {
+        link: PaymentLink,
+        expected_version: Option<u64>,
+    },
+    PutSession {
+        session: CheckoutSession,
+        expected_version: Option<u64>,
     },
     /// Pointers to send, kept until they are sent (the scheduler sweeps them after `due_at`).
     PutOutbox {
@@ -194,6 +203,19 @@ impl Store {
                 })?,
                 None,
             ),
+            Write::PutPaymentLink { link, expected_version } => versioned(
+                to_item(&PaymentLinkItem {
+                    pk: payment_link_pk(account, &link.id),
+                    sk: LINK_RECORD_SK.to_owned(),
+                    gsi1pk: listing(account, "payment-links"),
+                    gsi1sk: link.id.clone(),
+                    link: link.clone(),
+                })?,
+                *expected_version,
+            ),
+            Write::PutSession { session, expected_version } => {
+                versioned(to_item(&SessionItem::new(account, session))?, *expected_version)
+            }
             Write::PutOutbox { id, pointers, due_at } => put(
                 to_item(&OutboxItem {
                     pk: outbox_pk(account, id),

@@ -1,0 +1,160 @@
+//! Checkout: payment links, sessions, and the session lifecycle — `open`, then exactly one of
+//! `completed`, `failed`, `expired`, each transition publishing its event once.
+
+use std::collections::BTreeMap;
+
+use crate::app::App;
+use crate::domain::account::Account;
+use crate::domain::checkout::{new_session_id, CheckoutSession, PaymentLink, SessionStatus};
+use crate::domain::outbound::OutboundEvent;
+use crate::error::StoreError;
+use crate::ids::new_sortable_id;
+use crate::publish;
+use crate::store::{Write, WriteError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    #[error("no such payment link")]
+    UnknownPaymentLink,
+    #[error("the payment link is not active")]
+    InactivePaymentLink,
+    #[error("no such checkout session")]
+    UnknownSession,
+    #[error("the session is {0}, not open")]
+    NotOpen(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<WriteError> for CheckoutError {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::Store(err) => CheckoutError::Store(err),
+            other => CheckoutError::Store(StoreError::Fault(other.to_string())),
+        }
+    }
+}
+
+pub struct NewPaymentLink {
+    pub name: String,
+    pub item_id: Option<String>,
+    pub amount: String,
+    pub currency: String,
+}
+
+pub async fn create_payment_link(
+    app: &App,
+    account: &Account,
+    new: NewPaymentLink,
+) -> Result<PaymentLink, CheckoutError> {
+    let now = app.clock.now_unix();
+    let link = PaymentLink {
+        id: new_sortable_id("pl_", now.saturating_mul(1000)),
+        name: new.name,
+        item_id: new.item_id,
+        amount: new.amount,
+        currency: new.currency,
+        active: true,
+        created_at: now,
+        version: 1,
+    };
+    app.store.write(&account.id, &[Write::PutPaymentLink { link: link.clone(), expected_version: None }]).await?;
+    Ok(link)
+}
+
+pub async fn set_payment_link_active(
+    app: &App,
+    account: &Account,
+    id: &str,
+    active: bool,
+) -> Result<PaymentLink, CheckoutError> {
+    for _ in 0..5 {
+        let current = app.store.get_payment_link(&account.id, id).await?.ok_or(CheckoutError::UnknownPaymentLink)?;
+        let mut updated = current.clone();
+        updated.active = active;
+        updated.version += 1;
+        match app
+            .store
+            .write(
+                &account.id,
+                &[Write::PutPaymentLink { link: updated.clone(), expected_version: Some(current.version) }],
+            )
+            .await
+        {
+            Ok(()) => return Ok(updated),
+            Err(WriteError::Conflict) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(StoreError::Unavailable("the payment link kept changing".into()).into())
+}
+
+pub struct NewSession {
+    pub payment_link_id: String,
+    pub external_customer_id: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+pub async fn create_session(
+    app: &App,
+    account: &Account,
+    base_url: &str,
+    new: NewSession,
+) -> Result<CheckoutSession, CheckoutError> {
+    let link = app
+        .store
+        .get_payment_link(&account.id, &new.payment_link_id)
+        .await?
+        .ok_or(CheckoutError::UnknownPaymentLink)?;
+    if !link.active {
+        return Err(CheckoutError::InactivePaymentLink);
+    }
+    let now = app.clock.now_unix();
+    let id = new_session_id(&account.id, now.saturating_mul(1000));
+    let session = CheckoutSession {
+        url: format!("{base_url}/checkout/{id}"),
+        id,
+        payment_link_id: link.id,
+        external_customer_id: new.external_customer_id,
+        status: SessionStatus::Open,
+        metadata: new.metadata,
+        amount: link.amount,
+        currency: link.currency,
+        created_at: now,
+        expires_at: now + app.config.checkout_session_ttl.as_secs() as i64,
+        finished_at: None,
+        version: 1,
+    };
+    app.store.write(&account.id, &[Write::PutSession { session: session.clone(), expected_version: None }]).await?;
+    Ok(session)
+}
+
+/// Moves an open session to `to` and publishes `checkout.session.<to>` in the same write; a
+/// concurrent transition wins or loses as a whole, so each session publishes exactly one.
+pub async fn finish(
+    app: &App,
+    account: &Account,
+    id: &str,
+    to: SessionStatus,
+) -> Result<CheckoutSession, CheckoutError> {
+    for _ in 0..5 {
+        let current = app.store.get_session(&account.id, id).await?.ok_or(CheckoutError::UnknownSession)?;
+        if current.status != SessionStatus::Open {
+            return Err(CheckoutError::NotOpen(current.status.as_str()));
+        }
+        let now = app.clock.now_unix();
+        let mut finished = current.clone();
+        finished.status = to;
+        finished.finished_at = Some(now);
+        finished.version += 1;
+        let event = OutboundEvent::envelope(&format!("checkout.session.{}", to.as_str()), finished.to_json(), now);
+        let endpoints = app.store.get_endpoints(&account.id).await?;
+        let writes = vec![Write::PutSession { session: finished.clone(), expected_version: Some(current.version) }];
+        match publish::commit(app, &account.id, &endpoints, writes, vec![event]).await {
+            Ok(()) => return Ok(finished),
+            Err(WriteError::Conflict) | Err(WriteError::AlreadySeen) => continue,
+            Err(WriteError::Store(err)) => return Err(err.into()),
+        }
+    }
+    Err(StoreError::Unavailable("the session kept changing".into()).into())
+}

@@ -1,0 +1,216 @@
+//! Payment links, checkout sessions and the hosted page, through the local runner.
+
+use loop_shared::aws::AwsClients;
+use loop_shared::{schedule, App};
+use loop_tests::{TestAccount, TestStack};
+use serde_json::{json, Value};
+
+async fn post(t: &TestStack, account: &TestAccount, path: &str, body: Value) -> (u16, Value) {
+    let response = t.http.post(t.url(path)).bearer_auth(&account.api_key).json(&body).send().await.unwrap();
+    (response.status().as_u16(), response.json().await.unwrap())
+}
+
+async fn link(t: &TestStack, account: &TestAccount, name: &str) -> String {
+    let (status, link) =
+        post(t, account, "/v1/payment-links", json!({"name": name, "amount": "10.00", "currency": "usdc"})).await;
+    assert_eq!(status, 201, "{link}");
+    link["id"].as_str().unwrap().to_owned()
+}
+
+async fn session(t: &TestStack, account: &TestAccount, link: &str) -> Value {
+    let (status, session) = post(t, account, "/v1/checkout-sessions", json!({"paymentLinkId": link})).await;
+    assert_eq!(status, 201, "{session}");
+    session
+}
+
+#[tokio::test]
+async fn a_session_for_a_payment_link_has_the_documented_shape() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let (status, created_link) =
+        post(&t, &acme, "/v1/payment-links", json!({"name": "Gold", "amount": "10.00", "currency": "usdc"})).await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        (created_link["amount"].as_str(), created_link["currency"].as_str(), created_link["active"].as_bool()),
+        (Some("10.00"), Some("USDC"), Some(true))
+    );
+    assert!(created_link["id"].as_str().unwrap().starts_with("pl_"));
+    let link_id = created_link["id"].as_str().unwrap();
+    let body =
+        json!({"paymentLinkId": link_id, "externalCustomerId": "customer_123", "metadata": {"orderId": "order_456"}});
+    let (status, s) = post(&t, &acme, "/v1/checkout-sessions", body).await;
+    assert_eq!(status, 201, "{s}");
+    let id = s["id"].as_str().unwrap();
+    assert!(id.starts_with("cs_"));
+    assert_eq!(s["url"], t.url(&format!("/checkout/{id}")));
+    assert_eq!(
+        (s["status"].as_str(), s["amount"].as_str(), s["currency"].as_str()),
+        (Some("open"), Some("10.00"), Some("USDC"))
+    );
+    assert_eq!((s["paymentLinkId"].as_str(), s["externalCustomerId"].as_str()), (Some(link_id), Some("customer_123")));
+    assert_eq!(s["metadata"], json!({"orderId": "order_456"}));
+    let created =
+        time::OffsetDateTime::parse(s["createdAt"].as_str().unwrap(), &time::format_description::well_known::Rfc3339)
+            .unwrap();
+    let expires =
+        time::OffsetDateTime::parse(s["expiresAt"].as_str().unwrap(), &time::format_description::well_known::Rfc3339)
+            .unwrap();
+    assert_eq!((expires - created).whole_hours(), 24);
+    assert_eq!(t.read(&acme, &format!("/v1/checkout-sessions/{id}")).await, s);
+    assert_eq!(t.read(&acme, "/v1/checkout-sessions?status=open").await["data"][0]["id"], id);
+    assert_eq!(t.read(&acme, "/v1/checkout-sessions?status=completed").await["data"], json!([]));
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_parameter_rule_answers_its_exact_error() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let other = t.account("Other", true).await;
+    let pl = link(&t, &acme, "Gold").await;
+    let foreign = link(&t, &other, "Theirs").await;
+    let inactive = link(&t, &acme, "Old").await;
+    let r = t
+        .http
+        .patch(t.url(&format!("/v1/payment-links/{inactive}")))
+        .bearer_auth(&acme.api_key)
+        .json(&json!({"active": false}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    let fifty: serde_json::Map<String, Value> = (0..50).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let mut fifty_one = fifty.clone();
+    fifty_one.insert("k50".into(), json!("v"));
+    let long_key = "k".repeat(41);
+    let cases: Vec<(Value, u16, &str, Option<String>)> = vec![
+        (json!({}), 400, "parameter_missing", Some("paymentLinkId".into())),
+        (json!({"paymentLinkId": 5}), 400, "parameter_invalid", Some("paymentLinkId".into())),
+        (json!({"paymentLinkId": "pl_nope"}), 404, "resource_missing", None),
+        (json!({"paymentLinkId": foreign}), 404, "resource_missing", None),
+        (json!({"paymentLinkId": inactive}), 400, "payment_link_inactive", Some("paymentLinkId".into())),
+        (
+            json!({"paymentLinkId": pl, "externalCustomerId": "x".repeat(256)}),
+            400,
+            "parameter_invalid",
+            Some("externalCustomerId".into()),
+        ),
+        (json!({"paymentLinkId": pl, "metadata": fifty_one}), 400, "parameter_invalid", Some("metadata".into())),
+        (
+            json!({"paymentLinkId": pl, "metadata": {long_key.clone(): "v"}}),
+            400,
+            "parameter_invalid",
+            Some(format!("metadata.{long_key}")),
+        ),
+        (
+            json!({"paymentLinkId": pl, "metadata": {"orderId": "v".repeat(501)}}),
+            400,
+            "parameter_invalid",
+            Some("metadata.orderId".into()),
+        ),
+        (
+            json!({"paymentLinkId": pl, "metadata": {"orderId": 5}}),
+            400,
+            "parameter_invalid",
+            Some("metadata.orderId".into()),
+        ),
+        (json!({"paymentLinkId": pl, "colour": "red"}), 400, "parameter_unknown", Some("colour".into())),
+    ];
+    for (body, status, code, param) in cases {
+        let (got, error) = post(&t, &acme, "/v1/checkout-sessions", body.clone()).await;
+        assert_eq!((got, error["error"]["code"].as_str()), (status, Some(code)), "{body}");
+        assert_eq!(error["error"]["param"].as_str(), param.as_deref(), "{body}");
+    }
+    let (status, ok) = post(&t, &acme, "/v1/checkout-sessions", json!({"paymentLinkId": pl, "metadata": fifty})).await;
+    assert_eq!(status, 201, "{ok}");
+    assert_eq!(
+        t.read(&acme, "/v1/checkout-sessions").await["data"].as_array().unwrap().len(),
+        1,
+        "nothing stored for bad input"
+    );
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn each_transition_publishes_once_and_a_finished_session_never_changes() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let pl = link(&t, &acme, "Gold").await;
+    for (action, status) in [("complete", "completed"), ("fail", "failed"), ("expire", "expired")] {
+        let id = session(&t, &acme, &pl).await["id"].as_str().unwrap().to_owned();
+        let path = format!("/v1/test-helpers/checkout-sessions/{id}/{action}");
+        // Ten concurrent calls: one wins, the rest find it finished.
+        let answers = futures::future::join_all((0..10).map(|_| post(&t, &acme, &path, json!({})))).await;
+        let wins: Vec<&Value> = answers.iter().filter(|(s, _)| *s == 200).map(|(_, b)| b).collect();
+        assert_eq!(wins.len(), 1, "{answers:?}");
+        assert_eq!(wins[0]["status"], status);
+        assert!(wins[0][format!("{status}At")].is_string());
+        assert!(answers
+            .iter()
+            .filter(|(s, _)| *s != 200)
+            .all(|(s, b)| *s == 400 && b["error"]["code"] == "session_not_open"));
+        let events = t.payloads_of(&acme, &format!("checkout.session.{status}")).await;
+        assert_eq!(events.iter().filter(|e| e["data"]["id"] == id).count(), 1);
+        let (code, _) = post(&t, &acme, &format!("/v1/test-helpers/checkout-sessions/{id}/complete"), json!({})).await;
+        assert_eq!(code, 400);
+        assert_eq!(t.read(&acme, &format!("/v1/checkout-sessions/{id}")).await["status"], status);
+    }
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn sessions_are_private_to_their_account_and_helpers_to_test_keys() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let live = t.account("Live", false).await;
+    let other = t.account("Other", true).await;
+    let id = session(&t, &acme, &link(&t, &acme, "Gold").await).await["id"].as_str().unwrap().to_owned();
+    assert_eq!(t.get(&format!("/v1/checkout-sessions/{id}"), &other.api_key).send().await.unwrap().status(), 404);
+    assert_eq!(post(&t, &other, &format!("/v1/test-helpers/checkout-sessions/{id}/complete"), json!({})).await.0, 404);
+    let live_session = session(&t, &live, &link(&t, &live, "Live").await).await;
+    let path = format!("/v1/test-helpers/checkout-sessions/{}/complete", live_session["id"].as_str().unwrap());
+    let (status, error) = post(&t, &live, &path, json!({})).await;
+    assert_eq!((status, error["error"]["type"].as_str()), (403, Some("permission_error")));
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_scheduler_expires_sessions_after_a_day() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let id = session(&t, &acme, &link(&t, &acme, "Gold").await).await["id"].as_str().unwrap().to_owned();
+    let mut config = t.app().config.clone();
+    assert_eq!(schedule::run(t.app()).await.unwrap().expired_sessions, 0);
+    config.clock_offset_seconds = 86_400 + 1;
+    let tomorrow = App::with_clients(config.clone(), AwsClients::new(&config.aws).await).await.unwrap();
+    assert_eq!(schedule::run(&tomorrow).await.unwrap().expired_sessions, 1);
+    assert_eq!(t.read(&acme, &format!("/v1/checkout-sessions/{id}")).await["status"], "expired");
+    assert_eq!(t.payloads_of(&acme, "checkout.session.expired").await.len(), 1);
+    assert_eq!(schedule::run(&tomorrow).await.unwrap().expired_sessions, 0);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_hosted_page_shows_the_payment_and_escapes_what_merchants_wrote() {
+    let t = TestStack::start().await;
+    let acme = t.account("<script>alert(1)</script> Shop", true).await;
+    let pl = link(&t, &acme, "<b>Gold</b>").await;
+    let id = session(&t, &acme, &pl).await["id"].as_str().unwrap().to_owned();
+    let response = t.http.get(t.url(&format!("/checkout/{id}"))).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/html"));
+    let html = response.text().await.unwrap();
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; Shop") && !html.contains("<script>"));
+    assert!(html.contains("&lt;b&gt;Gold&lt;/b&gt;"));
+    assert!(html.contains(r#"<span id="amount">10.00</span> <span id="token">USDC</span>"#));
+    assert!(html.contains(r#"data-status="open""#));
+    post(&t, &acme, &format!("/v1/test-helpers/checkout-sessions/{id}/complete"), json!({})).await;
+    let done = t.http.get(t.url(&format!("/checkout/{id}"))).send().await.unwrap();
+    assert_eq!(done.status(), 200);
+    let html = done.text().await.unwrap();
+    assert!(html.contains(r#"data-status="completed""#) && !html.contains("id=\"treasury\""));
+    let missing = t.http.get(t.url("/checkout/cs_doesnotexist")).send().await.unwrap();
+    assert_eq!(missing.status(), 404);
+    assert!(missing.text().await.unwrap().contains("Checkout not found"));
+    t.shutdown().await;
+}
