@@ -214,3 +214,40 @@ async fn the_hosted_page_shows_the_payment_and_escapes_what_merchants_wrote() {
     assert!(missing.text().await.unwrap().contains("Checkout not found"));
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_idempotency_key_replays_the_first_response_and_refuses_another_body() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let other = t.account("Other", true).await;
+    let pl = link(&t, &acme, "Gold").await;
+    let send = |key: &'static str, account: &TestAccount, body: Value| {
+        t.http
+            .post(t.url("/v1/checkout-sessions"))
+            .bearer_auth(&account.api_key)
+            .header("idempotency-key", key)
+            .json(&body)
+            .send()
+    };
+    let first = send("order-1", &acme, json!({"paymentLinkId": pl})).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let again = send("order-1", &acme, json!({"paymentLinkId": pl})).await.unwrap();
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+    assert_eq!(again.json::<Value>().await.unwrap(), first);
+    assert_eq!(
+        t.read(&acme, "/v1/checkout-sessions").await["data"].as_array().unwrap().len(),
+        1,
+        "nothing new created"
+    );
+
+    let different = send("order-1", &acme, json!({"paymentLinkId": pl, "metadata": {"a": "b"}})).await.unwrap();
+    assert_eq!(different.status(), 409);
+    assert_eq!(different.json::<Value>().await.unwrap()["error"]["type"], "idempotency_error");
+
+    // Keys belong to their account; errors replay too.
+    assert_eq!(send("order-1", &other, json!({"paymentLinkId": pl})).await.unwrap().status(), 404);
+    assert_eq!(send("order-1", &other, json!({"paymentLinkId": pl})).await.unwrap().status(), 404);
+    t.shutdown().await;
+}

@@ -8,6 +8,7 @@ mod commerce;
 mod contacts;
 mod endpoints;
 mod events;
+mod idempotency;
 mod integrations;
 mod list;
 mod page;
@@ -131,42 +132,52 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
         };
     }
     let caller = authenticate(&app.store, h::header(&request, "authorization")).await?;
+    if request.method() == Method::POST {
+        if let Some(key) = h::header(&request, "idempotency-key") {
+            let account = caller.account.id.clone();
+            return idempotency::once(app, &account, key, &request, || dispatch(app, caller, route, &request)).await;
+        }
+    }
+    dispatch(app, caller, route, &request).await
+}
+
+async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request) -> Result<Response, ApiError> {
     match (route, request.method().clone()) {
         (Route::Account, Method::GET) => Ok(account::get(&caller)),
-        (Route::Account, Method::PATCH) => account::patch(app, caller, &request).await,
+        (Route::Account, Method::PATCH) => account::patch(app, caller, request).await,
         (Route::StripeIntegration, Method::GET) => Ok(integrations::get(&caller)),
-        (Route::StripeIntegration, Method::PUT) => integrations::put(app, caller, &request).await,
-        (Route::Contacts, Method::GET) => contacts::list(app, &caller, &request).await,
-        (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, &request).await,
-        (Route::Events, Method::GET) => events::list(app, &caller, &request).await,
+        (Route::StripeIntegration, Method::PUT) => integrations::put(app, caller, request).await,
+        (Route::Contacts, Method::GET) => contacts::list(app, &caller, request).await,
+        (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, request).await,
+        (Route::Events, Method::GET) => events::list(app, &caller, request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
-        (Route::Redeliver(id), Method::POST) => events::redeliver(app, &caller, id, &request).await,
+        (Route::Redeliver(id), Method::POST) => events::redeliver(app, &caller, id, request).await,
         (Route::ProcessTransfer(id), Method::POST) => {
             require_test_mode(&caller)?;
-            test_helpers::process_transfer(app, &caller, id, &request).await
+            test_helpers::process_transfer(app, &caller, id, request).await
         }
-        (Route::PaymentLinks, Method::GET) => checkout::list_payment_links(app, &caller, &request).await,
-        (Route::PaymentLinks, Method::POST) => checkout::create_payment_link(app, &caller, &request).await,
+        (Route::PaymentLinks, Method::GET) => checkout::list_payment_links(app, &caller, request).await,
+        (Route::PaymentLinks, Method::POST) => checkout::create_payment_link(app, &caller, request).await,
         (Route::PaymentLink(id), Method::GET) => checkout::get_payment_link(app, &caller, id).await,
-        (Route::PaymentLink(id), Method::PATCH) => checkout::update_payment_link(app, &caller, id, &request).await,
-        (Route::Sessions, Method::GET) => checkout::list_sessions(app, &caller, &request).await,
-        (Route::Sessions, Method::POST) => checkout::create_session(app, &caller, &request).await,
+        (Route::PaymentLink(id), Method::PATCH) => checkout::update_payment_link(app, &caller, id, request).await,
+        (Route::Sessions, Method::GET) => checkout::list_sessions(app, &caller, request).await,
+        (Route::Sessions, Method::POST) => checkout::create_session(app, &caller, request).await,
         (Route::Session(id), Method::GET) => checkout::get_session(app, &caller, id).await,
         (Route::FinishSession(id, to), Method::POST) => {
             require_test_mode(&caller)?;
             checkout::finish_session(app, &caller, id, to).await
         }
-        (Route::Endpoints, Method::GET) => endpoints::list(app, &caller, &request).await,
-        (Route::Endpoints, Method::POST) => endpoints::create(app, &caller, &request).await,
+        (Route::Endpoints, Method::GET) => endpoints::list(app, &caller, request).await,
+        (Route::Endpoints, Method::POST) => endpoints::create(app, &caller, request).await,
         (Route::Endpoint(id), Method::GET) => endpoints::get(app, &caller, id).await,
-        (Route::Endpoint(id), Method::PATCH) => endpoints::update(app, &caller, id, &request).await,
+        (Route::Endpoint(id), Method::PATCH) => endpoints::update(app, &caller, id, request).await,
         (Route::Endpoint(id), Method::DELETE) => endpoints::delete(app, &caller, id).await,
         (Route::RotateSecret(id), Method::POST) => endpoints::rotate_secret(app, &caller, id).await,
-        (Route::Items, Method::GET) => commerce::list_items(app, &caller, &request).await,
+        (Route::Items, Method::GET) => commerce::list_items(app, &caller, request).await,
         (Route::Item(id), Method::GET) => commerce::get_item(app, &caller, id).await,
-        (Route::Transfers, Method::GET) => commerce::list_transfers(app, &caller, &request).await,
+        (Route::Transfers, Method::GET) => commerce::list_transfers(app, &caller, request).await,
         (Route::Transfer(id), Method::GET) => commerce::get_transfer(app, &caller, id).await,
-        (Route::Agreements, Method::GET) => commerce::list_agreements(app, &caller, &request).await,
+        (Route::Agreements, Method::GET) => commerce::list_agreements(app, &caller, request).await,
         (Route::Agreement(id), Method::GET) => commerce::get_agreement(app, &caller, id).await,
         (route, _) => Err(ApiError::MethodNotAllowed { allowed: route.allowed() }),
     }

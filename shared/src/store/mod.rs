@@ -8,6 +8,7 @@ mod commerce;
 mod contacts;
 mod deliveries;
 mod due;
+pub mod idempotency;
 pub mod keys;
 mod pages;
 mod reads;

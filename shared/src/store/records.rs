@@ -375,3 +375,28 @@ impl SessionItem {
         }
     }
 }
+
+pub const IDEMPOTENCY_SK: &str = "IDEM";
+
+/// Keys are hashed into the partition key: any printable key is safe there.
+pub fn idempotency_pk(account: &AccountId, key_hash: &str) -> String {
+    format!("A#{account}#IDEM#{key_hash}")
+}
+
+/// A request made with an `Idempotency-Key`: its fingerprint, then its response.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct IdempotencyItem {
+    pub pk: String,
+    pub sk: String,
+    pub fingerprint: String,
+    /// `None` while the first request is still being handled.
+    #[serde(default)]
+    pub status: Option<u16>,
+    #[serde(default)]
+    pub body: Option<String>,
+    #[serde(default)]
+    pub content_type: Option<String>,
+    pub created_at: i64,
+    pub expires_at: i64,
+}
