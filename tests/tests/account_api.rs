@@ -219,3 +219,14 @@ async fn api_keys_and_their_bodies_are_not_stored_in_plaintext() {
     }
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_openapi_document_is_public() {
+    let t = TestStack::start().await;
+    let response = t.http.get(t.url("/v1/openapi.json")).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let doc = body(response).await;
+    assert_eq!(doc["openapi"], "3.1.0");
+    assert!(doc["paths"]["/v1/checkout-sessions"]["post"].is_object());
+    t.shutdown().await;
+}

@@ -48,7 +48,11 @@ enum Route<'a> {
     Transfer(&'a str),
     Agreements,
     Agreement(&'a str),
+    OpenApi,
 }
+
+/// The OpenAPI 3 document of this API, kept in the repository (`scripts/openapi.py` writes it).
+pub const OPENAPI: &str = include_str!("../../../openapi.json");
 
 impl Route<'_> {
     fn allowed(self) -> &'static str {
@@ -57,7 +61,7 @@ impl Route<'_> {
             Route::StripeIntegration => "GET, PUT",
             Route::Endpoints | Route::PaymentLinks | Route::Sessions => "GET, POST",
             Route::PaymentLink(_) => "GET, PATCH",
-            Route::Session(_) | Route::CheckoutPage(_) => "GET",
+            Route::Session(_) | Route::CheckoutPage(_) | Route::OpenApi => "GET",
             Route::FinishSession(..) => "POST",
             Route::Endpoint(_) => "GET, PATCH, DELETE",
             Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) => "POST",
@@ -79,6 +83,7 @@ fn route_of(path: &str) -> Option<Route<'_>> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
         ["v1", "account"] => Some(Route::Account),
+        ["v1", "openapi.json"] => Some(Route::OpenApi),
         ["v1", "integrations", "stripe"] => Some(Route::StripeIntegration),
         ["v1", "contacts"] => Some(Route::Contacts),
         ["v1", "contact-events"] => Some(Route::ContactEvents),
@@ -124,6 +129,11 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
         code: "unknown_route",
         message: format!("no route {} {}", request.method(), request.uri().path()),
     })?;
+    if route == Route::OpenApi && request.method() == Method::GET {
+        let mut response = http::Response::new(bytes::Bytes::from_static(OPENAPI.as_bytes()));
+        response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+        return Ok(response);
+    }
     if let Route::CheckoutPage(id) = route {
         // The customer's page: public, no API key.
         return match *request.method() {
@@ -191,5 +201,64 @@ fn require_test_mode(caller: &Caller) -> Result<(), ApiError> {
             code: "test_mode_only",
             message: "Test helpers need a test-mode API key (lk_test_…).".into(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every route the code serves, one sample path each.
+    const SAMPLES: &[&str] = &[
+        "/v1/account",
+        "/v1/openapi.json",
+        "/v1/integrations/stripe",
+        "/v1/contacts",
+        "/v1/contact-events",
+        "/v1/events",
+        "/v1/events/x1",
+        "/v1/events/x1/redeliver",
+        "/v1/test-helpers/transfers/x1/process",
+        "/v1/payment-links",
+        "/v1/payment-links/x1",
+        "/v1/checkout-sessions",
+        "/v1/checkout-sessions/x1",
+        "/v1/test-helpers/checkout-sessions/x1/complete",
+        "/v1/test-helpers/checkout-sessions/x1/fail",
+        "/v1/test-helpers/checkout-sessions/x1/expire",
+        "/v1/webhook-endpoints",
+        "/v1/webhook-endpoints/x1",
+        "/v1/webhook-endpoints/x1/rotate-secret",
+        "/v1/items",
+        "/v1/items/x1",
+        "/v1/transfers",
+        "/v1/transfers/x1",
+        "/v1/agreements",
+        "/v1/agreements/x1",
+    ];
+
+    fn methods(allowed: &str) -> Vec<String> {
+        let mut m: Vec<String> = allowed.split(", ").map(str::to_lowercase).collect();
+        m.sort();
+        m
+    }
+
+    #[test]
+    fn the_openapi_document_describes_exactly_the_routes_served() {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+        let paths = doc["paths"].as_object().unwrap();
+        for (template, operations) in paths {
+            let sample = template.replace("{id}", "x1");
+            let route = route_of(&sample).unwrap_or_else(|| panic!("{template} is documented but not served"));
+            let mut documented: Vec<String> = operations.as_object().unwrap().keys().cloned().collect();
+            documented.sort();
+            assert_eq!(documented, methods(route.allowed()), "methods of {template}");
+        }
+        for sample in SAMPLES {
+            let route = route_of(sample).unwrap();
+            let documented = paths.keys().any(|t| route_of(&t.replace("{id}", "x1")) == Some(route));
+            assert!(documented, "{sample} is served but not documented");
+        }
+        assert_eq!(paths.len(), SAMPLES.len());
     }
 }

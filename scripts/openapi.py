@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""Writes openapi.json, the OpenAPI 3 document of Loop's /v1 API (served at /v1/openapi.json).
+
+Edit this file, run it, commit both. A Rust test checks that the document's paths and methods
+are exactly the routes the code serves.
+"""
+import json
+import os
+
+def ref(name):
+    return {"$ref": f"#/components/schemas/{name}"}
+
+def string(**kw):
+    return {"type": "string", **kw}
+
+NULLABLE_STRING = {"type": ["string", "null"]}
+DATE = {"type": "string", "format": "date-time"}
+NULLABLE_DATE = {"type": ["string", "null"], "format": "date-time"}
+
+def obj(props, required=None, extra=True):
+    o = {"type": "object", "properties": props}
+    if required:
+        o["required"] = required
+    if not extra:
+        o["additionalProperties"] = False
+    return o
+
+def page(item):
+    return obj({"data": {"type": "array", "items": ref(item)}, "hasMore": {"type": "boolean"}}, ["data", "hasMore"])
+
+schemas = {
+    "Error": obj({"error": obj({"type": string(enum=["invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "api_error"]),
+                                 "code": string(), "message": string(), "param": string()}, ["type", "code", "message"])}, ["error"]),
+    "Account": obj({"id": string(), "name": string(), "supportEmail": NULLABLE_STRING, "testMode": {"type": "boolean"},
+                    "crypto": ref("CryptoSettings"), "stripeWebhookPath": string()},
+                   ["id", "name", "supportEmail", "testMode", "crypto", "stripeWebhookPath"]),
+    "CryptoSettings": obj({"networkId": {"type": "integer"}, "networkName": string(), "contractAddress": NULLABLE_STRING,
+                           "tokenSymbol": string(), "tokenAddress": string(), "tokenDecimals": {"type": "integer"},
+                           "treasuryAddresses": {"type": "object", "additionalProperties": string()}}),
+    "AccountPatch": obj({"supportEmail": NULLABLE_STRING, "crypto": obj({
+        "networkId": {"type": "integer", "minimum": 1}, "networkName": string(), "contractAddress": NULLABLE_STRING,
+        "tokenSymbol": string(), "tokenAddress": string(pattern="^0x[0-9a-fA-F]{40}$"), "tokenDecimals": {"type": "integer", "minimum": 0, "maximum": 36},
+        "treasuryAddresses": {"type": "object", "additionalProperties": {"type": ["string", "null"], "pattern": "^0x[0-9a-fA-F]{40}$"}}}, extra=False)}, extra=False),
+    "EventSettings": obj({"enabled": {"type": "boolean"}, "eventName": NULLABLE_STRING, "syncName": {"type": "boolean"}, "userGroup": NULLABLE_STRING}),
+    "StripeIntegration": obj({"signingSecrets": {"type": "array", "items": string()}, "customerDeleted": string(enum=["unsubscribe", "delete"]),
+                              "events": {"type": "object", "additionalProperties": ref("EventSettings")}}),
+    "PaymentLink": obj({"id": string(), "name": string(), "itemId": string(), "amount": string(), "currency": string(),
+                        "active": {"type": "boolean"}, "createdAt": DATE}, ["id", "name", "amount", "currency", "active", "createdAt"]),
+    "PaymentLinkCreate": obj({"name": string(minLength=1, maxLength=200), "itemId": string(), "amount": string(pattern="^[0-9]+(\\.[0-9]+)?$"),
+                              "currency": string(minLength=3, maxLength=10)}, ["name"], extra=False),
+    "CheckoutSession": obj({"id": string(), "url": string(), "paymentLinkId": string(), "externalCustomerId": NULLABLE_STRING,
+                            "status": string(enum=["open", "completed", "failed", "expired"]),
+                            "metadata": {"type": "object", "additionalProperties": string()}, "amount": string(), "currency": string(),
+                            "createdAt": DATE, "expiresAt": DATE, "completedAt": DATE, "failedAt": DATE, "expiredAt": DATE},
+                           ["id", "url", "paymentLinkId", "status", "metadata", "amount", "currency", "createdAt", "expiresAt"]),
+    "CheckoutSessionCreate": obj({"paymentLinkId": string(), "externalCustomerId": string(maxLength=255),
+                                  "metadata": {"type": "object", "maxProperties": 50, "additionalProperties": string(maxLength=500)}},
+                                 ["paymentLinkId"], extra=False),
+    "WebhookEndpoint": obj({"id": string(), "url": string(), "events": {"type": "array", "items": string()}, "description": NULLABLE_STRING,
+                            "status": string(enum=["enabled", "disabled"]), "disabledReason": NULLABLE_STRING, "secret": NULLABLE_STRING,
+                            "createdAt": DATE}, ["id", "url", "events", "status", "createdAt"]),
+    "WebhookEndpointCreate": obj({"url": string(), "events": {"type": "array", "minItems": 1, "items": string()}, "description": NULLABLE_STRING},
+                                 ["url", "events"], extra=False),
+    "WebhookEndpointUpdate": obj({"url": string(), "events": {"type": "array", "minItems": 1, "items": string()}, "description": NULLABLE_STRING,
+                                  "status": string(enum=["enabled", "disabled"])}, extra=False),
+    "Event": obj({"id": string(), "type": string(), "created": DATE, "payload": {"type": "object"},
+                  "endpoints": {"type": "array", "items": ref("Delivery")}}, ["id", "type", "created", "payload"]),
+    "Delivery": obj({"endpointId": string(), "status": string(enum=["pending", "succeeded", "failed"]), "reason": NULLABLE_STRING,
+                     "attempts": {"type": "array", "items": ref("Attempt")}}),
+    "Attempt": obj({"attempt": {"type": "integer"}, "at": DATE, "responseStatus": {"type": ["integer", "null"]}, "durationMs": {"type": "integer"},
+                    "error": NULLABLE_STRING, "responseBody": NULLABLE_STRING}),
+    "Contact": obj({"id": string(), "email": string(), "firstName": NULLABLE_STRING, "lastName": NULLABLE_STRING, "userGroup": NULLABLE_STRING,
+                    "source": string(), "subscribed": {"type": "boolean"}, "stripeCustomerId": NULLABLE_STRING, "createdAt": DATE, "updatedAt": DATE}),
+    "ContactEvent": obj({"id": string(), "eventName": string(), "email": string(), "eventProperties": {"type": "object"},
+                         "stripeEventId": string(), "createdAt": DATE}),
+    "Item": obj({"itemId": string(), "name": NULLABLE_STRING, "amount": NULLABLE_STRING, "currency": NULLABLE_STRING,
+                 "frequencyNumber": {"type": ["integer", "null"]}, "frequencyUnit": NULLABLE_STRING, "active": {"type": "boolean"},
+                 "deleted": {"type": "boolean"}, "stripePriceId": string(), "stripeProductId": NULLABLE_STRING, "updatedAt": DATE}),
+    "Transfer": obj({"id": string(), "invoiceId": string(), "status": string(enum=["draft", "open", "finalized", "failed", "processed"]),
+                     "amount": string(), "tokenSymbol": string(), "email": NULLABLE_STRING, "item": NULLABLE_STRING, "itemId": NULLABLE_STRING,
+                     "agreementId": NULLABLE_STRING, "refId": NULLABLE_STRING, "batchId": NULLABLE_STRING, "billDate": NULLABLE_DATE,
+                     "dueDate": NULLABLE_DATE, "createdAt": DATE, "updatedAt": DATE, "processedAt": NULLABLE_DATE, "transaction": NULLABLE_STRING,
+                     "lastFailureReason": NULLABLE_STRING, "latePaymentNotifiedAt": NULLABLE_DATE}),
+    "TransferProcess": obj({"success": {"type": "boolean"}, "transaction": string(), "amountPaid": string(), "reason": string()}, ["success"], extra=False),
+    "Agreement": obj({"id": string(), "stripeSubscriptionId": string(), "status": string(enum=["active", "cancelled"]), "subscriber": string(),
+                      "email": NULLABLE_STRING, "item": NULLABLE_STRING, "itemId": NULLABLE_STRING, "amount": NULLABLE_STRING,
+                      "frequencyNumber": {"type": ["integer", "null"]}, "frequencyUnit": NULLABLE_STRING, "refId": string(),
+                      "startDate": NULLABLE_DATE, "cancelledAt": NULLABLE_DATE, "createdAt": DATE}),
+    "Redelivery": obj({"id": string(), "endpoints": {"type": "integer"}}, ["id", "endpoints"]),
+    "Deleted": obj({"id": string(), "deleted": {"type": "boolean"}}, ["id", "deleted"]),
+    "Secret": obj({"id": string(), "secret": string()}, ["id", "secret"]),
+}
+
+ERRORS = {code: {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
+          for code, text in [("400", "Invalid request"), ("401", "Missing or invalid API key"), ("404", "Not found"),
+                             ("409", "Idempotency-Key reused with another request"), ("413", "Body over 1 MiB"),
+                             ("415", "Body not application/json"), ("500", "Internal error"), ("503", "Dependency unavailable")]}
+LIST_PARAMS = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+               {"name": "startingAfter", "in": "query", "schema": {"type": "string"}}]
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
+
+def op(summary, ok, schema, body=None, params=(), status="200", test_helper=False, post=False):
+    responses = {status: {"description": ok, "content": {"application/json": {"schema": schema}}}}
+    responses.update(ERRORS)
+    if test_helper:
+        responses["403"] = {"description": "A live key", "content": {"application/json": {"schema": ref("Error")}}}
+    o = {"summary": summary, "parameters": list(params) + ([IDEMPOTENCY] if post else []), "responses": responses}
+    if body:
+        o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+    return o
+
+def pid(name="id"):
+    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+
+def q(name):
+    return {"name": name, "in": "query", "schema": {"type": "string"}}
+
+paths = {
+    "/v1/account": {"get": op("The account", "The account", ref("Account")),
+                    "patch": op("Update support email and crypto settings", "The account", ref("Account"), ref("AccountPatch"))},
+    "/v1/integrations/stripe": {"get": op("Stripe webhook configuration (secrets masked)", "Configuration", ref("StripeIntegration")),
+                                "put": op("Replace parts of the Stripe configuration", "Configuration", ref("StripeIntegration"), ref("StripeIntegration"))},
+    "/v1/payment-links": {"get": op("List payment links", "A page", page("PaymentLink"), params=LIST_PARAMS),
+                          "post": op("Create a payment link", "Created", ref("PaymentLink"), ref("PaymentLinkCreate"), status="201", post=True)},
+    "/v1/payment-links/{id}": {"get": op("A payment link", "The link", ref("PaymentLink"), params=[pid()]),
+                               "patch": op("Activate or deactivate", "The link", ref("PaymentLink"), obj({"active": {"type": "boolean"}}, ["active"], extra=False), params=[pid()])},
+    "/v1/checkout-sessions": {"get": op("List checkout sessions", "A page", page("CheckoutSession"), params=LIST_PARAMS + [q("status")]),
+                              "post": op("Create a checkout session", "Created", ref("CheckoutSession"), ref("CheckoutSessionCreate"), status="201", post=True)},
+    "/v1/checkout-sessions/{id}": {"get": op("A checkout session", "The session", ref("CheckoutSession"), params=[pid()])},
+    "/v1/webhook-endpoints": {"get": op("List webhook endpoints", "A page", page("WebhookEndpoint"), params=LIST_PARAMS),
+                              "post": op("Register an endpoint (its secret is shown only here)", "Created", ref("WebhookEndpoint"), ref("WebhookEndpointCreate"), status="201", post=True)},
+    "/v1/webhook-endpoints/{id}": {"get": op("An endpoint (secret masked)", "The endpoint", ref("WebhookEndpoint"), params=[pid()]),
+                                   "patch": op("Update an endpoint", "The endpoint", ref("WebhookEndpoint"), ref("WebhookEndpointUpdate"), params=[pid()]),
+                                   "delete": op("Delete an endpoint", "Deleted", ref("Deleted"), params=[pid()])},
+    "/v1/webhook-endpoints/{id}/rotate-secret": {"post": op("Rotate the secret (the old one signs 24 h more)", "The new secret", ref("Secret"), params=[pid()], post=True)},
+    "/v1/events": {"get": op("Published events", "A page", page("Event"), params=LIST_PARAMS + [q("type")])},
+    "/v1/events/{id}": {"get": op("An event with its deliveries and attempts", "The event", ref("Event"), params=[pid()])},
+    "/v1/events/{id}/redeliver": {"post": op("Send an event again with the same id", "Accepted", ref("Redelivery"),
+                                             obj({"endpointId": string()}, extra=False), params=[pid()], status="202", post=True)},
+    "/v1/contacts": {"get": op("Contacts (or the one with ?email=)", "A page", page("Contact"), params=LIST_PARAMS + [q("email")])},
+    "/v1/contact-events": {"get": op("Trigger events of an email", "A page", page("ContactEvent"),
+                                     params=LIST_PARAMS + [{"name": "email", "in": "query", "required": True, "schema": {"type": "string"}}])},
+    "/v1/items": {"get": op("Catalogue items", "A page", page("Item"), params=LIST_PARAMS)},
+    "/v1/items/{id}": {"get": op("A catalogue item", "The item", ref("Item"), params=[pid()])},
+    "/v1/transfers": {"get": op("Transfer requests", "A page", page("Transfer"), params=LIST_PARAMS + [q("status")])},
+    "/v1/transfers/{id}": {"get": op("A transfer request", "The transfer", ref("Transfer"), params=[pid()])},
+    "/v1/agreements": {"get": op("Agreements", "A page", page("Agreement"), params=LIST_PARAMS)},
+    "/v1/agreements/{id}": {"get": op("An agreement", "The agreement", ref("Agreement"), params=[pid()])},
+}
+for action in ["complete", "fail", "expire"]:
+    paths[f"/v1/test-helpers/checkout-sessions/{{id}}/{action}"] = {"post": op(f"Test helper: {action} a session", "The session", ref("CheckoutSession"),
+                                                                             params=[pid()], test_helper=True, post=True)}
+paths["/v1/test-helpers/transfers/{id}/process"] = {"post": op("Test helper: report a transfer's outcome", "The transfer", ref("Transfer"),
+                                                               ref("TransferProcess"), params=[pid()], test_helper=True, post=True)}
+paths["/v1/openapi.json"] = {"get": {"summary": "This document", "security": [], "parameters": [],
+                                     "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
+
+document = {
+    "openapi": "3.1.0",
+    "info": {"title": "Loop merchant API", "version": "1.0.0",
+             "description": "Checkout sessions, payment links, webhook endpoints and what Stripe ingest keeps. Errors: {error: {type, code, message, param?}}; every response carries Request-Id."},
+    "servers": [{"url": "/"}],
+    "security": [{"apiKey": []}],
+    "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "lk_test_… or lk_live_…"}},
+                   "schemas": schemas},
+    "paths": paths,
+}
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+with open(os.path.join(root, "openapi.json"), "w") as f:
+    json.dump(document, f, indent=2, sort_keys=False)
+    f.write("\n")
+print(f"{len(paths)} paths")
