@@ -85,7 +85,8 @@ def main():
     threading.Thread(target=receiver.serve_forever, daemon=True).start()
 
     moto_port, http_port = free_port(), free_port()
-    moto = subprocess.Popen([os.path.join(ROOT, ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+    moto = subprocess.Popen([os.path.join(ROOT, ".venv/bin/python"), os.path.join(ROOT, "local/moto_serialized.py"),
+                             "-H", "127.0.0.1", "-p", str(moto_port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     runner = None
     try:

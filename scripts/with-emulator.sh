@@ -6,7 +6,8 @@ cd "$(dirname "$0")/.."
 
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 log=$(mktemp -t loop-moto.XXXXXX.log)
-.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
+# moto with DynamoDB requests serialized: see local/moto_serialized.py for why.
+.venv/bin/python local/moto_serialized.py -H 127.0.0.1 -p "$port" >"$log" 2>&1 &
 moto_pid=$!
 cleanup() {
   kill "$moto_pid" 2>/dev/null || true

@@ -10,7 +10,7 @@ use tokio::process::{Child, Command};
 
 #[derive(Debug, Error)]
 pub enum EmulatorError {
-    #[error("the moto server is not installed at {0} (run `make dev`, which installs it into .venv/)")]
+    #[error("no Python with the moto server at {0} (run `make dev`, which installs it into .venv/)")]
     NotInstalled(PathBuf),
     #[error("cannot start the moto server: {0}")]
     Spawn(std::io::Error),
@@ -22,6 +22,9 @@ pub enum EmulatorError {
     Timeout(u16),
 }
 
+/// The launcher: moto's server with DynamoDB requests serialized (see the script for why).
+pub const LAUNCHER: &str = include_str!("../moto_serialized.py");
+
 /// A running moto server; stopped when dropped.
 pub struct Emulator {
     child: Child,
@@ -29,17 +32,18 @@ pub struct Emulator {
 }
 
 impl Emulator {
-    pub async fn start(moto_server: &Path, port: u16) -> Result<Emulator, EmulatorError> {
-        if !moto_server.exists() {
-            return Err(EmulatorError::NotInstalled(moto_server.to_owned()));
+    /// Starts moto with the `python` of the virtualenv that has it installed.
+    pub async fn start(python: &Path, port: u16) -> Result<Emulator, EmulatorError> {
+        if !python.exists() {
+            return Err(EmulatorError::NotInstalled(python.to_owned()));
         }
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
         if tokio::net::TcpStream::connect(addr).await.is_ok() {
             return Err(EmulatorError::PortInUse(port));
         }
-        let mut command = Command::new(moto_server);
+        let mut command = Command::new(python);
         command
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-c", LAUNCHER, "-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

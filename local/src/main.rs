@@ -46,7 +46,7 @@ async fn run() -> Result<(), String> {
         None => {
             let port =
                 env_or("LOOP_EMULATOR_PORT", "4566").parse::<u16>().map_err(|e| format!("LOOP_EMULATOR_PORT: {e}"))?;
-            let moto = PathBuf::from(env_or("LOOP_MOTO_SERVER", ".venv/bin/moto_server"));
+            let moto = PathBuf::from(env_or("LOOP_EMULATOR_PYTHON", ".venv/bin/python"));
             let emulator = Emulator::start(&moto, port).await.map_err(|e| e.to_string())?;
             eprintln!("Started the moto server on {} (state lives in memory only)", emulator.endpoint_url);
             config = Config::from_lookup(|name| match name {
