@@ -14,6 +14,23 @@ def string(**kw):
     return {"type": "string", **kw}
 
 NULLABLE_STRING = {"type": ["string", "null"]}
+# Text Loop accepts: not blank, no control characters.
+TEXT = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
+EMAIL = "^[a-zA-Z0-9._%+-]{1,64}@[a-zA-Z0-9-]{1,63}(\\.[a-zA-Z0-9-]{1,63})+$"
+ADDRESS = "^0x[0-9a-fA-F]{40}$"
+ID = "^[A-Za-z0-9_-]{1,64}$"
+OUTBOUND = ["checkout.session.completed", "checkout.session.failed", "checkout.session.expired", "contact.created",
+            "contact.updated", "contact.unsubscribed", "contact.deleted", "event.triggered", "AgreementSignedUp",
+            "AgreementCancelled", "TransferCreated", "TransferFinalized", "TransferProcessed", "LatePayment"]
+CONTACT_GROUP = ["charge.dispute.created", "charge.dispute.closed", "checkout.session.async_payment_succeeded",
+                 "checkout.session.async_payment_failed", "checkout.session.completed", "customer.created", "customer.updated",
+                 "customer.deleted", "customer.subscription.created", "customer.subscription.paused", "customer.subscription.resumed",
+                 "customer.subscription.trial_will_end", "customer.subscription.deleted", "invoice.paid", "invoice.payment_failed",
+                 "invoice.upcoming", "quote.finalized", "quote.accepted", "quote.canceled"]
+
+def text(max_length, nullable=False):
+    t = {"type": ["string", "null"] if nullable else "string", "minLength": 1, "maxLength": max_length, "pattern": TEXT}
+    return t
 DATE = {"type": "string", "format": "date-time"}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date-time"}
 
@@ -37,31 +54,46 @@ schemas = {
     "CryptoSettings": obj({"networkId": {"type": "integer"}, "networkName": string(), "contractAddress": NULLABLE_STRING,
                            "tokenSymbol": string(), "tokenAddress": string(), "tokenDecimals": {"type": "integer"},
                            "treasuryAddresses": {"type": "object", "additionalProperties": string()}}),
-    "AccountPatch": obj({"supportEmail": NULLABLE_STRING, "crypto": obj({
-        "networkId": {"type": "integer", "minimum": 1}, "networkName": string(), "contractAddress": NULLABLE_STRING,
-        "tokenSymbol": string(), "tokenAddress": string(pattern="^0x[0-9a-fA-F]{40}$"), "tokenDecimals": {"type": "integer", "minimum": 0, "maximum": 36},
-        "treasuryAddresses": {"type": "object", "additionalProperties": {"type": ["string", "null"], "pattern": "^0x[0-9a-fA-F]{40}$"}}}, extra=False)}, extra=False),
+    "AccountPatch": obj({"supportEmail": {"type": ["string", "null"], "maxLength": 254, "pattern": EMAIL}, "crypto": obj({
+        "networkId": {"type": "integer", "minimum": 1, "maximum": 9007199254740991}, "networkName": text(100),
+        "contractAddress": {"type": ["string", "null"], "pattern": ADDRESS},
+        "tokenSymbol": text(20), "tokenAddress": string(pattern=ADDRESS), "tokenDecimals": {"type": "integer", "minimum": 0, "maximum": 36},
+        "treasuryAddresses": {"type": "object", "propertyNames": {"pattern": "^[0-9]{1,20}$"},
+                              "additionalProperties": {"type": ["string", "null"], "pattern": ADDRESS}}}, extra=False)}, extra=False),
+    "StripeIntegrationUpdate": obj({
+        "signingSecrets": {"type": "array", "minItems": 1, "maxItems": 2, "items": string(pattern="^whsec_[!-~]{4,194}$")},
+        "customerDeleted": string(enum=["unsubscribe", "delete"]),
+        "events": {"type": "object", "propertyNames": {"enum": CONTACT_GROUP},
+                   "additionalProperties": obj({"enabled": {"type": "boolean"}, "eventName": text(100, nullable=True),
+                                                "syncName": {"type": "boolean"}, "userGroup": text(100, nullable=True)}, extra=False)}}, extra=False),
     "EventSettings": obj({"enabled": {"type": "boolean"}, "eventName": NULLABLE_STRING, "syncName": {"type": "boolean"}, "userGroup": NULLABLE_STRING}),
     "StripeIntegration": obj({"signingSecrets": {"type": "array", "items": string()}, "customerDeleted": string(enum=["unsubscribe", "delete"]),
                               "events": {"type": "object", "additionalProperties": ref("EventSettings")}}),
     "PaymentLink": obj({"id": string(), "name": string(), "itemId": string(), "amount": string(), "currency": string(),
                         "active": {"type": "boolean"}, "createdAt": DATE}, ["id", "name", "amount", "currency", "active", "createdAt"]),
-    "PaymentLinkCreate": obj({"name": string(minLength=1, maxLength=200), "itemId": string(), "amount": string(pattern="^[0-9]+(\\.[0-9]+)?$"),
-                              "currency": string(minLength=3, maxLength=10)}, ["name"], extra=False),
+    "PaymentLinkCreate": {"oneOf": [
+        obj({"name": text(200), "itemId": string(pattern=ID)}, ["name", "itemId"], extra=False),
+        obj({"name": text(200), "amount": string(pattern="^(0*[1-9][0-9]{0,20}(\\.[0-9]{1,18})?|0*\\.(0{0,17}[1-9][0-9]{0,17}))$"),
+             "currency": string(pattern="^[A-Za-z0-9]{3,10}$")}, ["name", "amount", "currency"], extra=False)]},
     "CheckoutSession": obj({"id": string(), "url": string(), "paymentLinkId": string(), "externalCustomerId": NULLABLE_STRING,
                             "status": string(enum=["open", "completed", "failed", "expired"]),
                             "metadata": {"type": "object", "additionalProperties": string()}, "amount": string(), "currency": string(),
                             "createdAt": DATE, "expiresAt": DATE, "completedAt": DATE, "failedAt": DATE, "expiredAt": DATE},
                            ["id", "url", "paymentLinkId", "status", "metadata", "amount", "currency", "createdAt", "expiresAt"]),
-    "CheckoutSessionCreate": obj({"paymentLinkId": string(), "externalCustomerId": string(maxLength=255),
-                                  "metadata": {"type": "object", "maxProperties": 50, "additionalProperties": string(maxLength=500)}},
+    "CheckoutSessionCreate": obj({"paymentLinkId": text(64), "externalCustomerId": text(255, nullable=True),
+                                  "metadata": {"type": ["object", "null"], "maxProperties": 50, "propertyNames": {"minLength": 1, "maxLength": 40},
+                                               "additionalProperties": string(maxLength=500)}},
                                  ["paymentLinkId"], extra=False),
     "WebhookEndpoint": obj({"id": string(), "url": string(), "events": {"type": "array", "items": string()}, "description": NULLABLE_STRING,
                             "status": string(enum=["enabled", "disabled"]), "disabledReason": NULLABLE_STRING, "secret": NULLABLE_STRING,
                             "createdAt": DATE}, ["id", "url", "events", "status", "createdAt"]),
-    "WebhookEndpointCreate": obj({"url": string(), "events": {"type": "array", "minItems": 1, "items": string()}, "description": NULLABLE_STRING},
+    "WebhookEndpointCreate": obj({"url": string(format="uri", pattern="^https://", maxLength=2048),
+                                  "events": {"type": "array", "minItems": 1, "maxItems": 50, "items": string(enum=OUTBOUND + ["*"])},
+                                  "description": {"type": ["string", "null"], "maxLength": 500}},
                                  ["url", "events"], extra=False),
-    "WebhookEndpointUpdate": obj({"url": string(), "events": {"type": "array", "minItems": 1, "items": string()}, "description": NULLABLE_STRING,
+    "WebhookEndpointUpdate": obj({"url": string(format="uri", pattern="^https://", maxLength=2048),
+                                  "events": {"type": "array", "minItems": 1, "maxItems": 50, "items": string(enum=OUTBOUND + ["*"])},
+                                  "description": {"type": ["string", "null"], "maxLength": 500},
                                   "status": string(enum=["enabled", "disabled"])}, extra=False),
     "Event": obj({"id": string(), "type": string(), "created": DATE, "payload": {"type": "object"},
                   "endpoints": {"type": "array", "items": ref("Delivery")}}, ["id", "type", "created", "payload"]),
@@ -81,7 +113,9 @@ schemas = {
                      "agreementId": NULLABLE_STRING, "refId": NULLABLE_STRING, "batchId": NULLABLE_STRING, "billDate": NULLABLE_DATE,
                      "dueDate": NULLABLE_DATE, "createdAt": DATE, "updatedAt": DATE, "processedAt": NULLABLE_DATE, "transaction": NULLABLE_STRING,
                      "lastFailureReason": NULLABLE_STRING, "latePaymentNotifiedAt": NULLABLE_DATE}),
-    "TransferProcess": obj({"success": {"type": "boolean"}, "transaction": string(), "amountPaid": string(), "reason": string()}, ["success"], extra=False),
+    "TransferProcess": obj({"success": {"type": "boolean"}, "transaction": text(200, nullable=True),
+                            "amountPaid": {"type": ["string", "null"], "pattern": "^[0-9]{1,20}(\\.[0-9]{1,18})?$"},
+                            "reason": text(500, nullable=True)}, ["success"], extra=False),
     "Agreement": obj({"id": string(), "stripeSubscriptionId": string(), "status": string(enum=["active", "cancelled"]), "subscriber": string(),
                       "email": NULLABLE_STRING, "item": NULLABLE_STRING, "itemId": NULLABLE_STRING, "amount": NULLABLE_STRING,
                       "frequencyNumber": {"type": ["integer", "null"]}, "frequencyUnit": NULLABLE_STRING, "refId": string(),
@@ -96,53 +130,53 @@ ERRORS = {code: {"description": text, "content": {"application/json": {"schema":
                              ("409", "Idempotency-Key reused with another request"), ("413", "Body over 1 MiB"),
                              ("415", "Body not application/json"), ("500", "Internal error"), ("503", "Dependency unavailable")]}
 LIST_PARAMS = [{"name": "limit", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
-               {"name": "startingAfter", "in": "query", "schema": {"type": "string"}}]
-IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "minLength": 1, "maxLength": 255}}
+               {"name": "startingAfter", "in": "query", "schema": {"type": "string", "pattern": ID}}]
+IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "pattern": "^[!-~]([ -~]{0,253}[!-~])?$"}}
 
-def op(summary, ok, schema, body=None, params=(), status="200", test_helper=False, post=False):
+def op(summary, ok, schema, body=None, params=(), status="200", test_helper=False, post=False, body_required=True):
     responses = {status: {"description": ok, "content": {"application/json": {"schema": schema}}}}
     responses.update(ERRORS)
     if test_helper:
         responses["403"] = {"description": "A live key", "content": {"application/json": {"schema": ref("Error")}}}
     o = {"summary": summary, "parameters": list(params) + ([IDEMPOTENCY] if post else []), "responses": responses}
     if body:
-        o["requestBody"] = {"required": True, "content": {"application/json": {"schema": body}}}
+        o["requestBody"] = {"required": body_required, "content": {"application/json": {"schema": body}}}
     return o
 
 def pid(name="id"):
     return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
 
-def q(name):
-    return {"name": name, "in": "query", "schema": {"type": "string"}}
+def q(name, **schema):
+    return {"name": name, "in": "query", "schema": {"type": "string", **schema}}
 
 paths = {
     "/v1/account": {"get": op("The account", "The account", ref("Account")),
-                    "patch": op("Update support email and crypto settings", "The account", ref("Account"), ref("AccountPatch"))},
+                    "patch": op("Update support email and crypto settings", "The account", ref("Account"), ref("AccountPatch"), body_required=False)},
     "/v1/integrations/stripe": {"get": op("Stripe webhook configuration (secrets masked)", "Configuration", ref("StripeIntegration")),
-                                "put": op("Replace parts of the Stripe configuration", "Configuration", ref("StripeIntegration"), ref("StripeIntegration"))},
+                                "put": op("Replace parts of the Stripe configuration", "Configuration", ref("StripeIntegration"), ref("StripeIntegrationUpdate"), body_required=False)},
     "/v1/payment-links": {"get": op("List payment links", "A page", page("PaymentLink"), params=LIST_PARAMS),
                           "post": op("Create a payment link", "Created", ref("PaymentLink"), ref("PaymentLinkCreate"), status="201", post=True)},
     "/v1/payment-links/{id}": {"get": op("A payment link", "The link", ref("PaymentLink"), params=[pid()]),
                                "patch": op("Activate or deactivate", "The link", ref("PaymentLink"), obj({"active": {"type": "boolean"}}, ["active"], extra=False), params=[pid()])},
-    "/v1/checkout-sessions": {"get": op("List checkout sessions", "A page", page("CheckoutSession"), params=LIST_PARAMS + [q("status")]),
+    "/v1/checkout-sessions": {"get": op("List checkout sessions", "A page", page("CheckoutSession"), params=LIST_PARAMS + [q("status", enum=["open", "completed", "failed", "expired"])]),
                               "post": op("Create a checkout session", "Created", ref("CheckoutSession"), ref("CheckoutSessionCreate"), status="201", post=True)},
     "/v1/checkout-sessions/{id}": {"get": op("A checkout session", "The session", ref("CheckoutSession"), params=[pid()])},
     "/v1/webhook-endpoints": {"get": op("List webhook endpoints", "A page", page("WebhookEndpoint"), params=LIST_PARAMS),
                               "post": op("Register an endpoint (its secret is shown only here)", "Created", ref("WebhookEndpoint"), ref("WebhookEndpointCreate"), status="201", post=True)},
     "/v1/webhook-endpoints/{id}": {"get": op("An endpoint (secret masked)", "The endpoint", ref("WebhookEndpoint"), params=[pid()]),
-                                   "patch": op("Update an endpoint", "The endpoint", ref("WebhookEndpoint"), ref("WebhookEndpointUpdate"), params=[pid()]),
+                                   "patch": op("Update an endpoint", "The endpoint", ref("WebhookEndpoint"), ref("WebhookEndpointUpdate"), params=[pid()], body_required=False),
                                    "delete": op("Delete an endpoint", "Deleted", ref("Deleted"), params=[pid()])},
     "/v1/webhook-endpoints/{id}/rotate-secret": {"post": op("Rotate the secret (the old one signs 24 h more)", "The new secret", ref("Secret"), params=[pid()], post=True)},
-    "/v1/events": {"get": op("Published events", "A page", page("Event"), params=LIST_PARAMS + [q("type")])},
+    "/v1/events": {"get": op("Published events", "A page", page("Event"), params=LIST_PARAMS + [q("type", enum=OUTBOUND)])},
     "/v1/events/{id}": {"get": op("An event with its deliveries and attempts", "The event", ref("Event"), params=[pid()])},
     "/v1/events/{id}/redeliver": {"post": op("Send an event again with the same id", "Accepted", ref("Redelivery"),
-                                             obj({"endpointId": string()}, extra=False), params=[pid()], status="202", post=True)},
-    "/v1/contacts": {"get": op("Contacts (or the one with ?email=)", "A page", page("Contact"), params=LIST_PARAMS + [q("email")])},
+                                             obj({"endpointId": string(pattern=ID)}, extra=False), params=[pid()], status="202", post=True, body_required=False)},
+    "/v1/contacts": {"get": op("Contacts (or the one with ?email=)", "A page", page("Contact"), params=LIST_PARAMS + [q("email", pattern=EMAIL, maxLength=254)])},
     "/v1/contact-events": {"get": op("Trigger events of an email", "A page", page("ContactEvent"),
-                                     params=LIST_PARAMS + [{"name": "email", "in": "query", "required": True, "schema": {"type": "string"}}])},
+                                     params=LIST_PARAMS + [{"name": "email", "in": "query", "required": True, "schema": {"type": "string", "pattern": EMAIL, "maxLength": 254}}])},
     "/v1/items": {"get": op("Catalogue items", "A page", page("Item"), params=LIST_PARAMS)},
     "/v1/items/{id}": {"get": op("A catalogue item", "The item", ref("Item"), params=[pid()])},
-    "/v1/transfers": {"get": op("Transfer requests", "A page", page("Transfer"), params=LIST_PARAMS + [q("status")])},
+    "/v1/transfers": {"get": op("Transfer requests", "A page", page("Transfer"), params=LIST_PARAMS + [q("status", enum=["draft", "open", "finalized", "failed", "processed"])])},
     "/v1/transfers/{id}": {"get": op("A transfer request", "The transfer", ref("Transfer"), params=[pid()])},
     "/v1/agreements": {"get": op("Agreements", "A page", page("Agreement"), params=LIST_PARAMS)},
     "/v1/agreements/{id}": {"get": op("An agreement", "The agreement", ref("Agreement"), params=[pid()])},

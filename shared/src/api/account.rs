@@ -37,6 +37,9 @@ pub fn account_json(account: &Account) -> Value {
     })
 }
 
+/// The largest integer every JSON client reads exactly (2^53 − 1).
+const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+
 /// A validated `PATCH /v1/account` body: `None` leaves a field as it is.
 #[derive(Debug, Default, PartialEq)]
 struct AccountPatch {
@@ -90,7 +93,9 @@ impl AccountPatch {
         )?;
         if let Some(v) = crypto.get("networkId") {
             patch.network_id = Some(
-                v.as_u64().filter(|n| *n >= 1).ok_or_else(|| wrong_type("crypto.networkId", "a positive integer"))?,
+                v.as_u64()
+                    .filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
+                    .ok_or_else(|| wrong_type("crypto.networkId", "a positive integer"))?,
             );
         }
         if let Some(v) = crypto.get("networkName") {

@@ -77,7 +77,7 @@ pub async fn create_payment_link(app: &App, caller: &Caller, request: &Request) 
                 ));
             }
             let (item, product) = app.store.get_item(&caller.account.id, item_id).await?.ok_or_else(|| {
-                ApiError::invalid_param("parameter_invalid", "itemId", "No such item in the catalogue.")
+                ApiError::NotFound { code: "resource_missing", message: "No such item in the catalogue.".into() }
             })?;
             match (item.amount, item.currency, product) {
                 (Some(amount), Some(currency), Some(_)) => (amount, currency),
