@@ -73,7 +73,7 @@ schemas = {
                         "active": {"type": "boolean"}, "createdAt": DATE}, ["id", "name", "amount", "currency", "active", "createdAt"]),
     "PaymentLinkCreate": {"oneOf": [
         obj({"name": text(200), "itemId": string(pattern=ID)}, ["name", "itemId"], extra=False),
-        obj({"name": text(200), "amount": string(pattern="^(0*[1-9][0-9]{0,20}(\\.[0-9]{1,18})?|0*\\.(0{0,17}[1-9][0-9]{0,17}))$"),
+        obj({"name": text(200), "amount": string(pattern="^(0{0,3}[1-9][0-9]{0,20}(\\.[0-9]{1,18})?|0{1,3}\\.[0-9]{0,17}[1-9])$"),
              "currency": string(pattern="^[A-Za-z0-9]{3,10}$")}, ["name", "amount", "currency"], extra=False)]},
     "CheckoutSession": obj({"id": string(), "url": string(), "paymentLinkId": string(), "externalCustomerId": NULLABLE_STRING,
                             "status": string(enum=["open", "completed", "failed", "expired"]),

@@ -40,6 +40,13 @@ pub fn account_json(account: &Account) -> Value {
 /// The largest integer every JSON client reads exactly (2^53 − 1).
 const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
 
+/// A JSON number without a fractional part (`809` or `809.0`, as JSON Schema's `integer`).
+fn whole_number(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= MAX_SAFE_INTEGER as f64).map(|f| f as u64)
+    })
+}
+
 /// A validated `PATCH /v1/account` body: `None` leaves a field as it is.
 #[derive(Debug, Default, PartialEq)]
 struct AccountPatch {
@@ -93,7 +100,7 @@ impl AccountPatch {
         )?;
         if let Some(v) = crypto.get("networkId") {
             patch.network_id = Some(
-                v.as_u64()
+                whole_number(v)
                     .filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
                     .ok_or_else(|| wrong_type("crypto.networkId", "a positive integer"))?,
             );
@@ -113,8 +120,7 @@ impl AccountPatch {
             patch.token_address = Some(address(v, "crypto.tokenAddress")?);
         }
         if let Some(v) = crypto.get("tokenDecimals") {
-            let decimals = v
-                .as_u64()
+            let decimals = whole_number(v)
                 .filter(|d| *d <= 36)
                 .ok_or_else(|| wrong_type("crypto.tokenDecimals", "an integer from 0 to 36"))?;
             patch.token_decimals = Some(decimals as u8);
