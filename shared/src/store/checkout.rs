@@ -1,7 +1,7 @@
 //! Payment links and checkout sessions.
 
 use super::records::*;
-use super::{classify, from_item, s, PageQuery, Store, BY_CREATION};
+use super::{from_item, PageQuery, Store, BY_CREATION};
 use crate::domain::checkout::{CheckoutSession, PaymentLink};
 use crate::error::StoreError;
 use crate::ids::AccountId;
@@ -9,17 +9,8 @@ use crate::store::Due;
 
 impl Store {
     pub async fn get_payment_link(&self, account: &AccountId, id: &str) -> Result<Option<PaymentLink>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(payment_link_pk(account, id)))
-            .key("sk", s(LINK_RECORD_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        output.item.map(|i| from_item::<PaymentLinkItem>(i).map(|l| l.link)).transpose()
+        let item = self.get_one(payment_link_pk(account, id), LINK_RECORD_SK).await?;
+        item.map(|i| from_item::<PaymentLinkItem>(i).map(|l| l.link)).transpose()
     }
 
     pub async fn list_payment_links(
@@ -47,17 +38,8 @@ impl Store {
     }
 
     pub async fn get_session(&self, account: &AccountId, id: &str) -> Result<Option<CheckoutSession>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(session_pk(account, id)))
-            .key("sk", s(SESSION_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        output.item.map(|i| from_item::<SessionItem>(i).map(|x| x.session)).transpose()
+        let item = self.get_one(session_pk(account, id), SESSION_SK).await?;
+        item.map(|i| from_item::<SessionItem>(i).map(|x| x.session)).transpose()
     }
 
     pub async fn list_sessions(

@@ -3,26 +3,12 @@
 use std::collections::HashMap;
 
 use super::records::*;
-use super::{classify, from_item, s, Item as Record, PageQuery, Store, BY_CREATION};
+use super::{classify, from_item, PageQuery, Store, BY_CREATION};
 use crate::domain::commerce::{Agreement, Item, Product, Transfer};
 use crate::error::StoreError;
 use crate::ids::AccountId;
 
 impl Store {
-    async fn get_one(&self, pk: String, sk: &str) -> Result<Option<Record>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(output.item)
-    }
-
     /// Products by id, in one request.
     async fn products(&self, account: &AccountId, ids: &[&str]) -> Result<HashMap<String, Product>, StoreError> {
         let keys: Vec<(String, String)> =

@@ -96,17 +96,8 @@ impl Store {
     }
 
     pub async fn get_contact(&self, account: &AccountId, email: &Email) -> Result<Option<Contact>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(contact_pk(account, email)))
-            .key("sk", s(CONTACT_SK))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        output.item.map(|i| from_item::<ContactItem>(i).map(|c| c.contact)).transpose()
+        let item = self.get_one(contact_pk(account, email), CONTACT_SK).await?;
+        item.map(|i| from_item::<ContactItem>(i).map(|c| c.contact)).transpose()
     }
 
     pub async fn list_contacts(

@@ -8,6 +8,21 @@ use super::{classify, s, Item, Store};
 use crate::error::StoreError;
 
 impl Store {
+    /// One item by its key, read consistently.
+    pub(crate) async fn get_one(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(pk))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        Ok(output.item)
+    }
+
     /// Fetches up to 100 items by `(pk, sk)`, consistently; absent ones are simply missing.
     pub(crate) async fn batch_get(
         &self,
