@@ -76,6 +76,12 @@ impl TestStack {
         events["data"].as_array().unwrap().iter().map(|e| e["payload"].clone()).collect()
     }
 
+    /// `POST`s JSON as the account; answers the status and the JSON body.
+    pub async fn post_json(&self, account: &TestAccount, path: &str, body: &Value) -> (u16, Value) {
+        let response = self.http.post(self.url(path)).bearer_auth(&account.api_key).json(body).send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
+    }
+
     /// `GET` as the account, expecting `200`, answering the JSON body.
     pub async fn read(&self, account: &TestAccount, path: &str) -> Value {
         let response = self.get(path, &account.api_key).send().await.unwrap();

@@ -153,16 +153,8 @@ async fn after_a_rotation_both_secrets_sign() {
     let receiver = Receiver::start(0).await;
     let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
     let old = endpoint["secret"].as_str().unwrap().to_owned();
-    let rotated: Value = t
-        .http
-        .post(t.url(&format!("/v1/webhook-endpoints/{}/rotate-secret", endpoint["id"].as_str().unwrap())))
-        .bearer_auth(&acme.api_key)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let path = format!("/v1/webhook-endpoints/{}/rotate-secret", endpoint["id"].as_str().unwrap());
+    let (_, rotated) = t.post_json(&acme, &path, &json!({})).await;
     let new = rotated["secret"].as_str().unwrap().to_owned();
     assert_ne!(new, old);
     new_customer(&t, &acme, "evt_rot", "rot@example.com").await;

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use loop_tests::TestStack;
-use serde_json::{json, Value};
+use serde_json::json;
 
 fn chromium() -> Option<&'static str> {
     ["/usr/bin/chromium", "/usr/bin/chromium-browser"].into_iter().find(|p| Path::new(p).exists())
@@ -34,28 +34,10 @@ async fn the_page_renders_the_amount_and_status_and_shows_markup_as_text() {
     };
     let t = TestStack::start().await;
     let acme = t.account("<script>document.title='pwned'</script>Acme", true).await;
-    let link: Value = t
-        .http
-        .post(t.url("/v1/payment-links"))
-        .bearer_auth(&acme.api_key)
-        .json(&json!({"name": "<img src=x onerror=alert(1)>Gold", "amount": "42.50", "currency": "USDC"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let session: Value = t
-        .http
-        .post(t.url("/v1/checkout-sessions"))
-        .bearer_auth(&acme.api_key)
-        .json(&json!({"paymentLinkId": link["id"], "metadata": {"note": "<script>alert(1)</script>"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let link_body = json!({"name": "<img src=x onerror=alert(1)>Gold", "amount": "42.50", "currency": "USDC"});
+    let (_, link) = t.post_json(&acme, "/v1/payment-links", &link_body).await;
+    let session_body = json!({"paymentLinkId": link["id"], "metadata": {"note": "<script>alert(1)</script>"}});
+    let (_, session) = t.post_json(&acme, "/v1/checkout-sessions", &session_body).await;
     let url = session["url"].as_str().unwrap().to_owned();
     let dom = tokio::task::spawn_blocking({
         let url = url.clone();
@@ -70,12 +52,8 @@ async fn the_page_renders_the_amount_and_status_and_shows_markup_as_text() {
     assert!(!dom.contains("<script") && !dom.contains("<img"));
     assert!(!dom.contains("<title>pwned</title>"));
 
-    t.http
-        .post(t.url(&format!("/v1/test-helpers/checkout-sessions/{}/complete", session["id"].as_str().unwrap())))
-        .bearer_auth(&acme.api_key)
-        .send()
-        .await
-        .unwrap();
+    let complete = format!("/v1/test-helpers/checkout-sessions/{}/complete", session["id"].as_str().unwrap());
+    assert_eq!(t.post_json(&acme, &complete, &json!({})).await.0, 200);
     let done = tokio::task::spawn_blocking(move || rendered(browser, &url)).await.unwrap();
     assert!(done.contains(r#"data-status="completed""#), "{done}");
     t.shutdown().await;
