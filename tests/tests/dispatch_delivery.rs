@@ -241,3 +241,38 @@ async fn an_endpoint_failing_for_the_whole_retry_window_is_disabled() {
         .starts_with("every delivery failed for the whole 1-hour retry window"));
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_retry_whose_queueing_failed_is_queued_when_the_message_comes_back() {
+    // GIVEN an event, and an endpoint (added after it was published) on a receiver that fails once
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    new_customer(&t, &acme, "evt_lost", "lost@example.com").await;
+    let receiver = Receiver::start(1).await;
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
+    let event_id = t.read(&acme, "/v1/events?type=contact.created").await["data"][0]["id"].as_str().unwrap().to_owned();
+    let pointer = loop_shared::dispatch::DeliveryPointer {
+        v: 1,
+        account_id: acme.id.clone(),
+        event_id,
+        endpoint_id: endpoint["id"].as_str().unwrap().to_owned(),
+        attempt: 1,
+    };
+    // WHEN attempt 1 fails and the emulator goes away before attempt 2 is queued
+    // (read, record, failing streak: then the SQS send is cut)
+    let proxy = loop_tests::proxy::FaultProxy::start(t.app().config.aws.endpoint_url.as_deref().unwrap()).await;
+    let mut config = t.app().config.clone();
+    config.aws.endpoint_url = Some(proxy.url.clone());
+    let cut = loop_shared::App::with_clients(config.clone(), loop_shared::aws::AwsClients::new(&config.aws).await)
+        .await
+        .unwrap();
+    proxy.cut_after(3);
+    assert!(loop_shared::dispatch::deliver(&cut, &pointer).await.is_err(), "the handler reports the message back");
+    proxy.restore();
+    // AND SQS hands the message back
+    loop_shared::dispatch::deliver(&cut, &pointer).await.unwrap();
+    // THEN attempt 2 is made and succeeds
+    let received = receiver.wait_for(Duration::from_secs(30), |r| r.iter().any(|d| d.status == 200)).await;
+    assert_eq!(received.iter().map(|d| d.status).collect::<Vec<_>>(), [500, 200]);
+    t.shutdown().await;
+}

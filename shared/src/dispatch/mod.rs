@@ -75,7 +75,14 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Dispatc
         reason: None,
     });
     if delivery.last_attempt >= pointer.attempt {
-        return Ok(()); // a duplicate pointer: this attempt was made
+        // This attempt was made. If it failed and the delivery is still retrying, the handler
+        // may have died before queueing the next attempt: queue it again (a duplicate of it is
+        // ignored like this one), so a lost send never ends the retries.
+        if delivery.status == DeliveryStatus::Pending && delivery.last_attempt == pointer.attempt {
+            let retry = DeliveryPointer { attempt: pointer.attempt + 1, ..pointer.clone() };
+            publish::send(&app.queue, std::slice::from_ref(&retry)).await?;
+        }
+        return Ok(());
     }
     let stop = |reason: &str, mut delivery: Delivery| {
         delivery.status = DeliveryStatus::Failed;
