@@ -184,3 +184,26 @@ async fn a_run_reads_only_the_due_transfers_among_ten_thousand_not_due() {
     assert_eq!(report.items_read, 3, "only the due transfers are read");
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn transfers_page_newest_first_with_starting_after() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let account = AccountId::parse(&acme.id).unwrap();
+    let now = now();
+    let transfers: Vec<Transfer> = (0..5).map(|i| transfer(i, now + 86_400, now + i as i64)).collect();
+    t.app().store.load_transfers(&account, &transfers).await.unwrap();
+    let first = t.read(&acme, "/v1/transfers?limit=2").await;
+    let ids = |page: &Value| {
+        page["data"].as_array().unwrap().iter().map(|x| x["id"].as_str().unwrap().to_owned()).collect::<Vec<_>>()
+    };
+    assert_eq!(ids(&first), [transfers[4].id.clone(), transfers[3].id.clone()]);
+    assert_eq!(first["hasMore"], true);
+    let next = t.read(&acme, &format!("/v1/transfers?limit=2&startingAfter={}", transfers[3].id)).await;
+    assert_eq!(ids(&next), [transfers[2].id.clone(), transfers[1].id.clone()]);
+    let last = t.read(&acme, &format!("/v1/transfers?limit=2&startingAfter={}", transfers[1].id)).await;
+    assert_eq!((ids(&last), last["hasMore"].as_bool()), (vec![transfers[0].id.clone()], Some(false)));
+    let unknown = t.read(&acme, "/v1/transfers?startingAfter=nope").await;
+    assert_eq!(unknown["data"], json!([]));
+    t.shutdown().await;
+}

@@ -152,6 +152,9 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
 }
 
 async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request) -> Result<Response, ApiError> {
+    if matches!(route, Route::ProcessTransfer(_) | Route::FinishSession(..)) && request.method() == Method::POST {
+        require_test_mode(&caller)?;
+    }
     match (route, request.method().clone()) {
         (Route::Account, Method::GET) => Ok(account::get(&caller)),
         (Route::Account, Method::PATCH) => account::patch(app, caller, request).await,
@@ -162,10 +165,7 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
         (Route::Events, Method::GET) => events::list(app, &caller, request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
         (Route::Redeliver(id), Method::POST) => events::redeliver(app, &caller, id, request).await,
-        (Route::ProcessTransfer(id), Method::POST) => {
-            require_test_mode(&caller)?;
-            test_helpers::process_transfer(app, &caller, id, request).await
-        }
+        (Route::ProcessTransfer(id), Method::POST) => test_helpers::process_transfer(app, &caller, id, request).await,
         (Route::PaymentLinks, Method::GET) => checkout::list_payment_links(app, &caller, request).await,
         (Route::PaymentLinks, Method::POST) => checkout::create_payment_link(app, &caller, request).await,
         (Route::PaymentLink(id), Method::GET) => checkout::get_payment_link(app, &caller, id).await,
@@ -173,10 +173,7 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
         (Route::Sessions, Method::GET) => checkout::list_sessions(app, &caller, request).await,
         (Route::Sessions, Method::POST) => checkout::create_session(app, &caller, request).await,
         (Route::Session(id), Method::GET) => checkout::get_session(app, &caller, id).await,
-        (Route::FinishSession(id, to), Method::POST) => {
-            require_test_mode(&caller)?;
-            checkout::finish_session(app, &caller, id, to).await
-        }
+        (Route::FinishSession(id, to), Method::POST) => checkout::finish_session(app, &caller, id, to).await,
         (Route::Endpoints, Method::GET) => endpoints::list(app, &caller, request).await,
         (Route::Endpoints, Method::POST) => endpoints::create(app, &caller, request).await,
         (Route::Endpoint(id), Method::GET) => endpoints::get(app, &caller, id).await,

@@ -9,6 +9,16 @@ use crate::error::StoreError;
 use crate::ids::AccountId;
 
 impl Store {
+    /// Where a page starts: `Some(None)` at the newest record, `Some(Some(key))` below the
+    /// `startingAfter` record (its listing key), `None` if that record does not exist.
+    async fn cursor(&self, record: Option<String>, sk: &str) -> Result<Option<Option<String>>, StoreError> {
+        let Some(pk) = record else { return Ok(Some(None)) };
+        Ok(self.get_one(pk, sk).await?.map(|item| match item.get("gsi1sk") {
+            Some(aws_sdk_dynamodb::types::AttributeValue::S(key)) => Some(key.clone()),
+            _ => None,
+        }))
+    }
+
     /// Products by id, in one request.
     async fn products(&self, account: &AccountId, ids: &[&str]) -> Result<HashMap<String, Product>, StoreError> {
         let keys: Vec<(String, String)> =
@@ -45,12 +55,8 @@ impl Store {
         limit: usize,
         starting_after: Option<&str>,
     ) -> Result<(Vec<(Item, Option<Product>)>, bool), StoreError> {
-        let before = match starting_after {
-            None => None,
-            Some(id) => match self.get_one(item_pk(account, id), ITEM_SK).await? {
-                Some(record) => Some(from_item::<CatalogueItem>(record)?.gsi1sk),
-                None => return Ok((Vec::new(), false)),
-            },
+        let Some(before) = self.cursor(starting_after.map(|id| item_pk(account, id)), ITEM_SK).await? else {
+            return Ok((Vec::new(), false));
         };
         let page = self
             .page(PageQuery {
@@ -91,12 +97,8 @@ impl Store {
         limit: usize,
         starting_after: Option<&str>,
     ) -> Result<(Vec<Transfer>, bool), StoreError> {
-        let before = match starting_after {
-            None => None,
-            Some(id) => match self.get_transfer(account, id).await? {
-                Some(t) => Some(by_created(t.created_at, &t.id)),
-                None => return Ok((Vec::new(), false)),
-            },
+        let Some(before) = self.cursor(starting_after.map(|id| transfer_pk(account, id)), TRANSFER_SK).await? else {
+            return Ok((Vec::new(), false));
         };
         let page = self
             .page(PageQuery {
@@ -129,12 +131,8 @@ impl Store {
         limit: usize,
         starting_after: Option<&str>,
     ) -> Result<(Vec<Agreement>, bool), StoreError> {
-        let before = match starting_after {
-            None => None,
-            Some(id) => match self.get_agreement(account, id).await? {
-                Some(a) => Some(by_created(a.created_at, &a.id)),
-                None => return Ok((Vec::new(), false)),
-            },
+        let Some(before) = self.cursor(starting_after.map(|id| agreement_pk(account, id)), AGREEMENT_SK).await? else {
+            return Ok((Vec::new(), false));
         };
         let page = self
             .page(PageQuery {
