@@ -68,7 +68,15 @@ schemas = {
                                                 "syncName": {"type": "boolean"}, "userGroup": text(100, nullable=True)}, extra=False)}}, extra=False),
     "EventSettings": obj({"enabled": {"type": "boolean"}, "eventName": NULLABLE_STRING, "syncName": {"type": "boolean"}, "userGroup": NULLABLE_STRING}),
     "StripeIntegration": obj({"signingSecrets": {"type": "array", "items": string()}, "customerDeleted": string(enum=["unsubscribe", "delete"]),
-                              "events": {"type": "object", "additionalProperties": ref("EventSettings")}}),
+                              "events": {"type": "object", "additionalProperties": ref("EventSettings")},
+                              "connected": {"type": "boolean"}, "stripeWebhookEndpointId": NULLABLE_STRING,
+                              "stripeWebhookUrl": NULLABLE_STRING, "connectedAt": NULLABLE_DATE,
+                              "backfill": {"oneOf": [{"type": "null"}, ref("Backfill")]}}),
+    "Backfill": obj({"status": string(enum=["running", "completed", "failed"]), "phase": string(enum=["products", "prices", "done"]),
+                     "products": {"type": "integer"}, "prices": {"type": "integer"}, "pages": {"type": "integer"},
+                     "retries": {"type": "integer"}, "lastError": NULLABLE_STRING, "startedAt": DATE, "updatedAt": DATE,
+                     "finishedAt": NULLABLE_DATE}),
+    "StripeConnect": obj({"restrictedKey": string(pattern="^rk_(live|test)_[A-Za-z0-9]{10,240}$")}, ["restrictedKey"], extra=False),
     "PaymentLink": obj({"id": string(), "name": string(), "itemId": string(), "amount": string(), "currency": string(),
                         "active": {"type": "boolean"}, "createdAt": DATE}, ["id", "name", "amount", "currency", "active", "createdAt"]),
     "PaymentLinkCreate": {"oneOf": [
@@ -133,9 +141,11 @@ LIST_PARAMS = [{"name": "limit", "in": "query", "schema": {"type": "integer", "m
                {"name": "startingAfter", "in": "query", "schema": {"type": "string", "pattern": ID}}]
 IDEMPOTENCY = {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "pattern": "^[!-~]([ -~]{0,253}[!-~])?$"}}
 
-def op(summary, ok, schema, body=None, params=(), status="200", test_helper=False, post=False, body_required=True):
+def op(summary, ok, schema, body=None, params=(), status="200", test_helper=False, post=False, body_required=True, extra_errors=()):
     responses = {status: {"description": ok, "content": {"application/json": {"schema": schema}}}}
     responses.update(ERRORS)
+    for code, description in extra_errors:
+        responses[code] = {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
     if test_helper:
         responses["403"] = {"description": "A live key", "content": {"application/json": {"schema": ref("Error")}}}
     o = {"summary": summary, "parameters": list(params) + ([IDEMPOTENCY] if post else []), "responses": responses}
@@ -154,6 +164,9 @@ paths = {
                     "patch": op("Update support email and crypto settings", "The account", ref("Account"), ref("AccountPatch"), body_required=False)},
     "/v1/integrations/stripe": {"get": op("Stripe webhook configuration (secrets masked)", "Configuration", ref("StripeIntegration")),
                                 "put": op("Replace parts of the Stripe configuration", "Configuration", ref("StripeIntegration"), ref("StripeIntegrationUpdate"), body_required=False)},
+    "/v1/integrations/stripe/connect": {"post": op("Connect a Stripe account with a restricted key: makes Loop's webhook endpoint there and backfills products and prices",
+                                                   "Connected; the backfill runs in the background", ref("StripeIntegration"), ref("StripeConnect"), post=True,
+                                                   extra_errors=[("502", "Stripe failed or kept rate-limiting")])},
     "/v1/payment-links": {"get": op("List payment links", "A page", page("PaymentLink"), params=LIST_PARAMS),
                           "post": op("Create a payment link", "Created", ref("PaymentLink"), ref("PaymentLinkCreate"), status="201", post=True)},
     "/v1/payment-links/{id}": {"get": op("A payment link", "The link", ref("PaymentLink"), params=[pid()]),

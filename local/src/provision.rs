@@ -53,6 +53,8 @@ pub struct QueueSpec {
 pub struct TemplateResources {
     pub tables: Vec<TableSpec>,
     pub queues: Vec<QueueSpec>,
+    /// Logical ids of the KMS keys.
+    pub keys: Vec<String>,
 }
 
 pub fn read_template(text: &str) -> Result<TemplateResources, ProvisionError> {
@@ -63,18 +65,20 @@ pub fn read_template(text: &str) -> Result<TemplateResources, ProvisionError> {
         .ok_or_else(|| ProvisionError::Template("no Resources".into()))?;
     let mut tables = Vec::new();
     let mut queues = Vec::new();
+    let mut keys = Vec::new();
     for (id, resource) in resources {
         let id = id.as_str().unwrap_or_default().to_owned();
         let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
         match resource.get("Type").and_then(Value::as_str) {
             Some("AWS::DynamoDB::Table") => tables.push(table_spec(id, &props)?),
             Some("AWS::SQS::Queue") => queues.push(queue_spec(id, &props)?),
+            Some("AWS::KMS::Key") => keys.push(id),
             _ => {}
         }
     }
     // Dead-letter queues first: their ARNs go into the redrive policies.
     queues.sort_by_key(|q| q.redrive.is_some());
-    Ok(TemplateResources { tables, queues })
+    Ok(TemplateResources { tables, queues, keys })
 }
 
 fn pairs(list: Option<&Value>, a: &str, b: &str) -> Vec<(String, String)> {
@@ -167,6 +171,7 @@ pub fn local_name(names: &ResourceNames, logical_id: &str) -> String {
         "LoopTable" => names.table.clone(),
         "DeliveryQueue" => names.delivery_queue_name.clone(),
         "DeliveryDeadLetterQueue" => names.dead_letter_queue_name.clone(),
+        "LoopKey" => names.kms_key_id.clone(),
         other => other.to_owned(),
     }
 }
@@ -186,7 +191,27 @@ pub async fn provision(
         let arn = create_queue(&clients.sqs, &name, queue, &arns).await?;
         arns.insert(queue.logical_id.clone(), arn);
     }
+    for key in &resources.keys {
+        create_key(&clients.kms, &local_name(names, key)).await?;
+    }
     Ok(())
+}
+
+/// Makes a key for `alias` unless the alias exists. Locally the configured key id is an alias
+/// (`alias/loop`), so every run and test finds the same key.
+async fn create_key(client: &aws_sdk_kms::Client, alias: &str) -> Result<(), ProvisionError> {
+    let aws = |source| ProvisionError::Aws { resource: format!("KMS key {alias}"), source };
+    if !alias.starts_with("alias/") || client.describe_key().key_id(alias).send().await.is_ok() {
+        return Ok(());
+    }
+    let key = client.create_key().description("Loop: seals restricted Stripe keys").send().await;
+    let key_id = key.map_err(|e| aws(classify(e)))?.key_metadata.map(|m| m.key_id).unwrap_or_default();
+    match client.create_alias().alias_name(alias).target_key_id(key_id).send().await {
+        Ok(_) => Ok(()),
+        // Another runner made it first: theirs is used.
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_already_exists_exception()) => Ok(()),
+        Err(err) => Err(aws(classify(err))),
+    }
 }
 
 async fn create_table(client: &aws_sdk_dynamodb::Client, name: &str, spec: &TableSpec) -> Result<(), ProvisionError> {
@@ -291,5 +316,6 @@ mod tests {
         let queues: Vec<&str> = resources.queues.iter().map(|q| q.logical_id.as_str()).collect();
         assert_eq!(queues, ["DeliveryDeadLetterQueue", "DeliveryQueue"]);
         assert_eq!(resources.queues[1].redrive, Some(("DeliveryDeadLetterQueue".to_owned(), 3)));
+        assert_eq!(resources.keys, ["LoopKey"]);
     }
 }

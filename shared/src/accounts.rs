@@ -136,3 +136,22 @@ pub async fn authenticate(store: &Store, authorization: Option<&str>) -> Result<
     }
     Ok(Caller { account, key_id: key.key_id, test_mode: key.test_mode })
 }
+
+/// Read-modify-write of the account with optimistic concurrency: a concurrent change makes the
+/// conditional write fail, and the change is applied again to what is stored now.
+pub async fn update_account(
+    app: &crate::app::App,
+    mut current: Account,
+    change: impl Fn(&mut Account),
+) -> Result<Account, ApiError> {
+    for _ in 0..5 {
+        let mut updated = current.clone();
+        change(&mut updated);
+        updated.version = current.version + 1;
+        if app.store.update_account(&updated).await? {
+            return Ok(updated);
+        }
+        current = app.store.get_account(&current.id).await?.ok_or_else(|| ApiError::not_found("account"))?;
+    }
+    Err(ApiError::Unavailable)
+}

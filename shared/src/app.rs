@@ -10,14 +10,19 @@ use crate::config::{Config, ConfigError};
 use crate::error::StoreError;
 use crate::queue::DeliveryQueue;
 use crate::store::Store;
+use crate::vault::Vault;
 
 pub struct App {
     pub config: Config,
     pub store: Store,
     pub queue: DeliveryQueue,
     pub clock: Arc<dyn Clock>,
+    /// Seals secrets Loop keeps for a while (a restricted Stripe key during a backfill).
+    pub vault: Vault,
     /// Built on first use: only dispatch sends webhooks.
     http: OnceLock<reqwest::Client>,
+    /// Built on first use: for Stripe's API (no SSRF guard: its address is the operator's).
+    stripe_http: OnceLock<reqwest::Client>,
 }
 
 #[derive(Debug, Error)]
@@ -52,7 +57,9 @@ impl App {
             store: Store::new(clients.dynamodb, names.table.clone()),
             queue: DeliveryQueue::new(clients.sqs, queue_url, dead_letter_url),
             clock: Arc::new(SystemClock { offset_seconds: config.clock_offset_seconds }),
+            vault: Vault::new(clients.kms, names.kms_key_id.clone()),
             http: OnceLock::new(),
+            stripe_http: OnceLock::new(),
             config,
         })
     }
@@ -60,6 +67,11 @@ impl App {
     /// The client for outbound webhooks (timeouts, no redirects, the SSRF guard).
     pub fn http_client(&self) -> &reqwest::Client {
         self.http.get_or_init(|| crate::dispatch::client::build(self.config.allow_private_endpoints))
+    }
+
+    /// The client for Stripe's API.
+    pub fn stripe_http(&self) -> &reqwest::Client {
+        self.stripe_http.get_or_init(crate::stripe_api::http_client)
     }
 
     /// Both dependencies answer: what `GET /health` reports.

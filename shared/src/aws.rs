@@ -15,6 +15,7 @@ use crate::error::StoreError;
 pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
+    pub kms: aws_sdk_kms::Client,
 }
 
 /// Counts the HTTP requests a client sends, retries included: how tests hold Loop to its
@@ -90,6 +91,7 @@ impl AwsClients {
         AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
+            kms: aws_sdk_kms::Client::new(&shared),
         }
     }
 }

@@ -27,6 +27,9 @@ pub struct ResourceNames {
     pub delivery_queue_name: String,
     pub dead_letter_queue_url: Option<String>,
     pub dead_letter_queue_name: String,
+    /// `LOOP_KMS_KEY_ID`: the KMS key (id, ARN or alias) that seals a restricted Stripe key
+    /// while a catalogue backfill needs it.
+    pub kms_key_id: String,
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +45,29 @@ pub struct Config {
     pub checkout_session_ttl: Duration,
     pub retry_window: Duration,
     pub allow_private_endpoints: bool,
+    pub stripe_api: StripeApiSettings,
+    pub backfill: BackfillSettings,
+}
+
+/// How Loop calls Stripe's API (the connect flow and the catalogue backfill).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StripeApiSettings {
+    /// `LOOP_STRIPE_API_BASE`: Stripe's API, or a stand-in in tests.
+    pub base_url: String,
+    /// `LOOP_STRIPE_RETRY_BASE_MS`: the first backoff after a `429` or a `5xx`; it doubles.
+    pub retry_base: Duration,
+    /// Requests per call, retries included.
+    pub max_attempts: u32,
+}
+
+/// How a backfill is cut into queue messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BackfillSettings {
+    /// `LOOP_BACKFILL_PAGES_PER_RUN`: Stripe list pages one message handles before it hands the
+    /// rest to the next message (one Lambda invocation must finish well inside its timeout).
+    pub pages_per_run: u32,
+    /// `LOOP_BACKFILL_RETRY_SECONDS`: the wait after Stripe failed a run; it doubles per failed run.
+    pub retry_delay: Duration,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -73,6 +99,7 @@ impl Config {
                 dead_letter_queue_url: get("LOOP_DEAD_LETTER_QUEUE_URL"),
                 dead_letter_queue_name: get("LOOP_DEAD_LETTER_QUEUE_NAME")
                     .unwrap_or_else(|| "loop-delivery-dlq".to_owned()),
+                kms_key_id: get("LOOP_KMS_KEY_ID").unwrap_or_else(|| "alias/loop".to_owned()),
             },
             public_base_url: get("LOOP_PUBLIC_BASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
             clock_offset_seconds: parse_or(&get, "LOOP_CLOCK_OFFSET_SECONDS", 0i64)?,
@@ -80,6 +107,17 @@ impl Config {
             checkout_session_ttl: Duration::from_secs(parse_or(&get, "LOOP_CHECKOUT_SESSION_TTL_SECONDS", 86_400u64)?),
             retry_window: Duration::from_secs(parse_or(&get, "LOOP_RETRY_WINDOW_HOURS", 72u64)? * 3600),
             allow_private_endpoints: parse_flag(&get, "LOOP_ALLOW_PRIVATE_ENDPOINTS")?,
+            stripe_api: StripeApiSettings {
+                base_url: get("LOOP_STRIPE_API_BASE")
+                    .map(|u| u.trim_end_matches('/').to_owned())
+                    .unwrap_or_else(|| "https://api.stripe.com".to_owned()),
+                retry_base: Duration::from_millis(parse_or(&get, "LOOP_STRIPE_RETRY_BASE_MS", 500u64)?),
+                max_attempts: 4,
+            },
+            backfill: BackfillSettings {
+                pages_per_run: parse_or(&get, "LOOP_BACKFILL_PAGES_PER_RUN", 20u32)?.max(1),
+                retry_delay: Duration::from_secs(parse_or(&get, "LOOP_BACKFILL_RETRY_SECONDS", 30u64)?),
+            },
         })
     }
 }

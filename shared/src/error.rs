@@ -41,6 +41,9 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("request body must be application/json")]
     UnsupportedMediaType,
+    /// An upstream service Loop called for the merchant (Stripe) failed: `502`.
+    #[error("{message}")]
+    Upstream { code: &'static str, message: String },
     #[error("a dependency is unavailable")]
     Unavailable,
     #[error("internal error")]
@@ -78,6 +81,7 @@ impl ApiError {
             ApiError::Conflict { .. } | ApiError::Idempotency { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -95,6 +99,7 @@ impl ApiError {
             ApiError::Idempotency { .. } => ("idempotency_error", "idempotency_key_reused", None),
             ApiError::PayloadTooLarge => ("invalid_request_error", "body_too_large", None),
             ApiError::UnsupportedMediaType => ("invalid_request_error", "unsupported_media_type", None),
+            ApiError::Upstream { code, .. } => ("api_error", *code, None),
             ApiError::Unavailable => ("api_error", "service_unavailable", None),
             ApiError::Internal => ("api_error", "internal_error", None),
         };

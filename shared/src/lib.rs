@@ -18,6 +18,7 @@ pub mod aws;
 pub mod checkout;
 pub mod clock;
 pub mod config;
+pub mod connect;
 pub mod dispatch;
 pub mod domain;
 pub mod error;
@@ -32,6 +33,8 @@ pub mod queue;
 pub mod schedule;
 pub mod secret;
 pub mod store;
+pub mod stripe_api;
 pub mod transfers;
+pub mod vault;
 
 pub use app::App;

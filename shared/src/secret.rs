@@ -42,6 +42,21 @@ impl fmt::Display for Secret {
     }
 }
 
+/// A secret encrypted at rest (`vault`): the wrapped data key, the nonce and the ciphertext, base64.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sealed {
+    pub wrapped_key: String,
+    pub nonce: String,
+    pub ciphertext: String,
+}
+
+impl std::fmt::Debug for Sealed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealed([encrypted])")
+    }
+}
+
 /// Constant-time equality, for signatures and key hashes.
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     use subtle::ConstantTimeEq;

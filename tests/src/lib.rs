@@ -5,6 +5,7 @@
 pub mod proxy;
 pub mod receiver;
 pub mod stripe;
+pub mod stripe_api;
 
 use std::sync::Arc;
 use std::time::Duration;

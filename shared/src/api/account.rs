@@ -202,7 +202,7 @@ fn address(value: &Value, param: &str) -> Result<String, ApiError> {
 
 pub async fn patch(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
     let patch = AccountPatch::parse(&json_object(request)?)?;
-    let updated = super::integrations::update_account(app, caller.account, |account| patch.apply(account)).await?;
+    let updated = crate::accounts::update_account(app, caller.account, |account| patch.apply(account)).await?;
     Ok(h::json(StatusCode::OK, &account_json(&updated)))
 }
 

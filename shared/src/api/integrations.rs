@@ -8,18 +8,26 @@ use serde_json::{json, Map, Value};
 use super::body::{json_object, reject_unknown, wrong_type};
 use crate::accounts::Caller;
 use crate::app::App;
-use crate::domain::account::{Account, StripeIntegration};
+use crate::clock::rfc3339_from_unix;
+use crate::connect::ConnectError;
+use crate::domain::account::StripeIntegration;
+use crate::domain::connection::Backfill;
 use crate::domain::stripe_config::{CustomerDeleted, EventSettings};
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response};
 use crate::ingest::event::EventType;
 use crate::secret::Secret;
+use crate::stripe_api::StripeApiError;
 
-pub fn get(caller: &Caller) -> Response {
-    h::json(StatusCode::OK, &integration_json(&caller.account.stripe))
+pub async fn get(app: &App, caller: &Caller) -> Result<Response, ApiError> {
+    let backfill = match caller.account.stripe.connection {
+        Some(_) => app.store.get_backfill(&caller.account.id).await?,
+        None => None,
+    };
+    Ok(h::json(StatusCode::OK, &integration_json(&caller.account.stripe, backfill.as_ref())))
 }
 
-fn integration_json(stripe: &StripeIntegration) -> Value {
+fn integration_json(stripe: &StripeIntegration, backfill: Option<&Backfill>) -> Value {
     let events: Map<String, Value> = EventType::contact_group()
         .map(|kind| {
             let s = stripe.events.settings(kind);
@@ -33,8 +41,32 @@ fn integration_json(stripe: &StripeIntegration) -> Value {
         "signingSecrets": stripe.signing_secrets.iter().map(Secret::masked).collect::<Vec<_>>(),
         "customerDeleted": stripe.customer_deleted,
         "events": events,
+        "connected": stripe.connection.is_some(),
+        "stripeWebhookEndpointId": stripe.connection.as_ref().map(|c| &c.webhook_endpoint_id),
+        "stripeWebhookUrl": stripe.connection.as_ref().map(|c| &c.webhook_url),
+        "connectedAt": stripe.connection.as_ref().map(|c| rfc3339_from_unix(c.connected_at)),
+        "backfill": backfill.map(backfill_json),
     })
 }
+
+fn backfill_json(b: &Backfill) -> Value {
+    json!({
+        "status": b.status,
+        "phase": b.phase,
+        "products": b.products,
+        "prices": b.prices,
+        "pages": b.pages,
+        "retries": b.retries,
+        "lastError": b.last_error,
+        "startedAt": rfc3339_from_unix(b.started_at),
+        "updatedAt": rfc3339_from_unix(b.updated_at),
+        "finishedAt": b.finished_at.map(rfc3339_from_unix),
+    })
+}
+
+/// The fields of `GET` that describe the connection: a `PUT` of what `GET` answered may carry
+/// them, and they are left as they are.
+const READ_ONLY: [&str; 5] = ["connected", "stripeWebhookEndpointId", "stripeWebhookUrl", "connectedAt", "backfill"];
 
 /// A validated `PUT` body: what it replaces.
 #[derive(Debug, Default)]
@@ -69,7 +101,8 @@ fn boolean(value: &Value, param: &str) -> Result<bool, ApiError> {
 
 impl IntegrationChange {
     fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
-        reject_unknown(body, &["signingSecrets", "customerDeleted", "events"], "")?;
+        let known: Vec<&str> = ["signingSecrets", "customerDeleted", "events"].into_iter().chain(READ_ONLY).collect();
+        reject_unknown(body, &known, "")?;
         let mut change = IntegrationChange::default();
         if let Some(value) = body.get("signingSecrets") {
             let list = value
@@ -160,25 +193,59 @@ impl IntegrationChange {
 
 pub async fn put(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
     let change = IntegrationChange::parse(&json_object(request)?)?;
-    let updated = update_account(app, caller.account, |account| change.apply(&mut account.stripe)).await?;
-    Ok(h::json(StatusCode::OK, &integration_json(&updated.stripe)))
+    let updated =
+        crate::accounts::update_account(app, caller.account, |account| change.apply(&mut account.stripe)).await?;
+    let backfill = match updated.stripe.connection {
+        Some(_) => app.store.get_backfill(&updated.id).await?,
+        None => None,
+    };
+    Ok(h::json(StatusCode::OK, &integration_json(&updated.stripe, backfill.as_ref())))
 }
 
-/// Read-modify-write of the account with optimistic concurrency: a concurrent change makes the
-/// conditional write fail, and the change is applied again to what is stored now.
-pub async fn update_account(
-    app: &App,
-    mut current: Account,
-    change: impl Fn(&mut Account),
-) -> Result<Account, ApiError> {
-    for _ in 0..5 {
-        let mut updated = current.clone();
-        change(&mut updated);
-        updated.version = current.version + 1;
-        if app.store.update_account(&updated).await? {
-            return Ok(updated);
+/// `POST /v1/integrations/stripe/connect` with `{restrictedKey}`.
+pub async fn connect(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
+    let body = json_object(request)?;
+    reject_unknown(&body, &["restrictedKey"], "")?;
+    let key = match body.get("restrictedKey") {
+        None | Some(Value::Null) => return Err(ApiError::missing_param("restrictedKey")),
+        Some(Value::String(key)) => Secret::new(key.trim()),
+        Some(_) => return Err(wrong_type("restrictedKey", "a string")),
+    };
+    let base_url = super::checkout::base_url(app, request);
+    let connected = crate::connect::connect(app, caller.account, key, &base_url).await.map_err(connect_error)?;
+    Ok(h::json(StatusCode::OK, &integration_json(&connected.account.stripe, Some(&connected.backfill))))
+}
+
+/// Says what the merchant must fix; Stripe's own failures are a `502`.
+fn connect_error(err: ConnectError) -> ApiError {
+    match err {
+        ConnectError::Key(problem) => ApiError::invalid_param(problem.code(), "restrictedKey", problem.to_string()),
+        ConnectError::Stripe(StripeApiError::InvalidKey(message)) => ApiError::invalid_param(
+            "stripe_key_invalid",
+            "restrictedKey",
+            format!("Stripe rejected this key ({message}). Check that it is a current restricted key of the right account."),
+        ),
+        ConnectError::Stripe(StripeApiError::MissingPermission { permission, message }) => ApiError::invalid_param(
+            "stripe_permission_missing",
+            "restrictedKey",
+            format!("The restricted key needs the {permission} permission: edit the key in Stripe's dashboard and add it. Stripe said: {message}"),
+        ),
+        ConnectError::Stripe(StripeApiError::RateLimited) => ApiError::Upstream {
+            code: "stripe_rate_limited",
+            message: "Stripe kept rate-limiting Loop's requests; try again in a minute.".into(),
+        },
+        ConnectError::Stripe(StripeApiError::Unavailable(detail)) => {
+            tracing::warn!(error = %detail, "Stripe unavailable during connect");
+            ApiError::Upstream {
+                code: "stripe_unavailable",
+                message: "Stripe's API did not answer; nothing was changed that a retry would not redo. Try again.".into(),
+            }
         }
-        current = app.store.get_account(&current.id).await?.ok_or_else(|| ApiError::not_found("account"))?;
+        ConnectError::Stripe(StripeApiError::Refused { status, message }) => ApiError::Upstream {
+            code: "stripe_error",
+            message: format!("Stripe refused a request ({status}): {message}"),
+        },
+        ConnectError::Store(err) => err.into(),
+        ConnectError::Api(err) => err,
     }
-    Err(ApiError::Unavailable)
 }

@@ -27,6 +27,7 @@ use crate::http::{self as h, Request, Response};
 enum Route<'a> {
     Account,
     StripeIntegration,
+    StripeConnect,
     Contacts,
     ContactEvents,
     Events,
@@ -64,7 +65,7 @@ impl Route<'_> {
             Route::Session(_) | Route::CheckoutPage(_) | Route::OpenApi => "GET",
             Route::FinishSession(..) => "POST",
             Route::Endpoint(_) => "GET, PATCH, DELETE",
-            Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) => "POST",
+            Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) | Route::StripeConnect => "POST",
             Route::Contacts
             | Route::ContactEvents
             | Route::Events
@@ -85,6 +86,7 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "account"] => Some(Route::Account),
         ["v1", "openapi.json"] => Some(Route::OpenApi),
         ["v1", "integrations", "stripe"] => Some(Route::StripeIntegration),
+        ["v1", "integrations", "stripe", "connect"] => Some(Route::StripeConnect),
         ["v1", "contacts"] => Some(Route::Contacts),
         ["v1", "contact-events"] => Some(Route::ContactEvents),
         ["v1", "events"] => Some(Route::Events),
@@ -158,8 +160,9 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
     match (route, request.method().clone()) {
         (Route::Account, Method::GET) => Ok(account::get(&caller)),
         (Route::Account, Method::PATCH) => account::patch(app, caller, request).await,
-        (Route::StripeIntegration, Method::GET) => Ok(integrations::get(&caller)),
+        (Route::StripeIntegration, Method::GET) => integrations::get(app, &caller).await,
         (Route::StripeIntegration, Method::PUT) => integrations::put(app, caller, request).await,
+        (Route::StripeConnect, Method::POST) => integrations::connect(app, caller, request).await,
         (Route::Contacts, Method::GET) => contacts::list(app, &caller, request).await,
         (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, request).await,
         (Route::Events, Method::GET) => events::list(app, &caller, request).await,
@@ -210,6 +213,7 @@ mod tests {
         "/v1/account",
         "/v1/openapi.json",
         "/v1/integrations/stripe",
+        "/v1/integrations/stripe/connect",
         "/v1/contacts",
         "/v1/contact-events",
         "/v1/events",

@@ -16,6 +16,7 @@ use crate::app::App;
 use crate::domain::delivery::{Attempt, Delivery, DeliveryStatus};
 use crate::domain::endpoint::EndpointStatus;
 pub use crate::domain::outbound::DeliveryPointer;
+use crate::domain::outbound::QueueJob;
 use crate::error::StoreError;
 use crate::ids::AccountId;
 use crate::publish;
@@ -43,10 +44,19 @@ pub async fn handle_batch(app: &App, messages: Vec<QueueMessage>) -> Vec<String>
 }
 
 async fn handle_message(app: &App, message: &QueueMessage) -> bool {
-    let pointer = match serde_json::from_str::<DeliveryPointer>(&message.body) {
-        Ok(pointer) => pointer,
+    let pointer = match serde_json::from_str::<QueueJob>(&message.body) {
+        Ok(QueueJob::Delivery(pointer)) => pointer,
+        Ok(QueueJob::Backfill(pointer)) => {
+            return match crate::connect::backfill::run(app, &pointer).await {
+                Ok(()) => true,
+                Err(err) => {
+                    tracing::warn!(account = %pointer.account_id, job = %pointer.job_id, error = %err, "backfill run not handled");
+                    false
+                }
+            };
+        }
         Err(err) => {
-            tracing::error!(message_id = %message.message_id, error = %err, "unreadable delivery message");
+            tracing::error!(message_id = %message.message_id, error = %err, "unreadable queue message");
             return false;
         }
     };

@@ -69,6 +69,9 @@ pub struct StripeIntegration {
     pub customer_deleted: CustomerDeleted,
     #[serde(default)]
     pub events: EventsConfig,
+    /// Set once `POST /v1/integrations/stripe/connect` made Loop's endpoint in Stripe.
+    #[serde(default)]
+    pub connection: Option<super::connection::StripeConnection>,
 }
 
 /// `0x` followed by 40 hexadecimal digits.

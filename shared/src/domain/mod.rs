@@ -4,6 +4,7 @@ pub mod account;
 pub mod api_key;
 pub mod checkout;
 pub mod commerce;
+pub mod connection;
 pub mod contact;
 pub mod delivery;
 pub mod email;

@@ -52,6 +52,24 @@ pub struct DeliveryPointer {
     pub attempt: u32,
 }
 
+/// The SQS message that continues a Stripe catalogue backfill (`connect::backfill`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BackfillPointer {
+    /// The message's format version; its presence tells the message from a delivery pointer.
+    pub backfill: u8,
+    pub account_id: String,
+    pub job_id: String,
+}
+
+/// Every message the delivery queue carries.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum QueueJob {
+    Delivery(DeliveryPointer),
+    Backfill(BackfillPointer),
+}
+
 /// Every outbound event type, in its own spelling.
 pub const OUTBOUND_TYPES: [&str; 14] = [
     "checkout.session.completed",

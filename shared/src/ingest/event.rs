@@ -97,6 +97,11 @@ impl EventType {
         ALL.iter().find(|(t, _)| *t == self).map(|(_, name)| *name).unwrap_or("")
     }
 
+    /// Every type Loop handles, by Stripe's name: what a connected account's endpoint subscribes to.
+    pub fn all_names() -> impl Iterator<Item = &'static str> {
+        ALL.iter().map(|(_, name)| *name)
+    }
+
     /// The 19 types that sync contacts and fire trigger events.
     pub fn contact_group() -> impl Iterator<Item = EventType> {
         ALL.iter().map(|(t, _)| *t).filter(|t| t.is_contact())
@@ -410,6 +415,9 @@ pub struct Price<'a> {
     pub active: Option<bool>,
     #[serde(default)]
     pub deleted: Option<bool>,
+    /// When the price was made: the backfill's stand-in for an event time.
+    #[serde(default)]
+    pub created: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -422,6 +430,9 @@ pub struct Product<'a> {
     pub active: Option<bool>,
     #[serde(default)]
     pub deleted: Option<bool>,
+    /// When the product was made: the backfill's stand-in for an event time.
+    #[serde(default)]
+    pub created: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -6,6 +6,8 @@
 use crate::ids::AccountId;
 
 pub const ACCOUNT_SK: &str = "ACCOUNT";
+/// The Stripe catalogue backfill of the account (one at a time).
+pub const BACKFILL_SK: &str = "STRIPE_BACKFILL";
 pub const API_KEY_SK_PREFIX: &str = "KEY#";
 pub const GSI1: &str = "gsi1";
 pub const ACCOUNTS_GSI1PK: &str = "accounts";

@@ -3,6 +3,7 @@
 //! Each submodule stores one kind of record and speaks only domain types to its callers.
 
 mod accounts;
+mod backfill;
 mod checkout;
 mod commerce;
 mod contacts;

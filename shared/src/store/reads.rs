@@ -23,37 +23,45 @@ impl Store {
         Ok(output.item)
     }
 
-    /// Fetches up to 100 items by `(pk, sk)`, consistently; absent ones are simply missing.
+    /// Fetches items by `(pk, sk)`, consistently, 100 keys per request (DynamoDB's limit); absent
+    /// ones are simply missing.
     pub(crate) async fn batch_get(
         &self,
         keys: &[(String, String)],
     ) -> Result<HashMap<(String, String), Item>, StoreError> {
         let mut found = HashMap::new();
-        let mut pending: Vec<Item> =
-            keys.iter().map(|(pk, sk)| Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])).collect();
-        pending.dedup();
-        // Unprocessed keys come back under throttling: try them again a few times.
-        for _ in 0..4 {
-            if pending.is_empty() {
-                break;
-            }
-            let request = KeysAndAttributes::builder()
-                .set_keys(Some(std::mem::take(&mut pending)))
-                .consistent_read(true)
-                .build()
-                .map_err(|e| StoreError::Fault(e.to_string()))?;
-            let output =
-                self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(classify)?;
-            for item in output.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
-                if let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get("pk"), item.get("sk")) {
-                    found.insert((pk.clone(), sk.clone()), item);
+        let mut unique = std::collections::HashSet::new();
+        let all: Vec<Item> = keys
+            .iter()
+            .filter(|key| unique.insert(*key))
+            .map(|(pk, sk)| Item::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))]))
+            .collect();
+        for chunk in all.chunks(100) {
+            let mut pending = chunk.to_vec();
+            // Unprocessed keys come back under throttling: try them again a few times.
+            for _ in 0..4 {
+                if pending.is_empty() {
+                    break;
                 }
+                let request = KeysAndAttributes::builder()
+                    .set_keys(Some(std::mem::take(&mut pending)))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| StoreError::Fault(e.to_string()))?;
+                let output =
+                    self.client.batch_get_item().request_items(&self.table, request).send().await.map_err(classify)?;
+                for item in output.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default() {
+                    if let (Some(AttributeValue::S(pk)), Some(AttributeValue::S(sk))) = (item.get("pk"), item.get("sk"))
+                    {
+                        found.insert((pk.clone(), sk.clone()), item);
+                    }
+                }
+                pending =
+                    output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
             }
-            pending =
-                output.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).map(|k| k.keys).unwrap_or_default();
-        }
-        if !pending.is_empty() {
-            return Err(StoreError::Unavailable("batch read throttled".into()));
+            if !pending.is_empty() {
+                return Err(StoreError::Unavailable("batch read throttled".into()));
+            }
         }
         Ok(found)
     }
