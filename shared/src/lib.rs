@@ -3,9 +3,9 @@
 //!
 //! 1. **Capabilities** — [`api`] (the merchant REST API), [`ingest`] (Stripe webhooks),
 //!    [`dispatch`] (outbound deliveries), [`schedule`] (late payments, expiry), [`accounts`]
-//!    (accounts, keys, authentication).
-//! 2. **Adapters** — [`store`] (DynamoDB), [`queue`] (SQS), built by [`aws`]; [`lambda`] glues
-//!    capabilities to the Lambda runtime.
+//!    (accounts, keys, authentication), [`connect`] (Stripe onboarding and catalogue backfill).
+//! 2. **Adapters** — [`store`] (DynamoDB), [`queue`] (SQS), [`vault`] (KMS), [`stripe_api`],
+//!    built by [`aws`]; [`lambda`] glues capabilities to the Lambda runtime.
 //! 3. **Ground** — [`domain`] (pure types and rules), [`error`], [`config`], [`clock`], [`ids`],
 //!    [`secret`], [`http`].
 //!
