@@ -27,6 +27,9 @@ pub struct StackOptions {
     pub config: Config,
     pub http_addr: SocketAddr,
     pub schedule_interval: Duration,
+    /// How long a received message stays hidden before SQS offers it again, overriding the
+    /// queue's visibility timeout for this poller (tests: seconds instead of minutes).
+    pub visibility_timeout: Option<Duration>,
 }
 
 /// A started local stack; [`RunningStack::shutdown`] stops every task it started.
@@ -58,7 +61,12 @@ pub async fn start(options: StackOptions) -> Result<RunningStack, StackError> {
     let (shutdown, watcher) = watch::channel(false);
     let tasks = vec![
         tokio::spawn(server::serve(listener, app.clone(), watcher.clone())),
-        tokio::spawn(workers::poll_deliveries(app.clone(), clients.sqs.clone(), watcher.clone())),
+        tokio::spawn(workers::poll_deliveries(
+            app.clone(),
+            clients.sqs.clone(),
+            options.visibility_timeout,
+            watcher.clone(),
+        )),
         tokio::spawn(workers::tick_schedule(app.clone(), options.schedule_interval, watcher)),
     ];
     Ok(RunningStack { addr, app, shutdown, tasks })

@@ -66,8 +66,9 @@ async fn run() -> Result<(), String> {
 }
 
 async fn serve(config: Config, http_addr: SocketAddr, schedule_interval: Duration) -> Result<(), String> {
-    let stack =
-        loop_local::start(StackOptions { config, http_addr, schedule_interval }).await.map_err(|e| e.to_string())?;
+    let stack = loop_local::start(StackOptions { config, http_addr, schedule_interval, visibility_timeout: None })
+        .await
+        .map_err(|e| e.to_string())?;
     let base = stack.base_url();
     print_demo(&stack.app, &base).await?;
     wait_for_stop().await;

@@ -11,11 +11,22 @@ use tokio::sync::watch;
 
 /// Long-polls the delivery queue and hands batches of up to ten to dispatch, deleting only the
 /// messages it did not report as failed (`ReportBatchItemFailures`).
-pub async fn poll_deliveries(app: Arc<App>, sqs: aws_sdk_sqs::Client, mut shutdown: watch::Receiver<bool>) {
+pub async fn poll_deliveries(
+    app: Arc<App>,
+    sqs: aws_sdk_sqs::Client,
+    visibility_timeout: Option<Duration>,
+    mut shutdown: watch::Receiver<bool>,
+) {
     let queue_url = app.queue.url().to_owned();
+    let visibility_timeout = visibility_timeout.map(|d| d.as_secs().clamp(1, 43_200) as i32);
     loop {
-        let receive =
-            sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).wait_time_seconds(1).send();
+        let receive = sqs
+            .receive_message()
+            .queue_url(&queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(1)
+            .set_visibility_timeout(visibility_timeout)
+            .send();
         let received = tokio::select! {
             received = receive => received,
             _ = shutdown.changed() => return,

@@ -67,11 +67,19 @@ impl TestStack {
         Self::start_with(&[]).await
     }
 
+    /// A stack with extra configuration. `LOOP_LOCAL_VISIBILITY_SECONDS` (tests only) makes the
+    /// queue poller receive with that visibility timeout, so that unhandled messages come back in
+    /// seconds rather than the queue's three minutes.
     pub async fn start_with(extra: &[(&str, &str)]) -> TestStack {
+        let visibility_timeout = extra
+            .iter()
+            .find(|(k, _)| *k == "LOOP_LOCAL_VISIBILITY_SECONDS")
+            .map(|(_, v)| Duration::from_secs(v.parse().expect("LOOP_LOCAL_VISIBILITY_SECONDS is a number")));
         let stack = loop_local::start(StackOptions {
             config: isolated_config(extra),
             http_addr: "127.0.0.1:0".parse().unwrap(),
             schedule_interval: Duration::from_secs(3600),
+            visibility_timeout,
         })
         .await
         .expect("local stack starts");

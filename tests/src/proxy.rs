@@ -55,6 +55,11 @@ impl FaultProxy {
         self.allowance.store(n, Ordering::SeqCst);
     }
 
+    /// Requests still allowed before the cut (negative: no limit).
+    pub fn remaining(&self) -> i64 {
+        self.allowance.load(Ordering::SeqCst)
+    }
+
     pub fn restore(&self) {
         self.allowance.store(-1, Ordering::SeqCst);
     }
