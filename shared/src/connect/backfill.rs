@@ -68,7 +68,11 @@ pub async fn run(app: &App, pointer: &BackfillPointer) -> Result<(), RunError> {
             }
         }
         // Another run of this job saved first: it carries on, this one stops.
-        if !save(app, &account, &mut job).await? || job.status != BackfillStatus::Running {
+        if !save(app, &account, &mut job).await? {
+            return Ok(());
+        }
+        if job.status != BackfillStatus::Running {
+            tracing::info!(account = %account, job = %job.job_id, products = job.products, prices = job.prices, pages = job.pages, "backfill completed");
             return Ok(());
         }
         if started.elapsed() > RUN_BUDGET {

@@ -81,11 +81,16 @@ pub async fn connect(app: &App, account: Account, key: Secret, base_url: &str) -
         a.stripe.connection = Some(connection.clone());
     })
     .await?;
+    tracing::info!(account = %account.id, endpoint = %backfill_endpoint(&account), job = %backfill.job_id, "stripe account connected; backfill queued");
     let pointer = BackfillPointer { backfill: 1, account_id: account.id.to_string(), job_id: backfill.job_id.clone() };
     app.queue
         .send(&[OutgoingMessage { body: serde_json::to_string(&pointer).unwrap_or_default(), delay_seconds: 0 }])
         .await?;
     Ok(Connected { account, backfill })
+}
+
+fn backfill_endpoint(account: &Account) -> &str {
+    account.stripe.connection.as_ref().map_or("", |c| c.webhook_endpoint_id.as_str())
 }
 
 const DESCRIPTION: &str = "Loop: contact sync, catalogue, transfers and agreements";
