@@ -1,9 +1,14 @@
-//! AWS requests per ingested event, counted at the SDK: `customer.created` costs at most three
-//! DynamoDB requests and one SQS request; a duplicate at most one DynamoDB request and no SQS.
+//! AWS requests per ingested event and per delivery attempt, counted at the SDK:
+//! `customer.created` costs at most three DynamoDB requests and one SQS request; a duplicate at
+//! most one DynamoDB request and no SQS; a delivery attempt at most two DynamoDB requests, and
+//! one SQS request when it fails (the next attempt).
 
 use bytes::Bytes;
+use loop_local::provision;
 use loop_shared::aws::AwsClients;
+use loop_shared::dispatch::{self, DeliveryPointer};
 use loop_shared::App;
+use loop_tests::receiver::Receiver;
 use loop_tests::stripe::{event, now, object, signature};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
@@ -51,5 +56,42 @@ async fn customer_created_costs_three_dynamodb_requests_and_one_sqs_request() {
     assert_eq!(answer["status"], "duplicate");
     assert!(counts.dynamodb.get() <= 1, "DynamoDB requests: {}", counts.dynamodb.get());
     assert_eq!(counts.sqs.get(), 0, "SQS requests");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_delivery_attempt_costs_two_dynamodb_requests_and_one_sqs_request_when_it_fails() {
+    // GIVEN an endpoint whose receiver fails twice, and a counted dispatch on a queue of its own
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(2).await;
+    t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    let mut config = t.app().config.clone();
+    config.resources.delivery_queue_name = format!("{}-counted", config.resources.delivery_queue_name);
+    config.resources.delivery_queue_url = None;
+    let template = provision::read_template(provision::TEMPLATE).unwrap();
+    provision::provision(&AwsClients::new(&config.aws).await, &config.resources, &template).await.unwrap();
+    let (clients, counts) = AwsClients::counted(&config.aws).await;
+    let app = App::with_clients(config, clients.clone()).await.unwrap();
+    let created =
+        event("evt_attempts", "customer.created", now(), object("customer", json!({"email": "tries@example.com"})));
+    assert_eq!(loop_shared::ingest::handle(&app, signed_request(&acme, &created)).await.status(), 200);
+    let message = clients.sqs.receive_message().queue_url(app.queue.url()).send().await.unwrap().messages.unwrap();
+    let mut pointer: DeliveryPointer = serde_json::from_str(message[0].body().unwrap()).unwrap();
+
+    // WHEN the attempts are made: failing (a streak starts), failing, succeeding (it ends)
+    for (attempt, succeeds) in [(1, false), (2, false), (3, true)] {
+        counts.dynamodb.reset();
+        counts.sqs.reset();
+        pointer.attempt = attempt;
+        dispatch::deliver(&app, &pointer).await.unwrap();
+        // THEN each costs one read and one write, and a failure one send of the next attempt
+        assert!(counts.dynamodb.get() <= 2, "attempt {attempt}: {} DynamoDB requests", counts.dynamodb.get());
+        assert_eq!(counts.sqs.get(), usize::from(!succeeds), "attempt {attempt}: SQS requests");
+    }
+    let statuses: Vec<u16> = receiver.received().iter().map(|r| r.status).collect();
+    assert_eq!(statuses, [500, 500, 200]);
+    let detail = t.read(&acme, &format!("/v1/events/{}", pointer.event_id)).await;
+    assert_eq!(detail["endpoints"][0]["status"], "succeeded", "{detail}");
     t.shutdown().await;
 }

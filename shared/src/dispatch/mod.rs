@@ -20,6 +20,7 @@ use crate::domain::outbound::QueueJob;
 use crate::error::StoreError;
 use crate::ids::AccountId;
 use crate::publish;
+use crate::store::Streak;
 
 /// One received SQS message.
 #[derive(Clone, Debug)]
@@ -135,18 +136,17 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Dispatc
         (false, false) => DeliveryStatus::Pending,
     };
     delivery.reason = gives_up.then(|| "retry window ended".to_owned());
-    if !app.store.record_attempt(&account, &event.id, &attempt, &delivery).await? {
+    let streak = match (succeeded, view.failing_since) {
+        (true, Some(_)) => Some(Streak::Ended),
+        (false, None) => Some(Streak::Started(now)),
+        _ => None,
+    };
+    if !app.store.record_attempt(&account, &event.id, &attempt, &delivery, streak).await? {
         return Ok(()); // a concurrent duplicate recorded this attempt first
     }
     tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, status = ?attempt.response_status, succeeded, "delivery attempt");
     if succeeded {
-        if view.failing_since.is_some() {
-            app.store.set_failing_since(&account, &endpoint.id, None).await?;
-        }
         return Ok(());
-    }
-    if view.failing_since.is_none() {
-        app.store.set_failing_since(&account, &endpoint.id, Some(now)).await?;
     }
     if gives_up {
         // The streak would outlast the window before the next attempt could be made.

@@ -1,6 +1,6 @@
 //! Deliveries and attempts, in their event's partition; endpoint health.
 
-use aws_sdk_dynamodb::types::{AttributeValue, Put, TransactWriteItem};
+use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 use super::keys::account_pk;
 use super::records::*;
@@ -26,6 +26,15 @@ pub struct EventDetail {
     pub event: Option<OutboundEvent>,
     pub deliveries: Vec<Delivery>,
     pub attempts: Vec<Attempt>,
+}
+
+/// A change of the endpoint's failing streak that an attempt makes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Streak {
+    /// The first failure after a success (or ever), at this time.
+    Started(i64),
+    /// A success ended a streak.
+    Ended,
 }
 
 impl Store {
@@ -62,12 +71,16 @@ impl Store {
 
     /// Records an attempt and the delivery's new state together. `Ok(false)` if this attempt
     /// (or a later one) was already recorded: a duplicate pointer raced this one.
+    /// Records an attempt with the delivery's new state and, when the endpoint's failing
+    /// streak starts or ends with it, that too: one transaction, so a failure path costs one
+    /// read and one write. `Ok(false)` when a duplicate recorded this attempt first.
     pub async fn record_attempt(
         &self,
         account: &AccountId,
         event_id: &str,
         attempt: &Attempt,
         delivery: &Delivery,
+        streak: Option<Streak>,
     ) -> Result<bool, StoreError> {
         let fault = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Fault(e.to_string());
         let attempt_item = to_item(&AttemptItem {
@@ -94,13 +107,36 @@ impl Store {
             .expression_attribute_values(":n", AttributeValue::N(attempt.attempt.to_string()))
             .build()
             .map_err(fault)?;
-        let result = self
+        let mut request = self
             .client
             .transact_write_items()
             .transact_items(TransactWriteItem::builder().put(put_attempt).build())
-            .transact_items(TransactWriteItem::builder().put(put_delivery).build())
-            .send()
-            .await;
+            .transact_items(TransactWriteItem::builder().put(put_delivery).build());
+        let health_key = |pk: String, sk: String| {
+            std::collections::HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
+        };
+        match streak {
+            Some(Streak::Started(at)) => {
+                let update = Update::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(health_key(account_pk(account), health_sk(&attempt.endpoint_id))))
+                    .update_expression("SET failingSince = if_not_exists(failingSince, :at)")
+                    .expression_attribute_values(":at", AttributeValue::N(at.to_string()))
+                    .build()
+                    .map_err(fault)?;
+                request = request.transact_items(TransactWriteItem::builder().update(update).build());
+            }
+            Some(Streak::Ended) => {
+                let delete = Delete::builder()
+                    .table_name(&self.table)
+                    .set_key(Some(health_key(account_pk(account), health_sk(&attempt.endpoint_id))))
+                    .build()
+                    .map_err(fault)?;
+                request = request.transact_items(TransactWriteItem::builder().delete(delete).build());
+            }
+            None => {}
+        }
+        let result = request.send().await;
         match result {
             Ok(_) => Ok(true),
             Err(err) if err.as_service_error().is_some_and(|e| e.is_transaction_canceled_exception()) => Ok(false),
@@ -121,37 +157,6 @@ impl Store {
             delivery: delivery.clone(),
         })?;
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map(|_| ()).map_err(classify)
-    }
-
-    /// Starts (`Some`, kept if already set) or ends (`None`) an endpoint's failing streak.
-    pub async fn set_failing_since(
-        &self,
-        account: &AccountId,
-        endpoint_id: &str,
-        since: Option<i64>,
-    ) -> Result<(), StoreError> {
-        let key = |r: aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder| {
-            r.table_name(&self.table).key("pk", s(account_pk(account))).key("sk", s(health_sk(endpoint_id)))
-        };
-        match since {
-            Some(at) => key(self.client.update_item())
-                .update_expression("SET failingSince = if_not_exists(failingSince, :at)")
-                .expression_attribute_values(":at", AttributeValue::N(at.to_string()))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(classify),
-            None => self
-                .client
-                .delete_item()
-                .table_name(&self.table)
-                .key("pk", s(account_pk(account)))
-                .key("sk", s(health_sk(endpoint_id)))
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(classify),
-        }
     }
 
     /// The event, its deliveries and their attempts: one query of its partition.

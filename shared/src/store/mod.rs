@@ -26,7 +26,7 @@ use crate::error::StoreError;
 
 pub use accounts::KeyRecord;
 pub use contacts::{IngestRead, IngestView};
-pub use deliveries::{DispatchView, EventDetail};
+pub use deliveries::{DispatchView, EventDetail, Streak};
 pub use due::Due;
 pub use pages::{Page, PageQuery, BY_CREATION};
 pub use writes::{Write, WriteError};
