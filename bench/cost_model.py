@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""Loop's AWS cost model: requests and estimated dollars per million Stripe events, per million
+deliveries, and per failing delivery per day under the retry cadence.
+
+The request counts are the ones the tests hold Loop to (tests/tests/stripe_request_budget.rs
+counts them at the SDK). Capacity units follow from what each request reads or writes (listed
+below, from shared/src/store/*); prices are on-demand list prices for us-east-1 and are inputs,
+not measurements: check them against AWS's current price list before relying on the dollars.
+
+Usage: python3 bench/cost_model.py   (prints the Markdown table BENCHMARKS.md carries)
+"""
+
+# ---- prices (USD, us-east-1, on-demand list prices; inputs) ----
+WRU = 0.625 / 1e6          # DynamoDB on-demand write request unit
+RRU = 0.125 / 1e6          # DynamoDB on-demand read request unit
+SQS = 0.40 / 1e6           # SQS standard request (per 64 KB chunk)
+LAMBDA_REQUEST = 0.20 / 1e6
+LAMBDA_GB_S = 0.0000133334  # arm64
+HTTP_API = 1.00 / 1e6      # API Gateway HTTP API request
+MEMORY_GB = 128 / 1024     # every function: 128 MB
+
+# ---- what one request reads or writes (from the code; sizes are typical) ----
+# customer.created with one endpoint subscribed to "*":
+INGEST = {
+    "dynamodb_requests": 3,   # BatchGetItem, TransactWriteItems, UpdateItem (counted by the test)
+    "sqs_requests": 1,        # one SendMessageBatch for every pointer (counted by the test)
+    # BatchGetItem, strongly consistent: account, endpoints, dedupe record, customer link,
+    # contact -> 5 items of <= 4 KB, absent ones billed too.
+    "rru": 5,
+    # TransactWriteItems (2 WRU per KB per item): dedupe record with outbox, contact, customer
+    # link, trigger, 2 outbound events (~1-2 KB each), 2 delivery records -> about 9 KB-items;
+    # gsi1 entries for the contact, the trigger and the 2 events: 4 more; UpdateItem marking
+    # the dedupe record published: 1.
+    "wru": 2 * 9 + 4 + 1,
+    "lambda_invocations": 1,
+    "lambda_seconds": 0.030,
+    "http_api_requests": 1,
+}
+# One successful delivery attempt, in a batch of up to 10 messages.
+DELIVERY = {
+    "dynamodb_requests": 2,   # BatchGetItem, TransactWriteItems (counted by the test)
+    "sqs_requests": 0.2,      # the event-source mapping's ReceiveMessage + DeleteMessageBatch per batch of 10
+    "rru": 4,                 # event, endpoints, delivery, endpoint health
+    "wru": 2 * 3,             # attempt record (up to 1 KiB of response kept: ~2 KB) + delivery record
+    "lambda_invocations": 0.1,
+    "lambda_seconds": 0.3 / 10,  # a batch waits for its slowest receiver; say 300 ms per batch
+    "http_api_requests": 0,
+}
+# One failed attempt: as a delivery, plus the SendMessage of the next attempt; retries are spread
+# in time, so each arrives in a batch of its own (receive + delete per attempt).
+FAILED_ATTEMPT = dict(DELIVERY, sqs_requests=3, lambda_invocations=1)
+
+
+def cost(profile, lambda_seconds=None):
+    seconds = profile["lambda_seconds"] if lambda_seconds is None else lambda_seconds
+    return (profile["rru"] * RRU + profile["wru"] * WRU + profile["sqs_requests"] * SQS
+            + profile["lambda_invocations"] * LAMBDA_REQUEST + seconds * MEMORY_GB * LAMBDA_GB_S
+            + profile["http_api_requests"] * HTTP_API)
+
+
+def attempts_per_day():
+    """The cadence (webhooks.md): attempts 1-4 at once, 5-13 after 1 s, 14-19 after 2 s, then 20 s."""
+    t, n = 0, 0
+    attempt = 1
+    while t <= 86_400:
+        n += 1
+        attempt += 1
+        t += 0 if attempt <= 4 else 1 if attempt <= 13 else 2 if attempt <= 19 else 20
+    return n
+
+
+def row(name, per, profile, count, lambda_seconds=None):
+    ddb = profile["dynamodb_requests"] * count
+    sqs = profile["sqs_requests"] * count
+    dollars = cost(profile, lambda_seconds) * count
+    return f"| {name} | {per} | {ddb:,.0f} | {sqs:,.0f} | {profile['rru'] * count:,.0f} | {profile['wru'] * count:,.0f} | ${dollars:,.2f} |"
+
+
+def main():
+    n = attempts_per_day()
+    print("| what | per | DynamoDB requests | SQS requests | read units | write units | estimated cost |")
+    print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+    print(row("Stripe events (`customer.created`, 1 endpoint)", "1 million", INGEST, 1e6))
+    print(row("deliveries (first attempt succeeds)", "1 million", DELIVERY, 1e6))
+    print(row(f"a failing delivery, receiver answers fast ({n:,} attempts/day)", "day", FAILED_ATTEMPT, n, 0.1))
+    print(row("a failing delivery, receiver times out (15 s)", "day", FAILED_ATTEMPT, n, 15.0))
+    # An endpoint that receives events evenly all day while it is down: on average each event has
+    # been retrying for half the day by its end.
+    events = 1000
+    for label, seconds in (("answers fast", 0.1), ("times out", 15.0)):
+        dollars = cost(FAILED_ATTEMPT, seconds) * n * events / 2
+        print(f"| a failing endpoint ({events:,} events/day, {label}) | day | {FAILED_ATTEMPT['dynamodb_requests'] * n * events / 2:,.0f} "
+              f"| {FAILED_ATTEMPT['sqs_requests'] * n * events / 2:,.0f} | {FAILED_ATTEMPT['rru'] * n * events / 2:,.0f} "
+              f"| {FAILED_ATTEMPT['wru'] * n * events / 2:,.0f} | ${dollars:,.2f} |")
+    print()
+    print(f"Cadence: {n:,} attempts in the first 24 h of a failing delivery (then 4,320 a day until the 72 h window ends).")
+
+
+if __name__ == "__main__":
+    main()
