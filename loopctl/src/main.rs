@@ -19,7 +19,11 @@ use loop_shared::App;
 use serde_json::json;
 
 #[derive(Parser)]
-#[command(name = "loopctl", version, about = "Operate a Loop deployment: accounts, API keys, redelivery, transfers.")]
+#[command(
+    name = "loopctl",
+    version,
+    about = "Operate a Loop deployment: accounts, API keys, redelivery, transfers, dead letters."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -39,6 +43,21 @@ enum Command {
     /// Transfer requests.
     #[command(subcommand)]
     Transfers(TransfersCommand),
+    /// Messages dispatch could not handle (unreadable, or pointing at nothing), in the
+    /// delivery queue's dead-letter queue.
+    #[command(subcommand, name = "dead-letters")]
+    DeadLetters(DeadLettersCommand),
+}
+
+#[derive(Subcommand)]
+enum DeadLettersCommand {
+    /// How many wait, and up to ten of them (left in place).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Moves every one back to the delivery queue, once what broke them is fixed.
+    Redrive,
 }
 
 #[derive(Subcommand)]
@@ -204,6 +223,35 @@ async fn run(command: Command) -> Result<(), String> {
                 other => format!("{other} ({event} of {id})"),
             })?;
             println!("Redelivering {event} to {count} endpoint(s)");
+        }
+        Command::DeadLetters(command) => {
+            let app = App::with_clients(config.clone(), clients.clone()).await.map_err(|e| e.to_string())?;
+            let unavailable = |e: loop_shared::error::StoreError| format!("dead-letter queue: {e}");
+            match command {
+                DeadLettersCommand::List { json } => {
+                    let (count, letters) = app.queue.peek_dead_letters().await.map_err(unavailable)?;
+                    if json {
+                        let letters: Vec<_> = letters
+                            .iter()
+                            .map(|l| {
+                                json!({"messageId": l.message_id, "body": l.body, "receiveCount": l.receive_count,
+                                    "sentAt": l.sent_at_millis.map(|ms| rfc3339_from_unix(ms / 1000))})
+                            })
+                            .collect();
+                        println!("{}", json!({"count": count, "messages": letters}));
+                    } else {
+                        println!("{count} message(s) in the dead-letter queue");
+                        for l in &letters {
+                            let sent = l.sent_at_millis.map(|ms| rfc3339_from_unix(ms / 1000)).unwrap_or_default();
+                            println!("  {}  sent {sent}  received {}x  {}", l.message_id, l.receive_count, l.body);
+                        }
+                    }
+                }
+                DeadLettersCommand::Redrive => {
+                    let moved = app.queue.redrive_dead_letters().await.map_err(unavailable)?;
+                    println!("Moved {moved} message(s) back to the delivery queue");
+                }
+            }
         }
         Command::Transfers(TransfersCommand::Process(args)) => {
             let id = parse_account(&args.account)?;

@@ -19,6 +19,15 @@ pub struct OutgoingMessage {
     pub delay_seconds: u32,
 }
 
+/// A message in the dead-letter queue, as an operator inspects it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeadLetter {
+    pub message_id: String,
+    pub body: String,
+    pub receive_count: i64,
+    pub sent_at_millis: Option<i64>,
+}
+
 impl DeliveryQueue {
     pub fn new(client: aws_sdk_sqs::Client, url: String, dead_letter_url: Option<String>) -> Self {
         DeliveryQueue { client, url, dead_letter_url }
@@ -76,6 +85,93 @@ impl DeliveryQueue {
             }
         }
         Ok(())
+    }
+
+    /// How many messages wait in the dead-letter queue (SQS's approximate count), and up to ten
+    /// of them, left in the queue.
+    pub async fn peek_dead_letters(&self) -> Result<(u64, Vec<DeadLetter>), StoreError> {
+        let url = self.dead_letter_url.as_deref().ok_or_else(|| StoreError::Fault("no dead-letter queue".into()))?;
+        let attributes = self
+            .client
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages)
+            .send()
+            .await
+            .map_err(classify)?;
+        let count = attributes
+            .attributes
+            .and_then(|a| a.get(&aws_sdk_sqs::types::QueueAttributeName::ApproximateNumberOfMessages).cloned())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        // A zero visibility timeout leaves what is looked at in place for the next look.
+        let received = self
+            .client
+            .receive_message()
+            .queue_url(url)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
+            .send()
+            .await
+            .map_err(classify)?;
+        let letters = received
+            .messages
+            .unwrap_or_default()
+            .into_iter()
+            .map(|m| {
+                let attribute = |name: aws_sdk_sqs::types::MessageSystemAttributeName| {
+                    m.attributes.as_ref().and_then(|a| a.get(&name)).and_then(|v| v.parse::<i64>().ok())
+                };
+                DeadLetter {
+                    message_id: m.message_id.clone().unwrap_or_default(),
+                    receive_count: attribute(aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
+                        .unwrap_or(0),
+                    sent_at_millis: attribute(aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp),
+                    body: m.body.unwrap_or_default(),
+                }
+            })
+            .collect();
+        Ok((count, letters))
+    }
+
+    /// Moves every dead-lettered message back to the delivery queue (after its cause is fixed);
+    /// answers how many moved.
+    pub async fn redrive_dead_letters(&self) -> Result<usize, StoreError> {
+        let url = self.dead_letter_url.clone().ok_or_else(|| StoreError::Fault("no dead-letter queue".into()))?;
+        let mut moved = 0;
+        loop {
+            let received = self
+                .client
+                .receive_message()
+                .queue_url(&url)
+                .max_number_of_messages(10)
+                .visibility_timeout(60)
+                .send()
+                .await
+                .map_err(classify)?;
+            let messages = received.messages.unwrap_or_default();
+            if messages.is_empty() {
+                return Ok(moved);
+            }
+            let outgoing: Vec<OutgoingMessage> = messages
+                .iter()
+                .map(|m| OutgoingMessage { body: m.body.clone().unwrap_or_default(), delay_seconds: 0 })
+                .collect();
+            self.send(&outgoing).await?;
+            for message in &messages {
+                if let Some(handle) = &message.receipt_handle {
+                    self.client
+                        .delete_message()
+                        .queue_url(&url)
+                        .receipt_handle(handle)
+                        .send()
+                        .await
+                        .map_err(classify)?;
+                }
+            }
+            moved += messages.len();
+        }
     }
 
     /// Cheap reachability probe for `/health`.
