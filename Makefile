@@ -6,7 +6,7 @@ PYTHON ?= python3
 STAMP := $(VENV)/.installed-v2
 export AWS_DEFAULT_REGION ?= us-east-1
 
-.PHONY: dev test lint fmt clippy venv clean
+.PHONY: dev test lint fmt clippy venv clean package bench-package
 
 ## Runs Loop locally: moto on 127.0.0.1:4566, the runner on 127.0.0.1:3000 (Ctrl-C stops both).
 dev: $(STAMP)
@@ -30,6 +30,32 @@ $(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
+
+## Lambda packages (README "Packaging"): cargo-lambda and its zig toolchain come from
+## requirements-package.txt into .venv/, apart from the test tools (they are ~400 MB).
+PACKAGE_STAMP := $(VENV)/.installed-package-v1
+FUNCTIONS := stripe-ingest checkout dispatch late-payments
+CARGO_LAMBDA := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release $(addprefix -p ,$(FUNCTIONS))
+HOST_ARCH := $(shell uname -m)
+# The bench runs the bootstraps, so it measures a build for this machine's architecture.
+BENCH_LAMBDA_DIR := $(if $(filter aarch64,$(HOST_ARCH)),target/lambda,target/lambda-$(HOST_ARCH))
+
+## Every function's bootstrap for Lambda (arm64, release, stripped), zipped: target/lambda/<function>/bootstrap.zip.
+package: $(PACKAGE_STAMP)
+	rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+	$(CARGO_LAMBDA) --arm64
+	$(CARGO_LAMBDA) --arm64 --output-format zip
+
+## Size, cold start-to-ready and peak RSS on a 1 MiB event of each function (bench/package.py).
+bench-package: package $(STAMP)
+	$(if $(filter aarch64,$(HOST_ARCH)),,$(CARGO_LAMBDA) --target $(HOST_ARCH)-unknown-linux-gnu --lambda-dir $(BENCH_LAMBDA_DIR))
+	cargo build -p loop-local
+	$(VENV)/bin/python bench/package.py --lambda-dir $(BENCH_LAMBDA_DIR) --sizes-of target/lambda
+
+$(PACKAGE_STAMP): requirements-package.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-package.txt
+	touch $(PACKAGE_STAMP)
 
 clean:
 	cargo clean
