@@ -32,11 +32,16 @@ def free_port():
         return s.getsockname()[1]
 
 
-def cpu_seconds(pid):
+def cpu_times(pid):
+    """(user, system) CPU seconds of a process so far."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
-    return (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+def cpu_seconds(pid):
+    return sum(cpu_times(pid))
 
 
 def wait_for_port(port, deadline=30):
@@ -131,6 +136,7 @@ def main():
                     sent[email] = started
 
         loop_cpu, moto_cpu = cpu_seconds(runner.pid), cpu_seconds(moto.pid)
+        loop_user = cpu_times(runner.pid)[0]
         begin = time.perf_counter()
         threads = [threading.Thread(target=sender, args=(w,)) for w in range(args.senders)]
         for thread in threads:
@@ -142,15 +148,16 @@ def main():
             time.sleep(0.05)
         end = max(arrivals.values(), default=time.perf_counter())
         loop_cpu, moto_cpu = cpu_seconds(runner.pid) - loop_cpu, cpu_seconds(moto.pid) - moto_cpu
+        loop_user = cpu_times(runner.pid)[0] - loop_user
 
         latencies = sorted((arrivals[e] - sent[e]) * 1000 for e in arrivals if e in sent)
         pct = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
         delivered = len(latencies)
-        print(f"| events | senders | delivered | errors | p50 | p99 | events/s | Loop CPU | moto CPU | Loop CPU per event |")
-        print(f"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+        print(f"| events | senders | delivered | errors | p50 | p99 | events/s | Loop CPU | moto CPU | Loop CPU per event | of which user space |")
+        print(f"| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         print(f"| {args.events} | {args.senders} | {delivered} | {len(errors)} | {pct(50):.1f} ms | {pct(99):.1f} ms "
               f"| {delivered / (end - begin):.0f} | {loop_cpu:.2f} s | {moto_cpu:.2f} s "
-              f"| {loop_cpu / max(delivered, 1) * 1000:.3f} ms |")
+              f"| {loop_cpu / max(delivered, 1) * 1000:.3f} ms | {loop_user / max(delivered, 1) * 1000:.3f} ms |")
     finally:
         for process in (runner, moto):
             if process:
