@@ -21,6 +21,8 @@ pub mod config;
 pub mod dispatch;
 pub mod domain;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod ingest;

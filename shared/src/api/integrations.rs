@@ -19,7 +19,7 @@ pub fn get(caller: &Caller) -> Response {
     h::json(StatusCode::OK, &integration_json(&caller.account.stripe))
 }
 
-fn integration_json(stripe: &StripeIntegration) -> Value {
+pub(super) fn integration_json(stripe: &StripeIntegration) -> Value {
     let events: Map<String, Value> = EventType::contact_group()
         .map(|kind| {
             let s = stripe.events.settings(kind);
@@ -38,7 +38,7 @@ fn integration_json(stripe: &StripeIntegration) -> Value {
 
 /// A validated `PUT` body: what it replaces.
 #[derive(Debug, Default)]
-struct IntegrationChange {
+pub(super) struct IntegrationChange {
     signing_secrets: Option<Vec<Secret>>,
     customer_deleted: Option<CustomerDeleted>,
     /// Per type: the settings named, each `Some(value)`.
@@ -68,7 +68,7 @@ fn boolean(value: &Value, param: &str) -> Result<bool, ApiError> {
 }
 
 impl IntegrationChange {
-    fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+    pub(super) fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
         reject_unknown(body, &["signingSecrets", "customerDeleted", "events"], "")?;
         let mut change = IntegrationChange::default();
         if let Some(value) = body.get("signingSecrets") {
@@ -132,7 +132,7 @@ impl IntegrationChange {
         Ok(change)
     }
 
-    fn apply(&self, stripe: &mut StripeIntegration) {
+    pub(super) fn apply(&self, stripe: &mut StripeIntegration) {
         if let Some(secrets) = &self.signing_secrets {
             stripe.signing_secrets = secrets.clone();
         }

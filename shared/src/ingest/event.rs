@@ -657,7 +657,7 @@ fn parse_typed(body: &[u8], kind: EventType) -> Result<Option<Parsed<'_>>, Inval
 }
 
 /// The general path: the envelope with `data.object` raw, then the object by its type.
-fn parse_in_two_passes(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
+pub(crate) fn parse_in_two_passes(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
     let envelope: ObjectOnly<Envelope> =
         serde_json::from_slice(body).map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
     let envelope = envelope.0;
