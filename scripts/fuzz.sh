@@ -39,6 +39,7 @@ for target in "${targets[@]}"; do
     log="$logs/$target.log"
     echo "fuzzing $target for ${seconds}s (log: $log)" >&2
     status=0
+    started=$(date +%s)
     cargo "+$toolchain" fuzz run "${flags[@]}" "$target" \
         "fuzz/corpus/$target" "fuzz/seeds/$target" "shared/tests/fuzz_regressions/$target" -- \
         -max_total_time="$seconds" -timeout=10 -dict="fuzz/dictionaries/$target.dict" -print_final_stats=1 \
@@ -52,6 +53,7 @@ for target in "${targets[@]}"; do
     if [ -z "$took" ]; then
         # libFuzzer stopped early (a finding): its last status line has the time.
         took=$(grep -o 'secs: [0-9]*' "$log" | tail -1 | sed 's/secs: //' || true)
+        took=${took:-$(($(date +%s) - started))}
     fi
     if [ -n "$findings" ] || [ "$status" -ne 0 ]; then
         found_any=1
