@@ -24,6 +24,13 @@ lint: $(STAMP)
 	cargo clippy --workspace --all-targets -- -D warnings
 	$(VENV)/bin/cfn-lint template.yaml
 
+## Fuzzes the Stripe-Signature parser, the Stripe event parser and the API's body parsers,
+## FUZZ_SECONDS each (needs nightly Rust; installs cargo-fuzz if missing).
+FUZZ_SECONDS ?= 60
+.PHONY: fuzz
+fuzz:
+	scripts/fuzz.sh $(FUZZ_SECONDS)
+
 venv: $(STAMP)
 
 $(STAMP): requirements-dev.txt

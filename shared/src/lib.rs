@@ -22,6 +22,8 @@ pub mod connect;
 pub mod dispatch;
 pub mod domain;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod http;
 pub mod ids;
 pub mod ingest;

@@ -49,7 +49,7 @@ fn whole_number(value: &Value) -> Option<u64> {
 
 /// A validated `PATCH /v1/account` body: `None` leaves a field as it is.
 #[derive(Debug, Default, PartialEq)]
-struct AccountPatch {
+pub(super) struct AccountPatch {
     support_email: Option<Option<String>>,
     network_id: Option<u64>,
     network_name: Option<String>,
@@ -62,7 +62,7 @@ struct AccountPatch {
 }
 
 impl AccountPatch {
-    fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+    pub(super) fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
         reject_unknown(body, &["supportEmail", "crypto"], "")?;
         let mut patch = AccountPatch::default();
         match body.get("supportEmail") {
@@ -149,7 +149,7 @@ impl AccountPatch {
         Ok(patch)
     }
 
-    fn apply(&self, account: &mut Account) {
+    pub(super) fn apply(&self, account: &mut Account) {
         if let Some(email) = &self.support_email {
             account.support_email = email.clone();
         }

@@ -62,39 +62,53 @@ pub fn base_url(app: &App, request: &Request) -> String {
     format!("{proto}://{host}")
 }
 
+/// How a `POST /v1/payment-links` body prices the link.
+#[derive(Debug)]
+pub(super) enum LinkPrice {
+    /// A catalogue item's price, looked up when the link is created.
+    Item(String),
+    /// A positive decimal amount and an upper-cased currency or token symbol.
+    Amount { amount: String, currency: String },
+}
+
+/// Validates a `POST /v1/payment-links` body: its name, and either `itemId` or `amount` and `currency`.
+pub(super) fn payment_link_body(body: &serde_json::Map<String, Value>) -> Result<(String, LinkPrice), ApiError> {
+    reject_unknown(body, &["name", "itemId", "amount", "currency"], "")?;
+    let name = text(body, "name", 200, true)?.unwrap_or_default();
+    if let Some(item_id) = text(body, "itemId", 64, false)? {
+        if body.contains_key("amount") || body.contains_key("currency") {
+            return Err(ApiError::invalid_param(
+                "parameter_invalid",
+                "amount",
+                "Give either itemId, or amount and currency.",
+            ));
+        }
+        return Ok((name, LinkPrice::Item(item_id)));
+    }
+    let amount = text(body, "amount", 40, true)?.unwrap_or_default();
+    if parse_units(&amount, 18).is_none_or(|units| units <= 0) {
+        return Err(wrong_type("amount", "a positive decimal string such as \"10.00\""));
+    }
+    let currency = text(body, "currency", 10, true)?.unwrap_or_default();
+    if currency.len() < 3 || !currency.bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(wrong_type("currency", "a currency or token symbol such as \"USDC\""));
+    }
+    Ok((name, LinkPrice::Amount { amount, currency: currency.to_ascii_uppercase() }))
+}
+
 pub async fn create_payment_link(app: &App, caller: &Caller, request: &Request) -> Result<Response, ApiError> {
-    let body = json_object(request)?;
-    reject_unknown(&body, &["name", "itemId", "amount", "currency"], "")?;
-    let name = text(&body, "name", 200, true)?.unwrap_or_default();
-    let item_id = text(&body, "itemId", 64, false)?;
-    let (amount, currency) = match item_id.as_deref() {
-        Some(item_id) => {
-            if body.contains_key("amount") || body.contains_key("currency") {
-                return Err(ApiError::invalid_param(
-                    "parameter_invalid",
-                    "amount",
-                    "Give either itemId, or amount and currency.",
-                ));
-            }
-            let (item, product) = app.store.get_item(&caller.account.id, item_id).await?.ok_or_else(|| {
+    let (name, price) = payment_link_body(&json_object(request)?)?;
+    let (item_id, amount, currency) = match price {
+        LinkPrice::Item(item_id) => {
+            let (item, product) = app.store.get_item(&caller.account.id, &item_id).await?.ok_or_else(|| {
                 ApiError::NotFound { code: "resource_missing", message: "No such item in the catalogue.".into() }
             })?;
             match (item.amount, item.currency, product) {
-                (Some(amount), Some(currency), Some(_)) => (amount, currency),
+                (Some(amount), Some(currency), Some(_)) => (Some(item_id), amount, currency),
                 _ => return Err(ApiError::invalid_param("parameter_invalid", "itemId", "The item has no price yet.")),
             }
         }
-        None => {
-            let amount = text(&body, "amount", 40, true)?.unwrap_or_default();
-            if parse_units(&amount, 18).is_none_or(|units| units <= 0) {
-                return Err(wrong_type("amount", "a positive decimal string such as \"10.00\""));
-            }
-            let currency = text(&body, "currency", 10, true)?.unwrap_or_default();
-            if currency.len() < 3 || !currency.bytes().all(|b| b.is_ascii_alphanumeric()) {
-                return Err(wrong_type("currency", "a currency or token symbol such as \"USDC\""));
-            }
-            (amount, currency.to_ascii_uppercase())
-        }
+        LinkPrice::Amount { amount, currency } => (None, amount, currency),
     };
     let link = checkout::create_payment_link(app, &caller.account, NewPaymentLink { name, item_id, amount, currency })
         .await
@@ -166,21 +180,19 @@ fn metadata(body: &serde_json::Map<String, Value>) -> Result<BTreeMap<String, St
     Ok(out)
 }
 
+/// Validates a `POST /v1/checkout-sessions` body.
+pub(super) fn session_body(body: &serde_json::Map<String, Value>) -> Result<NewSession, ApiError> {
+    reject_unknown(body, &["paymentLinkId", "externalCustomerId", "metadata"], "")?;
+    let payment_link_id = text(body, "paymentLinkId", 64, true)?.unwrap_or_default();
+    let external_customer_id = text(body, "externalCustomerId", 255, false)?;
+    let metadata = metadata(body)?;
+    Ok(NewSession { payment_link_id, external_customer_id, metadata })
+}
+
 pub async fn create_session(app: &App, caller: &Caller, request: &Request) -> Result<Response, ApiError> {
-    let body = json_object(request)?;
-    reject_unknown(&body, &["paymentLinkId", "externalCustomerId", "metadata"], "")?;
-    let payment_link_id = text(&body, "paymentLinkId", 64, true)?.unwrap_or_default();
-    let external_customer_id = text(&body, "externalCustomerId", 255, false)?;
-    let metadata = metadata(&body)?;
+    let new = session_body(&json_object(request)?)?;
     let base = base_url(app, request);
-    let session = checkout::create_session(
-        app,
-        &caller.account,
-        &base,
-        NewSession { payment_link_id, external_customer_id, metadata },
-    )
-    .await
-    .map_err(checkout_error)?;
+    let session = checkout::create_session(app, &caller.account, &base, new).await.map_err(checkout_error)?;
     Ok(h::json(StatusCode::CREATED, &session.to_json()))
 }
 

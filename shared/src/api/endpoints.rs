@@ -43,7 +43,7 @@ async fn url_param(app: &App, value: Option<&Value>) -> Result<String, ApiError>
     })
 }
 
-fn events_param(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
+pub(super) fn events_param(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
     let list = value.ok_or_else(|| ApiError::missing_param("events"))?;
     let list = list
         .as_array()
@@ -62,7 +62,7 @@ fn events_param(value: Option<&Value>) -> Result<Vec<String>, ApiError> {
     Ok(events)
 }
 
-fn description_param(value: Option<&Value>) -> Result<Option<String>, ApiError> {
+pub(super) fn description_param(value: Option<&Value>) -> Result<Option<String>, ApiError> {
     match value {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.chars().count() <= 500 => Ok(Some(s.clone())),

@@ -27,7 +27,7 @@ pub async fn get(app: &App, caller: &Caller) -> Result<Response, ApiError> {
     Ok(h::json(StatusCode::OK, &integration_json(&caller.account.stripe, backfill.as_ref())))
 }
 
-fn integration_json(stripe: &StripeIntegration, backfill: Option<&Backfill>) -> Value {
+pub(super) fn integration_json(stripe: &StripeIntegration, backfill: Option<&Backfill>) -> Value {
     let events: Map<String, Value> = EventType::contact_group()
         .map(|kind| {
             let s = stripe.events.settings(kind);
@@ -70,7 +70,7 @@ const READ_ONLY: [&str; 5] = ["connected", "stripeWebhookEndpointId", "stripeWeb
 
 /// A validated `PUT` body: what it replaces.
 #[derive(Debug, Default)]
-struct IntegrationChange {
+pub(super) struct IntegrationChange {
     signing_secrets: Option<Vec<Secret>>,
     customer_deleted: Option<CustomerDeleted>,
     /// Per type: the settings named, each `Some(value)`.
@@ -100,7 +100,7 @@ fn boolean(value: &Value, param: &str) -> Result<bool, ApiError> {
 }
 
 impl IntegrationChange {
-    fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+    pub(super) fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
         let known: Vec<&str> = ["signingSecrets", "customerDeleted", "events"].into_iter().chain(READ_ONLY).collect();
         reject_unknown(body, &known, "")?;
         let mut change = IntegrationChange::default();
@@ -165,7 +165,7 @@ impl IntegrationChange {
         Ok(change)
     }
 
-    fn apply(&self, stripe: &mut StripeIntegration) {
+    pub(super) fn apply(&self, stripe: &mut StripeIntegration) {
         if let Some(secrets) = &self.signing_secrets {
             stripe.signing_secrets = secrets.clone();
         }

@@ -8,6 +8,7 @@ mod commerce;
 mod contacts;
 mod endpoints;
 mod events;
+pub(crate) mod fuzzing;
 mod idempotency;
 mod integrations;
 mod list;

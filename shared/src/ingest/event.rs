@@ -558,12 +558,14 @@ impl fmt::Display for InvalidEvent {
 
 /// Parses a Stripe event: `id`, `type`, `created` and an object `data.object` are required.
 pub fn parse(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
+    // JSON is UTF-8 (RFC 8259). Checked whole, first: the one-pass path would skip the fields it
+    // does not read without decoding them, and so accept what the general path refuses.
+    let body = std::str::from_utf8(body)
+        .map_err(|e| InvalidEvent(format!("not a Stripe event: the body is not UTF-8 ({e})")))?;
     // Stripe writes `type` as the envelope's last key, after `data`: read it from the end so the
     // body is parsed once, straight into the typed object. Anything else takes two passes.
-    if let Some(kind) = trailing_type(body).and_then(EventType::parse) {
-        if let Some(parsed) = parse_typed(body, kind)? {
-            return Ok(parsed);
-        }
+    if let Some(parsed) = trailing_type(body.as_bytes()).and_then(EventType::parse).and_then(|k| parse_typed(body, k)) {
+        return Ok(parsed);
     }
     parse_in_two_passes(body)
 }
@@ -626,34 +628,31 @@ struct TypedData<'a, O> {
     previous_attributes: Option<ObjectOnly<PreviousAttributes<'a>>>,
 }
 
-/// One pass, typed by `kind`; `None` if the body's `type` turns out not to be `kind`.
-fn parse_typed(body: &[u8], kind: EventType) -> Result<Option<Parsed<'_>>, InvalidEvent> {
+/// One pass, typed by `kind`; `None` if the body is not a valid `kind` event. The general path
+/// then has the last word: the body may be an event of another type (its `type` was not the
+/// top-level one read from the end), or carry a field that only the typed pass reads.
+fn parse_typed(body: &str, kind: EventType) -> Option<Parsed<'_>> {
     fn one<'a, O: Deserialize<'a>>(
-        body: &'a [u8],
+        body: &'a str,
         kind: EventType,
         wrap: fn(O) -> StripeObject<'a>,
-    ) -> Result<Option<Parsed<'a>>, InvalidEvent> {
-        let envelope: ObjectOnly<TypedEnvelope<'a, O>> =
-            serde_json::from_slice(body).map_err(|e| InvalidEvent(format!("not a {kind} event: {e}")))?;
-        let envelope = envelope.0;
-        if envelope.kind != kind.as_str() {
-            return Ok(None);
-        }
-        if envelope.id.is_empty() {
-            return Err(InvalidEvent("the event has an empty id".into()));
+    ) -> Option<Parsed<'a>> {
+        let envelope = serde_json::from_str::<ObjectOnly<TypedEnvelope<'a, O>>>(body).ok()?.0;
+        if envelope.kind != kind.as_str() || envelope.id.is_empty() {
+            return None;
         }
         let previous_email = match (kind, envelope.data.previous_attributes) {
             (CustomerUpdated, Some(previous)) => previous.0.email.filter(|e| !e.trim().is_empty()),
             _ => None,
         };
         let object = wrap(envelope.data.object.0);
-        Ok(Some(Parsed::Supported(StripeEvent {
+        Some(Parsed::Supported(StripeEvent {
             id: envelope.id,
             kind,
             created: envelope.created,
             object,
             previous_email,
-        })))
+        }))
     }
     match kind.object_kind() {
         ObjectKind::Customer => one(body, kind, StripeObject::Customer),
@@ -668,9 +667,9 @@ fn parse_typed(body: &[u8], kind: EventType) -> Result<Option<Parsed<'_>>, Inval
 }
 
 /// The general path: the envelope with `data.object` raw, then the object by its type.
-fn parse_in_two_passes(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
+pub(crate) fn parse_in_two_passes(body: &str) -> Result<Parsed<'_>, InvalidEvent> {
     let envelope: ObjectOnly<Envelope> =
-        serde_json::from_slice(body).map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
+        serde_json::from_str(body).map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
     let envelope = envelope.0;
     if envelope.id.is_empty() {
         return Err(InvalidEvent("the event has an empty id".into()));

@@ -1,0 +1,6 @@
+//! `Stripe-Signature` parsing and verification: first line the header, the rest the body.
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    let _ = loop_shared::fuzzing::stripe_signature(data);
+});
