@@ -87,6 +87,18 @@ impl TestStack {
         TestStack { stack, http }
     }
 
+    /// This stack's configuration with a delivery queue of its own, created now, which no poller
+    /// reads: a test then plays the event source, or counts what dispatch sends.
+    pub async fn config_with_own_queue(&self, suffix: &str) -> Config {
+        let mut config = self.app().config.clone();
+        config.resources.delivery_queue_name = format!("{}-{suffix}", config.resources.delivery_queue_name);
+        config.resources.delivery_queue_url = None;
+        let template = loop_local::provision::read_template(loop_local::provision::TEMPLATE).unwrap();
+        let clients = loop_shared::aws::AwsClients::new(&config.aws).await;
+        loop_local::provision::provision(&clients, &config.resources, &template).await.expect("the queue is created");
+        config
+    }
+
     pub fn app(&self) -> &Arc<App> {
         &self.stack.app
     }

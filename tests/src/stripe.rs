@@ -47,6 +47,25 @@ pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
     loop_shared::ingest::signature::header_for(secret, t, body)
 }
 
+/// Stripe's POST of `event` to the account's webhook route, signed now with its secret, as the
+/// ingest function receives it.
+pub fn signed_request(account: &TestAccount, event: &Value) -> http::Request<bytes::Bytes> {
+    let body = serde_json::to_vec(event).unwrap();
+    http::Request::builder()
+        .method("POST")
+        .uri(format!("/stripe/webhooks/{}", account.id))
+        .header("stripe-signature", signature(&account.signing_secret, now(), &body))
+        .body(bytes::Bytes::from(body))
+        .unwrap()
+}
+
+/// Hands a signed `event` straight to ingest on `app` (bypassing HTTP, so a test can give ingest
+/// its own clients); answers the status and the JSON body.
+pub async fn ingest_directly(app: &loop_shared::App, account: &TestAccount, event: &Value) -> (u16, Value) {
+    let response = loop_shared::ingest::handle(app, signed_request(account, event)).await;
+    (response.status().as_u16(), serde_json::from_slice(response.body()).unwrap_or(Value::Null))
+}
+
 impl TestStack {
     /// Posts `body` to the account's webhook with `header` as `Stripe-Signature` (if any).
     pub async fn post_stripe_raw(&self, account_id: &str, body: Vec<u8>, header: Option<String>) -> reqwest::Response {

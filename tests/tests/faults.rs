@@ -6,14 +6,13 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use loop_local::{provision, workers};
+use loop_local::workers;
 use loop_shared::aws::AwsClients;
 use loop_shared::dispatch::{self, QueueMessage};
 use loop_shared::App;
 use loop_tests::proxy::FaultProxy;
 use loop_tests::receiver::{Received, Receiver};
-use loop_tests::stripe::{event, now, object, signature};
+use loop_tests::stripe::{event, ingest_directly, now, object, signature};
 use loop_tests::{emulator_endpoint, TestAccount, TestStack};
 use serde_json::{json, Value};
 
@@ -135,7 +134,7 @@ async fn dispatch_loses_no_delivery_when_its_dependencies_fail_mid_batch() {
     for (round, allowance) in [0, 1, 3, 6, 9].into_iter().enumerate() {
         proxy.cut_after(allowance);
         for i in 0..4 {
-            let (status, body) = ingest(&publisher, &acme, &customer_created(round * 10 + i)).await;
+            let (status, body) = ingest_directly(&publisher, &acme, &customer_created(round * 10 + i)).await;
             assert_eq!(status, 200, "{body}");
         }
         // Let the stack use up its allowance, then bring the emulator back.
@@ -156,19 +155,6 @@ async fn dispatch_loses_no_delivery_when_its_dependencies_fail_mid_batch() {
     t.shutdown().await;
 }
 
-/// Posts a signed Stripe event straight to ingest on `app`.
-async fn ingest(app: &App, account: &TestAccount, event: &Value) -> (u16, Value) {
-    let body = serde_json::to_vec(event).unwrap();
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(format!("/stripe/webhooks/{}", account.id))
-        .header("stripe-signature", signature(&account.signing_secret, now(), &body))
-        .body(Bytes::from(body))
-        .unwrap();
-    let response = loop_shared::ingest::handle(app, request).await;
-    (response.status().as_u16(), serde_json::from_slice(response.body()).unwrap_or(Value::Null))
-}
-
 #[tokio::test]
 async fn a_dispatch_invocation_that_dies_mid_batch_loses_nothing() {
     let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
@@ -176,15 +162,11 @@ async fn a_dispatch_invocation_that_dies_mid_batch_loses_nothing() {
     let receiver = Receiver::start(0).await;
     t.create_endpoint(&acme, &receiver.url, &["*"]).await;
     // A delivery queue of its own, which no poller reads: this test plays the event source.
-    let mut config = t.app().config.clone();
-    config.resources.delivery_queue_name = format!("{}-own", config.resources.delivery_queue_name);
-    config.resources.delivery_queue_url = None;
+    let config = t.config_with_own_queue("own").await;
     let clients = AwsClients::new(&config.aws).await;
-    let template = provision::read_template(provision::TEMPLATE).unwrap();
-    provision::provision(&clients, &config.resources, &template).await.unwrap();
     let app = std::sync::Arc::new(App::with_clients(config, clients.clone()).await.unwrap());
     for i in 0..5 {
-        assert_eq!(ingest(&app, &acme, &customer_created(i)).await.0, 200);
+        assert_eq!(ingest_directly(&app, &acme, &customer_created(i)).await.0, 200);
     }
     let ids = event_ids(&t, &acme).await;
     assert_eq!(ids.len(), 10);

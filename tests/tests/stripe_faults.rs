@@ -1,25 +1,12 @@
 //! A dependency fault in the middle of an event answers 5xx, and Stripe's redelivery completes
 //! the work with nothing done twice: cut at every request of the event's path in turn.
 
-use bytes::Bytes;
 use loop_shared::aws::AwsClients;
 use loop_shared::App;
 use loop_tests::proxy::FaultProxy;
-use loop_tests::stripe::{event, now, object, signature};
-use loop_tests::{TestAccount, TestStack};
-use serde_json::{json, Value};
-
-async fn deliver(app: &App, account: &TestAccount, event: &Value) -> (u16, Value) {
-    let body = serde_json::to_vec(event).unwrap();
-    let request = http::Request::builder()
-        .method("POST")
-        .uri(format!("/stripe/webhooks/{}", account.id))
-        .header("stripe-signature", signature(&account.signing_secret, now(), &body))
-        .body(Bytes::from(body))
-        .unwrap();
-    let response = loop_shared::ingest::handle(app, request).await;
-    (response.status().as_u16(), serde_json::from_slice(response.body()).unwrap_or(Value::Null))
-}
+use loop_tests::stripe::{event, ingest_directly, now, object};
+use loop_tests::TestStack;
+use serde_json::json;
 
 #[tokio::test]
 async fn a_fault_at_any_request_answers_5xx_and_the_retry_completes_it_once() {
@@ -44,13 +31,13 @@ async fn a_fault_at_any_request_answers_5xx_and_the_retry_completes_it_once() {
         );
         // WHEN the emulator becomes unreachable after `cut_after` requests
         proxy.cut_after(cut_after);
-        let (status, body) = deliver(&app, &acme, &created).await;
+        let (status, body) = ingest_directly(&app, &acme, &created).await;
         // THEN Stripe is told to retry, and is told nothing else
         assert_eq!(status, 503, "cut after {cut_after}: {body}");
         assert_eq!(body["error"]["type"], "api_error");
         // WHEN it comes back and Stripe redelivers
         proxy.restore();
-        let (status, body) = deliver(&app, &acme, &created).await;
+        let (status, body) = ingest_directly(&app, &acme, &created).await;
         assert_eq!(status, 200, "cut after {cut_after}: {body}");
         // THEN the work is done exactly once
         let contacts = t.read(&acme, &format!("/v1/contacts?email={email}")).await;

@@ -3,25 +3,13 @@
 //! most one DynamoDB request and no SQS; a delivery attempt at most two DynamoDB requests, and
 //! one SQS request when it fails (the next attempt).
 
-use bytes::Bytes;
-use loop_local::provision;
 use loop_shared::aws::AwsClients;
 use loop_shared::dispatch::{self, DeliveryPointer};
 use loop_shared::App;
 use loop_tests::receiver::Receiver;
-use loop_tests::stripe::{event, now, object, signature};
-use loop_tests::{TestAccount, TestStack};
+use loop_tests::stripe::{event, now, object, signed_request};
+use loop_tests::TestStack;
 use serde_json::{json, Value};
-
-fn signed_request(account: &TestAccount, event: &Value) -> http::Request<Bytes> {
-    let body = serde_json::to_vec(event).unwrap();
-    http::Request::builder()
-        .method("POST")
-        .uri(format!("/stripe/webhooks/{}", account.id))
-        .header("stripe-signature", signature(&account.signing_secret, now(), &body))
-        .body(Bytes::from(body))
-        .unwrap()
-}
 
 #[tokio::test]
 async fn customer_created_costs_three_dynamodb_requests_and_one_sqs_request() {
@@ -66,11 +54,7 @@ async fn a_delivery_attempt_costs_two_dynamodb_requests_and_one_sqs_request_when
     let acme = t.account("Acme", true).await;
     let receiver = Receiver::start(2).await;
     t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
-    let mut config = t.app().config.clone();
-    config.resources.delivery_queue_name = format!("{}-counted", config.resources.delivery_queue_name);
-    config.resources.delivery_queue_url = None;
-    let template = provision::read_template(provision::TEMPLATE).unwrap();
-    provision::provision(&AwsClients::new(&config.aws).await, &config.resources, &template).await.unwrap();
+    let config = t.config_with_own_queue("counted").await;
     let (clients, counts) = AwsClients::counted(&config.aws).await;
     let app = App::with_clients(config, clients.clone()).await.unwrap();
     let created =
