@@ -147,7 +147,8 @@ impl<'a> StripeApi<'a> {
         form_body: Option<String>,
     ) -> Result<bytes::Bytes, StripeApiError> {
         let url = format!("{}{path}", self.settings.base_url);
-        // One key for every attempt of this call: Stripe applies a retried POST once.
+        // One key for every attempt of this call: Stripe applies a retried POST once. Errors drop
+        // the URL (cursors, never the key) so that recorded messages stay short and stable.
         let idempotency_key = crate::ids::new_id("loop_");
         let mut last_error = StripeApiError::Unavailable("no attempt made".into());
         for attempt in 0..self.settings.max_attempts.max(1) {
@@ -164,7 +165,7 @@ impl<'a> StripeApi<'a> {
             let response = match request.send().await {
                 Ok(response) => response,
                 Err(err) => {
-                    last_error = StripeApiError::Unavailable(without_url(err).to_string());
+                    last_error = StripeApiError::Unavailable(err.without_url().to_string());
                     continue;
                 }
             };
@@ -172,7 +173,7 @@ impl<'a> StripeApi<'a> {
             let body = match response.bytes().await {
                 Ok(body) => body,
                 Err(err) => {
-                    last_error = StripeApiError::Unavailable(without_url(err).to_string());
+                    last_error = StripeApiError::Unavailable(err.without_url().to_string());
                     continue;
                 }
             };
@@ -219,12 +220,6 @@ fn message(body: &[u8]) -> String {
         .and_then(|v| v.pointer("/error/message").and_then(Value::as_str).map(str::to_owned))
         .unwrap_or_else(|| "no error message".to_owned());
     text.chars().take(300).collect()
-}
-
-/// reqwest's errors name the URL, whose query may carry cursors but never the key; the URL is
-/// dropped anyway so that messages stay short and stable.
-fn without_url(err: reqwest::Error) -> reqwest::Error {
-    err.without_url()
 }
 
 fn parse<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, StripeApiError> {

@@ -24,6 +24,16 @@ async fn stack(stand_in: &StripeStandIn) -> TestStack {
     .await
 }
 
+/// A Stripe stand-in with `products` products and `prices` prices spread over them, a stack
+/// pointed at it, and an account.
+async fn setup(products_count: usize, prices_count: usize) -> (StripeStandIn, TestStack, TestAccount) {
+    let stand_in =
+        StripeStandIn::start(products(products_count, CREATED), prices(prices_count, products_count, CREATED)).await;
+    let t = stack(&stand_in).await;
+    let account = t.account("Acme", true).await;
+    (stand_in, t, account)
+}
+
 async fn connect(t: &TestStack, account: &TestAccount, key: &str) -> (u16, Value) {
     t.post_json(account, "/v1/integrations/stripe/connect", &json!({"restrictedKey": key})).await
 }
@@ -72,9 +82,7 @@ fn page_requests(stand_in: &StripeStandIn, resource: &str) -> Vec<Option<String>
 
 #[tokio::test]
 async fn connecting_makes_the_endpoint_and_backfills_every_product_and_price_across_pages() {
-    let stand_in = StripeStandIn::start(products(250, CREATED), prices(400, 250, CREATED)).await;
-    let t = stack(&stand_in).await;
-    let acme = t.account("Acme", true).await;
+    let (stand_in, t, acme) = setup(250, 400).await;
 
     let (status, body) = connect(&t, &acme, GOOD_KEY).await;
     assert_eq!(status, 200, "{body}");
@@ -134,9 +142,7 @@ async fn connecting_makes_the_endpoint_and_backfills_every_product_and_price_acr
 
 #[tokio::test]
 async fn publishable_secret_and_malformed_keys_are_refused_before_stripe_is_called() {
-    let stand_in = StripeStandIn::start(products(3, CREATED), prices(3, 3, CREATED)).await;
-    let t = stack(&stand_in).await;
-    let acme = t.account("Acme", true).await;
+    let (stand_in, t, acme) = setup(3, 3).await;
     let before = t.read(&acme, "/v1/integrations/stripe").await;
     let cases = [
         ("pk_test_51Hxyz0123456789abcdefghij", "publishable_key_not_allowed", "publishable key"),
@@ -166,9 +172,7 @@ async fn publishable_secret_and_malformed_keys_are_refused_before_stripe_is_call
 
 #[tokio::test]
 async fn stripe_refusals_name_what_the_merchant_must_fix_and_change_nothing() {
-    let stand_in = StripeStandIn::start(products(3, CREATED), prices(3, 3, CREATED)).await;
-    let t = stack(&stand_in).await;
-    let acme = t.account("Acme", true).await;
+    let (stand_in, t, acme) = setup(3, 3).await;
     let before = t.read(&acme, "/v1/integrations/stripe").await;
 
     let (status, body) = connect(&t, &acme, "rk_test_51RevokedKey0123456789").await;
@@ -184,9 +188,7 @@ async fn stripe_refusals_name_what_the_merchant_must_fix_and_change_nothing() {
 
 #[tokio::test]
 async fn rate_limits_are_retried_with_backoff() {
-    let stand_in = StripeStandIn::start(products(3, CREATED), prices(5, 3, CREATED)).await;
-    let t = stack(&stand_in).await;
-    let acme = t.account("Acme", true).await;
+    let (stand_in, t, acme) = setup(3, 5).await;
     stand_in.rate_limit_next(3);
     let (status, body) = connect(&t, &acme, GOOD_KEY).await;
     assert_eq!(status, 200, "{body}");
@@ -200,9 +202,7 @@ async fn rate_limits_are_retried_with_backoff() {
 
 #[tokio::test]
 async fn a_stripe_outage_mid_backfill_resumes_where_it_stopped_without_duplicates() {
-    let stand_in = StripeStandIn::start(products(150, CREATED), prices(300, 150, CREATED)).await;
-    let t = stack(&stand_in).await;
-    let acme = t.account("Acme", true).await;
+    let (stand_in, t, acme) = setup(150, 300).await;
     // The second page of prices fails for longer than one run's retries (4 attempts).
     stand_in.fail_pages_after("price_0099", 6);
     let (status, body) = connect(&t, &acme, GOOD_KEY).await;
@@ -227,10 +227,8 @@ async fn a_stripe_outage_mid_backfill_resumes_where_it_stopped_without_duplicate
 
 #[tokio::test]
 async fn later_events_win_over_the_backfill() {
-    let stand_in = StripeStandIn::start(products(2, CREATED), prices(2, 2, CREATED)).await;
-    let t = stack(&stand_in).await;
-    let acme = t.account("Acme", true).await;
-    // A rename that Stripe sent before the connection, newer than the product's creation.
+    let (_stand_in, t, acme) = setup(2, 2).await; // kept alive: it serves the backfill
+                                                  // A rename that Stripe sent before the connection, newer than the product's creation.
     let renamed = object("product", json!({"id": "prod_0001", "name": "Renamed", "created": CREATED + 1}));
     let (status, body) = t.send_stripe(&acme, &event("evt_rename", "product.updated", CREATED + 500, renamed)).await;
     assert_eq!(status, 200, "{body}");
@@ -245,9 +243,7 @@ async fn later_events_win_over_the_backfill() {
 
 #[tokio::test]
 async fn connecting_again_updates_loops_endpoint_and_replaces_one_made_elsewhere() {
-    let stand_in = StripeStandIn::start(products(1, CREATED), prices(1, 1, CREATED)).await;
-    let t = stack(&stand_in).await;
-    let acme = t.account("Acme", true).await;
+    let (stand_in, t, acme) = setup(1, 1).await;
     let url = format!("{PUBLIC_BASE}/stripe/webhooks/{}", acme.id);
     let manual = stand_in.add_endpoint(&url);
     stand_in.add_endpoint("https://elsewhere.example/hook");

@@ -79,7 +79,7 @@ pub async fn run(app: &App, pointer: &BackfillPointer) -> Result<(), RunError> {
             break;
         }
     }
-    continue_later(app, pointer, Duration::ZERO).await
+    Ok(continue_later(app, pointer, Duration::ZERO).await?)
 }
 
 async fn save(app: &App, account: &AccountId, job: &mut Backfill) -> Result<bool, StoreError> {
@@ -87,11 +87,11 @@ async fn save(app: &App, account: &AccountId, job: &mut Backfill) -> Result<bool
     app.store.save_backfill(account, job).await
 }
 
-async fn continue_later(app: &App, pointer: &BackfillPointer, wait: Duration) -> Result<(), RunError> {
+/// Queues the next run of the job `pointer` names, after `wait` (at most SQS's 15 minutes).
+pub(crate) async fn continue_later(app: &App, pointer: &BackfillPointer, wait: Duration) -> Result<(), StoreError> {
     let body = serde_json::to_string(pointer).map_err(|e| StoreError::Fault(e.to_string()))?;
     let delay_seconds = wait.as_secs().min(900) as u32;
-    app.queue.send(&[OutgoingMessage { body, delay_seconds }]).await?;
-    Ok(())
+    app.queue.send(&[OutgoingMessage { body, delay_seconds }]).await
 }
 
 /// What one applied page moved the backfill by.

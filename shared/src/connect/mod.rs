@@ -16,7 +16,6 @@ use crate::domain::outbound::BackfillPointer;
 use crate::error::StoreError;
 use crate::ids::new_id;
 use crate::ingest::event::EventType;
-use crate::queue::OutgoingMessage;
 use crate::secret::Secret;
 use crate::stripe_api::{StripeApi, StripeApiError};
 
@@ -81,16 +80,10 @@ pub async fn connect(app: &App, account: Account, key: Secret, base_url: &str) -
         a.stripe.connection = Some(connection.clone());
     })
     .await?;
-    tracing::info!(account = %account.id, endpoint = %backfill_endpoint(&account), job = %backfill.job_id, "stripe account connected; backfill queued");
     let pointer = BackfillPointer { backfill: 1, account_id: account.id.to_string(), job_id: backfill.job_id.clone() };
-    app.queue
-        .send(&[OutgoingMessage { body: serde_json::to_string(&pointer).unwrap_or_default(), delay_seconds: 0 }])
-        .await?;
+    backfill::continue_later(app, &pointer, std::time::Duration::ZERO).await?;
+    tracing::info!(account = %account.id, endpoint = %connection.webhook_endpoint_id, job = %backfill.job_id, "stripe account connected; backfill queued");
     Ok(Connected { account, backfill })
-}
-
-fn backfill_endpoint(account: &Account) -> &str {
-    account.stripe.connection.as_ref().map_or("", |c| c.webhook_endpoint_id.as_str())
 }
 
 const DESCRIPTION: &str = "Loop: contact sync, catalogue, transfers and agreements";
