@@ -41,36 +41,14 @@ import threading
 import time
 import urllib.request
 
+from local import free_port, request, wait_for_port
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCTIONS = ["stripe-ingest", "checkout", "dispatch", "late-payments"]
 EVENT_BYTES = 1024 * 1024
 ENDPOINTS = 5  # x 2 outbound events per Stripe event = a full SQS batch of 10 for dispatch
 TARGETS = {"size_mb": 10, "ready_ms": 20, "rss_mb": 40}
 ELF_MACHINES = {62: "x86_64", 183: "aarch64"}
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, deadline=30):
-    end = time.time() + deadline
-    while time.time() < end:
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    sys.exit(f"nothing listens on {port}")
-
-
-def request(method, url, body=None, headers=None):
-    data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
-    req = urllib.request.Request(url, data=data, method=method, headers=headers or {})
-    with urllib.request.urlopen(req, timeout=30) as response:
-        return response.status, json.loads(response.read() or b"null")
 
 
 def elf_machine(path):
