@@ -589,6 +589,16 @@ fn trailing_type(body: &[u8]) -> Option<&str> {
     body[..before_colon].ends_with(b"\"type\"").then(|| std::str::from_utf8(value).ok()).flatten()
 }
 
+/// `serde_json::from_str` when the body is UTF-8 (as every Stripe body is): checked once here,
+/// not again for every key and string the parse reads. Other bodies keep `from_slice`, which
+/// accepts and refuses exactly what it always did.
+fn from_body<'a, T: Deserialize<'a>>(body: &'a [u8]) -> serde_json::Result<T> {
+    match std::str::from_utf8(body) {
+        Ok(text) => serde_json::from_str(text),
+        Err(_) => serde_json::from_slice(body),
+    }
+}
+
 /// Deserializes only from a JSON object (never an array, which serde would accept for a struct).
 struct ObjectOnly<T>(T);
 
@@ -634,7 +644,7 @@ fn parse_typed(body: &[u8], kind: EventType) -> Result<Option<Parsed<'_>>, Inval
         wrap: fn(O) -> StripeObject<'a>,
     ) -> Result<Option<Parsed<'a>>, InvalidEvent> {
         let envelope: ObjectOnly<TypedEnvelope<'a, O>> =
-            serde_json::from_slice(body).map_err(|e| InvalidEvent(format!("not a {kind} event: {e}")))?;
+            from_body(body).map_err(|e| InvalidEvent(format!("not a {kind} event: {e}")))?;
         let envelope = envelope.0;
         if envelope.kind != kind.as_str() {
             return Ok(None);
@@ -670,7 +680,7 @@ fn parse_typed(body: &[u8], kind: EventType) -> Result<Option<Parsed<'_>>, Inval
 /// The general path: the envelope with `data.object` raw, then the object by its type.
 fn parse_in_two_passes(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
     let envelope: ObjectOnly<Envelope> =
-        serde_json::from_slice(body).map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
+        from_body(body).map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
     let envelope = envelope.0;
     if envelope.id.is_empty() {
         return Err(InvalidEvent("the event has an empty id".into()));
