@@ -1,5 +1,8 @@
 //! Stripe's webhook signature (`Stripe-Signature: t=…,v1=…[,v1=…][,v0=…]`): pure functions of
-//! the raw body, the header, the secrets and the time.
+//! the raw body, the header, the secrets and the time. Verifying keeps, per thread, the HMAC
+//! states keyed with the last few secrets it used: a cache that changes no result.
+
+use std::cell::RefCell;
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -94,11 +97,66 @@ fn decode_hex32(hex: &[u8]) -> Option<[u8; 32]> {
 
 /// HMAC-SHA256 of `"{t}.{body}"` keyed with the whole secret string, as Stripe computes it.
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> [u8; 32] {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length");
+    tag(Hmac::new_from_slice(secret.as_bytes()).expect("HMAC takes keys of any length"), timestamp, body)
+}
+
+fn tag(mut mac: Hmac<Sha256>, timestamp: i64, body: &[u8]) -> [u8; 32] {
     mac.update(itoa::Buffer::new().format(timestamp).as_bytes());
     mac.update(b".");
     mac.update(body);
     mac.finalize().into_bytes().into()
+}
+
+/// How many keyed states each thread keeps.
+const KEYED_SLOTS: usize = 16;
+
+/// Secrets up to a block long are kept inline (Stripe's are about 40 bytes); longer ones, which
+/// HMAC hashes first anyway, are keyed on every request.
+const KEPT_KEY_LEN: usize = 64;
+
+struct Kept {
+    len: usize,
+    key: [u8; KEPT_KEY_LEN],
+    mac: Hmac<Sha256>,
+}
+
+/// The HMAC-SHA256 state keyed with `secret`, ready for the message. Keying hashes two blocks
+/// (the inner and outer pads) whatever the body's length; a warm process verifies many events
+/// signed with the same few secrets, so each thread keeps the keyed states of the last secrets it
+/// used, one per slot, and clones one per request.
+fn keyed(secret: &[u8]) -> Hmac<Sha256> {
+    thread_local! {
+        static KEPT: RefCell<[Option<Kept>; KEYED_SLOTS]> = const { RefCell::new([const { None }; KEYED_SLOTS]) };
+    }
+    let fresh = || Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes keys of any length");
+    if secret.len() > KEPT_KEY_LEN {
+        return fresh();
+    }
+    KEPT.with_borrow_mut(|slots| {
+        let slot = &mut slots[slot_of(secret)];
+        if let Some(kept) = slot {
+            if same(&kept.key[..kept.len], secret) {
+                return kept.mac.clone();
+            }
+        }
+        let mac = fresh();
+        let mut key = [0u8; KEPT_KEY_LEN];
+        key[..secret.len()].copy_from_slice(secret);
+        *slot = Some(Kept { len: secret.len(), key, mac: mac.clone() });
+        mac
+    })
+}
+
+/// Equality without a branch on the bytes (a reduction over all of them).
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+/// Signing secrets end in random characters: their last eight bytes spread them over the slots.
+fn slot_of(secret: &[u8]) -> usize {
+    let tail = &secret[secret.len().saturating_sub(8)..];
+    let word = tail.iter().fold(0u64, |word, &b| word << 8 | u64::from(b));
+    (word.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as usize % KEYED_SLOTS
 }
 
 /// The header Stripe would send for `body` at `timestamp` (tests and tooling).
@@ -117,7 +175,7 @@ pub fn verify(
 ) -> Result<(), SignatureError> {
     let mut matched = false;
     for secret in secrets {
-        let expected = sign(secret.expose(), header.timestamp, body);
+        let expected = tag(keyed(secret.expose().as_bytes()), header.timestamp, body);
         for candidate in &header.v1 {
             // No early exit: the time taken does not depend on which one matched.
             matched |= constant_time_eq(&expected, candidate);
@@ -248,6 +306,24 @@ mod tests {
         assert_eq!(verify(&header, BODY, &[old.clone(), new.clone()], now, 300), Ok(()));
         assert_eq!(verify(&header, BODY, &[old], now, 300), Err(SignatureError::Mismatch));
         assert_eq!(verify(&header, b"tampered", &[new], now, 300), Err(SignatureError::Mismatch));
+    }
+
+    #[test]
+    fn kept_keyed_states_sign_as_fresh_ones() {
+        // More secrets than slots, so that slots are shared and replaced, each verified twice;
+        // and secrets around the longest that is kept.
+        let mut secrets: Vec<String> = (0..3 * KEYED_SLOTS).map(|i| format!("whsec_{i:032x}")).collect();
+        secrets.extend([KEPT_KEY_LEN - 1, KEPT_KEY_LEN, KEPT_KEY_LEN + 1, 200].map(|len| "k".repeat(len)));
+        secrets.extend(["", "x"].map(str::to_owned));
+        for _ in 0..2 {
+            for secret in &secrets {
+                let header = parse_header(&header_for(secret, 1000, BODY)).unwrap();
+                assert_eq!(verify(&header, BODY, &[Secret::new(secret.as_str())], 1000, 300), Ok(()));
+                let other = Secret::new(format!("{secret}x"));
+                assert_eq!(verify(&header, BODY, &[other], 1000, 300), Err(SignatureError::Mismatch));
+            }
+        }
+        assert_eq!(tag(keyed(SECRET.as_bytes()), 1_700_000_000, BODY), sign(SECRET, 1_700_000_000, BODY));
     }
 
     #[test]
