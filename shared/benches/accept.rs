@@ -2,6 +2,10 @@
 //! (`ingest::reads_for`: its email, customer, catalogue and transfer keys) — next to the floor
 //! measured in the same run: one HMAC-SHA256 of the signed payload plus one
 //! `serde_json::from_slice::<Value>` of the body. Run: `cargo bench -p loop-shared --bench accept`.
+//!
+//! `loop` is a warm process: the account's secret has signed an event before, so verifying
+//! clones the HMAC state keyed with it (`signature::verify` keeps them per thread). `loop, cold
+//! key` signs every request with another secret, each keyed afresh.
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, KeyInit, Mac};
@@ -62,6 +66,9 @@ fn accept(body: &[u8], header: &str, secrets: &[Secret]) -> usize {
     }
 }
 
+/// Enough secrets, taken in turn, that none is still kept when it comes round again.
+const COLD_SECRETS: usize = 1024;
+
 fn bench(c: &mut Criterion) {
     let secrets = [Secret::new(SECRET)];
     let mut group = c.benchmark_group("stripe_accept");
@@ -72,6 +79,20 @@ fn bench(c: &mut Criterion) {
         group.bench_with_input(BenchmarkId::new("floor", &label), &body, |b, body| b.iter(|| floor(black_box(body))));
         group.bench_with_input(BenchmarkId::new("loop", &label), &body, |b, body| {
             b.iter(|| accept(black_box(body), black_box(&header), &secrets))
+        });
+        let cold: Vec<([Secret; 1], String)> = (0..COLD_SECRETS)
+            .map(|i| {
+                let secret = format!("whsec_bench_secret_{i:016x}");
+                let header = signature::header_for(&secret, NOW, &body);
+                ([Secret::new(secret)], header)
+            })
+            .collect();
+        group.bench_with_input(BenchmarkId::new("loop, cold key", &label), &body, |b, body| {
+            let mut turn = cold.iter().cycle();
+            b.iter(|| {
+                let (secrets, header) = turn.next().unwrap();
+                accept(black_box(body), black_box(header), secrets)
+            })
         });
         // Its parts, to see where the time goes.
         group.bench_with_input(BenchmarkId::new("part: verify", &label), &body, |b, body| {

@@ -228,7 +228,7 @@ fn subscription(input: &CommerceInput<'_>, s: &Subscription<'_>, out: &mut Outco
 
 fn new_agreement(input: &CommerceInput<'_>, s: &Subscription<'_>, subscription_id: &str) -> Agreement {
     let link = input.view.linked.as_ref();
-    let first = s.items.as_ref().and_then(|items| items.data.first());
+    let first = s.items.as_ref().and_then(|items| items.first());
     let price = first.and_then(|i| i.price.as_ref());
     let product = price.and_then(|p| p.product.id()).and_then(|id| input.view.products.get(id));
     let (frequency_number, frequency_unit) = price.map(frequency).unwrap_or((None, None));

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -300,8 +300,6 @@ pub struct InvoiceParent<'a> {
 pub struct PriceDetails<'a> {
     #[serde(borrow, default)]
     pub price: Expandable<'a>,
-    #[serde(borrow, default)]
-    pub product: Expandable<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -314,8 +312,9 @@ pub struct LinePricing<'a> {
 pub struct LineItem<'a> {
     #[serde(borrow, default)]
     pub description: Text<'a>,
+    /// Only its id is read: the price object is skipped.
     #[serde(borrow, default)]
-    pub price: Option<Price<'a>>,
+    pub price: Expandable<'a>,
     #[serde(borrow, default)]
     pub pricing: Option<LinePricing<'a>>,
 }
@@ -323,17 +322,39 @@ pub struct LineItem<'a> {
 impl LineItem<'_> {
     /// The line's price id, in either API version's shape.
     pub fn price_id(&self) -> Option<&str> {
-        self.price
-            .as_ref()
-            .and_then(|p| p.id.as_deref())
-            .or_else(|| self.pricing.as_ref()?.price_details.as_ref()?.price.id())
+        self.price.id().or_else(|| self.pricing.as_ref()?.price_details.as_ref()?.price.id())
     }
 }
 
+/// A Stripe list (`{"data": [...], ...}`) of which Loop reads the first element only: the others
+/// are skipped, not deserialized.
 #[derive(Debug, Default, Deserialize)]
+#[serde(bound(deserialize = "T: Deserialize<'de>"))]
 pub struct List<T> {
-    #[serde(default = "Vec::new")]
-    pub data: Vec<T>,
+    #[serde(default = "Option::default", rename = "data", deserialize_with = "first_element")]
+    first: Option<T>,
+}
+
+impl<T> List<T> {
+    pub fn first(&self) -> Option<&T> {
+        self.first.as_ref()
+    }
+}
+
+fn first_element<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D) -> Result<Option<T>, D::Error> {
+    struct FirstVisitor<T>(std::marker::PhantomData<T>);
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for FirstVisitor<T> {
+        type Value = Option<T>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array")
+        }
+        fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<Self::Value, S::Error> {
+            let first = seq.next_element()?;
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            Ok(first)
+        }
+    }
+    deserializer.deserialize_seq(FirstVisitor(std::marker::PhantomData))
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -360,8 +381,6 @@ pub struct Invoice<'a> {
     #[serde(default)]
     pub created: Option<i64>,
     #[serde(borrow, default)]
-    pub collection_method: Text<'a>,
-    #[serde(borrow, default)]
     pub subscription: Expandable<'a>,
     #[serde(borrow, default)]
     pub parent: Option<InvoiceParent<'a>>,
@@ -385,7 +404,7 @@ impl Invoice<'_> {
     }
 
     pub fn first_line(&self) -> Option<&LineItem<'_>> {
-        self.lines.as_ref().and_then(|l| l.data.first())
+        self.lines.as_ref().and_then(List::first)
     }
 }
 
@@ -759,6 +778,37 @@ mod tests {
             let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
             let StripeObject::Invoice(i) = e.object else { panic!() };
             assert_eq!(i.subscription_id(), Some(expected));
+        }
+    }
+
+    #[test]
+    fn lists_keep_their_first_element_and_lines_their_price_id() {
+        let body = event(
+            "invoice.finalized",
+            r#"{"id":"in_1","lines":{"object":"list","data":[
+                {"description":"A","price":{"id":"price_a","recurring":{"interval":"month"},"unit_amount":5}},
+                {"description":"B","price":"price_b","pricing":7}
+            ],"has_more":false}}"#,
+        );
+        let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
+        let StripeObject::Invoice(i) = e.object else { panic!() };
+        let line = i.first_line().unwrap();
+        assert_eq!((line.description.as_deref(), line.price_id()), (Some("A"), Some("price_a")));
+        let new_shape =
+            r#"{"id":"in_1","lines":{"data":[{"price":null,"pricing":{"price_details":{"price":"price_n"}}}]}}"#;
+        let body = event("invoice.created", new_shape);
+        let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
+        let StripeObject::Invoice(i) = e.object else { panic!() };
+        assert_eq!(i.first_line().and_then(LineItem::price_id), Some("price_n"));
+        for lines in [r#"{"data":[]}"#, r#"{"object":"list"}"#] {
+            let body = event("invoice.paid", &format!(r#"{{"id":"in_1","lines":{lines}}}"#));
+            let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
+            let StripeObject::Invoice(i) = e.object else { panic!() };
+            assert!(i.first_line().is_none());
+        }
+        for lines in [r#"{"data":null}"#, r#"{"data":{}}"#, r#"{"data":[1]}"#, r#"{"data":[{}, ]}"#] {
+            let body = event("invoice.paid", &format!(r#"{{"id":"in_1","lines":{lines}}}"#));
+            assert!(parse(body.as_bytes()).is_err(), "{lines}");
         }
     }
 

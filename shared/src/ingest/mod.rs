@@ -151,7 +151,7 @@ pub fn reads_for<'a>(event: Option<&'a StripeEvent<'a>>) -> IngestRead<'a> {
             }
             StripeObject::Subscription(s) => {
                 read.subscription_id = s.id.as_deref();
-                let price = s.items.as_ref().and_then(|i| i.data.first()).and_then(|i| i.price.as_ref());
+                let price = s.items.as_ref().and_then(|i| i.first()).and_then(|i| i.price.as_ref());
                 read.product_ids.extend(price.and_then(|p| p.product.id()));
             }
             _ => {}
