@@ -9,9 +9,17 @@ pub trait Clock: Send + Sync {
     fn now_unix(&self) -> i64 {
         self.now().unix_timestamp()
     }
+
+    /// The time on the wire: what signature timestamps are checked against and stamped with.
+    /// Other parties (Stripe's signer, a merchant's Standard Webhooks verifier) read the real
+    /// clock, so a business offset must not move it.
+    fn wire_now_unix(&self) -> i64 {
+        self.now_unix()
+    }
 }
 
-/// The wall clock shifted by a fixed number of seconds (`LOOP_CLOCK_OFFSET_SECONDS`).
+/// The wall clock shifted by a fixed number of seconds (`LOOP_CLOCK_OFFSET_SECONDS`), so a test
+/// can make a deadline arrive now. Signatures keep the unshifted time (`wire_now_unix`).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct SystemClock {
     pub offset_seconds: i64,
@@ -20,6 +28,10 @@ pub struct SystemClock {
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc() + time::Duration::seconds(self.offset_seconds)
+    }
+
+    fn wire_now_unix(&self) -> i64 {
+        OffsetDateTime::now_utc().unix_timestamp()
     }
 }
 
@@ -59,5 +71,11 @@ mod tests {
         let shifted = SystemClock { offset_seconds: 600 }.now_unix();
         let plain = SystemClock::default().now_unix();
         assert!((shifted - plain - 600).abs() <= 1);
+    }
+
+    #[test]
+    fn offset_leaves_the_wire_clock_alone() {
+        let shifted = SystemClock { offset_seconds: 600 };
+        assert!((shifted.wire_now_unix() - SystemClock::default().now_unix()).abs() <= 1);
     }
 }

@@ -2,6 +2,8 @@
 //! with the status the test scripts (fail the first N, be down, then recover).
 
 use std::convert::Infallible;
+use std::io::Write;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -9,6 +11,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
 
 /// One request as received.
 #[derive(Clone, Debug)]
@@ -109,4 +112,27 @@ impl Drop for Receiver {
     fn drop(&mut self) {
         self.task.abort();
     }
+}
+
+/// Runs the official `standardwebhooks` library (Python, in `.venv`) over every delivery, at the
+/// real time and with its own tolerance, as a merchant's receiver would; answers how many verified.
+pub fn verify_with_standard_webhooks(secret: &str, deliveries: &[Received]) -> usize {
+    let script = format!("{}/support/verify_standard_webhooks.py", env!("CARGO_MANIFEST_DIR"));
+    let python = format!("{}/../.venv/bin/python", env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(python).arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut input = String::new();
+    for d in deliveries {
+        let headers: serde_json::Map<String, Value> = ["webhook-id", "webhook-timestamp", "webhook-signature"]
+            .iter()
+            .map(|h| (h.to_string(), json!(d.header(h))))
+            .collect();
+        input.push_str(
+            &json!({"secret": secret, "headers": headers, "body": String::from_utf8_lossy(&d.body)}).to_string(),
+        );
+        input.push('\n');
+    }
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "the standardwebhooks library refused a delivery");
+    String::from_utf8_lossy(&output.stdout).trim().parse().unwrap()
 }

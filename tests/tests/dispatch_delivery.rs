@@ -2,13 +2,11 @@
 //! receiver on loopback, verified by the official Standard Webhooks library and by an
 //! independent HMAC; retries on Loop's cadence; redelivery with the same event id.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
-use loop_tests::receiver::{Received, Receiver};
+use loop_tests::receiver::{verify_with_standard_webhooks, Receiver};
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
@@ -21,28 +19,6 @@ async fn stack() -> TestStack {
 async fn new_customer(t: &TestStack, account: &TestAccount, id: &str, email: &str) {
     let created = event(id, "customer.created", now(), object("customer", json!({"email": email})));
     assert_eq!(t.send_stripe(account, &created).await.1["status"], "processed");
-}
-
-/// Runs the official `standardwebhooks` library over every delivery; answers how many verified.
-fn verify_with_standard_webhooks(secret: &str, deliveries: &[Received]) -> usize {
-    let script = format!("{}/support/verify_standard_webhooks.py", env!("CARGO_MANIFEST_DIR"));
-    let python = format!("{}/../.venv/bin/python", env!("CARGO_MANIFEST_DIR"));
-    let mut child = Command::new(python).arg(script).stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
-    let mut input = String::new();
-    for d in deliveries {
-        let headers: serde_json::Map<String, Value> = ["webhook-id", "webhook-timestamp", "webhook-signature"]
-            .iter()
-            .map(|h| (h.to_string(), json!(d.header(h))))
-            .collect();
-        input.push_str(
-            &json!({"secret": secret, "headers": headers, "body": String::from_utf8_lossy(&d.body)}).to_string(),
-        );
-        input.push('\n');
-    }
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "the standardwebhooks library refused a delivery");
-    String::from_utf8_lossy(&output.stdout).trim().parse().unwrap()
 }
 
 fn hmac_of(key: &[u8], body: &[u8]) -> Vec<u8> {

@@ -8,7 +8,7 @@ use loop_shared::aws::AwsClients;
 use loop_shared::domain::commerce::{Transfer, TransferStatus};
 use loop_shared::ids::AccountId;
 use loop_shared::{schedule, App};
-use loop_tests::receiver::Receiver;
+use loop_tests::receiver::{verify_with_standard_webhooks, Receiver};
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
@@ -71,6 +71,26 @@ async fn a_late_transfer_gets_exactly_one_late_payment_even_when_runs_race() {
     assert_eq!(delivered.len(), 1);
     let stored = t.read(&acme, &format!("/v1/transfers/{transfer}")).await;
     assert!(stored["latePaymentNotifiedAt"].is_string());
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_the_clock_offset_signatures_still_carry_the_real_time() {
+    // GIVEN a stack whose clock runs 15 minutes ahead (LOOP_CLOCK_OFFSET_SECONDS), as a test of
+    // late payments would start it, and an endpoint for late payments
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1"), ("LOOP_CLOCK_OFFSET_SECONDS", "900")]).await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["LatePayment"]).await;
+    // WHEN Stripe signs an invoice at the real time, due a minute ago by the real clock
+    let transfer = finalized_invoice(&t, &acme, "in_offset", now() - 60).await;
+    // AND the scheduler runs on the shifted clock, for which it is 16 minutes overdue
+    assert_eq!(schedule::run(t.app()).await.unwrap().late_payments, 1);
+    // THEN the Stripe event was accepted (above), and the LatePayment delivery verifies with the
+    // official library, which checks webhook-timestamp against the real clock
+    let delivered = receiver.wait_for(Duration::from_secs(30), |r| !r.is_empty()).await;
+    assert_eq!(serde_json::from_slice::<Value>(&delivered[0].body).unwrap()["transferId"], transfer);
+    assert_eq!(verify_with_standard_webhooks(endpoint["secret"].as_str().unwrap(), &delivered), 1);
     t.shutdown().await;
 }
 

@@ -112,7 +112,8 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Dispatc
         return Ok(app.store.put_delivery(&account, &event.id, &stop("retry window ended", delivery)).await?);
     }
 
-    let headers = signing::sign(&endpoint.active_secrets(now), &event.id, now, event.payload.as_bytes());
+    let headers =
+        signing::sign(&endpoint.active_secrets(now), &event.id, app.clock.wire_now_unix(), event.payload.as_bytes());
     let allow_private = app.config.allow_private_endpoints;
     let response = client::post(app.http_client(), &endpoint.url, &headers, &event.payload, allow_private).await;
     let attempt = Attempt {

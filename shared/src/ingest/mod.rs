@@ -115,7 +115,7 @@ fn verify(app: &App, account: &Account, request: &Request) -> Result<(), ApiErro
     let header = h::header(request, "stripe-signature").ok_or_else(bad_header)?;
     let header = signature::parse_header(header).map_err(|_| bad_header())?;
     let tolerance = app.config.stripe_tolerance.as_secs() as i64;
-    signature::verify(&header, request.body(), secrets, app.clock.now_unix(), tolerance).map_err(|err| {
+    signature::verify(&header, request.body(), secrets, app.clock.wire_now_unix(), tolerance).map_err(|err| {
         let message = match err {
             SignatureError::OutsideTolerance => "The signature's timestamp is outside the tolerance.",
             _ => "No signature matches the account's signing secrets.",
