@@ -1,7 +1,8 @@
 //! The one place AWS clients are built: endpoint, region and credentials from [`AwsSettings`].
 
+use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
@@ -18,18 +19,30 @@ pub struct AwsClients {
     pub kms: aws_sdk_kms::Client,
 }
 
-/// Counts the HTTP requests a client sends, retries included: how tests hold Loop to its
-/// request budget per event.
+/// Counts the HTTP requests a client sends, retries included, and names the operations they
+/// called: how tests hold Loop to its request budget per event, and each function's IAM policy
+/// to what the function calls.
 #[derive(Clone, Debug, Default)]
-pub struct RequestCounter(Arc<AtomicUsize>);
+pub struct RequestCounter {
+    count: Arc<AtomicUsize>,
+    operations: Arc<Mutex<BTreeSet<String>>>,
+}
 
 impl RequestCounter {
     pub fn get(&self) -> usize {
-        self.0.load(Ordering::SeqCst)
+        self.count.load(Ordering::SeqCst)
+    }
+
+    /// The operations called since the last reset, as the protocol names them (`BatchGetItem`).
+    pub fn operations(&self) -> BTreeSet<String> {
+        self.operations.lock().map(|o| o.clone()).unwrap_or_default()
     }
 
     pub fn reset(&self) {
-        self.0.store(0, Ordering::SeqCst);
+        self.count.store(0, Ordering::SeqCst);
+        if let Ok(mut operations) = self.operations.lock() {
+            operations.clear();
+        }
     }
 }
 
@@ -40,20 +53,54 @@ impl Intercept for RequestCounter {
 
     fn read_before_transmit(
         &self,
-        _context: &BeforeTransmitInterceptorContextRef<'_>,
+        context: &BeforeTransmitInterceptorContextRef<'_>,
         _components: &RuntimeComponents,
         _cfg: &mut ConfigBag,
     ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-        self.0.fetch_add(1, Ordering::SeqCst);
+        self.count.fetch_add(1, Ordering::SeqCst);
+        // DynamoDB, SQS and KMS all speak AWS JSON, which names the operation in this header
+        // (`DynamoDB_20120810.BatchGetItem`).
+        let target = context.request().headers().get("x-amz-target").unwrap_or("unknown.unknown");
+        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        let inside = match operation.as_str() {
+            "TransactWriteItems" | "TransactGetItems" => transaction_actions(context.request().body().bytes()),
+            _ => Vec::new(),
+        };
+        if let Ok(mut operations) = self.operations.lock() {
+            operations.insert(operation);
+            operations.extend(inside);
+        }
         Ok(())
     }
 }
 
-/// Request counters of a pair of clients built with [`AwsClients::counted`].
+/// The item actions inside a DynamoDB transaction: IAM authorizes a transaction by these
+/// (`Put` as `PutItem`, `ConditionCheck` as `ConditionCheckItem`, ...), not by its own name.
+fn transaction_actions(body: Option<&[u8]>) -> Vec<String> {
+    let Some(body) = body.and_then(|b| serde_json::from_slice::<serde_json::Value>(b).ok()) else {
+        return Vec::new();
+    };
+    let items = body["TransactItems"].as_array().into_iter().flatten();
+    items
+        .filter_map(|item| item.as_object()?.keys().next().cloned())
+        .map(|kind| if kind == "ConditionCheck" { "ConditionCheckItem".to_owned() } else { format!("{kind}Item") })
+        .collect()
+}
+
+/// Request counters of the clients built with [`AwsClients::counted`].
 #[derive(Clone, Debug, Default)]
 pub struct RequestCounts {
     pub dynamodb: RequestCounter,
     pub sqs: RequestCounter,
+    pub kms: RequestCounter,
+}
+
+impl RequestCounts {
+    pub fn reset(&self) {
+        self.dynamodb.reset();
+        self.sqs.reset();
+        self.kms.reset();
+    }
 }
 
 impl AwsClients {
@@ -84,14 +131,16 @@ impl AwsClients {
         let shared = loader.load().await;
         let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared);
         let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
+        let mut kms = aws_sdk_kms::config::Builder::from(&shared);
         if let Some(counts) = counts {
             dynamodb = dynamodb.interceptor(counts.dynamodb.clone());
             sqs = sqs.interceptor(counts.sqs.clone());
+            kms = kms.interceptor(counts.kms.clone());
         }
         AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
-            kms: aws_sdk_kms::Client::new(&shared),
+            kms: aws_sdk_kms::Client::from_conf(kms.build()),
         }
     }
 }
@@ -121,5 +170,19 @@ where
             _ => StoreError::Fault(detail),
         },
         _ => StoreError::Fault(detail),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::transaction_actions;
+
+    #[test]
+    fn a_transaction_is_named_by_the_item_actions_inside_it() {
+        let body =
+            br#"{"TransactItems":[{"Put":{"TableName":"t"}},{"ConditionCheck":{}},{"Update":{}},{"Delete":{}}]}"#;
+        assert_eq!(transaction_actions(Some(body)), ["PutItem", "ConditionCheckItem", "UpdateItem", "DeleteItem"]);
+        assert!(transaction_actions(Some(b"not json")).is_empty());
+        assert!(transaction_actions(None).is_empty());
     }
 }
