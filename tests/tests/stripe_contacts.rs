@@ -225,6 +225,44 @@ async fn a_deleted_customer_is_unsubscribed_or_deleted_as_configured() {
 }
 
 #[tokio::test]
+async fn a_contact_deleted_with_its_customer_stays_deleted_whatever_arrives_after() {
+    // GIVEN contacts deleted with their Stripe customers
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    configure(&t, &acme, json!({"customerDeleted": "delete"})).await;
+    let mut created = contact_event("evt_c", "customer.created", "gone@example.com", "cus_gone");
+    created["created"] = json!(now() - 60);
+    t.send_stripe(&acme, &created).await;
+    t.send_stripe(&acme, &contact_event("evt_d", "customer.deleted", "gone@example.com", "cus_gone")).await;
+    assert!(contact(&t, &acme, "gone@example.com").await.is_none());
+
+    // WHEN Stripe then sends the subscription deletion that follows a customer's, and an older
+    // update arrives late
+    let (_, answer) =
+        t.send_stripe(&acme, &contact_event("evt_s", "customer.subscription.deleted", "", "cus_gone")).await;
+    assert_eq!(answer["status"], "processed", "{answer}");
+    let mut late = contact_event("evt_u", "customer.updated", "gone@example.com", "cus_gone");
+    late["created"] = json!(now() - 30);
+    t.send_stripe(&acme, &late).await;
+
+    // THEN the contact is not brought back, and no contact.created was published for it
+    assert!(contact(&t, &acme, "gone@example.com").await.is_none());
+    assert_eq!(t.payloads_of(&acme, "contact.created").await.len(), 1, "only the first customer.created");
+
+    // AND a deletion that overtakes the creation leaves no contact either
+    t.send_stripe(&acme, &contact_event("evt_d2", "customer.deleted", "early@example.com", "cus_early")).await;
+    let mut overtaken = contact_event("evt_c2", "customer.created", "early@example.com", "cus_early");
+    overtaken["created"] = json!(now() - 60);
+    t.send_stripe(&acme, &overtaken).await;
+    assert!(contact(&t, &acme, "early@example.com").await.is_none());
+
+    // AND the email may still become a contact through another customer
+    t.send_stripe(&acme, &contact_event("evt_c3", "customer.created", "gone@example.com", "cus_new")).await;
+    assert_eq!(contact(&t, &acme, "gone@example.com").await.unwrap()["subscribed"], true);
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_same_event_twenty_times_ten_at_once_changes_and_publishes_once() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;

@@ -144,22 +144,29 @@ pub struct SyncInput<'a> {
 pub fn sync(input: SyncInput<'_>) -> Outcome {
     let mut out = Outcome::default();
     let event = input.event;
-    let contact_after = if event.kind == EventType::CustomerDeleted {
+    let deleting = event.kind == EventType::CustomerDeleted && input.customer_deleted == CustomerDeleted::Delete;
+    // A customer deleted with its contact: whatever arrives about it later (the subscription
+    // deletions Stripe sends after, an older `customer.updated` delivered late) leaves contacts
+    // alone, or it would bring the deleted contact back.
+    let deleted_customer = input.linked.is_some_and(|link| link.deleted_at.is_some());
+    let contact_after = if deleted_customer {
+        None
+    } else if event.kind == EventType::CustomerDeleted {
         delete_or_unsubscribe(&input, &mut out)
     } else if let (None, Some(old)) = (input.existing, input.moved_from) {
         move_contact(&input, old, &mut out)
     } else {
         upsert(&input, &mut out)
     };
-    if let Some(customer_id) = input.who.customer_id {
-        let forgotten = event.kind == EventType::CustomerDeleted && input.customer_deleted == CustomerDeleted::Delete;
+    if let (Some(customer_id), false) = (input.who.customer_id, deleted_customer) {
         // Only customer objects carry the metadata: other objects keep an existing link as it is.
         let owns_link = event.kind.object_kind() == ObjectKind::Customer || input.linked.is_none();
-        if !forgotten && owns_link {
+        if owns_link {
             let link = CustomerLink {
                 email: input.email.clone(),
                 wallet_address: input.who.wallet_address.map(str::to_owned),
                 ref_id: input.who.ref_id.map(str::to_owned),
+                deleted_at: deleting.then_some(event.created),
             };
             out.writes.push(Write::LinkCustomer { customer_id: customer_id.to_owned(), link });
         }

@@ -134,8 +134,10 @@ pub fn reads_for<'a>(event: Option<&'a StripeEvent<'a>>) -> IngestRead<'a> {
     let mut emails: Vec<Email> = who.email.into_iter().collect();
     emails.extend(event.previous_email.as_deref().and_then(Email::parse));
     let mut read = IngestRead { stripe_event_id: Some(&event.id), emails, ..IngestRead::default() };
-    // Subscriptions and quotes carry only a customer id: resolve it through its link.
-    if read.emails.is_empty() && (event.kind.is_contact() || event.kind.is_commerce()) {
+    // Subscriptions and quotes carry only a customer id: resolve it through its link. Events
+    // with an email read it too (a key more in the same request): the link says whether the
+    // customer was deleted, and holds the metadata only customer objects may change.
+    if event.kind.is_contact() || event.kind.is_commerce() {
         read.customer_id = who.customer_id;
     }
     if event.kind.is_commerce() {

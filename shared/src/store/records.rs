@@ -90,6 +90,11 @@ pub struct CustomerLink {
     pub wallet_address: Option<String>,
     #[serde(default)]
     pub ref_id: Option<String>,
+    /// When Stripe deleted the customer (the `customer.deleted` event's time), if its contact was
+    /// deleted with it: a deleted customer id never comes back, so later or reordered events
+    /// about it must not bring the contact back either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deleted_at: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize)]
