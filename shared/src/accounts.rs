@@ -3,7 +3,7 @@
 use thiserror::Error;
 
 use crate::clock::Clock;
-use crate::domain::account::{Account, CryptoSettings, StripeIntegration};
+use crate::domain::account::Account;
 use crate::domain::api_key::{self, KeyMode};
 use crate::domain::email::Email;
 use crate::error::{ApiError, StoreError};
@@ -61,16 +61,9 @@ pub async fn create_account(
         .map(|raw| Email::parse(raw).ok_or_else(|| AccountError::Invalid(format!("invalid support email {raw:?}"))))
         .transpose()?;
     let now = clock.now_unix();
-    let account = Account {
-        id: AccountId::generate(),
-        name: name.to_owned(),
-        support_email: support_email.map(String::from),
-        test_mode: new.test_mode,
-        crypto: CryptoSettings::default(),
-        stripe: StripeIntegration { signing_secrets: vec![generate_signing_secret()], ..StripeIntegration::default() },
-        created_at: now,
-        version: 1,
-    };
+    let mut account = Account::new(name, new.test_mode, now);
+    account.support_email = support_email.map(String::from);
+    account.stripe.signing_secrets = vec![generate_signing_secret()];
     let (record, key) = new_key(&account.id, new.test_mode, now);
     store.create_account(&account, &record).await?;
     Ok(CreatedAccount { account, key })

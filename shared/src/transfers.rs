@@ -37,7 +37,9 @@ pub async fn process(
             updated.processed_at = Some(now);
         } else {
             updated.status = TransferStatus::Failed;
-            updated.last_failure_reason = report.reason.clone().or(Some("Payment failed".to_owned()));
+            // A failure reported without a reason keeps the last one given, if any: LatePayment
+            // then says the default (`webhooks.md`), not a reason nobody reported.
+            updated.last_failure_reason = report.reason.clone().or(current.last_failure_reason.clone());
         }
         if report.transaction.is_some() {
             updated.transaction = report.transaction.clone();

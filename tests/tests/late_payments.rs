@@ -138,6 +138,24 @@ async fn a_failed_payment_reports_its_reason_when_late_and_may_still_be_processe
 }
 
 #[tokio::test]
+async fn a_failure_reported_without_a_reason_is_late_for_the_default_reason() {
+    // GIVEN a transfer whose payment failed with no reason given
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let transfer = finalized_invoice(&t, &acme, "in_quiet", now() - 300).await;
+    let (status, failed) = process(&t, &acme, &transfer, json!({"success": false})).await;
+    assert_eq!((status, failed["status"].as_str()), (200, Some("failed")));
+    assert!(failed["lastFailureReason"].is_null(), "{failed}");
+    // WHEN it becomes late
+    assert_eq!(schedule::run(&app_at(&t, 3600).await).await.unwrap().late_payments, 1);
+    // THEN LatePayment gives the documented default, not a reason nobody reported
+    let late = &t.payloads_of(&acme, "LatePayment").await[0];
+    assert_eq!(late["lateReason"], "Payment not processed by due date");
+    assert_eq!(t.payloads_of(&acme, "TransferProcessed").await[0]["reason"], "-");
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn the_test_helper_refuses_live_keys_unknown_transfers_and_bad_reports() {
     let t = TestStack::start().await;
     let live = t.account("Live", false).await;

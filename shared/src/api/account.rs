@@ -245,16 +245,7 @@ mod tests {
 
     #[test]
     fn treasury_addresses_merge_per_network() {
-        let mut account = crate::domain::account::Account {
-            id: crate::ids::AccountId::generate(),
-            name: "Acme".into(),
-            support_email: None,
-            test_mode: true,
-            crypto: CryptoSettings::default(),
-            stripe: Default::default(),
-            created_at: 0,
-            version: 1,
-        };
+        let mut account = crate::domain::account::Account::new("Acme", true, 0);
         let a1 = "0x1111111111111111111111111111111111111111";
         let a2 = "0x2222222222222222222222222222222222222222";
         parse(json!({"crypto": {"treasuryAddresses": {"1": a1, "137": a2}}})).unwrap().apply(&mut account);

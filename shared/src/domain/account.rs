@@ -23,6 +23,22 @@ pub struct Account {
     pub version: u64,
 }
 
+impl Account {
+    /// A new account as `api.md` describes one: default crypto settings, no Stripe secret yet.
+    pub fn new(name: &str, test_mode: bool, now: i64) -> Account {
+        Account {
+            id: AccountId::generate(),
+            name: name.to_owned(),
+            support_email: None,
+            test_mode,
+            crypto: CryptoSettings::default(),
+            stripe: StripeIntegration::default(),
+            created_at: now,
+            version: 1,
+        }
+    }
+}
+
 /// Network, token and treasury: what every Loop-family payload carries.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -13,6 +13,11 @@ fn or_dash(value: Option<&str>) -> Value {
     json!(value.filter(|v| !v.is_empty()).unwrap_or(UNKNOWN))
 }
 
+/// A number (a unix date, a count), or `"-"`: the Loop family never sends `null`.
+fn number_or_dash<N: Into<i64>>(value: Option<N>) -> Value {
+    value.map_or(json!(UNKNOWN), |n| json!(n.into()))
+}
+
 /// The fields every Loop-family payload starts with.
 fn common(account: &Account, email: Option<&str>) -> Map<String, Value> {
     let c = &account.crypto;
@@ -40,7 +45,7 @@ pub fn transfer(kind: &str, account: &Account, t: &Transfer, now: i64) -> Outbou
     let fields = json!({
         "id": t.id,
         "invoiceId": t.invoice_id,
-        "billDate": t.bill_date,
+        "billDate": number_or_dash(t.bill_date),
         "toAddress": c.treasury_address(),
         "fromAddress": or_dash(t.from_address.as_deref()),
         "tokenSymbol": c.token_symbol,
@@ -67,7 +72,7 @@ pub fn agreement_signed_up(account: &Account, a: &Agreement, now: i64) -> Outbou
         "itemId": or_dash(a.item_id.as_deref()),
         "agreementId": a.id,
         "agreementAmount": or_dash(a.amount.as_deref()),
-        "frequencyNumber": a.frequency_number,
+        "frequencyNumber": number_or_dash(a.frequency_number),
         "frequencyUnit": or_dash(a.frequency_unit.as_deref()),
         "addOnAgreements": [],
         "addOnItems": [],
@@ -87,7 +92,7 @@ pub fn agreement_cancelled(account: &Account, a: &Agreement, now: i64) -> Outbou
         "entityId": account.id,
         "agreementId": a.id,
         "subscriber": a.subscriber,
-        "agreementStartDate": a.start_date,
+        "agreementStartDate": number_or_dash(a.start_date),
         "eventDate": now,
         "itemId": or_dash(a.item_id.as_deref()),
         "itemName": or_dash(a.item.as_deref()),
@@ -131,12 +136,12 @@ pub const DEFAULT_LATE_REASON: &str = "Payment not processed by due date";
 
 pub fn late_payment(account: &Account, t: &Transfer, now: i64) -> OutboundEvent {
     let decimals = u32::from(account.crypto.token_decimals);
-    // The amount due in the token's base units, an integer.
-    let amount_due = super::money::parse_units(&t.amount, decimals).map_or(json!(UNKNOWN), |units| json!(units as i64));
+    // The amount due in the token's base units, an integer: with 18 decimals, 100 tokens is
+    // 10^20, past what a JSON value here holds (u64), so it is written into the text below.
+    let units = super::money::parse_units(&t.amount, decimals).and_then(|u| u128::try_from(u).ok());
     let fields = json!({
         "subscriber": or_dash(t.from_address.as_deref()),
-        "dueDate": t.due_date,
-        "amountDue": amount_due,
+        "dueDate": number_or_dash(t.due_date),
         "lateReason": t.last_failure_reason.as_deref().unwrap_or(DEFAULT_LATE_REASON),
         "eventDate": now,
         "agreementId": or_dash(t.agreement_id.as_deref()),
@@ -146,5 +151,106 @@ pub fn late_payment(account: &Account, t: &Transfer, now: i64) -> OutboundEvent 
     });
     let mut m = common(account, t.email.as_deref());
     m.remove("parent");
-    OutboundEvent::loop_family("LatePayment", extend(m, fields), now)
+    if units.is_none() {
+        m.insert("amountDue".into(), json!(UNKNOWN));
+    }
+    let mut event = OutboundEvent::loop_family("LatePayment", extend(m, fields), now);
+    if let Some(units) = units {
+        // The payload is a JSON object without `amountDue`: add it as the last member.
+        if event.payload.ends_with('}') {
+            event.payload.pop();
+            event.payload.push_str(&format!(",\"amountDue\":{units}}}"));
+        }
+    }
+    event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::commerce::TransferStatus;
+
+    fn transfer(amount: &str) -> Transfer {
+        Transfer {
+            id: "tr_1".into(),
+            invoice_id: "in_1".into(),
+            status: TransferStatus::Open,
+            amount: amount.into(),
+            currency: "usd".into(),
+            token_symbol: "USDC".into(),
+            email: None,
+            item: None,
+            item_id: None,
+            agreement_id: None,
+            ref_id: None,
+            batch_id: None,
+            from_address: None,
+            bill_date: None,
+            due_date: None,
+            created_at: 0,
+            updated_at: 0,
+            processed_at: None,
+            transaction: None,
+            last_failure_reason: None,
+            late_payment_notified_at: None,
+            version: 1,
+        }
+    }
+
+    fn payload(event: &OutboundEvent) -> Value {
+        serde_json::from_str(&event.payload).unwrap()
+    }
+
+    #[test]
+    fn amount_due_is_an_exact_integer_of_base_units_at_any_decimals() {
+        let mut account = Account::new("Acme", true, 0);
+        assert_eq!(payload(&late_payment(&account, &transfer("25.00"), 0))["amountDue"], 25_000_000);
+        // 18 decimals: 1234.5 tokens is 1.2345 × 10^21 base units, past u64 and i64.
+        account.crypto.token_decimals = 18;
+        let event = late_payment(&account, &transfer("1234.50"), 0);
+        assert!(event.payload.contains(r#""amountDue":1234500000000000000000}"#), "{}", event.payload);
+        assert_eq!(payload(&event)["event"], "LatePayment");
+        // An amount the token cannot express is not known.
+        account.crypto.token_decimals = 0;
+        assert_eq!(payload(&late_payment(&account, &transfer("1.5"), 0))["amountDue"], "-");
+    }
+
+    #[test]
+    fn unknown_values_are_dashes_never_null() {
+        let account = Account::new("Acme", true, 0);
+        let agreement = Agreement {
+            id: "ag_1".into(),
+            stripe_subscription_id: "sub_1".into(),
+            stripe_customer_id: None,
+            status: crate::domain::commerce::AgreementStatus::Active,
+            subscriber: "-".into(),
+            email: None,
+            item: None,
+            item_id: None,
+            amount: None,
+            frequency_number: None,
+            frequency_unit: None,
+            ref_id: "-".into(),
+            metadata: "{}".into(),
+            start_date: None,
+            cancelled_at: None,
+            created_at: 0,
+            version: 1,
+        };
+        let events = [
+            transfer_event(&account),
+            late_payment(&account, &transfer("1.00"), 0),
+            agreement_signed_up(&account, &agreement, 0),
+            agreement_cancelled(&account, &agreement, 0),
+        ];
+        for event in &events {
+            let body = payload(event);
+            let nulls: Vec<_> = body.as_object().unwrap().iter().filter(|(_, v)| v.is_null()).collect();
+            assert!(nulls.is_empty(), "{}: {nulls:?}", event.kind);
+        }
+    }
+
+    fn transfer_event(account: &Account) -> OutboundEvent {
+        super::transfer("TransferCreated", account, &transfer("1.00"), 0)
+    }
 }
