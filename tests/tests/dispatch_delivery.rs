@@ -245,10 +245,53 @@ async fn a_retry_whose_queueing_failed_is_queued_when_the_message_comes_back() {
     proxy.cut_after(2);
     assert!(loop_shared::dispatch::deliver(&cut, &pointer).await.is_err(), "the handler reports the message back");
     proxy.restore();
-    // AND SQS hands the message back
-    loop_shared::dispatch::deliver(&cut, &pointer).await.unwrap();
+    // AND SQS hands the message back once its visibility timeout ends, minutes later
+    let mut later = config.clone();
+    later.clock_offset_seconds = 180;
+    let later = loop_shared::App::with_clients(later.clone(), loop_shared::aws::AwsClients::new(&later.aws).await)
+        .await
+        .unwrap();
+    loop_shared::dispatch::deliver(&later, &pointer).await.unwrap();
     // THEN attempt 2 is made and succeeds
     let received = receiver.wait_for(Duration::from_secs(30), |r| r.iter().any(|d| d.status == 200)).await;
     assert_eq!(received.iter().map(|d| d.status).collect::<Vec<_>>(), [500, 200]);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_duplicate_of_a_failed_attempt_does_not_start_a_second_chain_of_retries() {
+    // GIVEN an event for an endpoint on a failing receiver, and a dispatch on a queue of its own
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    new_customer(&t, &acme, "evt_dup", "dup@example.com").await;
+    let receiver = Receiver::start(usize::MAX).await;
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
+    let event_id = t.read(&acme, "/v1/events?type=contact.created").await["data"][0]["id"].as_str().unwrap().to_owned();
+    let config = t.config_with_own_queue("dup").await;
+    let clients = loop_shared::aws::AwsClients::new(&config.aws).await;
+    let app = loop_shared::App::with_clients(config, clients.clone()).await.unwrap();
+    let pointer = loop_shared::dispatch::DeliveryPointer {
+        v: 1,
+        account_id: acme.id.clone(),
+        event_id,
+        endpoint_id: endpoint["id"].as_str().unwrap().to_owned(),
+        attempt: 1,
+    };
+
+    // WHEN attempt 1 fails, and SQS then hands its message over a second time
+    loop_shared::dispatch::deliver(&app, &pointer).await.unwrap();
+    loop_shared::dispatch::deliver(&app, &pointer).await.unwrap();
+
+    // THEN the receiver got one request, and one attempt 2 is on its way, not two
+    assert_eq!(receiver.received().len(), 1);
+    let mut queued = Vec::new();
+    for _ in 0..3 {
+        let received = clients.sqs.receive_message().queue_url(app.queue.url()).max_number_of_messages(10);
+        let messages = received.wait_time_seconds(1).send().await.unwrap().messages.unwrap_or_default();
+        queued.extend(messages.into_iter().filter_map(|m| m.body));
+    }
+    let attempts: Vec<u64> =
+        queued.iter().map(|b| serde_json::from_str::<Value>(b).unwrap()["attempt"].as_u64().unwrap()).collect();
+    assert_eq!(attempts, [2], "{queued:?}");
     t.shutdown().await;
 }

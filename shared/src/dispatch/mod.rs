@@ -20,6 +20,7 @@ use crate::domain::outbound::QueueJob;
 use crate::error::StoreError;
 use crate::ids::AccountId;
 use crate::publish;
+use crate::queue::OutgoingMessage;
 use crate::store::Streak;
 
 /// One received SQS message.
@@ -86,12 +87,8 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Dispatc
         reason: None,
     });
     if delivery.last_attempt >= pointer.attempt {
-        // This attempt was made. If it failed and the delivery is still retrying, the handler
-        // may have died before queueing the next attempt: queue it again (a duplicate of it is
-        // ignored like this one), so a lost send never ends the retries.
         if delivery.status == DeliveryStatus::Pending && delivery.last_attempt == pointer.attempt {
-            let retry = DeliveryPointer { attempt: pointer.attempt + 1, ..pointer.clone() };
-            publish::send(&app.queue, std::slice::from_ref(&retry)).await?;
+            check_next_attempt(app, pointer, &delivery, now).await?;
         }
         return Ok(());
     }
@@ -159,6 +156,35 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Dispatc
     let retry = DeliveryPointer { attempt: next, ..pointer.clone() };
     publish::send(&app.queue, std::slice::from_ref(&retry)).await?;
     Ok(())
+}
+
+/// How long past its due time the next attempt may still be on its way (queue latency, a
+/// backlog) before it counts as never sent.
+const NEXT_ATTEMPT_GRACE_SECONDS: i64 = 30;
+
+/// A pointer for an attempt already made, while the delivery still retries: the handler that made
+/// it may have died before queueing the next attempt, or this is a duplicate of a pointer whose
+/// next attempt is on its way. Queueing the next attempt for every duplicate would start a second
+/// chain of retries that never ends (each attempt then POSTed twice), so the next attempt is only
+/// queued once it is overdue; until then this pointer comes back to look again when it would be.
+/// By then, if the next attempt was made, the pointer is dropped like any duplicate.
+async fn check_next_attempt(
+    app: &App,
+    pointer: &DeliveryPointer,
+    delivery: &Delivery,
+    now: i64,
+) -> Result<(), StoreError> {
+    let next = pointer.attempt + 1;
+    let overdue_at = delivery.updated_at + i64::from(cadence::delay_before(next)) + NEXT_ATTEMPT_GRACE_SECONDS;
+    if now >= overdue_at {
+        tracing::warn!(event = %pointer.event_id, endpoint = %pointer.endpoint_id, attempt = next, "next attempt overdue: queued again");
+        let retry = DeliveryPointer { attempt: next, ..pointer.clone() };
+        return publish::send(&app.queue, std::slice::from_ref(&retry)).await;
+    }
+    let wait = (overdue_at - now).clamp(1, 900) as u32;
+    let look_again =
+        OutgoingMessage { body: serde_json::to_string(pointer).expect("pointers serialize"), delay_seconds: wait };
+    app.queue.send(std::slice::from_ref(&look_again)).await
 }
 
 /// An endpoint whose every delivery failed for the whole retry window is disabled.
