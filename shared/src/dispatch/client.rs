@@ -32,9 +32,9 @@ impl Resolve for GuardedResolver {
 }
 
 pub fn build(allow_private: bool) -> reqwest::Client {
+    // One budget for the whole attempt, connecting included: the 15 s `webhooks.md` gives.
     let mut builder = reqwest::Client::builder()
         .timeout(DELIVERY_TIMEOUT)
-        .connect_timeout(Duration::from_secs(5))
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("Loop-Webhooks/", env!("CARGO_PKG_VERSION")))
         .no_proxy()
