@@ -269,3 +269,27 @@ async fn connecting_again_updates_loops_endpoint_and_replaces_one_made_elsewhere
     assert_eq!(all_items(&t, &acme).await.len(), 1);
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn connections_made_at_once_leave_one_endpoint_at_stripe() {
+    // GIVEN an account not yet connected
+    let (stand_in, t, acme) = setup(1, 1).await;
+    let url = format!("{PUBLIC_BASE}/stripe/webhooks/{}", acme.id);
+
+    // WHEN five connections are asked for at once (a double-click, a retrying script)
+    let answers = futures::future::join_all((0..5).map(|_| connect(&t, &acme, GOOD_KEY))).await;
+
+    // THEN each is made or told another is under way, and Stripe holds one endpoint for Loop
+    for (status, body) in &answers {
+        assert!(
+            *status == 200 || (*status == 409 && body["error"]["code"] == "connect_in_progress"),
+            "{status} {body}"
+        );
+    }
+    assert!(answers.iter().any(|(status, _)| *status == 200));
+    let ours: Vec<Value> = stand_in.endpoints().into_iter().filter(|e| e["url"] == url.as_str()).collect();
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    let integration = finished(&t, &acme).await;
+    assert_eq!(integration["stripeWebhookEndpointId"], ours[0]["id"]);
+    t.shutdown().await;
+}

@@ -245,6 +245,10 @@ fn connect_error(err: ConnectError) -> ApiError {
             code: "stripe_error",
             message: format!("Stripe refused a request ({status}): {message}"),
         },
+        ConnectError::InProgress => ApiError::Conflict {
+            code: "connect_in_progress",
+            message: "Another connection of this account to Stripe is under way; retry when it has finished.".into(),
+        },
         ConnectError::Store(err) => err.into(),
         ConnectError::Api(err) => err,
     }

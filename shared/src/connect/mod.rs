@@ -32,6 +32,9 @@ pub enum ConnectError {
     /// Recording the connection on the account failed as the API reports it.
     #[error(transparent)]
     Api(#[from] crate::error::ApiError),
+    /// Another connection of this account is under way.
+    #[error("another connection of this Stripe account is under way")]
+    InProgress,
 }
 
 /// What a successful connection left behind.
@@ -44,6 +47,33 @@ pub struct Connected {
 /// deployment's public URL, which Stripe will post to.
 pub async fn connect(app: &App, account: Account, key: Secret, base_url: &str) -> Result<Connected, ConnectError> {
     key::check(key.expose())?;
+    // One connection at a time per account: two at once would each make an endpoint at Stripe
+    // (the Idempotency-Key covers retries of one request, not two requests).
+    let now = app.clock.now_unix();
+    if !app.store.take_lease(&account.id, LEASE, now, now + LEASE_SECONDS).await? {
+        return Err(ConnectError::InProgress);
+    }
+    let account_id = account.id.clone();
+    // Read again under the lease: a connection that ended just before may have changed it.
+    let account = app.store.get_account(&account_id).await?.unwrap_or(account);
+    let connected = connect_under_lease(app, account, key, base_url).await;
+    if let Err(err) = app.store.release_lease(&account_id, LEASE).await {
+        // It expires on its own.
+        tracing::warn!(account = %account_id, error = %err, "stripe connect lease not released");
+    }
+    connected
+}
+
+const LEASE: &str = "stripe-connect";
+/// Longer than the API function may run (29 s in `template.yaml`).
+const LEASE_SECONDS: i64 = 60;
+
+async fn connect_under_lease(
+    app: &App,
+    account: Account,
+    key: Secret,
+    base_url: &str,
+) -> Result<Connected, ConnectError> {
     let api = StripeApi::new(app.stripe_http(), &app.config.stripe_api, &key);
     api.probe("products").await?;
     api.probe("prices").await?;

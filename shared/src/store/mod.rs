@@ -11,6 +11,7 @@ mod deliveries;
 mod due;
 pub mod idempotency;
 pub mod keys;
+mod lease;
 mod pages;
 mod reads;
 pub mod records;
