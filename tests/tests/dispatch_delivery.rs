@@ -295,3 +295,31 @@ async fn a_duplicate_of_a_failed_attempt_does_not_start_a_second_chain_of_retrie
     assert_eq!(attempts, [2], "{queued:?}");
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_endpoint_that_hangs_does_not_hold_up_other_deliveries() {
+    // GIVEN an endpoint whose server accepts connections and never answers, busy with an event
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    let hanging = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let hanging_url = format!("http://{}/hooks", hanging.local_addr().unwrap());
+    let (accepted_tx, mut accepted) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = hanging.accept().await {
+            let _ = accepted_tx.send(stream); // held open, unanswered, by the channel
+        }
+    });
+    t.create_endpoint(&acme, &hanging_url, &["contact.created"]).await;
+    new_customer(&t, &acme, "evt_hang_1", "hang1@example.com").await;
+    let _held = tokio::time::timeout(Duration::from_secs(10), accepted.recv()).await.expect("dispatch connects");
+
+    // WHEN another endpoint subscribes and an event arrives while that attempt still waits
+    let receiver = Receiver::start(0).await;
+    t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    new_customer(&t, &acme, "evt_hang_2", "hang2@example.com").await;
+
+    // THEN it is delivered well within the hanging attempt's 15 s timeout
+    let received = receiver.wait_for(Duration::from_secs(10), |r| !r.is_empty()).await;
+    assert_eq!(received.len(), 1);
+    t.shutdown().await;
+}
