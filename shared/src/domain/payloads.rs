@@ -189,6 +189,7 @@ mod tests {
             bill_date: None,
             due_date: None,
             created_at: 0,
+            created_ms: None,
             updated_at: 0,
             processed_at: None,
             transaction: None,
@@ -236,6 +237,7 @@ mod tests {
             start_date: None,
             cancelled_at: None,
             created_at: 0,
+            created_ms: None,
             version: 1,
         };
         let events = [

@@ -11,7 +11,7 @@ use crate::domain::commerce::{
 };
 use crate::domain::money::format_minor;
 use crate::domain::payloads;
-use crate::ids::AccountId;
+use crate::ids::{creation_millis, AccountId};
 use crate::store::{IngestView, Write};
 
 pub struct CommerceInput<'a> {
@@ -26,6 +26,11 @@ pub struct CommerceInput<'a> {
 impl CommerceInput<'_> {
     fn now(&self) -> i64 {
         unix_seconds(self.now_ms)
+    }
+
+    /// Where a new record goes in its list: strictly after everything this process made before.
+    fn created_ms(&self) -> Option<i64> {
+        Some(creation_millis(self.now_ms))
     }
 }
 
@@ -117,6 +122,7 @@ fn price(input: &CommerceInput<'_>, p: &Price<'_>, out: &mut Outcome) {
         active: p.active.or(existing.map(|e| e.active)).unwrap_or(true),
         deleted: deleted || existing.is_some_and(|e| e.deleted),
         created_at: existing.map_or(input.now(), |e| e.created_at),
+        created_ms: existing.map_or_else(|| input.created_ms(), |e| e.created_ms),
         updated_at: input.now(),
         last_event_at: input.event.created,
         version: existing.map_or(1, |e| e.version + 1),
@@ -167,6 +173,7 @@ fn invoice(input: &CommerceInput<'_>, i: &Invoice<'_>, out: &mut Outcome) {
                 bill_date: i.created,
                 due_date: if finalizing { due_date } else { None },
                 created_at: input.now(),
+                created_ms: input.created_ms(),
                 updated_at: input.now(),
                 processed_at: None,
                 transaction: None,
@@ -268,6 +275,7 @@ fn new_agreement(input: &CommerceInput<'_>, s: &Subscription<'_>, subscription_i
         start_date: s.start_date,
         cancelled_at: None,
         created_at: input.now(),
+        created_ms: input.created_ms(),
         version: 1,
     }
 }
