@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::app::App;
+use crate::clock::unix_seconds;
 use crate::domain::account::Account;
 use crate::domain::checkout::{new_session_id, CheckoutSession, PaymentLink, SessionStatus};
 use crate::domain::outbound::OutboundEvent;
@@ -47,9 +48,10 @@ pub async fn create_payment_link(
     account: &Account,
     new: NewPaymentLink,
 ) -> Result<PaymentLink, CheckoutError> {
-    let now = app.clock.now_unix();
+    let now_ms = app.clock.now_millis();
+    let now = unix_seconds(now_ms);
     let link = PaymentLink {
-        id: new_sortable_id("pl_", now.saturating_mul(1000)),
+        id: new_sortable_id("pl_", now_ms),
         name: new.name,
         item_id: new.item_id,
         amount: new.amount,
@@ -109,8 +111,9 @@ pub async fn create_session(
     if !link.active {
         return Err(CheckoutError::InactivePaymentLink);
     }
-    let now = app.clock.now_unix();
-    let id = new_session_id(&account.id, now.saturating_mul(1000));
+    let now_ms = app.clock.now_millis();
+    let now = unix_seconds(now_ms);
+    let id = new_session_id(&account.id, now_ms);
     let session = CheckoutSession {
         url: format!("{base_url}/checkout/{id}"),
         id,
@@ -142,12 +145,12 @@ pub async fn finish(
         if current.status != SessionStatus::Open {
             return Err(CheckoutError::NotOpen(current.status.as_str()));
         }
-        let now = app.clock.now_unix();
+        let now_ms = app.clock.now_millis();
         let mut finished = current.clone();
         finished.status = to;
-        finished.finished_at = Some(now);
+        finished.finished_at = Some(unix_seconds(now_ms));
         finished.version += 1;
-        let event = OutboundEvent::envelope(&format!("checkout.session.{}", to.as_str()), finished.to_json(), now);
+        let event = OutboundEvent::envelope(&format!("checkout.session.{}", to.as_str()), finished.to_json(), now_ms);
         let endpoints = app.store.get_endpoints(&account.id).await?;
         let writes = vec![Write::PutSession { session: finished.clone(), expected_version: Some(current.version) }];
         match publish::commit(app, &account.id, &endpoints, writes, vec![event]).await {

@@ -10,6 +10,12 @@ pub trait Clock: Send + Sync {
         self.now().unix_timestamp()
     }
 
+    /// Business time in milliseconds: what orders the things Loop makes (ids, list keys), since
+    /// many are made within one second.
+    fn now_millis(&self) -> i64 {
+        self.now().unix_timestamp_nanos().div_euclid(1_000_000) as i64
+    }
+
     /// The time on the wire: what signature timestamps are checked against and stamped with.
     /// Other parties (Stripe's signer, a merchant's Standard Webhooks verifier) read the real
     /// clock, so a business offset must not move it.
@@ -45,6 +51,11 @@ impl Clock for FixedClock {
     }
 }
 
+/// The whole second a millisecond reading falls in, as `now_unix` would have said.
+pub fn unix_seconds(millis: i64) -> i64 {
+    millis.div_euclid(1000)
+}
+
 /// RFC 3339 in UTC with whole seconds (`2025-01-15T10:30:00Z`), as the API promises.
 pub fn rfc3339(at: OffsetDateTime) -> String {
     let at = at.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(at);
@@ -71,6 +82,17 @@ mod tests {
         let shifted = SystemClock { offset_seconds: 600 }.now_unix();
         let plain = SystemClock::default().now_unix();
         assert!((shifted - plain - 600).abs() <= 1);
+    }
+
+    #[test]
+    fn millis_are_the_same_instant_as_seconds() {
+        let at = OffsetDateTime::from_unix_timestamp_nanos(1_736_937_000_123_456_789).unwrap();
+        let fixed = FixedClock(at);
+        assert_eq!(fixed.now_millis(), 1_736_937_000_123);
+        assert_eq!(unix_seconds(fixed.now_millis()), fixed.now_unix());
+        let shifted = SystemClock { offset_seconds: 600 }.now_millis();
+        let plain = SystemClock::default().now_millis();
+        assert!((shifted - plain - 600_000).abs() <= 1_000);
     }
 
     #[test]

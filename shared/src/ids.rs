@@ -2,6 +2,7 @@
 //! (100 bits), so ids are unguessable and never collide in practice.
 
 use std::fmt;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 const ALPHABET: &[u8; 32] = b"abcdefghijklmnopqrstuvwxyz234567";
 pub const RANDOM_LEN: usize = 20;
@@ -20,12 +21,40 @@ pub fn new_id(prefix: &str) -> String {
 /// The same alphabet in ASCII order, so that encoded numbers sort as text.
 const SORTED_ALPHABET: &[u8; 32] = b"234567abcdefghijklmnopqrstuvwxyz";
 
-/// An id whose text sorts by creation time: 10 characters of milliseconds, then 10 random ones.
-/// Lists page with `startingAfter=<id>` as a key condition (`sk < id`), no cursor lookup needed.
-pub fn new_sortable_id(prefix: &str, unix_millis: i64) -> String {
+/// The latest creation instant this process handed out (`creation_millis`).
+static LAST_CREATION_MILLIS: AtomicI64 = AtomicI64::new(0);
+
+/// A creation instant for something listed newest first: the clock's reading in milliseconds,
+/// or, if this process already handed that out, the one after the latest it did. So two
+/// objects made within one millisecond (a transfer's `TransferCreated` and `TransferFinalized`)
+/// still sort in the order they were made. It runs ahead of the clock only while more than one
+/// object a millisecond is made, and meets it again as soon as fewer are.
+pub fn creation_millis(now_millis: i64) -> i64 {
+    next_after(&LAST_CREATION_MILLIS, now_millis)
+}
+
+fn next_after(latest: &AtomicI64, now_millis: i64) -> i64 {
+    let now = now_millis.max(0);
+    let next = |last: i64| last.saturating_add(1).max(now);
+    // The closure always answers `Some`, so this is `Ok(previous)`.
+    let previous =
+        latest.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |last| Some(next(last))).unwrap_or_else(|last| last);
+    next(previous)
+}
+
+/// An id whose text sorts by creation: 10 characters of milliseconds (`creation_millis`, so
+/// strictly increasing within a process), then 10 random ones. Lists page with
+/// `startingAfter=<id>` as a key condition (`sk < id`), no cursor lookup needed.
+pub fn new_sortable_id(prefix: &str, now_millis: i64) -> String {
+    sortable_id_at(prefix, creation_millis(now_millis))
+}
+
+/// The fixed-width encoding: 10 base32 characters (50 bits) of milliseconds, in an alphabet
+/// whose ASCII order is its numeric order, so the text sorts as the number.
+fn sortable_id_at(prefix: &str, millis: i64) -> String {
     let mut out = String::with_capacity(prefix.len() + RANDOM_LEN);
     out.push_str(prefix);
-    let millis = unix_millis.max(0) as u64;
+    let millis = millis.max(0) as u64;
     for i in (0..10).rev() {
         out.push(SORTED_ALPHABET[((millis >> (5 * i)) & 31) as usize] as char);
     }
@@ -114,11 +143,32 @@ mod tests {
 
     #[test]
     fn sortable_ids_sort_by_time() {
-        let earlier = new_sortable_id("evt_", 1_700_000_000_000);
-        let later = new_sortable_id("evt_", 1_700_000_000_001);
-        let much_later = new_sortable_id("evt_", 1_800_000_000_000);
+        let earlier = sortable_id_at("evt_", 1_700_000_000_000);
+        let later = sortable_id_at("evt_", 1_700_000_000_001);
+        let much_later = sortable_id_at("evt_", 1_800_000_000_000);
         assert!(earlier < later && later < much_later);
         assert_eq!(earlier.len(), "evt_".len() + RANDOM_LEN);
+    }
+
+    #[test]
+    fn sortable_ids_made_in_a_tight_loop_strictly_increase() {
+        use crate::clock::{Clock, SystemClock};
+        let clock = SystemClock::default();
+        let ids: Vec<String> = (0..1_000).map(|_| new_sortable_id("pl_", clock.now_millis())).collect();
+        for pair in ids.windows(2) {
+            assert!(pair[0] < pair[1], "{} then {}", pair[0], pair[1]);
+        }
+        assert!(ids.iter().all(|id| id.len() == "pl_".len() + RANDOM_LEN));
+    }
+
+    #[test]
+    fn creation_instants_follow_the_clock_and_never_repeat_or_go_back() {
+        let latest = AtomicI64::new(0);
+        assert_eq!(next_after(&latest, 1_000), 1_000);
+        assert_eq!(next_after(&latest, 1_000), 1_001, "the same millisecond: the next one");
+        assert_eq!(next_after(&latest, 1_000), 1_002);
+        assert_eq!(next_after(&latest, 5_000), 5_000, "the clock moved on: follow it");
+        assert_eq!(next_after(&latest, 4_000), 5_001, "the clock stepped back: never repeat");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::app::App;
 use crate::checkout::{self, CheckoutError};
+use crate::clock::unix_seconds;
 use crate::domain::account::Account;
 use crate::domain::checkout::SessionStatus;
 use crate::domain::endpoint::EndpointSet;
@@ -31,7 +32,8 @@ pub struct ScheduleReport {
 }
 
 pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
-    let now = app.clock.now_unix();
+    let now_ms = app.clock.now_millis();
+    let now = unix_seconds(now_ms);
     let mut report = ScheduleReport::default();
     let mut accounts: HashMap<AccountId, (Account, EndpointSet)> = HashMap::new();
 
@@ -50,7 +52,7 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
         let mut notified = transfer.clone();
         notified.late_payment_notified_at = Some(now);
         notified.version += 1;
-        let event = payloads::late_payment(account, &notified, now);
+        let event = payloads::late_payment(account, &notified, now_ms);
         let writes = vec![Write::PutTransfer { transfer: notified, expected_version: Some(transfer.version) }];
         match publish::commit(app, &account_id, endpoints, writes, vec![event]).await {
             Ok(()) => report.late_payments += 1,

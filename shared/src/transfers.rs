@@ -2,6 +2,7 @@
 //! the test helper and `loopctl transfers process`), publishing `TransferProcessed` once per report.
 
 use crate::app::App;
+use crate::clock::unix_seconds;
 use crate::domain::account::Account;
 use crate::domain::commerce::{Transfer, TransferStatus};
 use crate::domain::payloads::{self, ProcessingReport};
@@ -30,7 +31,8 @@ pub async fn process(
         if current.status == TransferStatus::Processed {
             return Err(ProcessError::AlreadyProcessed);
         }
-        let now = app.clock.now_unix();
+        let now_ms = app.clock.now_millis();
+        let now = unix_seconds(now_ms);
         let mut updated = current.clone();
         if report.success {
             updated.status = TransferStatus::Processed;
@@ -46,7 +48,7 @@ pub async fn process(
         }
         updated.updated_at = now;
         updated.version += 1;
-        let event = payloads::transfer_processed(account, &updated, report, now);
+        let event = payloads::transfer_processed(account, &updated, report, now_ms);
         let endpoints = app.store.get_endpoints(&account.id).await?;
         let writes = vec![Write::PutTransfer { transfer: updated.clone(), expected_version: Some(current.version) }];
         match publish::commit(app, &account.id, &endpoints, writes, vec![event]).await {

@@ -131,6 +131,35 @@ async fn every_parameter_rule_answers_its_exact_error() {
     t.shutdown().await;
 }
 
+fn ids(page: &Value) -> Vec<String> {
+    page["data"].as_array().unwrap().iter().map(|v| v["id"].as_str().unwrap().to_owned()).collect()
+}
+
+#[tokio::test]
+async fn links_and_sessions_made_within_one_second_list_newest_first() {
+    // Given five payment links, then five sessions, each made right after the one before: well
+    // within one second, where only the random part of a whole-second id decided the order.
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let mut links = Vec::new();
+    for name in ["One", "Two", "Three", "Four", "Five"] {
+        links.push(link(&t, &acme, name).await);
+    }
+    let mut sessions = Vec::new();
+    for _ in 0..5 {
+        sessions.push(session(&t, &acme, &links[0]).await["id"].as_str().unwrap().to_owned());
+    }
+    // When they are listed, then they come in exactly the reverse of the order they were made.
+    links.reverse();
+    sessions.reverse();
+    assert_eq!(ids(&t.read(&acme, "/v1/payment-links").await), links);
+    assert_eq!(ids(&t.read(&acme, "/v1/checkout-sessions").await), sessions);
+    // And a page that starts after one of them goes on in that order.
+    let rest = t.read(&acme, &format!("/v1/payment-links?startingAfter={}&limit=2", links[1])).await;
+    assert_eq!(ids(&rest), links[2..4].to_vec());
+    t.shutdown().await;
+}
+
 #[tokio::test]
 async fn each_transition_publishes_once_and_a_finished_session_never_changes() {
     let t = TestStack::start().await;

@@ -197,6 +197,7 @@ fn transfer(id: usize, due_date: i64, now: i64) -> Transfer {
         bill_date: Some(now),
         due_date: Some(due_date),
         created_at: now,
+        created_ms: None,
         updated_at: now,
         processed_at: None,
         transaction: None,

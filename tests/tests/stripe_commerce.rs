@@ -157,6 +157,30 @@ async fn finalized_before_created_still_yields_one_transfer_and_both_events() {
     let created = t.payloads_of(&acme, "TransferCreated").await;
     let finalized = t.payloads_of(&acme, "TransferFinalized").await;
     assert_eq!((created.len(), finalized.len()), (1, 1));
+    // Both were published by one request, Created first: newest first lists Finalized on top.
+    let events = t.read(&acme, "/v1/events").await;
+    let types: Vec<&str> = events["data"].as_array().unwrap().iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(types, ["TransferFinalized", "TransferCreated"]);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn transfers_made_within_one_second_list_newest_first() {
+    // Given five invoices finalized one right after the other, well within one second.
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let mut made = Vec::new();
+    for n in 0..5 {
+        let id = format!("in_order_{n}");
+        send(&t, &acme, &format!("evt_order_{n}"), "invoice.finalized", now(), invoice(&id, "open", "p@example.com"))
+            .await;
+        made.push(id);
+    }
+    // When the transfers are listed, then they come in exactly the reverse of that order.
+    made.reverse();
+    let listed: Vec<String> =
+        transfers(&t, &acme).await.iter().map(|t| t["invoiceId"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(listed, made);
     t.shutdown().await;
 }
 

@@ -8,6 +8,7 @@ use super::body::{json_object, reject_unknown, wrong_type};
 use super::list::{page, ListParams};
 use crate::accounts::Caller;
 use crate::app::App;
+use crate::clock::unix_seconds;
 use crate::dispatch::guard::{check_url, UrlError};
 use crate::domain::endpoint::{Endpoint, EndpointSecret, EndpointSet, EndpointStatus};
 use crate::domain::outbound::OUTBOUND_TYPES;
@@ -93,9 +94,10 @@ pub async fn create(app: &App, caller: &Caller, request: &Request) -> Result<Res
     let url = url_param(app, body.get("url")).await?;
     let events = events_param(body.get("events"))?;
     let description = description_param(body.get("description"))?;
-    let now = app.clock.now_unix();
+    let now_ms = app.clock.now_millis();
+    let now = unix_seconds(now_ms);
     let endpoint = Endpoint {
-        id: new_sortable_id("we_", now.saturating_mul(1000)),
+        id: new_sortable_id("we_", now_ms),
         url,
         events,
         status: EndpointStatus::Enabled,

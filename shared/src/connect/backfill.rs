@@ -9,6 +9,7 @@ use std::borrow::Cow;
 use std::time::{Duration, Instant};
 
 use crate::app::App;
+use crate::clock::unix_seconds;
 use crate::domain::connection::{Backfill, BackfillPhase, BackfillStatus};
 use crate::domain::outbound::BackfillPointer;
 use crate::error::StoreError;
@@ -197,10 +198,10 @@ async fn decide<'a, T: Listed<'a>>(
     let Some(account) = view.account.clone() else {
         return Err(StoreError::Corrupt(format!("account {account_id} is gone")));
     };
-    let now = app.clock.now_unix();
+    let now_ms = app.clock.now_millis();
     let mut outcome = Outcome::default();
     for object in page.data {
-        let created = object.created().unwrap_or(now);
+        let created = object.created().unwrap_or(unix_seconds(now_ms));
         let event = StripeEvent {
             id: Cow::Borrowed("backfill"),
             kind: T::CREATED,
@@ -209,7 +210,7 @@ async fn decide<'a, T: Listed<'a>>(
             previous_email: None,
         };
         commerce::apply(
-            &CommerceInput { event: &event, account_id, account: &account, view: &view, now },
+            &CommerceInput { event: &event, account_id, account: &account, view: &view, now_ms },
             &mut outcome,
         );
     }

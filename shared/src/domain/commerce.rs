@@ -64,6 +64,10 @@ pub struct Item {
     pub active: bool,
     pub deleted: bool,
     pub created_at: i64,
+    /// Loop's creation instant in milliseconds (`ids::creation_millis`): its place in its list,
+    /// finer than `created_at`, which is what the API shows. Absent on records made before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_ms: Option<i64>,
     pub updated_at: i64,
     pub last_event_at: i64,
     pub version: u64,
@@ -130,6 +134,10 @@ pub struct Transfer {
     pub bill_date: Option<i64>,
     pub due_date: Option<i64>,
     pub created_at: i64,
+    /// Loop's creation instant in milliseconds (`ids::creation_millis`): its place in its list,
+    /// finer than `created_at`, which is what the API shows. Absent on records made before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_ms: Option<i64>,
     pub updated_at: i64,
     pub processed_at: Option<i64>,
     pub transaction: Option<String>,
@@ -192,6 +200,10 @@ pub struct Agreement {
     pub start_date: Option<i64>,
     pub cancelled_at: Option<i64>,
     pub created_at: i64,
+    /// Loop's creation instant in milliseconds (`ids::creation_millis`): its place in its list,
+    /// finer than `created_at`, which is what the API shows. Absent on records made before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_ms: Option<i64>,
     pub version: u64,
 }
 

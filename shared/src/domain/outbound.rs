@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 
-use crate::clock::rfc3339_from_unix;
+use crate::clock::{rfc3339_from_unix, unix_seconds};
 use crate::ids::new_sortable_id;
 
 /// A published event. `payload` is the exact body every delivery sends, fixed at publication
@@ -21,21 +21,22 @@ pub struct OutboundEvent {
 
 impl OutboundEvent {
     /// The envelope family: `{"id", "type", "created", "data"}`.
-    pub fn envelope(kind: &str, data: Value, now: i64) -> OutboundEvent {
-        let id = new_sortable_id("evt_", now.saturating_mul(1000));
-        let payload = json!({"id": id, "type": kind, "created": rfc3339_from_unix(now), "data": data}).to_string();
-        OutboundEvent { id, kind: kind.to_owned(), created: now, payload }
+    pub fn envelope(kind: &str, data: Value, now_ms: i64) -> OutboundEvent {
+        let id = new_sortable_id("evt_", now_ms);
+        let created = unix_seconds(now_ms);
+        let payload = json!({"id": id, "type": kind, "created": rfc3339_from_unix(created), "data": data}).to_string();
+        OutboundEvent { id, kind: kind.to_owned(), created, payload }
     }
 
     /// The Loop family: a flat object whose `"event"` names the type.
-    pub fn loop_family(kind: &str, mut fields: Map<String, Value>, now: i64) -> OutboundEvent {
+    pub fn loop_family(kind: &str, mut fields: Map<String, Value>, now_ms: i64) -> OutboundEvent {
         let mut body = Map::with_capacity(fields.len() + 1);
         body.insert("event".to_owned(), Value::String(kind.to_owned()));
         body.append(&mut fields);
         OutboundEvent {
-            id: new_sortable_id("evt_", now.saturating_mul(1000)),
+            id: new_sortable_id("evt_", now_ms),
             kind: kind.to_owned(),
-            created: now,
+            created: unix_seconds(now_ms),
             payload: Value::Object(body).to_string(),
         }
     }
@@ -94,11 +95,11 @@ mod tests {
 
     #[test]
     fn envelope_events_carry_their_id_type_and_time() {
-        let e = OutboundEvent::envelope("contact.created", json!({"email": "a@b.co"}), 1_736_937_000);
+        let e = OutboundEvent::envelope("contact.created", json!({"email": "a@b.co"}), 1_736_937_000_250);
         let body: Value = serde_json::from_str(&e.payload).unwrap();
         assert_eq!(body["id"], e.id);
         assert_eq!(body["type"], "contact.created");
-        assert_eq!(body["created"], "2025-01-15T10:30:00Z");
+        assert_eq!((body["created"].as_str(), e.created), (Some("2025-01-15T10:30:00Z"), 1_736_937_000));
         assert_eq!(body["data"]["email"], "a@b.co");
     }
 

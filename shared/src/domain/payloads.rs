@@ -6,6 +6,7 @@ use serde_json::{json, Map, Value};
 use super::account::Account;
 use super::commerce::{Agreement, Transfer};
 use super::outbound::OutboundEvent;
+use crate::clock::unix_seconds;
 
 const UNKNOWN: &str = "-";
 
@@ -40,7 +41,7 @@ fn extend(mut m: Map<String, Value>, fields: Value) -> Map<String, Value> {
 }
 
 /// `TransferCreated` or `TransferFinalized` (the same fields).
-pub fn transfer(kind: &str, account: &Account, t: &Transfer, now: i64) -> OutboundEvent {
+pub fn transfer(kind: &str, account: &Account, t: &Transfer, now_ms: i64) -> OutboundEvent {
     let c = &account.crypto;
     let fields = json!({
         "id": t.id,
@@ -61,10 +62,10 @@ pub fn transfer(kind: &str, account: &Account, t: &Transfer, now: i64) -> Outbou
         "refId": or_dash(t.ref_id.as_deref()),
         "agreementId": or_dash(t.agreement_id.as_deref()),
     });
-    OutboundEvent::loop_family(kind, extend(common(account, t.email.as_deref()), fields), now)
+    OutboundEvent::loop_family(kind, extend(common(account, t.email.as_deref()), fields), now_ms)
 }
 
-pub fn agreement_signed_up(account: &Account, a: &Agreement, now: i64) -> OutboundEvent {
+pub fn agreement_signed_up(account: &Account, a: &Agreement, now_ms: i64) -> OutboundEvent {
     let c = &account.crypto;
     let fields = json!({
         "subscriber": a.subscriber,
@@ -80,25 +81,25 @@ pub fn agreement_signed_up(account: &Account, a: &Agreement, now: i64) -> Outbou
         "addOnTotalAmount": "0",
         "paymentTokenSymbol": c.token_symbol,
         "paymentTokenAddress": c.token_address,
-        "eventDate": now,
+        "eventDate": unix_seconds(now_ms),
         "refId": a.ref_id,
         "metadata": a.metadata,
     });
-    OutboundEvent::loop_family("AgreementSignedUp", extend(common(account, a.email.as_deref()), fields), now)
+    OutboundEvent::loop_family("AgreementSignedUp", extend(common(account, a.email.as_deref()), fields), now_ms)
 }
 
-pub fn agreement_cancelled(account: &Account, a: &Agreement, now: i64) -> OutboundEvent {
+pub fn agreement_cancelled(account: &Account, a: &Agreement, now_ms: i64) -> OutboundEvent {
     let fields = json!({
         "entityId": account.id,
         "agreementId": a.id,
         "subscriber": a.subscriber,
         "agreementStartDate": number_or_dash(a.start_date),
-        "eventDate": now,
+        "eventDate": unix_seconds(now_ms),
         "itemId": or_dash(a.item_id.as_deref()),
         "itemName": or_dash(a.item.as_deref()),
         "refId": a.ref_id,
     });
-    OutboundEvent::loop_family("AgreementCancelled", extend(common(account, a.email.as_deref()), fields), now)
+    OutboundEvent::loop_family("AgreementCancelled", extend(common(account, a.email.as_deref()), fields), now_ms)
 }
 
 /// The processor's report on a transfer.
@@ -110,7 +111,7 @@ pub struct ProcessingReport {
     pub reason: Option<String>,
 }
 
-pub fn transfer_processed(account: &Account, t: &Transfer, report: &ProcessingReport, now: i64) -> OutboundEvent {
+pub fn transfer_processed(account: &Account, t: &Transfer, report: &ProcessingReport, now_ms: i64) -> OutboundEvent {
     let c = &account.crypto;
     let mut m = common(account, t.email.as_deref());
     m.insert("transaction".into(), or_dash(report.transaction.as_deref()));
@@ -127,14 +128,14 @@ pub fn transfer_processed(account: &Account, t: &Transfer, report: &ProcessingRe
         "refId": or_dash(t.ref_id.as_deref()),
         "batchId": or_dash(t.batch_id.as_deref()),
         "usdAmount": if t.currency.eq_ignore_ascii_case("usd") { json!(t.amount) } else { json!(UNKNOWN) },
-        "eventDate": now,
+        "eventDate": unix_seconds(now_ms),
     });
-    OutboundEvent::loop_family("TransferProcessed", extend(m, fields), now)
+    OutboundEvent::loop_family("TransferProcessed", extend(m, fields), now_ms)
 }
 
 pub const DEFAULT_LATE_REASON: &str = "Payment not processed by due date";
 
-pub fn late_payment(account: &Account, t: &Transfer, now: i64) -> OutboundEvent {
+pub fn late_payment(account: &Account, t: &Transfer, now_ms: i64) -> OutboundEvent {
     let decimals = u32::from(account.crypto.token_decimals);
     // The amount due in the token's base units, an integer: with 18 decimals, 100 tokens is
     // 10^20, past what a JSON value here holds (u64), so it is written into the text below.
@@ -143,7 +144,7 @@ pub fn late_payment(account: &Account, t: &Transfer, now: i64) -> OutboundEvent 
         "subscriber": or_dash(t.from_address.as_deref()),
         "dueDate": number_or_dash(t.due_date),
         "lateReason": t.last_failure_reason.as_deref().unwrap_or(DEFAULT_LATE_REASON),
-        "eventDate": now,
+        "eventDate": unix_seconds(now_ms),
         "agreementId": or_dash(t.agreement_id.as_deref()),
         "refId": or_dash(t.ref_id.as_deref()),
         "transferId": t.id,
@@ -154,7 +155,7 @@ pub fn late_payment(account: &Account, t: &Transfer, now: i64) -> OutboundEvent 
     if units.is_none() {
         m.insert("amountDue".into(), json!(UNKNOWN));
     }
-    let mut event = OutboundEvent::loop_family("LatePayment", extend(m, fields), now);
+    let mut event = OutboundEvent::loop_family("LatePayment", extend(m, fields), now_ms);
     if let Some(units) = units {
         // The payload is a JSON object without `amountDue`: add it as the last member.
         if event.payload.ends_with('}') {
@@ -188,6 +189,7 @@ mod tests {
             bill_date: None,
             due_date: None,
             created_at: 0,
+            created_ms: None,
             updated_at: 0,
             processed_at: None,
             transaction: None,
@@ -235,6 +237,7 @@ mod tests {
             start_date: None,
             cancelled_at: None,
             created_at: 0,
+            created_ms: None,
             version: 1,
         };
         let events = [

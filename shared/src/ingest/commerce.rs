@@ -3,6 +3,7 @@
 
 use super::event::{EventType, Invoice, Price, StripeEvent, StripeObject, Subscription};
 use super::Outcome;
+use crate::clock::unix_seconds;
 use crate::domain::account::Account;
 use crate::domain::commerce::{
     agreement_id, frequency_unit, item_id, transfer_id, Agreement, AgreementStatus, Item, Product, Transfer,
@@ -10,7 +11,7 @@ use crate::domain::commerce::{
 };
 use crate::domain::money::format_minor;
 use crate::domain::payloads;
-use crate::ids::AccountId;
+use crate::ids::{creation_millis, AccountId};
 use crate::store::{IngestView, Write};
 
 pub struct CommerceInput<'a> {
@@ -18,7 +19,19 @@ pub struct CommerceInput<'a> {
     pub account_id: &'a AccountId,
     pub account: &'a Account,
     pub view: &'a IngestView,
-    pub now: i64,
+    /// When the decision is made, in milliseconds (`now()`: in seconds).
+    pub now_ms: i64,
+}
+
+impl CommerceInput<'_> {
+    fn now(&self) -> i64 {
+        unix_seconds(self.now_ms)
+    }
+
+    /// Where a new record goes in its list: strictly after everything this process made before.
+    fn created_ms(&self) -> Option<i64> {
+        Some(creation_millis(self.now_ms))
+    }
 }
 
 pub fn apply(input: &CommerceInput<'_>, out: &mut Outcome) {
@@ -46,7 +59,7 @@ fn product(input: &CommerceInput<'_>, p: &super::event::Product<'_>, out: &mut O
         name: p.name.as_deref().map(str::to_owned).or_else(|| existing.and_then(|e| e.name.clone())),
         active: p.active.or(existing.map(|e| e.active)).unwrap_or(true),
         deleted: deleted || existing.is_some_and(|e| e.deleted),
-        updated_at: input.now,
+        updated_at: input.now(),
         last_event_at: input.event.created,
         version: existing.map_or(1, |e| e.version + 1),
     };
@@ -108,8 +121,9 @@ fn price(input: &CommerceInput<'_>, p: &Price<'_>, out: &mut Outcome) {
         frequency_unit,
         active: p.active.or(existing.map(|e| e.active)).unwrap_or(true),
         deleted: deleted || existing.is_some_and(|e| e.deleted),
-        created_at: existing.map_or(input.now, |e| e.created_at),
-        updated_at: input.now,
+        created_at: existing.map_or(input.now(), |e| e.created_at),
+        created_ms: existing.map_or_else(|| input.created_ms(), |e| e.created_ms),
+        updated_at: input.now(),
         last_event_at: input.event.created,
         version: existing.map_or(1, |e| e.version + 1),
     };
@@ -130,7 +144,7 @@ fn invoice(input: &CommerceInput<'_>, i: &Invoice<'_>, out: &mut Outcome) {
     }
     let due_date = i.due_date.or(i.created);
     let publish = |out: &mut Outcome, kind: &'static str, transfer: &Transfer| {
-        out.events.push(payloads::transfer(kind, input.account, transfer, input.now));
+        out.events.push(payloads::transfer(kind, input.account, transfer, input.now_ms));
         out.effects.push(kind);
     };
     match input.view.transfer.clone() {
@@ -158,8 +172,9 @@ fn invoice(input: &CommerceInput<'_>, i: &Invoice<'_>, out: &mut Outcome) {
                 from_address: input.view.agreement.as_ref().map(|a| a.subscriber.clone()).filter(|s| s != "-"),
                 bill_date: i.created,
                 due_date: if finalizing { due_date } else { None },
-                created_at: input.now,
-                updated_at: input.now,
+                created_at: input.now(),
+                created_ms: input.created_ms(),
+                updated_at: input.now(),
                 processed_at: None,
                 transaction: None,
                 last_failure_reason: None,
@@ -184,7 +199,7 @@ fn invoice(input: &CommerceInput<'_>, i: &Invoice<'_>, out: &mut Outcome) {
             if finalizing {
                 transfer.due_date = due_date;
             }
-            transfer.updated_at = input.now;
+            transfer.updated_at = input.now();
             transfer.version += 1;
             out.writes
                 .push(Write::PutTransfer { transfer: transfer.clone(), expected_version: Some(existing.version) });
@@ -217,11 +232,11 @@ fn subscription(input: &CommerceInput<'_>, s: &Subscription<'_>, out: &mut Outco
         expected_version: existing.as_ref().map(|a| a.version),
     });
     if signing_up {
-        out.events.push(payloads::agreement_signed_up(input.account, &agreement, input.now));
+        out.events.push(payloads::agreement_signed_up(input.account, &agreement, input.now_ms));
         out.effects.push("AgreementSignedUp");
     }
     if cancelling {
-        out.events.push(payloads::agreement_cancelled(input.account, &agreement, input.now));
+        out.events.push(payloads::agreement_cancelled(input.account, &agreement, input.now_ms));
         out.effects.push("AgreementCancelled");
     }
 }
@@ -259,7 +274,8 @@ fn new_agreement(input: &CommerceInput<'_>, s: &Subscription<'_>, subscription_i
         metadata: metadata.map(|m| m.to_json_string()).unwrap_or_else(|| "{}".to_owned()),
         start_date: s.start_date,
         cancelled_at: None,
-        created_at: input.now,
+        created_at: input.now(),
+        created_ms: input.created_ms(),
         version: 1,
     }
 }

@@ -4,6 +4,7 @@ use serde_json::{json, Map, Value};
 
 use super::event::{EventType, ObjectKind, StripeEvent, StripeObject};
 use super::Outcome;
+use crate::clock::unix_seconds;
 use crate::domain::contact::{split_name, Contact, TriggerEvent};
 use crate::domain::email::Email;
 use crate::domain::money::format_minor;
@@ -138,7 +139,14 @@ pub struct SyncInput<'a> {
     pub existing: Option<&'a Contact>,
     /// For `customer.updated` that changed the email: the contact at the old email, if any.
     pub moved_from: Option<&'a Contact>,
-    pub now: i64,
+    /// When the decision is made, in milliseconds (`now()`: in seconds).
+    pub now_ms: i64,
+}
+
+impl SyncInput<'_> {
+    fn now(&self) -> i64 {
+        unix_seconds(self.now_ms)
+    }
 }
 
 pub fn sync(input: SyncInput<'_>) -> Outcome {
@@ -174,12 +182,12 @@ pub fn sync(input: SyncInput<'_>) -> Outcome {
     if let Some(event_name) = &input.settings.event_name {
         let properties = trigger_properties(event);
         let trigger = TriggerEvent {
-            id: new_sortable_id("te_", input.now.saturating_mul(1000)),
+            id: new_sortable_id("te_", input.now_ms),
             event_name: event_name.clone(),
             email: input.email.clone(),
             event_properties: properties.clone(),
             stripe_event_id: event.id.to_string(),
-            created_at: input.now,
+            created_at: input.now(),
         };
         out.writes.push(Write::PutTrigger(trigger));
         let data = json!({
@@ -188,7 +196,7 @@ pub fn sync(input: SyncInput<'_>) -> Outcome {
             "eventProperties": properties,
             "stripeEventId": event.id,
         });
-        out.publish("event.triggered", data, input.now);
+        out.publish("event.triggered", data, input.now_ms);
     }
     out
 }
@@ -217,7 +225,7 @@ fn upsert(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Contact> {
     match input.existing {
         None => {
             let mut contact = Contact {
-                id: new_sortable_id("ct_", input.now.saturating_mul(1000)),
+                id: new_sortable_id("ct_", input.now_ms),
                 email: input.email.clone(),
                 first_name: None,
                 last_name: None,
@@ -225,14 +233,14 @@ fn upsert(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Contact> {
                 source: "stripe".to_owned(),
                 subscribed: true,
                 stripe_customer_id: None,
-                created_at: input.now,
-                updated_at: input.now,
+                created_at: input.now(),
+                updated_at: input.now(),
                 last_event_at: input.event.created,
                 version: 1,
             };
             apply_fields(input, &mut contact);
             out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: None });
-            out.publish("contact.created", contact.to_json(), input.now);
+            out.publish("contact.created", contact.to_json(), input.now_ms);
             Some(contact)
         }
         Some(existing) if is_stale(input.event, existing) => Some(existing.clone()),
@@ -243,9 +251,9 @@ fn upsert(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Contact> {
                 return Some(existing.clone());
             }
             contact.version += 1;
-            contact.updated_at = input.now;
+            contact.updated_at = input.now();
             out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: Some(existing.version) });
-            out.publish("contact.updated", contact.to_json(), input.now);
+            out.publish("contact.updated", contact.to_json(), input.now_ms);
             Some(contact)
         }
     }
@@ -259,10 +267,10 @@ fn move_contact(input: &SyncInput<'_>, old: &Contact, out: &mut Outcome) -> Opti
     contact.email = input.email.clone();
     apply_fields(input, &mut contact);
     contact.version += 1;
-    contact.updated_at = input.now;
+    contact.updated_at = input.now();
     out.writes.push(Write::DeleteContact { email: old.email.clone(), expected_version: old.version });
     out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: None });
-    out.publish("contact.updated", contact.to_json(), input.now);
+    out.publish("contact.updated", contact.to_json(), input.now_ms);
     Some(contact)
 }
 
@@ -274,7 +282,7 @@ fn delete_or_unsubscribe(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Con
     match input.customer_deleted {
         CustomerDeleted::Delete => {
             out.writes.push(Write::DeleteContact { email: existing.email.clone(), expected_version: existing.version });
-            out.publish("contact.deleted", existing.to_json(), input.now);
+            out.publish("contact.deleted", existing.to_json(), input.now_ms);
             Some(existing.clone())
         }
         CustomerDeleted::Unsubscribe if !existing.subscribed => Some(existing.clone()),
@@ -282,10 +290,10 @@ fn delete_or_unsubscribe(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Con
             let mut contact = existing.clone();
             contact.subscribed = false;
             contact.version += 1;
-            contact.updated_at = input.now;
+            contact.updated_at = input.now();
             contact.last_event_at = contact.last_event_at.max(input.event.created);
             out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: Some(existing.version) });
-            out.publish("contact.unsubscribed", contact.to_json(), input.now);
+            out.publish("contact.unsubscribed", contact.to_json(), input.now_ms);
             Some(contact)
         }
     }

@@ -36,8 +36,8 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    pub(crate) fn publish(&mut self, kind: &'static str, data: serde_json::Value, now: i64) {
-        self.events.push(OutboundEvent::envelope(kind, data, now));
+    pub(crate) fn publish(&mut self, kind: &'static str, data: serde_json::Value, now_ms: i64) {
+        self.events.push(OutboundEvent::envelope(kind, data, now_ms));
         self.effects.push(kind);
     }
 }
@@ -230,7 +230,7 @@ async fn decide(
 ) -> Result<Decision, ApiError> {
     let account = view.account.as_ref().ok_or_else(|| ApiError::not_found("account"))?;
     let kind = event.kind;
-    let now = app.clock.now_unix();
+    let now_ms = app.clock.now_millis();
     let settings = account.stripe.events.settings(kind);
     let mut outcome = Outcome::default();
     let mut ignored = None;
@@ -263,13 +263,13 @@ async fn decide(
                     linked: view.linked.as_ref(),
                     existing: existing.as_ref(),
                     moved_from: if kind == EventType::CustomerUpdated { moved_from } else { None },
-                    now,
+                    now_ms,
                 });
             }
         }
     }
     // Commerce effects apply whatever the contact group's settings say.
-    commerce::apply(&commerce::CommerceInput { event, account_id, account, view, now }, &mut outcome);
+    commerce::apply(&commerce::CommerceInput { event, account_id, account, view, now_ms }, &mut outcome);
     let answer = match ignored {
         Some(reason) if !kind.is_commerce() => Answer::ignored(reason),
         _ => Answer { status: "processed", reason: None, effects: Some(outcome.effects) },

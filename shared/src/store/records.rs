@@ -174,9 +174,16 @@ pub fn agreement_pk(account: &AccountId, agreement_id: &str) -> String {
     format!("A#{account}#AG#{agreement_id}")
 }
 
-/// The sort key of records listed by creation time whose ids do not sort by time.
-pub fn by_created(created_at: i64, id: &str) -> String {
-    format!("{:012}#{id}", created_at.max(0))
+/// The sort key of records listed by creation time whose ids do not sort by time: Loop's
+/// creation instant in milliseconds (`createdMs`), then the id. Records written before
+/// `createdMs` existed keep their key in seconds, `{seconds:012}#{id}`: it shares its first 12
+/// characters with the millisecond keys of that second and then sorts below them (`#` before
+/// every digit), so old and new keys list in time order without rewriting the old ones.
+pub fn by_created(created_at: i64, created_ms: Option<i64>, id: &str) -> String {
+    match created_ms {
+        Some(ms) => format!("{:015}#{id}", ms.max(0)),
+        None => format!("{:012}#{id}", created_at.max(0)),
+    }
 }
 
 /// Partitions of the `due` index: a few, so that no single partition takes every write.
@@ -244,7 +251,7 @@ impl TransferItem {
             pk: transfer_pk(account, &t.id),
             sk: TRANSFER_SK.to_owned(),
             gsi1pk: listing(account, "transfers"),
-            gsi1sk: by_created(t.created_at, &t.id),
+            gsi1sk: by_created(t.created_at, t.created_ms, &t.id),
             due_pk: due_at.map(|_| due_partition("transfer", &t.id)),
             due_at: due_at.map(|at| due_key(at, &t.id)),
             account_id: account.clone(),
@@ -404,4 +411,24 @@ pub struct IdempotencyItem {
     pub content_type: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn creation_keys_in_seconds_and_in_milliseconds_list_in_time_order() {
+        let mut keys = [
+            by_created(1_700_000_001, Some(1_700_000_001_500), "a"),
+            by_created(1_700_000_001, None, "b"),
+            by_created(1_700_000_000, Some(1_700_000_000_999), "c"),
+            by_created(1_700_000_001, Some(1_700_000_001_000), "d"),
+            by_created(1_700_000_002, None, "e"),
+            by_created(1_700_000_000, None, "f"),
+        ];
+        keys.sort();
+        let order: Vec<&str> = keys.iter().map(|k| k.rsplit('#').next().unwrap()).collect();
+        assert_eq!(order, ["f", "c", "b", "d", "a", "e"]);
+    }
 }
