@@ -144,6 +144,9 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
             _ => Err(ApiError::MethodNotAllowed { allowed: route.allowed() }),
         };
     }
+    // Before the key: the body's size and media type say nothing about the caller, and the
+    // local runner (like API Gateway) refuses an oversized body before anything else too.
+    body::check_envelope(&request)?;
     let caller = authenticate(&app.store, h::header(&request, "authorization")).await?;
     if request.method() == Method::POST {
         if let Some(key) = h::header(&request, "idempotency-key") {
