@@ -86,8 +86,8 @@ async fn every_parameter_rule_answers_its_exact_error() {
     let cases: Vec<(Value, u16, &str, Option<String>)> = vec![
         (json!({}), 400, "parameter_missing", Some("paymentLinkId".into())),
         (json!({"paymentLinkId": 5}), 400, "parameter_invalid", Some("paymentLinkId".into())),
-        (json!({"paymentLinkId": "pl_nope"}), 404, "resource_missing", None),
-        (json!({"paymentLinkId": foreign}), 404, "resource_missing", None),
+        (json!({"paymentLinkId": "pl_nope"}), 404, "resource_missing", Some("paymentLinkId".into())),
+        (json!({"paymentLinkId": foreign}), 404, "resource_missing", Some("paymentLinkId".into())),
         (json!({"paymentLinkId": inactive}), 400, "payment_link_inactive", Some("paymentLinkId".into())),
         (
             json!({"paymentLinkId": pl, "externalCustomerId": "x".repeat(256)}),
@@ -128,6 +128,37 @@ async fn every_parameter_rule_answers_its_exact_error() {
         1,
         "nothing stored for bad input"
     );
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unknown_id_in_a_body_answers_404_naming_the_parameter() {
+    // GIVEN an account with a completed session (so it has an event), and another account's link
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let other = t.account("Other", true).await;
+    let foreign = link(&t, &other, "Theirs").await;
+    let id = session(&t, &acme, &link(&t, &acme, "Gold").await).await["id"].as_str().unwrap().to_owned();
+    post(&t, &acme, &format!("/v1/test-helpers/checkout-sessions/{id}/complete"), json!({})).await;
+    let event = t.read(&acme, "/v1/events?type=checkout.session.completed").await["data"][0]["id"].clone();
+    let redeliver = format!("/v1/events/{}/redeliver", event.as_str().unwrap());
+
+    // WHEN bodies name ids that this account does not have
+    let cases = [
+        ("/v1/payment-links", json!({"name": "Gold", "itemId": "00000000-0000-0000-0000-000000000000"}), "itemId"),
+        ("/v1/checkout-sessions", json!({"paymentLinkId": foreign}), "paymentLinkId"),
+        (redeliver.as_str(), json!({"endpointId": "we_nope"}), "endpointId"),
+    ];
+    for (path, body, param) in cases {
+        let (status, error) = post(&t, &acme, path, body).await;
+        // THEN each answers 404, and the error names the parameter
+        assert_eq!((status, error["error"]["code"].as_str()), (404, Some("resource_missing")), "{path}: {error}");
+        assert_eq!(error["error"]["param"], param, "{path}");
+    }
+    // AND an unknown id in the path names no parameter
+    let (status, error) = post(&t, &acme, "/v1/events/evt_nope/redeliver", json!({})).await;
+    assert_eq!(status, 404);
+    assert!(error["error"].get("param").is_none(), "{error}");
     t.shutdown().await;
 }
 

@@ -131,6 +131,7 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     let route = route_of(&path).ok_or_else(|| ApiError::NotFound {
         code: "unknown_route",
         message: format!("no route {} {}", request.method(), request.uri().path()),
+        param: None,
     })?;
     if route == Route::OpenApi && request.method() == Method::GET {
         let mut response = http::Response::new(bytes::Bytes::from_static(OPENAPI.as_bytes()));
