@@ -63,6 +63,26 @@ async fn a_session_for_a_payment_link_has_the_documented_shape() {
 }
 
 #[tokio::test]
+async fn an_external_customer_id_of_up_to_255_characters_is_kept_as_given() {
+    // GIVEN a payment link
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let pl = link(&t, &acme, "Gold").await;
+    for external in ["", " ", &"x".repeat(255)] {
+        // WHEN a session is created with that externalCustomerId
+        let (status, created) =
+            post(&t, &acme, "/v1/checkout-sessions", json!({"paymentLinkId": pl, "externalCustomerId": external}))
+                .await;
+        // THEN it is created, and the id comes back exactly as sent
+        assert_eq!(status, 201, "{external:?}: {created}");
+        assert_eq!(created["externalCustomerId"], external);
+        let id = created["id"].as_str().unwrap();
+        assert_eq!(t.read(&acme, &format!("/v1/checkout-sessions/{id}")).await["externalCustomerId"], external);
+    }
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn every_parameter_rule_answers_its_exact_error() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;

@@ -180,6 +180,31 @@ async fn transfer_payloads_carry_every_documented_field() {
     t.shutdown().await;
 }
 
+#[tokio::test]
+async fn a_processing_report_keeps_its_strings_as_given_even_when_empty() {
+    // GIVEN a finalized transfer
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    send(&t, &acme, "evt_f", "invoice.finalized", now(), invoice("in_4", "open", "p@example.com")).await;
+    let id = transfers(&t, &acme).await[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/test-helpers/transfers/{id}/process");
+
+    // WHEN the processor reports a failure with an empty reason and an empty transaction
+    let (status, failed) = t.post_json(&acme, &path, &json!({"success": false, "reason": "", "transaction": ""})).await;
+
+    // THEN the report is accepted and the transfer records both as given
+    assert_eq!(status, 200, "{failed}");
+    assert_eq!(
+        (failed["status"].as_str(), failed["lastFailureReason"].as_str(), failed["transaction"].as_str()),
+        (Some("failed"), Some(""), Some(""))
+    );
+    assert_eq!(t.read(&acme, &format!("/v1/transfers/{id}")).await, failed);
+    // AND a value of the wrong type is still refused, naming the parameter
+    let (status, error) = t.post_json(&acme, &path, &json!({"success": true, "reason": 5})).await;
+    assert_eq!((status, error["error"]["param"].as_str()), (400, Some("reason")));
+    t.shutdown().await;
+}
+
 fn subscription(id: &str, customer: &str) -> Value {
     object(
         "subscription",

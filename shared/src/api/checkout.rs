@@ -184,7 +184,12 @@ fn metadata(body: &serde_json::Map<String, Value>) -> Result<BTreeMap<String, St
 pub(super) fn session_body(body: &serde_json::Map<String, Value>) -> Result<NewSession, ApiError> {
     reject_unknown(body, &["paymentLinkId", "externalCustomerId", "metadata"], "")?;
     let payment_link_id = text(body, "paymentLinkId", 64, true)?.unwrap_or_default();
-    let external_customer_id = text(body, "externalCustomerId", 255, false)?;
+    // api.md's only rule is "up to 255 characters": the merchant's own id, kept as given, even empty.
+    let external_customer_id = match body.get("externalCustomerId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() <= 255 => Some(s.clone()),
+        Some(_) => return Err(wrong_type("externalCustomerId", "a string of at most 255 characters")),
+    };
     let metadata = metadata(body)?;
     Ok(NewSession { payment_link_id, external_customer_id, metadata })
 }
