@@ -61,7 +61,8 @@ schemas = {
         "treasuryAddresses": {"type": "object", "propertyNames": {"pattern": "^[0-9]{1,20}$"},
                               "additionalProperties": {"type": ["string", "null"], "pattern": ADDRESS}}}, extra=False)}, extra=False),
     "StripeIntegrationUpdate": obj({
-        "signingSecrets": {"type": "array", "minItems": 1, "maxItems": 2, "items": string(pattern="^whsec_[!-~]{4,194}$")},
+        "signingSecrets": {"type": "array", "minItems": 1, "maxItems": 2, "items": string(pattern="^whsec_[!-~]{4,194}$"),
+                           "description": "New secrets; an entry may instead be the masked form GET shows (whsec_…abcd), which keeps the stored secret it masks."},
         "customerDeleted": string(enum=["unsubscribe", "delete"]),
         "events": {"type": "object", "propertyNames": {"enum": CONTACT_GROUP},
                    "additionalProperties": obj({"enabled": {"type": "boolean"}, "eventName": text(100, nullable=True),

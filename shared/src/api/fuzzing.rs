@@ -76,7 +76,7 @@ pub fn parse(route: BodyRoute, content_type: Option<&str>, body: &[u8]) -> Resul
         BodyRoute::StripeIntegration => {
             let change = super::integrations::IntegrationChange::parse(&body)?;
             let mut stripe = StripeIntegration::default();
-            change.apply(&mut stripe);
+            change.apply(&mut stripe)?;
             serde_json::to_vec(&super::integrations::integration_json(&stripe, None)).expect("an integration renders");
         }
         BodyRoute::PaymentLink => {
