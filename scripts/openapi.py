@@ -114,8 +114,9 @@ schemas = {
                     "source": string(), "subscribed": {"type": "boolean"}, "stripeCustomerId": NULLABLE_STRING, "createdAt": DATE, "updatedAt": DATE}),
     "ContactEvent": obj({"id": string(), "eventName": string(), "email": string(), "eventProperties": {"type": "object"},
                          "stripeEventId": string(), "createdAt": DATE}),
+    # frequencyNumber and frequencyUnit are absent for one-time prices.
     "Item": obj({"itemId": string(), "name": NULLABLE_STRING, "amount": NULLABLE_STRING, "currency": NULLABLE_STRING,
-                 "frequencyNumber": {"type": ["integer", "null"]}, "frequencyUnit": NULLABLE_STRING, "active": {"type": "boolean"},
+                 "frequencyNumber": {"type": "integer"}, "frequencyUnit": string(enum=["Day", "Week", "Month", "Year"]), "active": {"type": "boolean"},
                  "deleted": {"type": "boolean"}, "stripePriceId": string(), "stripeProductId": NULLABLE_STRING, "updatedAt": DATE}),
     "Transfer": obj({"id": string(), "invoiceId": string(), "status": string(enum=["draft", "open", "finalized", "failed", "processed"]),
                      "amount": string(), "tokenSymbol": string(), "email": NULLABLE_STRING, "item": NULLABLE_STRING, "itemId": NULLABLE_STRING,

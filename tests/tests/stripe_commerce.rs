@@ -51,6 +51,34 @@ async fn products_and_prices_become_items_with_major_unit_amounts() {
 }
 
 #[tokio::test]
+async fn a_one_time_price_has_no_frequency_fields() {
+    // GIVEN a product with a one-time price and a monthly one
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    send(&t, &acme, "evt_p", "product.created", now(), product("prod_1", "Gold plan")).await;
+    let mut once = price("price_once", "prod_1", 4900, "usd");
+    once["recurring"] = Value::Null;
+    once["type"] = json!("one_time");
+    send(&t, &acme, "evt_once", "price.created", now(), once).await;
+    send(&t, &acme, "evt_monthly", "price.created", now(), price("price_monthly", "prod_1", 2000, "usd")).await;
+
+    // WHEN the items are read, listed and one by one
+    let listed = items(&t, &acme).await;
+    let by_price = |id: &str| listed.iter().find(|i| i["stripePriceId"] == id).unwrap().clone();
+    let (one_time, monthly) = (by_price("price_once"), by_price("price_monthly"));
+    let one_time_alone = t.read(&acme, &format!("/v1/items/{}", one_time["itemId"].as_str().unwrap())).await;
+
+    // THEN the one-time item has no frequencyNumber or frequencyUnit at all (not null)
+    for item in [&one_time, &one_time_alone] {
+        let fields = item.as_object().unwrap();
+        assert!(!fields.contains_key("frequencyNumber") && !fields.contains_key("frequencyUnit"), "{item}");
+    }
+    // AND the recurring one has both
+    assert_eq!((monthly["frequencyNumber"].as_u64(), monthly["frequencyUnit"].as_str()), (Some(1), Some("Month")));
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_price_before_its_product_shows_once_both_are_known() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
