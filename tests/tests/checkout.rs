@@ -2,6 +2,7 @@
 
 use loop_shared::aws::AwsClients;
 use loop_shared::{schedule, App};
+use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
 
@@ -263,6 +264,54 @@ async fn the_hosted_page_shows_the_payment_and_escapes_what_merchants_wrote() {
     let missing = t.http.get(t.url("/checkout/cs_doesnotexist")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     assert!(missing.text().await.unwrap().contains("Checkout not found"));
+    t.shutdown().await;
+}
+
+/// The hosted page as the checkout function renders it, and the DynamoDB requests that took.
+async fn page_counted(t: &TestStack, session_id: &str) -> (String, usize) {
+    let config = t.app().config.clone();
+    let (clients, counts) = AwsClients::counted(&config.aws).await;
+    let app = App::with_clients(config, clients).await.unwrap();
+    counts.dynamodb.reset();
+    let request = http::Request::get(format!("/checkout/{session_id}")).body(bytes::Bytes::new()).unwrap();
+    let response = loop_shared::api::handle(&app, request).await;
+    assert_eq!(response.status(), 200);
+    (String::from_utf8(response.body().to_vec()).unwrap(), counts.dynamodb.get())
+}
+
+#[tokio::test]
+async fn the_hosted_page_names_the_catalogue_item_a_link_sells() {
+    // GIVEN a catalogue item from Stripe, and a payment link for it with a name of its own
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let product = |name: &str| object("product", json!({"id": "prod_gold", "name": name}));
+    t.send_stripe(&acme, &event("evt_p", "product.created", now(), product("Gold plan"))).await;
+    let price = object(
+        "price",
+        json!({"id": "price_gold", "product": "prod_gold", "unit_amount": 2000, "unit_amount_decimal": "2000", "currency": "usd"}),
+    );
+    t.send_stripe(&acme, &event("evt_pr", "price.created", now(), price)).await;
+    let item = t.read(&acme, "/v1/items").await["data"][0]["itemId"].clone();
+    let (status, sold) = post(&t, &acme, "/v1/payment-links", json!({"name": "Spring promo", "itemId": item})).await;
+    assert_eq!(status, 201, "{sold}");
+    let id = session(&t, &acme, sold["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_owned();
+
+    // WHEN the customer opens the checkout page
+    let (html, requests) = page_counted(&t, &id).await;
+
+    // THEN it shows the catalogue item, in a handful of reads
+    assert!(html.contains(r#"<h1 id="item">Gold plan</h1>"#), "{html}");
+    assert!(requests <= 4, "DynamoDB requests: {requests}");
+
+    // AND once Stripe renames the product, the page shows the new name
+    t.send_stripe(&acme, &event("evt_p2", "product.updated", now() + 1, product("Gold plan 2"))).await;
+    assert!(page_counted(&t, &id).await.0.contains(r#"<h1 id="item">Gold plan 2</h1>"#));
+
+    // AND a link with its own amount still shows the link's name, in fewer reads
+    let plain = session(&t, &acme, &link(&t, &acme, "Donation").await).await["id"].as_str().unwrap().to_owned();
+    let (html, requests) = page_counted(&t, &plain).await;
+    assert!(html.contains(r#"<h1 id="item">Donation</h1>"#), "{html}");
+    assert!(requests <= 2, "DynamoDB requests: {requests}");
     t.shutdown().await;
 }
 
