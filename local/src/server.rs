@@ -60,6 +60,7 @@ async fn respond(app: &App, request: http::Request<Incoming>) -> Response {
         _ => h::with_request_id(h::error(&ApiError::NotFound {
             code: "unknown_route",
             message: format!("no route {} {path}", request.method()),
+            param: None,
         })),
     }
 }

@@ -131,15 +131,16 @@ pub async fn authenticate(store: &Store, authorization: Option<&str>) -> Result<
 }
 
 /// Read-modify-write of the account with optimistic concurrency: a concurrent change makes the
-/// conditional write fail, and the change is applied again to what is stored now.
+/// conditional write fail, and the change is applied again to what is stored now. A change may
+/// refuse what is stored (an error), and then nothing is written.
 pub async fn update_account(
     app: &crate::app::App,
     mut current: Account,
-    change: impl Fn(&mut Account),
+    change: impl Fn(&mut Account) -> Result<(), ApiError>,
 ) -> Result<Account, ApiError> {
     for _ in 0..5 {
         let mut updated = current.clone();
-        change(&mut updated);
+        change(&mut updated)?;
         updated.version = current.version + 1;
         if app.store.update_account(&updated).await? {
             return Ok(updated);

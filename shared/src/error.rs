@@ -29,8 +29,9 @@ pub enum ApiError {
     Authentication { code: &'static str, message: String },
     #[error("{message}")]
     Permission { code: &'static str, message: String },
+    /// `param` names the body parameter that held the unknown id; absent for ids in the path.
     #[error("{message}")]
-    NotFound { code: &'static str, message: String },
+    NotFound { code: &'static str, message: String, param: Option<String> },
     #[error("method not allowed")]
     MethodNotAllowed { allowed: &'static str },
     #[error("{message}")]
@@ -64,7 +65,12 @@ impl ApiError {
     }
 
     pub fn not_found(what: &str) -> Self {
-        ApiError::NotFound { code: "resource_missing", message: format!("no such {what}") }
+        ApiError::NotFound { code: "resource_missing", message: format!("no such {what}"), param: None }
+    }
+
+    /// An id given in the body that this account does not have.
+    pub fn not_found_param(param: &str, message: impl Into<String>) -> Self {
+        ApiError::NotFound { code: "resource_missing", message: message.into(), param: Some(param.to_owned()) }
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
@@ -93,7 +99,7 @@ impl ApiError {
             ApiError::InvalidRequest { code, param, .. } => ("invalid_request_error", *code, param.clone()),
             ApiError::Authentication { code, .. } => ("authentication_error", *code, None),
             ApiError::Permission { code, .. } => ("permission_error", *code, None),
-            ApiError::NotFound { code, .. } => ("invalid_request_error", *code, None),
+            ApiError::NotFound { code, param, .. } => ("invalid_request_error", *code, param.clone()),
             ApiError::MethodNotAllowed { .. } => ("invalid_request_error", "method_not_allowed", None),
             ApiError::Conflict { code, .. } => ("invalid_request_error", *code, None),
             ApiError::Idempotency { .. } => ("idempotency_error", "idempotency_key_reused", None),

@@ -172,6 +172,94 @@ async fn malformed_bodies_get_the_documented_status() {
 }
 
 #[tokio::test]
+async fn routes_that_read_no_fields_still_refuse_a_body_that_is_not_json() {
+    // GIVEN a webhook endpoint and an open checkout session
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let endpoint = t.create_endpoint(&acme, "https://93.184.216.34/hooks", &["*"]).await;
+    let endpoint_path = format!("/v1/webhook-endpoints/{}", endpoint["id"].as_str().unwrap());
+    let (_, link) =
+        t.post_json(&acme, "/v1/payment-links", &json!({"name": "Gold", "amount": "10.00", "currency": "USDC"})).await;
+    let (_, session) = t.post_json(&acme, "/v1/checkout-sessions", &json!({"paymentLinkId": link["id"]})).await;
+    let session_path = format!("/v1/checkout-sessions/{}", session["id"].as_str().unwrap());
+    let helper =
+        |action: &str| format!("/v1/test-helpers/checkout-sessions/{}/{action}", session["id"].as_str().unwrap());
+    let secret_before = t.read(&acme, &endpoint_path).await["secret"].clone();
+
+    // WHEN a text/plain body, or a body with no content type, is posted to them
+    let mut paths = vec![format!("{endpoint_path}/rotate-secret")];
+    paths.extend(["complete", "fail", "expire"].map(helper));
+    for path in &paths {
+        for content_type in [Some("text/plain"), None] {
+            let mut request = t.http.post(t.url(path)).bearer_auth(&acme.api_key).body("please");
+            if let Some(content_type) = content_type {
+                request = request.header("content-type", content_type);
+            }
+            let response = request.send().await.unwrap();
+            // THEN each answers 415 with the API's error body
+            assert_eq!(response.status(), 415, "{path} {content_type:?}");
+            assert!(response.headers().contains_key("request-id"));
+            let error = body(response).await;
+            assert_eq!(
+                (error["error"]["type"].as_str(), error["error"]["code"].as_str()),
+                (Some("invalid_request_error"), Some("unsupported_media_type")),
+                "{path}"
+            );
+            assert!(error["error"].get("param").is_none());
+        }
+    }
+    // AND nothing changed
+    assert_eq!(t.read(&acme, &endpoint_path).await["secret"], secret_before);
+    assert_eq!(t.read(&acme, &session_path).await["status"], "open");
+
+    // WHEN the same routes are called without a body, whatever the content type says
+    let rotated = t.http.post(t.url(&paths[0])).bearer_auth(&acme.api_key).send().await.unwrap();
+    let completed = t
+        .http
+        .post(t.url(&helper("complete")))
+        .bearer_auth(&acme.api_key)
+        .header("content-type", "text/plain")
+        .body("")
+        .send()
+        .await
+        .unwrap();
+    // THEN they work
+    assert_eq!(rotated.status(), 200);
+    assert_eq!(completed.status(), 200);
+    assert_ne!(t.read(&acme, &endpoint_path).await["secret"], secret_before);
+    assert_eq!(t.read(&acme, &session_path).await["status"], "completed");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_body_over_one_mebibyte_is_refused_by_the_function_itself() {
+    // GIVEN a webhook endpoint, and no local runner in front of the function (as on Lambda,
+    // where API Gateway passes bodies up to 10 MB)
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let endpoint = t.create_endpoint(&acme, "https://93.184.216.34/hooks", &["*"]).await;
+    let endpoint_path = format!("/v1/webhook-endpoints/{}", endpoint["id"].as_str().unwrap());
+    let secret_before = t.read(&acme, &endpoint_path).await["secret"].clone();
+
+    // WHEN a JSON body one byte over 1 MiB reaches rotate-secret, which reads no fields
+    let request = http::Request::builder()
+        .method("POST")
+        .uri(format!("{endpoint_path}/rotate-secret"))
+        .header("authorization", format!("Bearer {}", acme.api_key))
+        .header("content-type", "application/json")
+        .body(bytes::Bytes::from(vec![b' '; 1024 * 1024 + 1]))
+        .unwrap();
+    let response = loop_shared::api::handle(t.app(), request).await;
+
+    // THEN it answers 413 with the API's error body, and the secret is not rotated
+    assert_eq!(response.status(), 413);
+    let error: Value = serde_json::from_slice(response.body()).unwrap();
+    assert_eq!(error["error"]["code"], "body_too_large");
+    assert_eq!(t.read(&acme, &endpoint_path).await["secret"], secret_before);
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn unknown_routes_are_404_and_wrong_methods_405() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;

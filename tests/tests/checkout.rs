@@ -2,6 +2,7 @@
 
 use loop_shared::aws::AwsClients;
 use loop_shared::{schedule, App};
+use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
 
@@ -63,6 +64,26 @@ async fn a_session_for_a_payment_link_has_the_documented_shape() {
 }
 
 #[tokio::test]
+async fn an_external_customer_id_of_up_to_255_characters_is_kept_as_given() {
+    // GIVEN a payment link
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let pl = link(&t, &acme, "Gold").await;
+    for external in ["", " ", &"x".repeat(255)] {
+        // WHEN a session is created with that externalCustomerId
+        let (status, created) =
+            post(&t, &acme, "/v1/checkout-sessions", json!({"paymentLinkId": pl, "externalCustomerId": external}))
+                .await;
+        // THEN it is created, and the id comes back exactly as sent
+        assert_eq!(status, 201, "{external:?}: {created}");
+        assert_eq!(created["externalCustomerId"], external);
+        let id = created["id"].as_str().unwrap();
+        assert_eq!(t.read(&acme, &format!("/v1/checkout-sessions/{id}")).await["externalCustomerId"], external);
+    }
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn every_parameter_rule_answers_its_exact_error() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
@@ -86,8 +107,8 @@ async fn every_parameter_rule_answers_its_exact_error() {
     let cases: Vec<(Value, u16, &str, Option<String>)> = vec![
         (json!({}), 400, "parameter_missing", Some("paymentLinkId".into())),
         (json!({"paymentLinkId": 5}), 400, "parameter_invalid", Some("paymentLinkId".into())),
-        (json!({"paymentLinkId": "pl_nope"}), 404, "resource_missing", None),
-        (json!({"paymentLinkId": foreign}), 404, "resource_missing", None),
+        (json!({"paymentLinkId": "pl_nope"}), 404, "resource_missing", Some("paymentLinkId".into())),
+        (json!({"paymentLinkId": foreign}), 404, "resource_missing", Some("paymentLinkId".into())),
         (json!({"paymentLinkId": inactive}), 400, "payment_link_inactive", Some("paymentLinkId".into())),
         (
             json!({"paymentLinkId": pl, "externalCustomerId": "x".repeat(256)}),
@@ -157,6 +178,37 @@ async fn links_and_sessions_made_within_one_second_list_newest_first() {
     // And a page that starts after one of them goes on in that order.
     let rest = t.read(&acme, &format!("/v1/payment-links?startingAfter={}&limit=2", links[1])).await;
     assert_eq!(ids(&rest), links[2..4].to_vec());
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_unknown_id_in_a_body_answers_404_naming_the_parameter() {
+    // GIVEN an account with a completed session (so it has an event), and another account's link
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let other = t.account("Other", true).await;
+    let foreign = link(&t, &other, "Theirs").await;
+    let id = session(&t, &acme, &link(&t, &acme, "Gold").await).await["id"].as_str().unwrap().to_owned();
+    post(&t, &acme, &format!("/v1/test-helpers/checkout-sessions/{id}/complete"), json!({})).await;
+    let event = t.read(&acme, "/v1/events?type=checkout.session.completed").await["data"][0]["id"].clone();
+    let redeliver = format!("/v1/events/{}/redeliver", event.as_str().unwrap());
+
+    // WHEN bodies name ids that this account does not have
+    let cases = [
+        ("/v1/payment-links", json!({"name": "Gold", "itemId": "00000000-0000-0000-0000-000000000000"}), "itemId"),
+        ("/v1/checkout-sessions", json!({"paymentLinkId": foreign}), "paymentLinkId"),
+        (redeliver.as_str(), json!({"endpointId": "we_nope"}), "endpointId"),
+    ];
+    for (path, body, param) in cases {
+        let (status, error) = post(&t, &acme, path, body).await;
+        // THEN each answers 404, and the error names the parameter
+        assert_eq!((status, error["error"]["code"].as_str()), (404, Some("resource_missing")), "{path}: {error}");
+        assert_eq!(error["error"]["param"], param, "{path}");
+    }
+    // AND an unknown id in the path names no parameter
+    let (status, error) = post(&t, &acme, "/v1/events/evt_nope/redeliver", json!({})).await;
+    assert_eq!(status, 404);
+    assert!(error["error"].get("param").is_none(), "{error}");
     t.shutdown().await;
 }
 
@@ -241,6 +293,54 @@ async fn the_hosted_page_shows_the_payment_and_escapes_what_merchants_wrote() {
     let missing = t.http.get(t.url("/checkout/cs_doesnotexist")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     assert!(missing.text().await.unwrap().contains("Checkout not found"));
+    t.shutdown().await;
+}
+
+/// The hosted page as the checkout function renders it, and the DynamoDB requests that took.
+async fn page_counted(t: &TestStack, session_id: &str) -> (String, usize) {
+    let config = t.app().config.clone();
+    let (clients, counts) = AwsClients::counted(&config.aws).await;
+    let app = App::with_clients(config, clients).await.unwrap();
+    counts.dynamodb.reset();
+    let request = http::Request::get(format!("/checkout/{session_id}")).body(bytes::Bytes::new()).unwrap();
+    let response = loop_shared::api::handle(&app, request).await;
+    assert_eq!(response.status(), 200);
+    (String::from_utf8(response.body().to_vec()).unwrap(), counts.dynamodb.get())
+}
+
+#[tokio::test]
+async fn the_hosted_page_names_the_catalogue_item_a_link_sells() {
+    // GIVEN a catalogue item from Stripe, and a payment link for it with a name of its own
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let product = |name: &str| object("product", json!({"id": "prod_gold", "name": name}));
+    t.send_stripe(&acme, &event("evt_p", "product.created", now(), product("Gold plan"))).await;
+    let price = object(
+        "price",
+        json!({"id": "price_gold", "product": "prod_gold", "unit_amount": 2000, "unit_amount_decimal": "2000", "currency": "usd"}),
+    );
+    t.send_stripe(&acme, &event("evt_pr", "price.created", now(), price)).await;
+    let item = t.read(&acme, "/v1/items").await["data"][0]["itemId"].clone();
+    let (status, sold) = post(&t, &acme, "/v1/payment-links", json!({"name": "Spring promo", "itemId": item})).await;
+    assert_eq!(status, 201, "{sold}");
+    let id = session(&t, &acme, sold["id"].as_str().unwrap()).await["id"].as_str().unwrap().to_owned();
+
+    // WHEN the customer opens the checkout page
+    let (html, requests) = page_counted(&t, &id).await;
+
+    // THEN it shows the catalogue item, in a handful of reads
+    assert!(html.contains(r#"<h1 id="item">Gold plan</h1>"#), "{html}");
+    assert!(requests <= 4, "DynamoDB requests: {requests}");
+
+    // AND once Stripe renames the product, the page shows the new name
+    t.send_stripe(&acme, &event("evt_p2", "product.updated", now() + 1, product("Gold plan 2"))).await;
+    assert!(page_counted(&t, &id).await.0.contains(r#"<h1 id="item">Gold plan 2</h1>"#));
+
+    // AND a link with its own amount still shows the link's name, in fewer reads
+    let plain = session(&t, &acme, &link(&t, &acme, "Donation").await).await["id"].as_str().unwrap().to_owned();
+    let (html, requests) = page_counted(&t, &plain).await;
+    assert!(html.contains(r#"<h1 id="item">Donation</h1>"#), "{html}");
+    assert!(requests <= 2, "DynamoDB requests: {requests}");
     t.shutdown().await;
 }
 

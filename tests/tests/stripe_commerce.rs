@@ -51,6 +51,34 @@ async fn products_and_prices_become_items_with_major_unit_amounts() {
 }
 
 #[tokio::test]
+async fn a_one_time_price_has_no_frequency_fields() {
+    // GIVEN a product with a one-time price and a monthly one
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    send(&t, &acme, "evt_p", "product.created", now(), product("prod_1", "Gold plan")).await;
+    let mut once = price("price_once", "prod_1", 4900, "usd");
+    once["recurring"] = Value::Null;
+    once["type"] = json!("one_time");
+    send(&t, &acme, "evt_once", "price.created", now(), once).await;
+    send(&t, &acme, "evt_monthly", "price.created", now(), price("price_monthly", "prod_1", 2000, "usd")).await;
+
+    // WHEN the items are read, listed and one by one
+    let listed = items(&t, &acme).await;
+    let by_price = |id: &str| listed.iter().find(|i| i["stripePriceId"] == id).unwrap().clone();
+    let (one_time, monthly) = (by_price("price_once"), by_price("price_monthly"));
+    let one_time_alone = t.read(&acme, &format!("/v1/items/{}", one_time["itemId"].as_str().unwrap())).await;
+
+    // THEN the one-time item has no frequencyNumber or frequencyUnit at all (not null)
+    for item in [&one_time, &one_time_alone] {
+        let fields = item.as_object().unwrap();
+        assert!(!fields.contains_key("frequencyNumber") && !fields.contains_key("frequencyUnit"), "{item}");
+    }
+    // AND the recurring one has both
+    assert_eq!((monthly["frequencyNumber"].as_u64(), monthly["frequencyUnit"].as_str()), (Some(1), Some("Month")));
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn a_price_before_its_product_shows_once_both_are_known() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
@@ -201,6 +229,31 @@ async fn transfer_payloads_carry_every_documented_field() {
     assert_eq!(payload["source"], "Stripe");
     assert_eq!(payload["toAddress"], "-");
     assert_eq!(payload["billDate"], 1_899_000_000);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_processing_report_keeps_its_strings_as_given_even_when_empty() {
+    // GIVEN a finalized transfer
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    send(&t, &acme, "evt_f", "invoice.finalized", now(), invoice("in_4", "open", "p@example.com")).await;
+    let id = transfers(&t, &acme).await[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/v1/test-helpers/transfers/{id}/process");
+
+    // WHEN the processor reports a failure with an empty reason and an empty transaction
+    let (status, failed) = t.post_json(&acme, &path, &json!({"success": false, "reason": "", "transaction": ""})).await;
+
+    // THEN the report is accepted and the transfer records both as given
+    assert_eq!(status, 200, "{failed}");
+    assert_eq!(
+        (failed["status"].as_str(), failed["lastFailureReason"].as_str(), failed["transaction"].as_str()),
+        (Some("failed"), Some(""), Some(""))
+    );
+    assert_eq!(t.read(&acme, &format!("/v1/transfers/{id}")).await, failed);
+    // AND a value of the wrong type is still refused, naming the parameter
+    let (status, error) = t.post_json(&acme, &path, &json!({"success": true, "reason": 5})).await;
+    assert_eq!((status, error["error"]["param"].as_str()), (400, Some("reason")));
     t.shutdown().await;
 }
 

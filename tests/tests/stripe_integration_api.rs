@@ -1,5 +1,6 @@
 //! `GET` and `PUT /v1/integrations/stripe`: masked secrets, per-type settings, validation.
 
+use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
 
@@ -76,5 +77,41 @@ async fn invalid_configurations_name_the_parameter_and_change_nothing() {
         assert_eq!(error["error"]["param"], param, "{body}");
     }
     assert_eq!(t.read(&acme, "/v1/integrations/stripe").await, before);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn what_get_answers_can_be_put_back_and_masked_secrets_keep_the_stored_ones() {
+    // GIVEN an account whose Stripe configuration is read back, masked
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let config = t.read(&acme, "/v1/integrations/stripe").await;
+
+    // WHEN exactly what GET answered is PUT back
+    let (status, answered) = put(&t, &acme, config.clone()).await;
+
+    // THEN nothing changes, and the stored secret still verifies Stripe's events
+    assert_eq!(status, 200, "{answered}");
+    assert_eq!(answered, config);
+    assert_eq!(t.read(&acme, "/v1/integrations/stripe").await, config);
+    let customer = event("evt_kept", "customer.created", now(), object("customer", json!({"email": "k@example.com"})));
+    assert_eq!(t.send_stripe(&acme, &customer).await.0, 200);
+
+    // WHEN a second secret is added next to the masked first one (a rotation)
+    let masked = config["signingSecrets"][0].clone();
+    let (status, rotated) =
+        put(&t, &acme, json!({"signingSecrets": [masked.clone(), "whsec_rotated_secret_9876"]})).await;
+    // THEN both are kept, shown masked, and the first still verifies
+    assert_eq!(status, 200, "{rotated}");
+    assert_eq!(rotated["signingSecrets"], json!([masked, "whsec_…9876"]));
+    assert!(!rotated.to_string().contains(&acme.signing_secret));
+    let again = event("evt_kept2", "customer.created", now(), object("customer", json!({"email": "k2@example.com"})));
+    assert_eq!(t.send_stripe(&acme, &again).await.0, 200);
+
+    // WHEN a mask that matches no stored secret is sent
+    let (status, error) = put(&t, &acme, json!({"signingSecrets": ["whsec_…zzzz"]})).await;
+    // THEN it is refused, naming the entry, and nothing changes
+    assert_eq!((status, error["error"]["param"].as_str()), (400, Some("signingSecrets.0")), "{error}");
+    assert_eq!(t.read(&acme, "/v1/integrations/stripe").await["signingSecrets"], rotated["signingSecrets"]);
     t.shutdown().await;
 }

@@ -130,3 +130,31 @@ async fn events_published_while_an_endpoint_is_disabled_are_recorded_as_skipped(
     assert_eq!(delivery["attempts"], json!([]));
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn an_endpoint_url_reads_back_exactly_as_it_was_sent() {
+    // GIVEN a stack that allows private endpoints (as `make dev` does)
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+
+    // WHEN endpoints are registered with URLs a URL parser would rewrite
+    for url in ["http://127.0.0.1:8080", "HTTPS://93.184.216.34:443/Hooks?b=2&a=1"] {
+        let (status, created) = create(&t, &acme, json!({"url": url, "events": ["*"]})).await;
+        // THEN the answer, the endpoint and the list all show the URL as sent
+        assert_eq!((status, created["url"].as_str()), (201, Some(url)), "{created}");
+        let path = format!("/v1/webhook-endpoints/{}", created["id"].as_str().unwrap());
+        assert_eq!(t.read(&acme, &path).await["url"], url);
+        let listed = t.read(&acme, "/v1/webhook-endpoints").await;
+        assert!(listed["data"].as_array().unwrap().iter().any(|e| e["url"] == url), "{listed}");
+
+        // WHEN the URL is changed
+        let changed = "https://93.184.216.34";
+        let response =
+            t.http.patch(t.url(&path)).bearer_auth(&acme.api_key).json(&json!({"url": changed})).send().await.unwrap();
+        // THEN the new URL too reads back as sent
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.json::<Value>().await.unwrap()["url"], changed);
+        assert_eq!(t.read(&acme, &path).await["url"], changed);
+    }
+    t.shutdown().await;
+}

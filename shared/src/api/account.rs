@@ -202,7 +202,11 @@ fn address(value: &Value, param: &str) -> Result<String, ApiError> {
 
 pub async fn patch(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
     let patch = AccountPatch::parse(&json_object(request)?)?;
-    let updated = crate::accounts::update_account(app, caller.account, |account| patch.apply(account)).await?;
+    let updated = crate::accounts::update_account(app, caller.account, |account| {
+        patch.apply(account);
+        Ok(())
+    })
+    .await?;
     Ok(h::json(StatusCode::OK, &account_json(&updated)))
 }
 

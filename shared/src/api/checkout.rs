@@ -17,9 +17,7 @@ use crate::http::{self as h, Request, Response};
 
 fn checkout_error(err: CheckoutError) -> ApiError {
     match err {
-        CheckoutError::UnknownPaymentLink => {
-            ApiError::NotFound { code: "resource_missing", message: "No such payment link.".into() }
-        }
+        CheckoutError::UnknownPaymentLink => ApiError::not_found_param("paymentLinkId", "No such payment link."),
         CheckoutError::InactivePaymentLink => {
             ApiError::invalid_param("payment_link_inactive", "paymentLinkId", "The payment link is not active.")
         }
@@ -100,9 +98,11 @@ pub async fn create_payment_link(app: &App, caller: &Caller, request: &Request) 
     let (name, price) = payment_link_body(&json_object(request)?)?;
     let (item_id, amount, currency) = match price {
         LinkPrice::Item(item_id) => {
-            let (item, product) = app.store.get_item(&caller.account.id, &item_id).await?.ok_or_else(|| {
-                ApiError::NotFound { code: "resource_missing", message: "No such item in the catalogue.".into() }
-            })?;
+            let (item, product) = app
+                .store
+                .get_item(&caller.account.id, &item_id)
+                .await?
+                .ok_or_else(|| ApiError::not_found_param("itemId", "No such item in the catalogue."))?;
             match (item.amount, item.currency, product) {
                 (Some(amount), Some(currency), Some(_)) => (Some(item_id), amount, currency),
                 _ => return Err(ApiError::invalid_param("parameter_invalid", "itemId", "The item has no price yet.")),
@@ -184,7 +184,12 @@ fn metadata(body: &serde_json::Map<String, Value>) -> Result<BTreeMap<String, St
 pub(super) fn session_body(body: &serde_json::Map<String, Value>) -> Result<NewSession, ApiError> {
     reject_unknown(body, &["paymentLinkId", "externalCustomerId", "metadata"], "")?;
     let payment_link_id = text(body, "paymentLinkId", 64, true)?.unwrap_or_default();
-    let external_customer_id = text(body, "externalCustomerId", 255, false)?;
+    // api.md's only rule is "up to 255 characters": the merchant's own id, kept as given, even empty.
+    let external_customer_id = match body.get("externalCustomerId") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(s)) if s.chars().count() <= 255 => Some(s.clone()),
+        Some(_) => return Err(wrong_type("externalCustomerId", "a string of at most 255 characters")),
+    };
     let metadata = metadata(body)?;
     Ok(NewSession { payment_link_id, external_customer_id, metadata })
 }

@@ -35,7 +35,9 @@ async fn url_param(app: &App, value: Option<&Value>) -> Result<String, ApiError>
         None => ApiError::missing_param("url"),
         Some(_) => wrong_type("url", "a string"),
     })?;
-    check_url(raw, app.config.allow_private_endpoints).await.map(|u| u.to_string()).map_err(|err| {
+    // Validated as parsed, kept as sent: the merchant reads back the URL they registered, and
+    // dispatch parses the same string with the same checks before every attempt.
+    check_url(raw, app.config.allow_private_endpoints).await.map(|_| raw.to_owned()).map_err(|err| {
         let message = match err {
             UrlError::NotHttps if !app.config.allow_private_endpoints => "url must use https://".to_owned(),
             other => other.to_string(),

@@ -71,7 +71,7 @@ pub async fn redeliver(app: &App, caller: &Caller, id: &str, request: &Request) 
     };
     let count = publish::redeliver(app, &caller.account.id, id, endpoint).await.map_err(|err| match err {
         RedeliverError::UnknownEvent => ApiError::not_found("event"),
-        RedeliverError::UnknownEndpoint => ApiError::not_found("webhook endpoint"),
+        RedeliverError::UnknownEndpoint => ApiError::not_found_param("endpointId", "no such webhook endpoint"),
         RedeliverError::Store(err) => err.into(),
     })?;
     Ok(h::json(StatusCode::ACCEPTED, &json!({"id": id, "endpoints": count})))

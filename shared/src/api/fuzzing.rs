@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::Method;
 
-use super::body::json_object;
+use super::body::{check_envelope, json_object};
 use crate::dispatch::guard::check_form;
 use crate::domain::account::{Account, CryptoSettings, StripeIntegration};
 use crate::error::ApiError;
@@ -55,6 +55,7 @@ pub fn parse(route: BodyRoute, content_type: Option<&str>, body: &[u8]) -> Resul
     if let Some(value) = content_type {
         request.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_str(value).expect("a header"));
     }
+    check_envelope(&request)?;
     let body = json_object(&request)?;
     match route {
         BodyRoute::AccountPatch => {
@@ -75,7 +76,7 @@ pub fn parse(route: BodyRoute, content_type: Option<&str>, body: &[u8]) -> Resul
         BodyRoute::StripeIntegration => {
             let change = super::integrations::IntegrationChange::parse(&body)?;
             let mut stripe = StripeIntegration::default();
-            change.apply(&mut stripe);
+            change.apply(&mut stripe)?;
             serde_json::to_vec(&super::integrations::integration_json(&stripe, None)).expect("an integration renders");
         }
         BodyRoute::PaymentLink => {

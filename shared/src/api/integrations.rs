@@ -71,10 +71,26 @@ const READ_ONLY: [&str; 5] = ["connected", "stripeWebhookEndpointId", "stripeWeb
 /// A validated `PUT` body: what it replaces.
 #[derive(Debug, Default)]
 pub(super) struct IntegrationChange {
-    signing_secrets: Option<Vec<Secret>>,
+    signing_secrets: Option<Vec<SecretEntry>>,
     customer_deleted: Option<CustomerDeleted>,
     /// Per type: the settings named, each `Some(value)`.
     events: BTreeMap<EventType, SettingsChange>,
+}
+
+/// One entry of `signingSecrets`: a new secret, or the masked form `GET` shows, which keeps the
+/// stored secret it masks (so that what `GET` answered can be `PUT` back, as `api.md` promises).
+#[derive(Debug)]
+enum SecretEntry {
+    New(Secret),
+    Masked(String),
+}
+
+fn invalid_secret(index: usize) -> ApiError {
+    ApiError::invalid_param(
+        "parameter_invalid",
+        format!("signingSecrets.{index}"),
+        "Signing secrets start with whsec_ and have 10 to 200 printable characters (or are the masked form of a stored secret, to keep it).",
+    )
 }
 
 #[derive(Debug, Default)]
@@ -111,17 +127,19 @@ impl IntegrationChange {
                 .ok_or_else(|| wrong_type("signingSecrets", "a list of 1 or 2 signing secrets"))?;
             let mut secrets = Vec::new();
             for (i, secret) in list.iter().enumerate() {
-                let valid = secret.as_str().filter(|s| {
-                    s.starts_with("whsec_") && (10..=200).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_graphic())
-                });
-                let secret = valid.ok_or_else(|| {
-                    ApiError::invalid_param(
-                        "parameter_invalid",
-                        format!("signingSecrets.{i}"),
-                        "Signing secrets start with whsec_ and have 10 to 200 printable characters.",
-                    )
-                })?;
-                secrets.push(Secret::new(secret));
+                let entry = match secret.as_str() {
+                    // The mask's ellipsis is not ASCII, so no new secret can look like one.
+                    Some(s) if s.contains('…') => SecretEntry::Masked(s.to_owned()),
+                    Some(s)
+                        if s.starts_with("whsec_")
+                            && (10..=200).contains(&s.len())
+                            && s.bytes().all(|b| b.is_ascii_graphic()) =>
+                    {
+                        SecretEntry::New(Secret::new(s))
+                    }
+                    _ => return Err(invalid_secret(i)),
+                };
+                secrets.push(entry);
             }
             change.signing_secrets = Some(secrets);
         }
@@ -165,9 +183,28 @@ impl IntegrationChange {
         Ok(change)
     }
 
-    pub(super) fn apply(&self, stripe: &mut StripeIntegration) {
-        if let Some(secrets) = &self.signing_secrets {
-            stripe.signing_secrets = secrets.clone();
+    /// Applies the change to what is stored now; a masked secret that matches no stored one is a
+    /// `400`, like any other invalid secret.
+    pub(super) fn apply(&self, stripe: &mut StripeIntegration) -> Result<(), ApiError> {
+        if let Some(entries) = &self.signing_secrets {
+            let stored = &stripe.signing_secrets;
+            let mut taken = vec![false; stored.len()];
+            let mut secrets = Vec::with_capacity(entries.len());
+            for (i, entry) in entries.iter().enumerate() {
+                match entry {
+                    SecretEntry::New(secret) => secrets.push(secret.clone()),
+                    SecretEntry::Masked(mask) => {
+                        // The same position first: two secrets with the same mask keep their order.
+                        let found = std::iter::once(i)
+                            .chain(0..stored.len())
+                            .find(|&j| j < stored.len() && !taken[j] && stored[j].masked() == *mask)
+                            .ok_or_else(|| invalid_secret(i))?;
+                        taken[found] = true;
+                        secrets.push(stored[found].clone());
+                    }
+                }
+            }
+            stripe.signing_secrets = secrets;
         }
         if let Some(action) = self.customer_deleted {
             stripe.customer_deleted = action;
@@ -188,6 +225,7 @@ impl IntegrationChange {
             }
             stripe.events.0.insert(kind.as_str().to_owned(), settings);
         }
+        Ok(())
     }
 }
 
@@ -251,5 +289,26 @@ fn connect_error(err: ConnectError) -> ApiError {
         },
         ConnectError::Store(err) => err.into(),
         ConnectError::Api(err) => err,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn change(body: Value) -> IntegrationChange {
+        IntegrationChange::parse(body.as_object().unwrap()).unwrap()
+    }
+
+    #[test]
+    fn masks_keep_the_secrets_they_mask_in_their_order_and_only_once() {
+        let both = vec![Secret::new("whsec_first_same"), Secret::new("whsec_second_same")];
+        let mut stripe = StripeIntegration { signing_secrets: both.clone(), ..Default::default() };
+        change(json!({"signingSecrets": ["whsec_…same", "whsec_…same"]})).apply(&mut stripe).unwrap();
+        assert_eq!(stripe.signing_secrets, both);
+
+        let mut one = StripeIntegration { signing_secrets: vec![both[0].clone()], ..Default::default() };
+        let err = change(json!({"signingSecrets": ["whsec_…same", "whsec_…same"]})).apply(&mut one).unwrap_err();
+        assert_eq!(err.body().error.param.as_deref(), Some("signingSecrets.1"));
     }
 }

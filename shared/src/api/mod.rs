@@ -131,6 +131,7 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     let route = route_of(&path).ok_or_else(|| ApiError::NotFound {
         code: "unknown_route",
         message: format!("no route {} {}", request.method(), request.uri().path()),
+        param: None,
     })?;
     if route == Route::OpenApi && request.method() == Method::GET {
         let mut response = http::Response::new(bytes::Bytes::from_static(OPENAPI.as_bytes()));
@@ -144,6 +145,9 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
             _ => Err(ApiError::MethodNotAllowed { allowed: route.allowed() }),
         };
     }
+    // Before the key: the body's size and media type say nothing about the caller, and the
+    // local runner (like API Gateway) refuses an oversized body before anything else too.
+    body::check_envelope(&request)?;
     let caller = authenticate(&app.store, h::header(&request, "authorization")).await?;
     if request.method() == Method::POST {
         if let Some(key) = h::header(&request, "idempotency-key") {

@@ -46,11 +46,18 @@ pub async fn render(app: &App, id: &str) -> Result<Response, ApiError> {
         )
     };
     let Some(account_id) = session_account(id) else { return Ok(not_found()) };
-    let Some(session) = app.store.get_session(&account_id, id).await? else { return Ok(not_found()) };
-    let Some(account) = app.store.get_account(&account_id).await? else { return Ok(not_found()) };
+    let (Some(session), Some(account)) = app.store.get_session_and_account(&account_id, id).await? else {
+        return Ok(not_found());
+    };
     let link = app.store.get_payment_link(&account_id, &session.payment_link_id).await?;
+    // A link that sells a catalogue item shows the item as the catalogue names it now; the
+    // link's own name is the merchant's label, shown for links with an amount of their own.
+    let item_name = match link.as_ref().and_then(|l| l.item_id.as_deref()) {
+        Some(item_id) => app.store.get_item(&account_id, item_id).await?.and_then(|(_, product)| product?.name),
+        None => None,
+    };
     let crypto = &account.crypto;
-    let item = link.as_ref().map(|l| l.name.as_str()).unwrap_or("Payment");
+    let item = item_name.as_deref().or(link.as_ref().map(|l| l.name.as_str())).unwrap_or("Payment");
     let treasury = crypto.treasury_address();
     let (status_text, instructions) = match session.status {
         SessionStatus::Open => (

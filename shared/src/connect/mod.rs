@@ -108,6 +108,7 @@ async fn connect_under_lease(
             a.stripe.signing_secrets = std::iter::once(secret.clone()).chain(previous).collect();
         }
         a.stripe.connection = Some(connection.clone());
+        Ok(())
     })
     .await?;
     let pointer = BackfillPointer { backfill: 1, account_id: account.id.to_string(), job_id: backfill.job_id.clone() };

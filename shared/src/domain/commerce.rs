@@ -74,22 +74,28 @@ pub struct Item {
 }
 
 impl Item {
-    /// The item as the API shows it; `None` while its product is unknown.
+    /// The item as the API shows it; `None` while its product is unknown. A one-time price has
+    /// no `frequencyNumber` or `frequencyUnit` at all (`stripe-ingest.md`: absent, not null).
     pub fn to_json(&self, product: Option<&Product>) -> Option<Value> {
         let product = product?;
-        Some(json!({
+        let mut v = json!({
             "itemId": self.item_id,
             "name": product.name,
             "amount": self.amount,
             "currency": self.currency,
-            "frequencyNumber": self.frequency_number,
-            "frequencyUnit": self.frequency_unit,
             "active": self.active && product.active,
             "deleted": self.deleted || product.deleted,
             "stripePriceId": self.stripe_price_id,
             "stripeProductId": self.stripe_product_id,
             "updatedAt": rfc3339_from_unix(self.updated_at.max(product.updated_at)),
-        }))
+        });
+        if let Some(number) = self.frequency_number {
+            v["frequencyNumber"] = json!(number);
+        }
+        if let Some(unit) = &self.frequency_unit {
+            v["frequencyUnit"] = json!(unit);
+        }
+        Some(v)
     }
 }
 

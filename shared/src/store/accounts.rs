@@ -4,8 +4,10 @@ use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, Put, TransactWr
 use serde::{Deserialize, Serialize};
 
 use super::keys::{account_pk, api_key_sk, ACCOUNTS_GSI1PK, ACCOUNT_SK, API_KEY_SK_PREFIX, GSI1};
+use super::records::{session_pk, SessionItem, SESSION_SK};
 use super::{classify, from_item, s, to_item, Item, Store};
 use crate::domain::account::Account;
+use crate::domain::checkout::CheckoutSession;
 use crate::error::StoreError;
 use crate::ids::AccountId;
 
@@ -158,6 +160,21 @@ impl Store {
             }
         }
         Ok((account, key))
+    }
+
+    /// A checkout session and its account in one request (`BatchGetItem`): the session id names
+    /// the account, so the public page needs no read before this one.
+    pub async fn get_session_and_account(
+        &self,
+        account: &AccountId,
+        session_id: &str,
+    ) -> Result<(Option<CheckoutSession>, Option<Account>), StoreError> {
+        let session_key = (session_pk(account, session_id), SESSION_SK.to_owned());
+        let account_key = (account_pk(account), ACCOUNT_SK.to_owned());
+        let mut found = self.batch_get(&[session_key.clone(), account_key.clone()]).await?;
+        let session = found.remove(&session_key).map(|i| from_item::<SessionItem>(i).map(|x| x.session)).transpose()?;
+        let account = found.remove(&account_key).map(decode_account).transpose()?;
+        Ok((session, account))
     }
 
     /// Replaces the account if nobody else changed it since `account.version - 1` was read.
