@@ -6,10 +6,9 @@ use http::Method;
 
 use super::body::{check_envelope, json_object};
 use crate::dispatch::guard::check_form;
-use crate::domain::account::{Account, CryptoSettings, StripeIntegration};
+use crate::domain::account::{Account, StripeIntegration};
 use crate::error::ApiError;
 use crate::http::Request;
-use crate::ids::AccountId;
 
 /// The routes whose bodies are parsed, in the order the first input byte selects them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,16 +59,7 @@ pub fn parse(route: BodyRoute, content_type: Option<&str>, body: &[u8]) -> Resul
     match route {
         BodyRoute::AccountPatch => {
             let patch = super::account::AccountPatch::parse(&body)?;
-            let mut account = Account {
-                id: AccountId::generate(),
-                name: "Fuzz".into(),
-                support_email: None,
-                test_mode: true,
-                crypto: CryptoSettings::default(),
-                stripe: Default::default(),
-                created_at: 0,
-                version: 1,
-            };
+            let mut account = Account::new("Fuzz", true, 0);
             patch.apply(&mut account);
             serde_json::to_vec(&super::account::account_json(&account)).expect("an account renders");
         }
