@@ -90,6 +90,12 @@ async fn every_contact_group_type_syncs_its_contact_and_records_its_trigger() {
         assert_eq!(trigger["eventName"], *kind);
         assert_eq!(trigger["email"], email);
         assert_eq!(trigger["eventProperties"]["stripeEventType"], *kind);
+        // AND amounts and currency come along where the object has them (the subscription
+        // fixture's one item is 20.00 USD a period)
+        if kind.starts_with("customer.subscription.") {
+            let properties = &trigger["eventProperties"];
+            assert_eq!((properties["amount"].as_str(), properties["currency"].as_str()), (Some("20.00"), Some("USD")));
+        }
     }
     t.shutdown().await;
 }

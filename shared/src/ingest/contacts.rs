@@ -108,6 +108,13 @@ pub fn trigger_properties(event: &StripeEvent<'_>) -> Value {
             if let Some(trial_end) = s.trial_end {
                 p.insert("trialEnd".into(), json!(trial_end));
             }
+            // What one period costs: the first item's price, as the agreement records it.
+            let first = s.items.as_ref().and_then(|items| items.first());
+            let price = first.and_then(|item| item.price.as_ref());
+            let per_period =
+                price.and_then(|p| p.unit_amount).and_then(|unit| unit.checked_mul(first?.quantity.unwrap_or(1)));
+            let currency = s.currency.as_deref().or(price.and_then(|p| p.currency.as_deref()));
+            money(&mut p, per_period, currency);
         }
         StripeObject::Quote(q) => {
             put(&mut p, "quoteId", q.id.as_deref());
