@@ -13,12 +13,17 @@ does; on a long run it makes the emulator quadratic. So here:
 - connections are kept alive between requests (HTTP/1.1), as AWS's endpoints keep them: the
   development server moto runs on (werkzeug) closes every connection after one response, so
   each AWS request cost its client a new TCP connection. See `_KeepAliveHandler` for how a
-  request is framed so that the next one on the connection is never misread.
+  request is framed so that the next one on the connection is never misread;
+- `GET /_loop/requests` answers how many requests of each operation (`X-Amz-Target`), how many
+  empty `ReceiveMessage` answers and how many connections the server has had, for benchmarks
+  (`bench/e2e.py`) to report what an event costs in requests.
 
 Usage: python moto_serialized.py -H HOST -p PORT
 """
+import collections
 import copy
 import io
+import json
 import socket
 import sys
 import threading
@@ -37,7 +42,7 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
-from moto.moto_server.werkzeug_app import MotoRequestHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
 from moto.server import main
 from werkzeug.exceptions import InternalServerError
 
@@ -124,6 +129,34 @@ def _transact_write_items(self, transact_items):
 DynamoDBBackend.transact_write_items = _transact_write_items
 
 
+_counts = collections.Counter()
+_counts_lock = threading.Lock()
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _counted(self, environ, start_response):
+    if environ["PATH_INFO"] == "/_loop/requests":
+        with _counts_lock:
+            body = json.dumps(dict(_counts)).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+    target = environ.get("HTTP_X_AMZ_TARGET") or f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}"
+    result = _dispatch(self, environ, start_response)
+    empty = False
+    if target == "AmazonSQS.ReceiveMessage":
+        body = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        empty, result = b'"Messages"' not in body, [body]
+    with _counts_lock:
+        _counts[target] += 1
+        _counts["AmazonSQS.ReceiveMessage (empty)"] += empty
+    return result
+
+
+DomainDispatcherApplication.__call__ = _counted
+
+
 class _KeepAliveHandler(MotoRequestHandler):
     """moto's request handler, with connections kept open between requests.
 
@@ -146,6 +179,8 @@ class _KeepAliveHandler(MotoRequestHandler):
     def setup(self):
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().setup()
+        with _counts_lock:
+            _counts["connections"] += 1
 
     def run_wsgi(self):
         length = self.headers.get("Content-Length", "0").strip()
