@@ -105,6 +105,7 @@ def main():
                 with lock:
                     sent[email] = started
 
+        requests_before = request("GET", f"http://127.0.0.1:{moto_port}/_loop/requests")[1]
         loop_cpu, moto_cpu = cpu_seconds(runner.pid), cpu_seconds(moto.pid)
         loop_user = cpu_times(runner.pid)[0]
         begin = time.perf_counter()
@@ -119,6 +120,7 @@ def main():
         end = max(arrivals.values(), default=time.perf_counter())
         loop_cpu, moto_cpu = cpu_seconds(runner.pid) - loop_cpu, cpu_seconds(moto.pid) - moto_cpu
         loop_user = cpu_times(runner.pid)[0] - loop_user
+        requests_after = request("GET", f"http://127.0.0.1:{moto_port}/_loop/requests")[1]
 
         latencies = sorted((arrivals[e] - sent[e]) * 1000 for e in arrivals if e in sent)
         pct = lambda p: latencies[min(len(latencies) - 1, int(p / 100 * len(latencies)))] if latencies else float("nan")
@@ -128,6 +130,18 @@ def main():
         print(f"| {args.events} | {args.senders} | {delivered} | {len(errors)} | {pct(50):.1f} ms | {pct(99):.1f} ms "
               f"| {delivered / (end - begin):.0f} | {loop_cpu:.2f} s | {moto_cpu:.2f} s "
               f"| {loop_cpu / max(delivered, 1) * 1000:.3f} ms | {loop_user / max(delivered, 1) * 1000:.3f} ms |")
+        # What the emulator saw in the same window, per delivered event (the two counting
+        # requests above excluded): AWS requests by operation, and TCP connections opened.
+        print(f"\nemulator requests per delivered event ({end - begin:.1f} s window):")
+        per_event = lambda n: n / max(delivered, 1)
+        total = 0
+        for name in sorted(set(requests_before) | set(requests_after)):
+            n = requests_after.get(name, 0) - requests_before.get(name, 0) - (name == "GET /_loop/requests")
+            if n and name != "connections":
+                print(f"  {name}: {n} ({per_event(n):.2f})")
+                total += n * ("(empty)" not in name)
+        connections = requests_after.get("connections", 0) - requests_before.get("connections", 0) - 1
+        print(f"  all requests: {total} ({per_event(total):.2f}); connections opened: {connections} ({per_event(connections):.2f})")
     finally:
         for process in (runner, moto):
             if process:

@@ -9,13 +9,27 @@ does; on a long run it makes the emulator quadratic. So here:
 
 - DynamoDB requests are serialized (SQS, and its long polls, stays concurrent);
 - a transaction checks every condition first and applies nothing if one fails, as DynamoDB
-  does; only the items it writes are saved beforehand, to be put back if applying one fails.
+  does; only the items it writes are saved beforehand, to be put back if applying one fails;
+- connections are kept alive between requests (HTTP/1.1), as AWS's endpoints keep them: the
+  development server moto runs on (werkzeug) closes every connection after one response, so
+  each AWS request cost its client a new TCP connection. See `_KeepAliveHandler` for how a
+  request is framed so that the next one on the connection is never misread;
+- `GET /_loop/requests` answers how many requests of each operation (`X-Amz-Target`), how many
+  empty `ReceiveMessage` answers and how many connections the server has had, for benchmarks
+  (`bench/e2e.py`) to report what an event costs in requests.
 
 Usage: python moto_serialized.py -H HOST -p PORT
 """
+import collections
 import copy
+import io
+import json
+import socket
 import sys
 import threading
+import traceback
+
+import moto.server
 
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -28,7 +42,9 @@ from moto.dynamodb.exceptions import (
 )
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler
 from moto.server import main
+from werkzeug.exceptions import InternalServerError
 
 _lock = threading.RLock()
 _call_action = DynamoHandler.call_action
@@ -111,6 +127,123 @@ def _transact_write_items(self, transact_items):
 
 
 DynamoDBBackend.transact_write_items = _transact_write_items
+
+
+_counts = collections.Counter()
+_counts_lock = threading.Lock()
+_dispatch = DomainDispatcherApplication.__call__
+
+
+def _counted(self, environ, start_response):
+    if environ["PATH_INFO"] == "/_loop/requests":
+        with _counts_lock:
+            body = json.dumps(dict(_counts)).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
+        return [body]
+    target = environ.get("HTTP_X_AMZ_TARGET") or f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}"
+    result = _dispatch(self, environ, start_response)
+    empty = False
+    if target == "AmazonSQS.ReceiveMessage":
+        body = b"".join(result)
+        if hasattr(result, "close"):
+            result.close()
+        empty, result = b'"Messages"' not in body, [body]
+    with _counts_lock:
+        _counts[target] += 1
+        _counts["AmazonSQS.ReceiveMessage (empty)"] += empty
+    return result
+
+
+DomainDispatcherApplication.__call__ = _counted
+
+
+class _KeepAliveHandler(MotoRequestHandler):
+    """moto's request handler, with connections kept open between requests.
+
+    werkzeug's handler sends `Connection: close` on every response, because it cannot tell where
+    a request's body ends: the application may leave part of it unread, and werkzeug then drains
+    the socket for 10 ms, which on a kept-alive connection would swallow the next request. Here a
+    request that states its `Content-Length` (every AWS SDK request does) has exactly that many
+    bytes read before moto sees it, and moto gets them from memory; the response is collected
+    whole and sent with its own `Content-Length`. So each request ends where its length says,
+    and each response where its length says, and the connection is left at the next request
+    line. Anything else (a chunked body, `Expect: 100-continue`, a bad length, HTTP/1.0) goes
+    to werkzeug's own handling, which closes the connection after it as before.
+    """
+
+    # A response goes out in one write (the headers and body buffered, flushed at its end), and
+    # with TCP_NODELAY: written in two pieces on a kept-alive connection, the second waits for
+    # the client's delayed ACK of the first (Nagle), 40 ms per request.
+    wbufsize = -1
+
+    def setup(self):
+        self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        super().setup()
+        with _counts_lock:
+            _counts["connections"] += 1
+
+    def run_wsgi(self):
+        length = self.headers.get("Content-Length", "0").strip()
+        if (
+            self.request_version != "HTTP/1.1"
+            or "Transfer-Encoding" in self.headers
+            or "Expect" in self.headers
+            or not length.isdigit()
+        ):
+            return super().run_wsgi()
+        body = self.rfile.read(int(length))
+        if len(body) != int(length):
+            self.close_connection = True  # the client went away mid-body
+            return
+        self.environ = environ = self.make_environ()
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            status, headers, chunks = self._call(self.server.app, environ)
+        except Exception:
+            self.server.log("error", f"Error on request:\n{traceback.format_exc()}")
+            self.close_connection = True
+            status, headers, chunks = self._call(InternalServerError(), environ)
+        code, _, reason = status.partition(" ")
+        code = int(code)
+        bodiless = self.command == "HEAD" or code < 200 or code in (204, 304)
+        response = b"" if bodiless else b"".join(chunks)
+        self.send_response(code, reason)
+        for name, value in headers:
+            lowered = name.lower()
+            # The framing is this handler's: its own length, no hop-by-hop headers.
+            if lowered in ("connection", "keep-alive", "transfer-encoding"):
+                continue
+            if lowered == "content-length" and not bodiless:
+                continue
+            self.send_header(name, value)
+        if not bodiless:
+            self.send_header("Content-Length", str(len(response)))
+        if self.close_connection:  # the client asked for it (`Connection: close`)
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(response)
+        self.wfile.flush()
+
+    @staticmethod
+    def _call(app, environ):
+        """Runs a WSGI application to the end: (status, headers, body chunks)."""
+        started = {}
+
+        def start_response(status, headers, exc_info=None):
+            started["status"], started["headers"] = status, headers
+            return chunks.append
+
+        chunks = []
+        result = app(environ, start_response)
+        try:
+            chunks.extend(result)
+        finally:
+            if hasattr(result, "close"):
+                result.close()
+        return started["status"], started["headers"], chunks
+
+
+moto.server.MotoRequestHandler = _KeepAliveHandler
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
