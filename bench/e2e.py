@@ -6,7 +6,13 @@ Measures, for N events sent by C concurrent senders: latency from the start of e
 arrival of its `contact.created` delivery (p50, p99), sustained events/s, and the CPU time of the
 runner (Loop) and of the moto emulator over the run, so that Loop's own share is visible.
 
-Usage: bench/e2e.py [--events 2000] [--senders 16] [--binary target/release/loop-local]
+Before the load, the runner's CPU is measured while it idles (its queue long polls and schedule):
+`--idle` seconds, reported per second. `--receiver-keep-alive` makes the receiving endpoint
+answer HTTP/1.1 and keep connections open, as most web servers do; without it, it answers
+HTTP/1.0 and closes every connection, so each delivery costs Loop a new TCP connection.
+
+Usage: bench/e2e.py [--events 2000] [--senders 16] [--idle 30] [--receiver-keep-alive]
+[--binary target/release/loop-local]
 (build the runner first: cargo build --release -p loop-local). Only the Python standard library.
 """
 import argparse
@@ -32,17 +38,34 @@ def cpu_seconds(pid):
     return sum(cpu_times(pid))
 
 
+def thread_cpu_seconds(pid):
+    """CPU time of a process's live threads, to the nanosecond (`/proc/<pid>/stat` counts in
+    10 ms ticks, too coarse for an idle process)."""
+    total = 0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{task}/schedstat") as f:
+                total += int(f.read().split()[0])
+        except OSError:
+            pass  # the thread ended
+    return total / 1e9
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--senders", type=int, default=16)
     parser.add_argument("--binary", default=os.path.join(ROOT, "target/release/loop-local"))
+    parser.add_argument("--idle", type=float, default=30, help="seconds of idle runner to measure first")
+    parser.add_argument("--receiver-keep-alive", action="store_true")
     args = parser.parse_args()
 
     arrivals = {}
     lock = threading.Lock()
 
     class Receiver(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if args.receiver_keep_alive else "HTTP/1.0"
+
         def do_POST(self):
             body = self.rfile.read(int(self.headers["content-length"]))
             now = time.perf_counter()
@@ -82,6 +105,13 @@ def main():
         auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         request("POST", f"{base}/v1/webhook-endpoints",
                 {"url": f"http://127.0.0.1:{receiver.server_address[1]}/hook", "events": ["contact.created"]}, auth)
+
+        idle = None
+        if args.idle > 0:
+            time.sleep(2)  # let start-up settle
+            before = thread_cpu_seconds(runner.pid), time.perf_counter()
+            time.sleep(args.idle)
+            idle = (thread_cpu_seconds(runner.pid) - before[0]) / (time.perf_counter() - before[1])
 
         sent = {}
         errors = []
@@ -130,6 +160,8 @@ def main():
         print(f"| {args.events} | {args.senders} | {delivered} | {len(errors)} | {pct(50):.1f} ms | {pct(99):.1f} ms "
               f"| {delivered / (end - begin):.0f} | {loop_cpu:.2f} s | {moto_cpu:.2f} s "
               f"| {loop_cpu / max(delivered, 1) * 1000:.3f} ms | {loop_user / max(delivered, 1) * 1000:.3f} ms |")
+        if idle is not None:
+            print(f"\nidle runner, before the load: {idle * 1000:.2f} ms of CPU per second ({args.idle:.0f} s)")
         # What the emulator saw in the same window, per delivered event (the two counting
         # requests above excluded): AWS requests by operation, and TCP connections opened.
         print(f"\nemulator requests per delivered event ({end - begin:.1f} s window):")

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents, StalledStreamProtectionConfig};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 
 use crate::config::AwsSettings;
@@ -115,7 +115,15 @@ impl AwsClients {
     }
 
     async fn build(settings: &AwsSettings, counts: Option<&RequestCounts>) -> Self {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).region(Region::new(settings.region.clone()));
+        // Stalled-stream protection for uploads is off: it re-arms a 100 ms timer and wakes the
+        // request's task ten times a second for as long as the request waits for its answer (a
+        // long poll, a request queued behind others), yet it can never fire for Loop's requests:
+        // their bodies are a few KB, written at once, and a finished upload is never "stalled".
+        // Downloads keep it. The idle local runner went from 1.6 to 0.7 ms of CPU a second.
+        let stalled_streams = StalledStreamProtectionConfig::enabled().upload_enabled(false).build();
+        let mut loader = aws_config::defaults(BehaviorVersion::latest())
+            .region(Region::new(settings.region.clone()))
+            .stalled_stream_protection(stalled_streams);
         if let Some(endpoint) = &settings.endpoint_url {
             loader = loader.endpoint_url(endpoint);
         }
