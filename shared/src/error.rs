@@ -1,11 +1,22 @@
 //! The one error type that crosses the HTTP edge, and the one place it becomes a status code
-//! and the API's error body (`api.md`, "Errors").
+//! and the API's error body (`api.md`, "Errors"); and the errors beneath it.
 
 use http::StatusCode;
 use serde::Serialize;
 use thiserror::Error;
 
-/// Failures of DynamoDB or SQS, as the adapters report them.
+/// Why a queue message (a delivery attempt, a backfill run) was not handled: never (poison: it
+/// goes to the dead-letter queue after its receives), or not now (DynamoDB, SQS or KMS failed:
+/// the message comes back and the work starts again from what was saved).
+#[derive(Debug, Error)]
+pub enum MessageError {
+    #[error("poison message: {0}")]
+    Poison(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Failures of DynamoDB, SQS or KMS, as the adapters report them.
 #[derive(Debug, Error)]
 pub enum StoreError {
     /// The dependency could not be reached or refused service (connection, timeout, throttling):

@@ -168,6 +168,13 @@ async fn malformed_bodies_get_the_documented_status() {
         assert_eq!(response.status(), status, "{code}");
         assert_eq!(body(response).await["error"]["code"], code);
     }
+    // A `+json` media type is JSON too.
+    let merge = send("application/merge-patch+json; charset=utf-8", br#"{"supportEmail":"a@acme.test"}"#.to_vec());
+    assert_eq!(merge.await.unwrap().status(), 200);
+    // Without a key, the key is what is wrong, whatever the body.
+    let anonymous = t.http.patch(t.url("/v1/account")).header("content-type", "text/plain").body("x").send();
+    let anonymous = anonymous.await.unwrap();
+    assert_eq!(anonymous.status(), 401);
     t.shutdown().await;
 }
 

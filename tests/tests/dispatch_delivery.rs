@@ -21,6 +21,23 @@ async fn new_customer(t: &TestStack, account: &TestAccount, id: &str, email: &st
     assert_eq!(t.send_stripe(account, &created).await.1["status"], "processed");
 }
 
+/// The pointer of the first attempt to deliver the account's latest `contact.created` to
+/// `endpoint`, as publishing would have queued it (for an endpoint added after the event).
+async fn first_attempt(
+    t: &TestStack,
+    account: &TestAccount,
+    endpoint: &Value,
+) -> loop_shared::dispatch::DeliveryPointer {
+    let latest = t.read(account, "/v1/events?type=contact.created").await;
+    loop_shared::dispatch::DeliveryPointer {
+        v: 1,
+        account_id: account.id.clone(),
+        event_id: latest["data"][0]["id"].as_str().unwrap().to_owned(),
+        endpoint_id: endpoint["id"].as_str().unwrap().to_owned(),
+        attempt: 1,
+    }
+}
+
 fn hmac_of(key: &[u8], body: &[u8]) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(key).unwrap();
     mac.update(body);
@@ -226,14 +243,7 @@ async fn a_retry_whose_queueing_failed_is_queued_when_the_message_comes_back() {
     new_customer(&t, &acme, "evt_lost", "lost@example.com").await;
     let receiver = Receiver::start(1).await;
     let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
-    let event_id = t.read(&acme, "/v1/events?type=contact.created").await["data"][0]["id"].as_str().unwrap().to_owned();
-    let pointer = loop_shared::dispatch::DeliveryPointer {
-        v: 1,
-        account_id: acme.id.clone(),
-        event_id,
-        endpoint_id: endpoint["id"].as_str().unwrap().to_owned(),
-        attempt: 1,
-    };
+    let pointer = first_attempt(&t, &acme, &endpoint).await;
     // WHEN attempt 1 fails and the emulator goes away before attempt 2 is queued
     // (the read and the record pass: then the SQS send is cut)
     let proxy = loop_tests::proxy::FaultProxy::start(t.app().config.aws.endpoint_url.as_deref().unwrap()).await;
@@ -266,17 +276,10 @@ async fn a_duplicate_of_a_failed_attempt_does_not_start_a_second_chain_of_retrie
     new_customer(&t, &acme, "evt_dup", "dup@example.com").await;
     let receiver = Receiver::start(usize::MAX).await;
     let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
-    let event_id = t.read(&acme, "/v1/events?type=contact.created").await["data"][0]["id"].as_str().unwrap().to_owned();
+    let pointer = first_attempt(&t, &acme, &endpoint).await;
     let config = t.config_with_own_queue("dup").await;
     let clients = loop_shared::aws::AwsClients::new(&config.aws).await;
     let app = loop_shared::App::with_clients(config, clients.clone()).await.unwrap();
-    let pointer = loop_shared::dispatch::DeliveryPointer {
-        v: 1,
-        account_id: acme.id.clone(),
-        event_id,
-        endpoint_id: endpoint["id"].as_str().unwrap().to_owned(),
-        attempt: 1,
-    };
 
     // WHEN attempt 1 fails, and SQS then hands its message over a second time
     loop_shared::dispatch::deliver(&app, &pointer).await.unwrap();

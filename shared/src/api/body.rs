@@ -5,28 +5,34 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::http::{header, Request, MAX_BODY_BYTES};
 
-/// What `api.md` asks of every request body, whatever the route does with it: at most 1 MiB, and
-/// `application/json` unless it is empty. The edge checks this once, before any route runs, so
-/// that routes which read no fields (rotate-secret, the session test helpers) answer as the rest do.
-pub fn check_envelope(request: &Request) -> Result<(), ApiError> {
-    let body = request.body();
-    if body.len() > MAX_BODY_BYTES {
+/// What `api.md` asks of every request body, whatever the route does with it: at most 1 MiB
+/// (here), and `application/json` unless it is empty (`check_media_type`). The edge checks both
+/// once, before any route runs, so that routes which read no fields (rotate-secret, the session
+/// test helpers) answer as the rest do.
+pub fn check_size(request: &Request) -> Result<(), ApiError> {
+    if request.body().len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
     }
+    Ok(())
+}
+
+/// A body, if there is one, must say it is JSON (`application/json`, or a `+json` type).
+pub fn check_media_type(request: &Request) -> Result<(), ApiError> {
     // A bodyless POST is common (`curl -X POST`, clients that always send a content type).
-    if body.iter().all(u8::is_ascii_whitespace) {
+    if request.body().iter().all(u8::is_ascii_whitespace) {
         return Ok(());
     }
-    let is_json = header(request, "content-type")
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|media| media.trim().eq_ignore_ascii_case("application/json"));
+    let is_json = header(request, "content-type").and_then(|v| v.split(';').next()).is_some_and(|media| {
+        let media = media.trim().to_ascii_lowercase();
+        media == "application/json" || (media.starts_with("application/") && media.ends_with("+json"))
+    });
     if !is_json {
         return Err(ApiError::UnsupportedMediaType);
     }
     Ok(())
 }
 
-/// The body as a JSON object, once [`check_envelope`] has passed. An empty body reads as `{}`.
+/// The body as a JSON object, once [`check_media_type`] has passed. An empty body reads as `{}`.
 pub fn json_object(request: &Request) -> Result<Map<String, Value>, ApiError> {
     let body = request.body();
     if body.iter().all(u8::is_ascii_whitespace) {

@@ -4,7 +4,7 @@
 use bytes::Bytes;
 use http::Method;
 
-use super::body::{check_envelope, json_object};
+use super::body::{check_media_type, check_size, json_object};
 use crate::dispatch::guard::check_form;
 use crate::domain::account::{Account, StripeIntegration};
 use crate::error::ApiError;
@@ -54,7 +54,8 @@ pub fn parse(route: BodyRoute, content_type: Option<&str>, body: &[u8]) -> Resul
     if let Some(value) = content_type {
         request.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_str(value).expect("a header"));
     }
-    check_envelope(&request)?;
+    check_size(&request)?;
+    check_media_type(&request)?;
     let body = json_object(&request)?;
     match route {
         BodyRoute::AccountPatch => {

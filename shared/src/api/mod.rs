@@ -145,10 +145,11 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
             _ => Err(ApiError::MethodNotAllowed { allowed: route.allowed() }),
         };
     }
-    // Before the key: the body's size and media type say nothing about the caller, and the
-    // local runner (like API Gateway) refuses an oversized body before anything else too.
-    body::check_envelope(&request)?;
+    // Before the key: the local runner (like API Gateway) refuses an oversized body before
+    // anything else too. The media type after it, so a caller without a key hears that first.
+    body::check_size(&request)?;
     let caller = authenticate(&app.store, h::header(&request, "authorization")).await?;
+    body::check_media_type(&request)?;
     if request.method() == Method::POST {
         if let Some(key) = h::header(&request, "idempotency-key") {
             let account = caller.account.id.clone();

@@ -12,7 +12,7 @@ use crate::app::App;
 use crate::clock::unix_seconds;
 use crate::domain::connection::{Backfill, BackfillPhase, BackfillStatus};
 use crate::domain::outbound::BackfillPointer;
-use crate::error::StoreError;
+use crate::error::{MessageError, StoreError};
 use crate::ids::AccountId;
 use crate::ingest::commerce::{self, CommerceInput};
 use crate::ingest::event::{EventType, Price, Product, StripeEvent, StripeObject};
@@ -24,20 +24,9 @@ use crate::stripe_api::{ListPage, StripeApi, StripeApiError};
 /// A run stops starting pages after this long, well inside the dispatch function's timeout.
 const RUN_BUDGET: Duration = Duration::from_secs(15);
 
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    /// The message can never be handled.
-    #[error("poison message: {0}")]
-    Poison(&'static str),
-    /// DynamoDB, SQS or KMS failed: the message comes back and the run starts again from the
-    /// last saved page.
-    #[error(transparent)]
-    Store(#[from] StoreError),
-}
-
 /// Handles one backfill message.
-pub async fn run(app: &App, pointer: &BackfillPointer) -> Result<(), RunError> {
-    let account = AccountId::parse(&pointer.account_id).ok_or(RunError::Poison("not an account id"))?;
+pub async fn run(app: &App, pointer: &BackfillPointer) -> Result<(), MessageError> {
+    let account = AccountId::parse(&pointer.account_id).ok_or(MessageError::Poison("not an account id"))?;
     let Some(mut job) = app.store.get_backfill(&account).await? else { return Ok(()) };
     // A newer connection replaced this job, or it ended: nothing left for this message.
     let Some(sealed) = job.sealed_key.clone().filter(|_| job.job_id == pointer.job_id) else { return Ok(()) };

@@ -17,7 +17,7 @@ use crate::domain::delivery::{Attempt, Delivery, DeliveryStatus};
 use crate::domain::endpoint::EndpointStatus;
 pub use crate::domain::outbound::DeliveryPointer;
 use crate::domain::outbound::QueueJob;
-use crate::error::StoreError;
+use crate::error::{MessageError, StoreError};
 use crate::ids::AccountId;
 use crate::publish;
 use crate::queue::OutgoingMessage;
@@ -28,15 +28,6 @@ use crate::store::Streak;
 pub struct QueueMessage {
     pub message_id: String,
     pub body: String,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum DispatchError {
-    /// The message can never be handled: unreadable, or pointing at nothing.
-    #[error("poison message: {0}")]
-    Poison(&'static str),
-    #[error(transparent)]
-    Store(#[from] StoreError),
 }
 
 /// Handles a batch concurrently and answers the ids of the messages that must come back.
@@ -72,12 +63,12 @@ async fn handle_message(app: &App, message: &QueueMessage) -> bool {
 }
 
 /// Makes the attempt a pointer names, records it, and schedules the next one if it failed.
-pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), DispatchError> {
-    let account = AccountId::parse(&pointer.account_id).ok_or(DispatchError::Poison("not an account id"))?;
+pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), MessageError> {
+    let account = AccountId::parse(&pointer.account_id).ok_or(MessageError::Poison("not an account id"))?;
     let now = app.clock.now_unix();
     let window = app.config.retry_window.as_secs() as i64;
     let view = app.store.read_for_dispatch(&account, &pointer.event_id, &pointer.endpoint_id).await?;
-    let event = view.event.ok_or(DispatchError::Poison("no such event"))?;
+    let event = view.event.ok_or(MessageError::Poison("no such event"))?;
     let mut delivery = view.delivery.unwrap_or_else(|| Delivery {
         endpoint_id: pointer.endpoint_id.clone(),
         status: DeliveryStatus::Pending,

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::keys::{account_pk, api_key_sk, ACCOUNTS_GSI1PK, ACCOUNT_SK, API_KEY_SK_PREFIX, GSI1};
 use super::records::{session_pk, SessionItem, SESSION_SK};
-use super::{classify, from_item, s, to_item, Item, Store};
+use super::{classify, from_item, put_if, s, to_item, Item, Store};
 use crate::domain::account::Account;
 use crate::domain::checkout::CheckoutSession;
 use crate::error::StoreError;
@@ -192,11 +192,7 @@ impl Store {
             )
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(classify(err)),
-        }
+        put_if(result)
     }
 
     /// Every account, newest first (operators only: the `accounts` index partition).

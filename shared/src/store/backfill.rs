@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::keys::{account_pk, BACKFILL_SK};
-use super::{classify, from_item, to_item, Store};
+use super::{from_item, put_if, to_item, Store};
 use crate::domain::connection::Backfill;
 use crate::error::StoreError;
 use crate::ids::AccountId;
@@ -36,10 +36,6 @@ impl Store {
                 .expression_attribute_values(":job", AttributeValue::S(backfill.job_id.clone()))
                 .expression_attribute_values(":previous", AttributeValue::N((backfill.version - 1).to_string()));
         }
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(classify(err)),
-        }
+        put_if(put.send().await)
     }
 }

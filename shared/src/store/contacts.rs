@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::accounts::decode_account;
 use super::keys::{account_pk, ACCOUNT_SK};
 use super::records::*;
-use super::{classify, from_item, s, Page, PageQuery, Store, BY_CREATION};
+use super::{classify, from_item, put_if, s, Page, PageQuery, Store, BY_CREATION};
 use crate::domain::account::Account;
 use crate::domain::commerce::{agreement_id, item_id, transfer_id, Agreement, Item, Product, Transfer};
 use crate::domain::contact::{Contact, TriggerEvent};
@@ -210,10 +210,6 @@ impl Store {
                 aws_sdk_dynamodb::types::AttributeValue::N((set.version - 1).to_string()),
             )
         };
-        match request.send().await {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(classify(err)),
-        }
+        put_if(request.send().await)
     }
 }

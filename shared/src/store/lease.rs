@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::keys::account_pk;
-use super::{classify, Store};
+use super::{classify, put_if, Store};
 use crate::error::StoreError;
 use crate::ids::AccountId;
 
@@ -27,11 +27,7 @@ impl Store {
             .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(classify(err)),
-        }
+        put_if(result)
     }
 
     pub async fn release_lease(&self, account: &AccountId, name: &str) -> Result<(), StoreError> {

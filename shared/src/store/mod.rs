@@ -34,6 +34,21 @@ pub use writes::{Write, WriteError};
 
 pub type Item = HashMap<String, AttributeValue>;
 
+type PutResult = Result<
+    aws_sdk_dynamodb::operation::put_item::PutItemOutput,
+    aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError>,
+>;
+
+/// A conditional put's outcome: `Ok(false)` when its condition failed (someone else wrote
+/// first), an error only when DynamoDB did not answer.
+fn put_if(result: PutResult) -> Result<bool, StoreError> {
+    match result {
+        Ok(_) => Ok(true),
+        Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+        Err(err) => Err(classify(err)),
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Store {
     client: aws_sdk_dynamodb::Client,
