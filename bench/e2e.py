@@ -18,7 +18,6 @@ Usage: bench/e2e.py [--events 2000] [--senders 16] [--idle 30] [--receiver-keep-
 import argparse
 import hashlib
 import hmac
-import http.server
 import json
 import os
 import re
@@ -29,7 +28,7 @@ import threading
 import time
 import urllib.request
 
-from local import cpu_times, free_port, request, wait_for_port
+from local import cpu_times, free_port, request, start_moto, start_receiver, wait_for_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -63,29 +62,16 @@ def main():
     arrivals = {}
     lock = threading.Lock()
 
-    class Receiver(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1" if args.receiver_keep_alive else "HTTP/1.0"
+    def arrived(body):
+        now = time.perf_counter()
+        email = json.loads(body)["data"]["email"]
+        with lock:
+            arrivals.setdefault(email, now)
 
-        def do_POST(self):
-            body = self.rfile.read(int(self.headers["content-length"]))
-            now = time.perf_counter()
-            email = json.loads(body)["data"]["email"]
-            with lock:
-                arrivals.setdefault(email, now)
-            self.send_response(200)
-            self.send_header("content-length", "0")
-            self.end_headers()
-
-        def log_message(self, *_):
-            pass
-
-    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    receiver = start_receiver(arrived, keep_alive=args.receiver_keep_alive)
 
     moto_port, http_port = free_port(), free_port()
-    moto = subprocess.Popen([os.path.join(ROOT, ".venv/bin/python"), os.path.join(ROOT, "local/moto_serialized.py"),
-                             "-H", "127.0.0.1", "-p", str(moto_port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto = start_moto(moto_port)
     runner = None
     try:
         wait_for_port(moto_port)

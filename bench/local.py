@@ -1,10 +1,15 @@
 """What the bench scripts share for driving processes on loopback (standard library only)."""
+import http.server
 import json
 import os
 import socket
+import subprocess
 import sys
+import threading
 import time
 import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def free_port():
@@ -38,3 +43,31 @@ def cpu_times(pid):
         fields = f.read().rsplit(")", 1)[1].split()
     ticks = os.sysconf("SC_CLK_TCK")
     return int(fields[11]) / ticks, int(fields[12]) / ticks
+
+
+def start_moto(port):
+    """The emulator `make dev` runs (`local/moto_serialized.py`), on 127.0.0.1:`port`."""
+    return subprocess.Popen([os.path.join(ROOT, ".venv/bin/python"), os.path.join(ROOT, "local/moto_serialized.py"),
+                             "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_receiver(on_body, keep_alive=False):
+    """A webhook receiver on loopback answering 200 to every POST after `on_body(body)`."""
+
+    class Receiver(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
+        def do_POST(self):
+            on_body(self.rfile.read(int(self.headers["content-length"])))
+            self.send_response(200)
+            self.send_header("content-length", "0")
+            self.end_headers()
+
+        def log_message(self, *_):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server

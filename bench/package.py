@@ -41,7 +41,7 @@ import threading
 import time
 import urllib.request
 
-from local import free_port, request, wait_for_port
+from local import free_port, request, start_moto, start_receiver, wait_for_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCTIONS = ["stripe-ingest", "checkout", "dispatch", "late-payments"]
@@ -420,27 +420,15 @@ def main():
 
     deliveries, delivery_lock = [0], threading.Lock()
 
-    class Receiver(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            self.rfile.read(int(self.headers["content-length"]))
-            with delivery_lock:
-                deliveries[0] += 1
-            self.send_response(200)
-            self.send_header("content-length", "0")
-            self.end_headers()
+    def delivered(_body):
+        with delivery_lock:
+            deliveries[0] += 1
 
-        def log_message(self, *_):
-            pass
-
-    receiver = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
-    receiver.daemon_threads = True
-    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    receiver = start_receiver(delivered)
 
     moto_port = free_port()
     moto_url = f"http://127.0.0.1:{moto_port}"
-    moto = subprocess.Popen([os.path.join(ROOT, ".venv/bin/python"), os.path.join(ROOT, "local/moto_serialized.py"),
-                             "-H", "127.0.0.1", "-p", str(moto_port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    moto = start_moto(moto_port)
     results = []
     try:
         wait_for_port(moto_port)
