@@ -245,14 +245,14 @@ async fn a_retry_whose_queueing_failed_is_queued_when_the_message_comes_back() {
     let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
     let pointer = first_attempt(&t, &acme, &endpoint).await;
     // WHEN attempt 1 fails and the emulator goes away before attempt 2 is queued
-    // (the read and the record pass: then the SQS send is cut)
+    // (the read, the claim and the record pass: then the SQS send is cut)
     let proxy = loop_tests::proxy::FaultProxy::start(t.app().config.aws.endpoint_url.as_deref().unwrap()).await;
     let mut config = t.app().config.clone();
     config.aws.endpoint_url = Some(proxy.url.clone());
     let cut = loop_shared::App::with_clients(config.clone(), loop_shared::aws::AwsClients::new(&config.aws).await)
         .await
         .unwrap();
-    proxy.cut_after(2);
+    proxy.cut_after(3);
     assert!(loop_shared::dispatch::deliver(&cut, &pointer).await.is_err(), "the handler reports the message back");
     proxy.restore();
     // AND SQS hands the message back once its visibility timeout ends, minutes later
@@ -324,5 +324,53 @@ async fn an_endpoint_that_hangs_does_not_hold_up_other_deliveries() {
     // THEN it is delivered well within the hanging attempt's 15 s timeout
     let received = receiver.wait_for(Duration::from_secs(10), |r| !r.is_empty()).await;
     assert_eq!(received.len(), 1);
+    t.shutdown().await;
+}
+
+/// The attempt-2 pointers waiting in a queue no poller reads.
+async fn queued_attempts(clients: &loop_shared::aws::AwsClients, queue_url: &str) -> Vec<u64> {
+    let mut attempts = Vec::new();
+    for _ in 0..3 {
+        let received = clients.sqs.receive_message().queue_url(queue_url).max_number_of_messages(10);
+        let messages = received.wait_time_seconds(1).send().await.unwrap().messages.unwrap_or_default();
+        for body in messages.into_iter().filter_map(|m| m.body) {
+            attempts.push(serde_json::from_str::<Value>(&body).unwrap()["attempt"].as_u64().unwrap());
+        }
+    }
+    attempts
+}
+
+#[tokio::test]
+async fn two_copies_of_a_pointer_handled_at_the_same_moment_make_one_request() {
+    // GIVEN an event for an endpoint on a receiver that fails once, and dispatch on its own queue
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    new_customer(&t, &acme, "evt_twice", "twice@example.com").await;
+    let receiver = Receiver::start(1).await;
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
+    let pointer = first_attempt(&t, &acme, &endpoint).await;
+    let config = t.config_with_own_queue("twice").await;
+    let clients = loop_shared::aws::AwsClients::new(&config.aws).await;
+    let app = loop_shared::App::with_clients(config, clients.clone()).await.unwrap();
+
+    // WHEN SQS hands the same pointer over twice and both copies are handled at once
+    let copy = |id: &str| loop_shared::dispatch::QueueMessage {
+        message_id: id.to_owned(),
+        body: serde_json::to_string(&pointer).unwrap(),
+    };
+    let (batch, single) = tokio::join!(
+        loop_shared::dispatch::handle_batch(&app, vec![copy("m1"), copy("m2")]),
+        loop_shared::dispatch::deliver(&app, &pointer),
+    );
+
+    // THEN every copy is handled, the receiver got one request, one attempt is recorded,
+    // and one attempt 2 is on its way
+    assert!(batch.is_empty(), "copies reported back: {batch:?}");
+    single.unwrap();
+    assert_eq!(receiver.received().len(), 1);
+    let detail = t.read(&acme, &format!("/v1/events/{}", pointer.event_id)).await;
+    let delivery = detail["endpoints"].as_array().unwrap().iter().find(|d| d["endpointId"] == endpoint["id"]).unwrap();
+    assert_eq!(delivery["attempts"].as_array().unwrap().len(), 1, "{detail}");
+    assert_eq!(queued_attempts(&clients, app.queue.url()).await, [2]);
     t.shutdown().await;
 }

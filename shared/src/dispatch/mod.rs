@@ -7,6 +7,7 @@
 //! are reported back to SQS (`ReportBatchItemFailures`): they return after the visibility
 //! timeout, and a poison message reaches the dead-letter queue after three receives.
 
+pub mod backoff;
 pub mod cadence;
 pub mod client;
 pub mod guard;
@@ -100,6 +101,20 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         return Ok(app.store.put_delivery(&account, &event.id, &stop("retry window ended", delivery)).await?);
     }
 
+    // One POST per attempt: of two copies of this pointer handled at once, one claims the
+    // attempt and the other stops here. The claim outlives the request's timeout, so it only
+    // lapses when its holder died; then this pointer's own message, back from the queue, sends
+    // again (the one case of a second POST: the first one's outcome is unknown).
+    let claim_until = now + CLAIM_LEASE_SECONDS;
+    let claimed = backoff::retry("attempt claim", || {
+        app.store.claim_attempt(&account, &event.id, &delivery, pointer.attempt, now, claim_until)
+    })
+    .await?;
+    if !claimed {
+        tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, "attempt claimed or made by another handler: dropped");
+        return Ok(());
+    }
+
     let headers =
         signing::sign(&endpoint.active_secrets(now), &event.id, app.clock.wire_now_unix(), event.payload.as_bytes());
     let allow_private = app.config.allow_private_endpoints;
@@ -130,7 +145,12 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         (false, None) => Some(Streak::Started(now)),
         _ => None,
     };
-    if !app.store.record_attempt(&account, &event.id, &attempt, &delivery, streak).await? {
+    // Losing this record would make the attempt again later: a conflict or a throttle is
+    // tried again before the message is handed back.
+    let recorded =
+        backoff::retry("attempt record", || app.store.record_attempt(&account, &event.id, &attempt, &delivery, streak))
+            .await?;
+    if !recorded {
         return Ok(()); // a concurrent duplicate recorded this attempt first
     }
     tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, status = ?attempt.response_status, succeeded, "delivery attempt");
@@ -148,6 +168,11 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
     publish::send(&app.queue, std::slice::from_ref(&retry)).await?;
     Ok(())
 }
+
+/// How long a claim on an attempt holds: longer than the request's 15 s timeout and the record
+/// after it, well under the queue's 180 s visibility timeout (after which a dead holder's
+/// message comes back and must find the claim lapsed).
+const CLAIM_LEASE_SECONDS: i64 = 60;
 
 /// How long past its due time the next attempt may still be on its way (queue latency, a
 /// backlog) before it counts as never sent.
@@ -212,5 +237,23 @@ mod tests {
         let pointer: DeliveryPointer = serde_json::from_str(body).unwrap();
         assert_eq!(pointer.attempt, 1);
         assert!(serde_json::from_str::<DeliveryPointer>(r#"{"v":1}"#).is_err());
+    }
+
+    #[test]
+    fn a_claimed_delivery_record_still_decodes() {
+        use aws_sdk_dynamodb::types::AttributeValue::{N, S};
+        let item = std::collections::HashMap::from([
+            ("pk".to_owned(), S("A#acct#E#evt_1".into())),
+            ("sk".to_owned(), S("D#we_1".into())),
+            ("endpointId".to_owned(), S("we_1".into())),
+            ("status".to_owned(), S("pending".into())),
+            ("lastAttempt".to_owned(), N("3".into())),
+            ("windowStart".to_owned(), N("100".into())),
+            ("updatedAt".to_owned(), N("120".into())),
+            ("claimAttempt".to_owned(), N("4".into())),
+            ("claimUntil".to_owned(), N("180".into())),
+        ]);
+        let record: crate::store::records::DeliveryItem = serde_dynamo::from_item(item).unwrap();
+        assert_eq!((record.delivery.last_attempt, record.delivery.status), (3, DeliveryStatus::Pending));
     }
 }

@@ -1,5 +1,6 @@
 //! Deliveries and attempts, in their event's partition; endpoint health.
 
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 use super::keys::account_pk;
@@ -69,11 +70,10 @@ impl Store {
         })
     }
 
-    /// Records an attempt and the delivery's new state together. `Ok(false)` if this attempt
-    /// (or a later one) was already recorded: a duplicate pointer raced this one.
     /// Records an attempt with the delivery's new state and, when the endpoint's failing
     /// streak starts or ends with it, that too: one transaction, so a failure path costs one
-    /// read and one write. `Ok(false)` when a duplicate recorded this attempt first.
+    /// read and one write. `Ok(false)` when a duplicate recorded this attempt first; a cancellation
+    /// for any other reason is `Unavailable`, to be tried again.
     pub async fn record_attempt(
         &self,
         account: &AccountId,
@@ -136,10 +136,72 @@ impl Store {
             }
             None => {}
         }
-        let result = request.send().await;
+        match request.send().await {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
+                    // Items 0 and 1 are the attempt and the delivery: their conditions say "this
+                    // attempt is not recorded yet". Anything else (a conflict with another
+                    // transaction on the health record, throttling) says nothing about that.
+                    let codes: Vec<&str> =
+                        cancel.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
+                    if codes.iter().take(2).any(|c| *c == "ConditionalCheckFailed") {
+                        Ok(false)
+                    } else {
+                        Err(StoreError::Unavailable(format!("attempt record cancelled: {}", codes.join(", "))))
+                    }
+                }
+                _ => Err(classify(err)),
+            },
+        }
+    }
+
+    /// Claims attempt `attempt` of a delivery for the handler about to POST it, until
+    /// `claim_until`: `Ok(false)` when the attempt is recorded already or another handler holds
+    /// a live claim on it. Recording the attempt (a whole put of the delivery) drops the claim.
+    /// A delivery record that does not exist yet is created, decodable, as `pending`.
+    pub async fn claim_attempt(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        delivery: &Delivery,
+        attempt: u32,
+        now: i64,
+        claim_until: i64,
+    ) -> Result<bool, StoreError> {
+        let n = |v: i64| AttributeValue::N(v.to_string());
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(event_pk(account, event_id)))
+            .key("sk", s(delivery_sk(&delivery.endpoint_id)))
+            .update_expression(
+                "SET claimAttempt = :a, claimUntil = :until, endpointId = if_not_exists(endpointId, :e), \
+                 #status = if_not_exists(#status, :pending), lastAttempt = if_not_exists(lastAttempt, :last), \
+                 windowStart = if_not_exists(windowStart, :ws), updatedAt = if_not_exists(updatedAt, :now)",
+            )
+            .condition_expression(
+                "(attribute_not_exists(lastAttempt) OR lastAttempt < :a) \
+                 AND (attribute_not_exists(claimUntil) OR claimUntil <= :now OR claimAttempt <> :a)",
+            )
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_values(":a", n(i64::from(attempt)))
+            .expression_attribute_values(":until", n(claim_until))
+            .expression_attribute_values(":now", n(now))
+            .expression_attribute_values(":e", s(delivery.endpoint_id.clone()))
+            .expression_attribute_values(":pending", s("pending"))
+            .expression_attribute_values(":last", n(i64::from(delivery.last_attempt)))
+            .expression_attribute_values(":ws", n(delivery.window_start))
+            .send()
+            .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_transaction_canceled_exception()) => Ok(false),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            // The item is inside another transaction (an attempt being recorded): not a verdict.
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_transaction_conflict_exception()) => {
+                Err(StoreError::Unavailable("attempt claim: transaction conflict".into()))
+            }
             Err(err) => Err(classify(err)),
         }
     }
