@@ -43,6 +43,7 @@ pub fn fan_out(account: &AccountId, endpoints: &EndpointSet, events: &[OutboundE
                     window_start: now,
                     updated_at: now,
                     reason: (!enabled).then(|| "endpoint disabled".to_owned()),
+                    next_attempt_at: None,
                 },
             });
         }
@@ -141,6 +142,7 @@ pub async fn redeliver(
             window_start: now,
             updated_at: now,
             reason: None,
+            next_attempt_at: None,
         };
         app.store.put_delivery(account, &event.id, &delivery).await?;
         let pointer = DeliveryPointer {

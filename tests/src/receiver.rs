@@ -33,6 +33,8 @@ struct State {
     received: Mutex<Vec<Received>>,
     fail_first: AtomicUsize,
     down: AtomicBool,
+    /// How a failing request is answered: its status (`500` unless set) and `Retry-After`.
+    failure: Mutex<Option<(u16, Option<String>)>>,
 }
 
 pub struct Receiver {
@@ -63,15 +65,20 @@ impl Receiver {
                                     .fail_first
                                     .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
                                     .is_ok();
-                            let status = if failing { 500 } else { 200 };
+                            let (failure_status, retry_after) =
+                                state.failure.lock().unwrap().clone().unwrap_or((500, None));
+                            let status = if failing { failure_status } else { 200 };
                             state.received.lock().unwrap().push(Received {
                                 headers: parts.headers,
                                 body,
                                 status,
                                 at: Instant::now(),
                             });
-                            let response = http::Response::builder()
-                                .status(status)
+                            let mut response = http::Response::builder().status(status);
+                            if let (true, Some(retry_after)) = (failing, retry_after) {
+                                response = response.header("retry-after", retry_after);
+                            }
+                            let response = response
                                 .body(Full::new(Bytes::from(if failing { "unavailable" } else { "ok" })))
                                 .unwrap();
                             Ok::<_, Infallible>(response)
@@ -89,6 +96,11 @@ impl Receiver {
     /// While down, every request is answered `500`.
     pub fn set_down(&self, down: bool) {
         self.state.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Failing requests are answered with `status`, and `Retry-After: retry_after` if given.
+    pub fn fail_with(&self, status: u16, retry_after: Option<&str>) {
+        *self.state.failure.lock().unwrap() = Some((status, retry_after.map(str::to_owned)));
     }
 
     pub fn received(&self) -> Vec<Received> {

@@ -374,3 +374,32 @@ async fn two_copies_of_a_pointer_handled_at_the_same_moment_make_one_request() {
     assert_eq!(queued_attempts(&clients, app.queue.url()).await, [2]);
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_429_with_retry_after_delays_the_next_attempt_as_asked() {
+    // GIVEN a receiver that answers its first request `429` with `Retry-After: 3`
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(1).await;
+    receiver.fail_with(429, Some("3"));
+    t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    // WHEN an event is published (the cadence would retry it at once)
+    new_customer(&t, &acme, "evt_later", "later@example.com").await;
+    let received = receiver.wait_for(Duration::from_secs(30), |r| r.iter().any(|d| d.status == 200)).await;
+    // THEN the second attempt came at least three seconds after the first, and succeeded
+    assert_eq!(received.iter().map(|d| d.status).collect::<Vec<_>>(), [429, 200]);
+    assert_eq!(received[0].header("webhook-id"), received[1].header("webhook-id"));
+    assert!(received[1].at - received[0].at >= Duration::from_secs(3), "{:?}", received[1].at - received[0].at);
+    // AND the event log shows it: attempt 2 recorded three seconds or more after attempt 1
+    let detail = t.read(&acme, &format!("/v1/events/{}", received[0].header("webhook-id"))).await;
+    // (found by number: the log's order is the attempts route's business)
+    let attempts = detail["endpoints"][0]["attempts"].as_array().unwrap();
+    let attempt = |n: u64| attempts.iter().find(|a| a["attempt"] == n).unwrap_or_else(|| panic!("{detail}"));
+    let at = |n: u64| {
+        let text = attempt(n)["at"].as_str().unwrap().to_owned();
+        time::OffsetDateTime::parse(&text, &time::format_description::well_known::Rfc3339).unwrap().unix_timestamp()
+    };
+    assert_eq!(attempt(1)["responseStatus"], 429, "{detail}");
+    assert!(at(2) - at(1) >= 3, "{detail}");
+    t.shutdown().await;
+}

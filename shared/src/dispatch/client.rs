@@ -52,6 +52,8 @@ pub struct Response {
     pub duration_ms: u64,
     pub error: Option<String>,
     pub body: Option<String>,
+    /// What a `429` or `503` asked for in `Retry-After`, in seconds from now.
+    pub retry_after_seconds: Option<u32>,
 }
 
 pub async fn post(
@@ -67,6 +69,7 @@ pub async fn post(
         duration_ms: started.elapsed().as_millis() as u64,
         error: Some(error),
         body: None,
+        retry_after_seconds: None,
     };
     // IP-literal hosts never reach the resolver: check them here.
     let url = match check_form(url, allow_private) {
@@ -98,6 +101,14 @@ pub async fn post(
         Err(err) => return failed(describe(&err)),
     };
     let status = response.status().as_u16();
+    let retry_after_seconds = match status {
+        429 | 503 => response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| retry_after_seconds(v, std::time::SystemTime::now())),
+        _ => None,
+    };
     let mut excerpt = Vec::new();
     // Read at most the excerpt; the rest is not waited for.
     while excerpt.len() < RESPONSE_EXCERPT_BYTES {
@@ -118,7 +129,24 @@ pub async fn post(
         duration_ms: started.elapsed().as_millis() as u64,
         error,
         body: (!excerpt.is_empty()).then(|| String::from_utf8_lossy(&excerpt).into_owned()),
+        retry_after_seconds,
     }
+}
+
+/// A `Retry-After` value as seconds from `now`: delay-seconds, or an HTTP date (IMF-fixdate, on
+/// the receiver's clock, hence the real clock here). A date in the past asks for no wait; a
+/// value that is neither form is ignored.
+pub fn retry_after_seconds(value: &str, now: std::time::SystemTime) -> Option<u32> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(seconds.min(u64::from(u32::MAX)) as u32);
+    }
+    let format = time::macros::format_description!(
+        "[weekday repr:short], [day] [month repr:short] [year] [hour]:[minute]:[second] GMT"
+    );
+    let at = time::PrimitiveDateTime::parse(value, format).ok()?.assume_utc();
+    let now = time::OffsetDateTime::from(now);
+    Some((at - now).whole_seconds().clamp(0, i64::from(u32::MAX)) as u32)
 }
 
 /// A short, secret-free description of a transport failure.
@@ -137,4 +165,23 @@ fn describe(err: &reqwest::Error) -> String {
         return "connection failed".into();
     }
     "request failed".into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_as_an_http_date() {
+        // 1994-11-06T08:49:37Z, the RFC's example date
+        let now = UNIX_EPOCH + Duration::from_secs(784_111_777);
+        assert_eq!(retry_after_seconds("3", now), Some(3));
+        assert_eq!(retry_after_seconds(" 120 ", now), Some(120));
+        assert_eq!(retry_after_seconds("Sun, 06 Nov 1994 08:50:07 GMT", now), Some(30));
+        assert_eq!(retry_after_seconds("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(0), "a date past");
+        assert_eq!(retry_after_seconds("soon", now), None);
+        assert_eq!(retry_after_seconds("-5", now), None);
+        assert_eq!(retry_after_seconds("", SystemTime::now()), None);
+    }
 }

@@ -77,6 +77,7 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         window_start: event.created,
         updated_at: now,
         reason: None,
+        next_attempt_at: None,
     });
     if delivery.last_attempt >= pointer.attempt {
         if delivery.status == DeliveryStatus::Pending && delivery.last_attempt == pointer.attempt {
@@ -130,7 +131,8 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
     };
     let succeeded = attempt.succeeded();
     let next = pointer.attempt + 1;
-    let next_at = now + i64::from(cadence::delay_before(next));
+    let wait = if succeeded { 0 } else { cadence::delay_after(next, response.retry_after_seconds) };
+    let next_at = now + i64::from(wait);
     let gives_up = !succeeded && next_at > delivery.window_start + window;
     delivery.last_attempt = pointer.attempt;
     delivery.updated_at = now;
@@ -140,6 +142,7 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         (false, false) => DeliveryStatus::Pending,
     };
     delivery.reason = gives_up.then(|| "retry window ended".to_owned());
+    delivery.next_attempt_at = (delivery.status == DeliveryStatus::Pending).then_some(next_at);
     let streak = match (succeeded, view.failing_since) {
         (true, Some(_)) => Some(Streak::Ended),
         (false, None) => Some(Streak::Started(now)),
@@ -165,7 +168,9 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         return Ok(());
     }
     let retry = DeliveryPointer { attempt: next, ..pointer.clone() };
-    publish::send(&app.queue, std::slice::from_ref(&retry)).await?;
+    let message =
+        OutgoingMessage { body: serde_json::to_string(&retry).expect("pointers serialize"), delay_seconds: wait };
+    app.queue.send(std::slice::from_ref(&message)).await?;
     Ok(())
 }
 
@@ -191,7 +196,9 @@ async fn check_next_attempt(
     now: i64,
 ) -> Result<(), StoreError> {
     let next = pointer.attempt + 1;
-    let overdue_at = delivery.updated_at + i64::from(cadence::delay_before(next)) + NEXT_ATTEMPT_GRACE_SECONDS;
+    // Records made before `nextAttemptAt` existed: the next attempt waited the cadence's delay.
+    let due_at = delivery.next_attempt_at.unwrap_or(delivery.updated_at + i64::from(cadence::delay_before(next)));
+    let overdue_at = due_at + NEXT_ATTEMPT_GRACE_SECONDS;
     if now >= overdue_at {
         tracing::warn!(event = %pointer.event_id, endpoint = %pointer.endpoint_id, attempt = next, "next attempt overdue: queued again");
         let retry = DeliveryPointer { attempt: next, ..pointer.clone() };

@@ -27,6 +27,9 @@ pub struct Delivery {
     pub updated_at: i64,
     #[serde(default)]
     pub reason: Option<String>,
+    /// When the next attempt is due, once one is queued; its pointer counts as lost only past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_attempt_at: Option<i64>,
 }
 
 /// One HTTP attempt, as recorded.
