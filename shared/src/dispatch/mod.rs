@@ -8,13 +8,15 @@
 //! timeout, and a poison message reaches the dead-letter queue after three receives.
 
 pub mod backoff;
+pub mod breaker;
 pub mod cadence;
 pub mod client;
 pub mod guard;
+pub mod release;
 pub mod signing;
 
 use crate::app::App;
-use crate::domain::delivery::{Attempt, Delivery, DeliveryStatus};
+use crate::domain::delivery::{Attempt, Delivery, DeliveryStatus, EndpointHealth};
 use crate::domain::endpoint::EndpointStatus;
 pub use crate::domain::outbound::DeliveryPointer;
 use crate::domain::outbound::QueueJob;
@@ -22,7 +24,7 @@ use crate::error::{MessageError, StoreError};
 use crate::ids::AccountId;
 use crate::publish;
 use crate::queue::OutgoingMessage;
-use crate::store::Streak;
+use breaker::{Gate, OPEN_AFTER_FAILURES};
 
 /// One received SQS message.
 #[derive(Clone, Debug)]
@@ -40,6 +42,15 @@ pub async fn handle_batch(app: &App, messages: Vec<QueueMessage>) -> Vec<String>
 async fn handle_message(app: &App, message: &QueueMessage) -> bool {
     let pointer = match serde_json::from_str::<QueueJob>(&message.body) {
         Ok(QueueJob::Delivery(pointer)) => pointer,
+        Ok(QueueJob::Release(job)) => {
+            return match release::run(app, &job).await {
+                Ok(()) => true,
+                Err(err) => {
+                    tracing::warn!(account = %job.account_id, endpoint = %job.endpoint_id, error = %err, "release not handled");
+                    false
+                }
+            };
+        }
         Ok(QueueJob::Backfill(pointer)) => {
             return match crate::connect::backfill::run(app, &pointer).await {
                 Ok(()) => true,
@@ -79,40 +90,64 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         reason: None,
         next_attempt_at: None,
     });
+    let health = view.health.as_ref();
     if delivery.last_attempt >= pointer.attempt {
         if delivery.status == DeliveryStatus::Pending && delivery.last_attempt == pointer.attempt {
             check_next_attempt(app, pointer, &delivery, now).await?;
         }
+        // The attempt that closed a circuit, back because queueing the release failed.
+        if delivery.status == DeliveryStatus::Succeeded && health.is_some_and(|h| h.releasing) {
+            release::queue(app, &account, &pointer.endpoint_id, 0).await?;
+        }
         return Ok(());
     }
-    let stop = |reason: &str, mut delivery: Delivery| {
-        delivery.status = DeliveryStatus::Failed;
-        delivery.reason = Some(reason.to_owned());
-        delivery.updated_at = now;
-        delivery
-    };
-    let endpoint = match view.endpoints.get(&pointer.endpoint_id) {
-        None => return Ok(app.store.put_delivery(&account, &event.id, &stop("endpoint deleted", delivery)).await?),
-        Some(e) if e.status == EndpointStatus::Disabled => {
-            return Ok(app.store.put_delivery(&account, &event.id, &stop("endpoint disabled", delivery)).await?)
+    // A parked delivery whose window ended fails with that reason, whatever became of its endpoint.
+    let endpoint = view.endpoints.get(&pointer.endpoint_id);
+    let stopped = if now > delivery.window_start + window {
+        Some("retry window ended")
+    } else {
+        match endpoint {
+            None => Some("endpoint deleted"),
+            Some(e) if e.status == EndpointStatus::Disabled => Some("endpoint disabled"),
+            Some(_) => None,
         }
-        Some(e) => e,
     };
-    if now > delivery.window_start + window {
-        return Ok(app.store.put_delivery(&account, &event.id, &stop("retry window ended", delivery)).await?);
+    let (Some(endpoint), None) = (endpoint.filter(|e| e.status != EndpointStatus::Disabled), stopped) else {
+        return Ok(stop(app, &account, &event.id, delivery, stopped.unwrap_or("endpoint deleted"), health, now).await?);
+    };
+    if breaker::gate(health, &event.id, now) == Gate::Park {
+        let parked = backoff::retry("parking", || {
+            let now_ms = app.clock.now_millis();
+            app.store.park(&account, &endpoint.id, &event.id, pointer.attempt, now, now_ms, OPEN_AFTER_FAILURES)
+        })
+        .await?;
+        if parked {
+            tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, "endpoint open-circuit: delivery parked");
+            return Ok(());
+        }
+        // The circuit closed, or lost its probe, since it was read: this delivery goes on.
     }
 
     // One POST per attempt: of two copies of this pointer handled at once, one claims the
     // attempt and the other stops here. The claim outlives the request's timeout, so it only
-    // lapses when its holder died; then this pointer's own message, back from the queue, sends
-    // again (the one case of a second POST: the first one's outcome is unknown).
+    // lapses when its holder died; then the pointer sent back to look again (or the holder's
+    // own message, back from the queue) sends again: the one case of a second POST, when the
+    // first one's outcome is unknown.
     let claim_until = now + CLAIM_LEASE_SECONDS;
     let claimed = backoff::retry("attempt claim", || {
         app.store.claim_attempt(&account, &event.id, &delivery, pointer.attempt, now, claim_until)
     })
     .await?;
     if !claimed {
-        tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, "attempt claimed or made by another handler: dropped");
+        // Dropping it would lose the delivery if this is the holder's own message, back early
+        // (a visibility timeout shorter than the claim): it looks again once the claim lapses,
+        // and is then a duplicate of the attempt the holder recorded, or makes it.
+        tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, "attempt claimed by another handler: looking again when the claim lapses");
+        let look_again = OutgoingMessage {
+            body: serde_json::to_string(pointer).expect("pointers serialize"),
+            delay_seconds: CLAIM_LEASE_SECONDS as u32 + 1,
+        };
+        app.queue.send(std::slice::from_ref(&look_again)).await?;
         return Ok(());
     }
 
@@ -143,27 +178,28 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
     };
     delivery.reason = gives_up.then(|| "retry window ended".to_owned());
     delivery.next_attempt_at = (delivery.status == DeliveryStatus::Pending).then_some(next_at);
-    let streak = match (succeeded, view.failing_since) {
-        (true, Some(_)) => Some(Streak::Ended),
-        (false, None) => Some(Streak::Started(now)),
-        _ => None,
-    };
+    let verdict =
+        breaker::after_attempt(health, &event.id, succeeded, now, (!succeeded && !gives_up).then_some(next_at));
     // Losing this record would make the attempt again later: a conflict or a throttle is
     // tried again before the message is handed back.
-    let recorded =
-        backoff::retry("attempt record", || app.store.record_attempt(&account, &event.id, &attempt, &delivery, streak))
-            .await?;
+    let recorded = backoff::retry("attempt record", || {
+        app.store.record_attempt(&account, &event.id, &attempt, &delivery, verdict.change.clone())
+    })
+    .await?;
     if !recorded {
         return Ok(()); // a concurrent duplicate recorded this attempt first
     }
     tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, status = ?attempt.response_status, succeeded, "delivery attempt");
-    if succeeded {
-        return Ok(());
-    }
-    if gives_up {
+    if succeeded || gives_up {
         // The streak would outlast the window before the next attempt could be made.
-        if next_at - view.failing_since.unwrap_or(now) >= window {
+        let failing_since = health.and_then(|h| h.failing_since).unwrap_or(now);
+        let disabled = gives_up && next_at - failing_since >= window;
+        if disabled {
             disable(app, &account, &endpoint.id, now).await?;
+        }
+        // Closed, or disabled (the parked then fail), or the probe gave up (another takes over).
+        if verdict.release_parked || disabled {
+            release::queue(app, &account, &endpoint.id, 0).await?;
         }
         return Ok(());
     }
@@ -174,10 +210,36 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
     Ok(())
 }
 
+/// Ends a delivery without an attempt. If it probed an open circuit, the parked deliveries are
+/// released: one of them takes the role, or, if the endpoint is disabled or deleted, they end too.
+async fn stop(
+    app: &App,
+    account: &AccountId,
+    event_id: &str,
+    mut delivery: Delivery,
+    reason: &str,
+    health: Option<&EndpointHealth>,
+    now: i64,
+) -> Result<(), StoreError> {
+    delivery.status = DeliveryStatus::Failed;
+    delivery.reason = Some(reason.to_owned());
+    delivery.updated_at = now;
+    delivery.next_attempt_at = None;
+    app.store.put_delivery(account, event_id, &delivery).await?;
+    // Only the probe hands over: it is the one delivery of an open circuit that keeps coming
+    // back, and the parked ones it releases stop here too without releasing again.
+    let probing = health.and_then(|h| h.probe.as_ref()).is_some_and(|p| p.event_id == event_id);
+    if probing {
+        app.store.clear_probe(account, &delivery.endpoint_id, event_id).await?;
+        release::queue(app, account, &delivery.endpoint_id, 0).await?;
+    }
+    Ok(())
+}
+
 /// How long a claim on an attempt holds: longer than the request's 15 s timeout and the record
-/// after it, well under the queue's 180 s visibility timeout (after which a dead holder's
-/// message comes back and must find the claim lapsed).
-const CLAIM_LEASE_SECONDS: i64 = 60;
+/// after it (with its retries), well under the queue's 180 s visibility timeout (after which a
+/// dead holder's message comes back and must find the claim lapsed).
+const CLAIM_LEASE_SECONDS: i64 = 30;
 
 /// How long past its due time the next attempt may still be on its way (queue latency, a
 /// backlog) before it counts as never sent.

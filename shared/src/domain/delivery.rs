@@ -62,3 +62,43 @@ impl Attempt {
         })
     }
 }
+
+/// An endpoint's recent failures: its circuit breaker's state (`dispatch::breaker`). Absent
+/// while its last attempt succeeded.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct EndpointHealth {
+    /// Since when every attempt to the endpoint has failed.
+    pub failing_since: Option<i64>,
+    /// Failed attempts in a row, across its deliveries.
+    pub failures: u32,
+    /// The delivery that probes the endpoint while its circuit is open.
+    pub probe: Option<Probe>,
+    /// The circuit closed and its parked deliveries are being released: kept until the release
+    /// job has sent them all, so that a release lost on the way is queued again.
+    pub releasing: bool,
+}
+
+/// The one delivery allowed to try an open-circuit endpoint, on its own cadence, until `until`
+/// (its next attempt's due time and a grace): if its chain dies, another delivery takes over.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Probe {
+    pub event_id: String,
+    pub until: i64,
+}
+
+/// What one attempt changes in its endpoint's health, written with the attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HealthChange {
+    /// A success: the failing streak ends and the circuit closes. The record goes, or, when
+    /// parked deliveries are to be released, stays as `releasing` until they are.
+    Recovered { releasing: bool },
+    /// A failure: one more in a row (the streak starts at `at` if it had not).
+    Failed { at: i64, probe: ProbeChange },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProbeChange {
+    Keep,
+    Set(Probe),
+    Clear,
+}

@@ -63,12 +63,25 @@ pub struct BackfillPointer {
     pub job_id: String,
 }
 
-/// Every message the delivery queue carries.
+/// The SQS message that sends the deliveries parked behind an endpoint again, a page at a time,
+/// once its circuit closed (`dispatch::release`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReleasePointer {
+    /// The message's format version; its presence tells the message from the others.
+    pub release: u8,
+    pub account_id: String,
+    pub endpoint_id: String,
+}
+
+/// Every message the delivery queue carries. Each kind is told by a field only it has (`v`,
+/// `backfill`, `release`) and refuses unknown fields, so a body matches one kind at most.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum QueueJob {
     Delivery(DeliveryPointer),
     Backfill(BackfillPointer),
+    Release(ReleasePointer),
 }
 
 /// Every outbound event type, in its own spelling.
@@ -101,6 +114,17 @@ mod tests {
         assert_eq!(body["type"], "contact.created");
         assert_eq!((body["created"].as_str(), e.created), (Some("2025-01-15T10:30:00Z"), 1_736_937_000));
         assert_eq!(body["data"]["email"], "a@b.co");
+    }
+
+    #[test]
+    fn each_queue_message_reads_as_its_own_kind() {
+        let release = r#"{"release":1,"accountId":"acct_1","endpointId":"we_1"}"#;
+        assert!(matches!(serde_json::from_str(release), Ok(QueueJob::Release(p)) if p.endpoint_id == "we_1"));
+        let pointer = r#"{"v":1,"accountId":"acct_1","eventId":"evt_1","endpointId":"we_1","attempt":2}"#;
+        assert!(matches!(serde_json::from_str(pointer), Ok(QueueJob::Delivery(p)) if p.attempt == 2));
+        let backfill = r#"{"backfill":1,"accountId":"acct_1","jobId":"job_1"}"#;
+        assert!(matches!(serde_json::from_str(backfill), Ok(QueueJob::Backfill(_))));
+        assert!(serde_json::from_str::<QueueJob>(r#"{"release":1,"accountId":"acct_1"}"#).is_err());
     }
 
     #[test]

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use super::keys::account_pk;
 use super::records::*;
 use super::{classify, from_item, s, to_item, Store};
-use crate::domain::delivery::{Attempt, Delivery};
+use crate::domain::delivery::{Attempt, Delivery, EndpointHealth, HealthChange, ProbeChange};
 use crate::domain::endpoint::EndpointSet;
 use crate::domain::outbound::OutboundEvent;
 use crate::error::StoreError;
@@ -18,7 +18,7 @@ pub struct DispatchView {
     pub event: Option<OutboundEvent>,
     pub endpoints: EndpointSet,
     pub delivery: Option<Delivery>,
-    pub failing_since: Option<i64>,
+    pub health: Option<EndpointHealth>,
 }
 
 /// An event with every delivery and attempt.
@@ -27,15 +27,6 @@ pub struct EventDetail {
     pub event: Option<OutboundEvent>,
     pub deliveries: Vec<Delivery>,
     pub attempts: Vec<Attempt>,
-}
-
-/// A change of the endpoint's failing streak that an attempt makes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Streak {
-    /// The first failure after a success (or ever), at this time.
-    Started(i64),
-    /// A success ended a streak.
-    Ended,
 }
 
 impl Store {
@@ -63,15 +54,15 @@ impl Store {
                 .remove(&delivery_key)
                 .map(|i| from_item::<DeliveryItem>(i).map(|d| d.delivery))
                 .transpose()?,
-            failing_since: found
+            health: found
                 .remove(&health_key)
-                .map(|i| from_item::<HealthItem>(i).map(|h| h.failing_since))
+                .map(|i| from_item::<HealthItem>(i).map(HealthItem::health))
                 .transpose()?,
         })
     }
 
-    /// Records an attempt with the delivery's new state and, when the endpoint's failing
-    /// streak starts or ends with it, that too: one transaction, so a failure path costs one
+    /// Records an attempt with the delivery's new state and what it changes in the endpoint's
+    /// health (`dispatch::breaker`): one transaction, so a failure path costs one
     /// read and one write. `Ok(false)` when a duplicate recorded this attempt first; a cancellation
     /// for any other reason is `Unavailable`, to be tried again.
     pub async fn record_attempt(
@@ -80,7 +71,7 @@ impl Store {
         event_id: &str,
         attempt: &Attempt,
         delivery: &Delivery,
-        streak: Option<Streak>,
+        health: Option<HealthChange>,
     ) -> Result<bool, StoreError> {
         let fault = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Fault(e.to_string());
         let attempt_item = to_item(&AttemptItem {
@@ -115,18 +106,44 @@ impl Store {
         let health_key = |pk: String, sk: String| {
             std::collections::HashMap::from([("pk".to_owned(), s(pk)), ("sk".to_owned(), s(sk))])
         };
-        match streak {
-            Some(Streak::Started(at)) => {
-                let update = Update::builder()
+        match health {
+            Some(HealthChange::Failed { at, probe }) => {
+                let n = |v: i64| AttributeValue::N(v.to_string());
+                let mut update = Update::builder()
                     .table_name(&self.table)
                     .set_key(Some(health_key(account_pk(account), health_sk(&attempt.endpoint_id))))
-                    .update_expression("SET failingSince = if_not_exists(failingSince, :at)")
-                    .expression_attribute_values(":at", AttributeValue::N(at.to_string()))
-                    .build()
-                    .map_err(fault)?;
+                    .expression_attribute_values(":at", n(at))
+                    .expression_attribute_values(":one", n(1));
+                let streak = "SET failingSince = if_not_exists(failingSince, :at)";
+                update = match probe {
+                    ProbeChange::Keep => update.update_expression(format!("{streak} ADD failures :one")),
+                    ProbeChange::Set(probe) => update
+                        .update_expression(format!(
+                            "{streak}, probeEvent = :probe, probeUntil = :until ADD failures :one"
+                        ))
+                        .expression_attribute_values(":probe", s(probe.event_id))
+                        .expression_attribute_values(":until", n(probe.until)),
+                    ProbeChange::Clear => {
+                        update.update_expression(format!("{streak} REMOVE probeEvent, probeUntil ADD failures :one"))
+                    }
+                };
+                let update = update.build().map_err(fault)?;
                 request = request.transact_items(TransactWriteItem::builder().update(update).build());
             }
-            Some(Streak::Ended) => {
+            Some(HealthChange::Recovered { releasing: true }) => {
+                let closed = to_item(&HealthItem {
+                    pk: account_pk(account),
+                    sk: health_sk(&attempt.endpoint_id),
+                    failing_since: None,
+                    failures: 0,
+                    probe_event: None,
+                    probe_until: None,
+                    releasing: true,
+                })?;
+                let put = Put::builder().table_name(&self.table).set_item(Some(closed)).build().map_err(fault)?;
+                request = request.transact_items(TransactWriteItem::builder().put(put).build());
+            }
+            Some(HealthChange::Recovered { releasing: false }) => {
                 let delete = Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(health_key(account_pk(account), health_sk(&attempt.endpoint_id))))

@@ -5,6 +5,7 @@
 mod accounts;
 mod backfill;
 mod checkout;
+mod circuit;
 mod commerce;
 mod contacts;
 mod deliveries;
@@ -26,8 +27,9 @@ pub(crate) use crate::aws::classify;
 use crate::error::StoreError;
 
 pub use accounts::KeyRecord;
+pub use circuit::{Parked, ReleaseView};
 pub use contacts::{IngestRead, IngestView};
-pub use deliveries::{DispatchView, EventDetail, Streak};
+pub use deliveries::{DispatchView, EventDetail};
 pub use due::Due;
 pub use pages::{Page, PageQuery, BY_CREATION};
 pub use writes::{Write, WriteError};

@@ -305,13 +305,37 @@ pub struct AttemptItem {
     pub attempt: crate::domain::delivery::Attempt,
 }
 
-/// Since when every delivery to an endpoint has failed (absent while it is healthy).
+/// An endpoint's failing streak and circuit breaker (absent while it is healthy).
 #[derive(Serialize, Deserialize)]
 pub struct HealthItem {
     pub pk: String,
     pub sk: String,
-    #[serde(rename = "failingSince")]
-    pub failing_since: i64,
+    #[serde(rename = "failingSince", default)]
+    pub failing_since: Option<i64>,
+    /// Failed attempts in a row (records from before the breaker have none: closed).
+    #[serde(default)]
+    pub failures: u32,
+    #[serde(rename = "probeEvent", default, skip_serializing_if = "Option::is_none")]
+    pub probe_event: Option<String>,
+    #[serde(rename = "probeUntil", default, skip_serializing_if = "Option::is_none")]
+    pub probe_until: Option<i64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub releasing: bool,
+}
+
+impl HealthItem {
+    pub fn health(self) -> crate::domain::delivery::EndpointHealth {
+        let probe = match (self.probe_event, self.probe_until) {
+            (Some(event_id), Some(until)) => Some(crate::domain::delivery::Probe { event_id, until }),
+            _ => None,
+        };
+        crate::domain::delivery::EndpointHealth {
+            failing_since: self.failing_since,
+            failures: self.failures,
+            probe,
+            releasing: self.releasing,
+        }
+    }
 }
 
 /// Pointers not yet handed to the queue: found by the scheduler's sweep if sending failed.
