@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Loop's AWS cost model: requests and estimated dollars per million Stripe events, per million
-deliveries, and per failing delivery per day under the retry cadence.
+deliveries, per failing delivery per day under the retry cadence, and per dead endpoint per day
+with and without its circuit breaker.
 
 The request counts are the ones the tests hold Loop to (tests/tests/stripe_request_budget.rs
 counts them at the SDK). Capacity units follow from what each request reads or writes (listed
@@ -38,17 +39,44 @@ INGEST = {
 }
 # One successful delivery attempt, in a batch of up to 10 messages.
 DELIVERY = {
-    "dynamodb_requests": 2,   # BatchGetItem, TransactWriteItems (counted by the test)
+    "dynamodb_requests": 3,   # BatchGetItem, UpdateItem (the claim), TransactWriteItems (counted by the test)
     "sqs_requests": 0.2,      # the event-source mapping's ReceiveMessage + DeleteMessageBatch per batch of 10
     "rru": 4,                 # event, endpoints, delivery, endpoint health
-    "wru": 2 * 3,             # attempt record (up to 1 KiB of response kept: ~2 KB) + delivery record
+    # the claim (delivery record < 1 KB: 1) + the transaction: attempt record (up to 1 KiB of
+    # response kept: ~2 KB) + delivery record, 2 units per KB per item
+    "wru": 1 + 2 * 3,
     "lambda_invocations": 0.1,
     "lambda_seconds": 0.3 / 10,  # a batch waits for its slowest receiver; say 300 ms per batch
     "http_api_requests": 0,
 }
-# One failed attempt: as a delivery, plus the SendMessage of the next attempt; retries are spread
-# in time, so each arrives in a batch of its own (receive + delete per attempt).
-FAILED_ATTEMPT = dict(DELIVERY, sqs_requests=3, lambda_invocations=1)
+# One failed attempt: as a delivery, plus the endpoint's health record in the transaction (its
+# failure count) and the SendMessage of the next attempt; retries are spread in time, so each
+# arrives in a batch of its own (receive + delete per attempt).
+FAILED_ATTEMPT = dict(DELIVERY, sqs_requests=3, lambda_invocations=1, wru=DELIVERY["wru"] + 2)
+# A delivery that reaches an open-circuit endpoint and parks: the read, then one transaction
+# (the parked record + a condition check of the health record, 2 units each); its message is
+# deleted and no other is sent. It arrives alone (receive + delete).
+PARK = {
+    "dynamodb_requests": 2,
+    "sqs_requests": 2,
+    "rru": 4,
+    "wru": 2 + 2,
+    "lambda_invocations": 1,
+    "lambda_seconds": 0.02,
+    "http_api_requests": 0,
+}
+# Releasing parked deliveries, per delivery: a release job handles 100 (10 a second for 10 s):
+# BatchGetItem + Query + 4 BatchWriteItem deletes; 10 SendMessageBatch + its own receive,
+# delete and the next page's send. The released attempt itself is then a delivery (above).
+RELEASE = {
+    "dynamodb_requests": 6 / 100,
+    "sqs_requests": 13 / 100,
+    "rru": (2 + 5) / 100,     # endpoints + health, and ~20 KB of parked records queried
+    "wru": 1,                 # one delete each
+    "lambda_invocations": 1 / 100,
+    "lambda_seconds": 0.05 / 100,
+    "http_api_requests": 0,
+}
 
 
 def cost(profile, lambda_seconds=None):
@@ -89,9 +117,20 @@ def main():
     events = 1000
     for label, seconds in (("answers fast", 0.1), ("times out", 15.0)):
         dollars = cost(FAILED_ATTEMPT, seconds) * n * events / 2
-        print(f"| a failing endpoint ({events:,} events/day, {label}) | day | {FAILED_ATTEMPT['dynamodb_requests'] * n * events / 2:,.0f} "
+        print(f"| a failing endpoint without its breaker ({events:,} events/day, {n * events / 2:,.0f} attempts, {label}) | day | {FAILED_ATTEMPT['dynamodb_requests'] * n * events / 2:,.0f} "
               f"| {FAILED_ATTEMPT['sqs_requests'] * n * events / 2:,.0f} | {FAILED_ATTEMPT['rru'] * n * events / 2:,.0f} "
               f"| {FAILED_ATTEMPT['wru'] * n * events / 2:,.0f} | ${dollars:,.2f} |")
+    # The same endpoint behind the circuit breaker: one probe on the cadence (its attempts are
+    # failed attempts), every other event parked once, no attempt.
+    for label, seconds in (("answers fast", 0.1), ("times out", 15.0)):
+        ddb = FAILED_ATTEMPT["dynamodb_requests"] * n + PARK["dynamodb_requests"] * events
+        sqs = FAILED_ATTEMPT["sqs_requests"] * n + PARK["sqs_requests"] * events
+        rru = FAILED_ATTEMPT["rru"] * n + PARK["rru"] * events
+        wru = FAILED_ATTEMPT["wru"] * n + PARK["wru"] * events
+        dollars = cost(FAILED_ATTEMPT, seconds) * n + cost(PARK) * events
+        print(f"| the same, circuit-broken: {n:,} probe attempts + {events:,} parked ({label}) | day | {ddb:,.0f} | {sqs:,.0f} "
+              f"| {rru:,.0f} | {wru:,.0f} | ${dollars:,.2f} |")
+    print(row("releasing parked deliveries once the endpoint recovers (then each is a delivery)", "1 million", RELEASE, 1e6))
     print()
     print(f"Cadence: {n:,} attempts in the first 24 h of a failing delivery (then 4,320 a day until the 72 h window ends).")
 
