@@ -413,3 +413,68 @@ async fn a_429_with_retry_after_delays_the_next_attempt_as_asked() {
     assert!(at(2) - at(1) >= 3, "{detail}");
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn deliveries_waiting_behind_an_endpoint_end_as_failed_when_it_is_disabled() {
+    // GIVEN an endpoint that is down, with eight events for it: its circuit opens and most wait
+    let t = stack().await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    receiver.set_down(true);
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    for i in 0..8 {
+        new_customer(&t, &acme, &format!("evt_wait{i}"), &format!("wait{i}@example.com")).await;
+    }
+    let dynamodb = loop_tests::dynamodb_client().await;
+    let parked_pk = format!("A#{}#WEP#{}", acme.id, endpoint["id"].as_str().unwrap());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let parked = dynamodb
+            .query()
+            .table_name(t.app().store.table())
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", aws_sdk_dynamodb::types::AttributeValue::S(parked_pk.clone()))
+            .send()
+            .await
+            .unwrap()
+            .count;
+        if parked > 0 {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "no delivery parked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // WHEN the merchant disables the endpoint
+    let path = format!("/v1/webhook-endpoints/{}", endpoint["id"].as_str().unwrap());
+    let response = t
+        .http
+        .patch(t.url(&path))
+        .bearer_auth(&acme.api_key)
+        .json(&json!({"status": "disabled"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // THEN every delivery ends as failed, with the reason, the waiting ones included
+    let ids: Vec<String> = t.read(&acme, "/v1/events?type=contact.created&limit=100").await["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(ids.len(), 8);
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    for id in &ids {
+        loop {
+            let detail = t.read(&acme, &format!("/v1/events/{id}")).await;
+            let delivery = &detail["endpoints"][0];
+            if delivery["status"] == "failed" {
+                assert_eq!(delivery["reason"], "endpoint disabled", "{detail}");
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "still waiting: {detail}");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    t.shutdown().await;
+}
