@@ -1,7 +1,8 @@
 //! AWS requests per ingested event and per delivery attempt, counted at the SDK:
 //! `customer.created` costs at most three DynamoDB requests and one SQS request; a duplicate at
 //! most one DynamoDB request and no SQS; a delivery attempt at most three DynamoDB requests (the
-//! read, the claim, the record), and one SQS request when it fails (the next attempt).
+//! read, the claim, the record), and one SQS request when it fails (the next attempt); a delivery
+//! parked behind an open circuit at most two DynamoDB requests, no SQS and no POST.
 
 use loop_shared::aws::AwsClients;
 use loop_shared::dispatch::{self, DeliveryPointer};
@@ -78,5 +79,43 @@ async fn a_delivery_attempt_costs_three_dynamodb_requests_and_one_sqs_request_wh
     assert_eq!(statuses, [500, 500, 200]);
     let detail = t.read(&acme, &format!("/v1/events/{}", pointer.event_id)).await;
     assert_eq!(detail["endpoints"][0]["status"], "succeeded", "{detail}");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_delivery_parked_behind_an_open_circuit_costs_two_dynamodb_requests_and_no_post() {
+    // GIVEN an endpoint that fails everything, two events for it, and a counted dispatch on a
+    // queue of its own
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(usize::MAX).await;
+    t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    let config = t.config_with_own_queue("parked").await;
+    let (clients, counts) = AwsClients::counted(&config.aws).await;
+    let app = App::with_clients(config, clients.clone()).await.unwrap();
+    let mut pointers = Vec::new();
+    for (id, email) in [("evt_probe", "probe@example.com"), ("evt_parked", "parked@example.com")] {
+        let created = event(id, "customer.created", now(), object("customer", json!({"email": email})));
+        assert_eq!(loop_shared::ingest::handle(&app, signed_request(&acme, &created)).await.status(), 200);
+        let message = clients.sqs.receive_message().queue_url(app.queue.url()).send().await.unwrap().messages.unwrap();
+        pointers.push(serde_json::from_str::<DeliveryPointer>(message[0].body().unwrap()).unwrap());
+    }
+    // AND five failed attempts of the first in a row: the circuit is open, the first probes it
+    for attempt in 1..=5 {
+        dispatch::deliver(&app, &DeliveryPointer { attempt, ..pointers[0].clone() }).await.unwrap();
+    }
+    assert_eq!(receiver.received().len(), 5);
+
+    // WHEN the second event's first attempt comes along
+    counts.dynamodb.reset();
+    counts.sqs.reset();
+    dispatch::deliver(&app, &pointers[1]).await.unwrap();
+
+    // THEN it parks: one read and one write, no SQS request, and no POST
+    assert!(counts.dynamodb.get() <= 2, "{} DynamoDB requests", counts.dynamodb.get());
+    assert_eq!(counts.sqs.get(), 0, "SQS requests");
+    assert_eq!(receiver.received().len(), 5, "no request for the parked delivery");
+    let detail = t.read(&acme, &format!("/v1/events/{}", pointers[1].event_id)).await;
+    assert_eq!(detail["endpoints"][0]["status"], "pending", "{detail}");
     t.shutdown().await;
 }
