@@ -101,19 +101,15 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         }
         return Ok(());
     }
-    // A parked delivery whose window ended fails with that reason, whatever became of its endpoint.
-    let endpoint = view.endpoints.get(&pointer.endpoint_id);
-    let stopped = if now > delivery.window_start + window {
-        Some("retry window ended")
-    } else {
-        match endpoint {
-            None => Some("endpoint deleted"),
-            Some(e) if e.status == EndpointStatus::Disabled => Some("endpoint disabled"),
-            Some(_) => None,
+    let endpoint = match (view.endpoints.get(&pointer.endpoint_id), now > delivery.window_start + window) {
+        (Some(e), false) if e.status == EndpointStatus::Enabled => e,
+        // A parked delivery whose window ended fails with that reason, whatever became of its
+        // endpoint.
+        (_, true) => return Ok(stop(app, &account, &event.id, delivery, "retry window ended", health, now).await?),
+        (None, false) => return Ok(stop(app, &account, &event.id, delivery, "endpoint deleted", health, now).await?),
+        (Some(_), false) => {
+            return Ok(stop(app, &account, &event.id, delivery, "endpoint disabled", health, now).await?)
         }
-    };
-    let (Some(endpoint), None) = (endpoint.filter(|e| e.status != EndpointStatus::Disabled), stopped) else {
-        return Ok(stop(app, &account, &event.id, delivery, stopped.unwrap_or("endpoint deleted"), health, now).await?);
     };
     if breaker::gate(health, &event.id, now) == Gate::Park {
         let parked = backoff::retry("parking", || {
