@@ -31,6 +31,7 @@ pub mod ingest;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod logging;
+pub mod metrics;
 pub mod publish;
 pub mod queue;
 pub mod schedule;
