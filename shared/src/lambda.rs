@@ -8,15 +8,20 @@ use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent
 use bytes::Bytes;
 use lambda_http::{Body, Request as LambdaRequest, Response as LambdaResponse};
 use lambda_runtime::{service_fn, Error, LambdaEvent};
+use tracing::field::Empty;
+use tracing::Instrument;
 
 use crate::app::App;
 use crate::dispatch::{self, QueueMessage};
 use crate::http::{Request, Response};
 use crate::schedule;
 
-/// Logs as one line per event, level from `RUST_LOG` (default `info`).
+/// Logs as Lambda's logging controls ask (`AWS_LAMBDA_LOG_FORMAT`, `AWS_LAMBDA_LOG_LEVEL`), and
+/// turns on metrics (CloudWatch Embedded Metric Format on standard output), named after the
+/// function.
 pub fn init_tracing() {
-    crate::logging::init(false);
+    crate::logging::init_as(crate::logging::LogFormat::from_env(), false);
+    crate::metrics::enable(&std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "loop".to_owned()));
 }
 
 async fn app() -> Result<Arc<App>, Error> {
@@ -34,7 +39,17 @@ where
     let handler = &handler;
     lambda_http::run(service_fn(move |request: LambdaRequest| {
         let app = app.clone();
-        async move { Ok::<_, Error>(to_lambda(handler(app, from_lambda(request)).await)) }
+        // Inside the runtime's own span (`requestId`, `xrayTraceId`), every line logged for this
+        // request names its route, and its account once the request names it (its API key, the
+        // Stripe webhook's path).
+        let span = tracing::info_span!(
+            "request",
+            method = %request.method(),
+            path = request.uri().path(),
+            account = Empty,
+            stripe_event = Empty,
+        );
+        async move { Ok::<_, Error>(to_lambda(handler(app, from_lambda(request)).await)) }.instrument(span)
     }))
     .await
 }
@@ -66,13 +81,24 @@ pub async fn run_dispatch() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let app = app.clone();
         async move {
+            // Real time, as SQS stamps it (the business clock may be offset in tests).
+            let now = crate::clock::Clock::now_millis(&crate::clock::SystemClock::default());
             let messages = event
                 .payload
                 .records
                 .into_iter()
-                .map(|r| QueueMessage {
-                    message_id: r.message_id.unwrap_or_default(),
-                    body: r.body.unwrap_or_default(),
+                .map(|r| {
+                    // A retry waits in the queue on purpose (its cadence's delay): only first
+                    // attempts, sent without a delay, say how far behind dispatch is.
+                    let sent = r.attributes.get("SentTimestamp").and_then(|t| t.parse::<i64>().ok());
+                    let first_attempt = r.body.as_deref().is_some_and(|body| {
+                        serde_json::from_str::<crate::domain::outbound::DeliveryPointer>(body)
+                            .is_ok_and(|p| p.attempt == 1)
+                    });
+                    if let (Some(sent), true) = (sent, first_attempt) {
+                        crate::metrics::queue_lag(now - sent);
+                    }
+                    QueueMessage { message_id: r.message_id.unwrap_or_default(), body: r.body.unwrap_or_default() }
                 })
                 .collect();
             let failed = dispatch::handle_batch(&app, messages).await;

@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod aws;
+pub mod backoff;
 pub mod checkout;
 pub mod clock;
 pub mod config;
@@ -30,6 +31,7 @@ pub mod ingest;
 #[cfg(feature = "lambda")]
 pub mod lambda;
 pub mod logging;
+pub mod metrics;
 pub mod publish;
 pub mod queue;
 pub mod schedule;

@@ -70,6 +70,12 @@ fn binary(name: &str) -> PathBuf {
 
 /// Runs `function` on the sample event `events/<function>.json` and returns what it answered.
 async fn invoke(stack: &TestStack, function: &str) -> Outcome {
+    invoke_with(stack, function, &[]).await.0
+}
+
+/// Runs `function` on its sample event with extra environment; answers what it answered, and
+/// what it printed on standard output and standard error.
+async fn invoke_with(stack: &TestStack, function: &str, env: &[(&str, &str)]) -> (Outcome, String, String) {
     let event = std::fs::read_to_string(format!("{}/../events/{function}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
     let (outcomes, mut received) = mpsc::unbounded_channel();
     let api = Arc::new(RuntimeApi { event: Mutex::new(Some(event)), outcomes });
@@ -100,6 +106,9 @@ async fn invoke(stack: &TestStack, function: &str) -> Outcome {
         .env("AWS_ENDPOINT_URL", config.aws.endpoint_url.clone().unwrap())
         .env("LOOP_TABLE_NAME", &config.resources.table)
         .env("LOOP_DELIVERY_QUEUE_URL", stack.app().queue.url())
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
@@ -107,9 +116,14 @@ async fn invoke(stack: &TestStack, function: &str) -> Outcome {
         .await
         .expect("the function answers within 60 s")
         .expect("an outcome");
-    child.kill().await.unwrap();
+    child.start_kill().unwrap();
+    let output = child.wait_with_output().await.unwrap();
     server.abort();
-    outcome
+    (
+        outcome,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 fn response(outcome: Outcome) -> Value {
@@ -162,5 +176,80 @@ async fn late_payments_answers_a_scheduled_event() {
     let t = TestStack::start().await;
     let answer = response(invoke(&t, "late-payments").await);
     assert!(answer["latePayments"].is_u64(), "{answer}");
+    t.shutdown().await;
+}
+
+/// The JSON lines of some output; other lines are ignored.
+fn json_lines(output: &str) -> Vec<Value> {
+    output.lines().filter_map(|line| serde_json::from_str::<Value>(line).ok()).filter(Value::is_object).collect()
+}
+
+#[tokio::test]
+async fn with_lambdas_json_log_format_a_function_logs_json_lines_with_its_spans_and_emits_emf_metrics() {
+    let t = TestStack::start().await;
+    // WHEN dispatch handles its sample (a pointer to an event this table lacks) under Lambda's
+    // advanced logging controls
+    let (outcome, stdout, stderr) = invoke_with(&t, "dispatch", &[("AWS_LAMBDA_LOG_FORMAT", "JSON")]).await;
+    response(outcome);
+    let sample: Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{}/../events/dispatch.json", env!("CARGO_MANIFEST_DIR"))).unwrap(),
+    )
+    .unwrap();
+    let record = &sample["Records"][0];
+    let pointer: Value = serde_json::from_str(record["body"].as_str().unwrap()).unwrap();
+
+    // THEN every log line is JSON, and the one about the message carries the invocation's
+    // request id and the message's ids in its spans
+    let logs = json_lines(&stderr);
+    assert!(!logs.is_empty() && logs.len() == stderr.lines().count(), "every log line is JSON:\n{stderr}");
+    let about_message = logs
+        .iter()
+        .find(|l| l["span"]["name"] == "message")
+        .unwrap_or_else(|| panic!("a line logged inside the message's span:\n{stderr}"));
+    assert!(about_message["level"].is_string() && about_message["timestamp"].is_string(), "{about_message}");
+    let spans = about_message["spans"].as_array().unwrap();
+    assert_eq!(spans[0]["name"], "Lambda runtime invoke");
+    assert_eq!(spans[0]["requestId"], "request-1");
+    let message = &about_message["span"];
+    assert_eq!(message["message_id"], record["messageId"]);
+    assert_eq!(message["account"], pointer["accountId"]);
+    assert_eq!(message["event"], pointer["eventId"]);
+    assert_eq!(message["endpoint"], pointer["endpointId"]);
+
+    // AND standard output carries metrics in CloudWatch's Embedded Metric Format: an `_aws`
+    // block whose namespace, dimension sets and metric definitions name top-level members
+    let metrics = json_lines(&stdout);
+    let lag = metrics
+        .iter()
+        .find(|m| m.get("QueueLag").is_some())
+        .unwrap_or_else(|| panic!("a QueueLag metric on standard output:\n{stdout}"));
+    let block = &lag["_aws"];
+    assert!(block["Timestamp"].as_i64().is_some_and(|ms| ms > 1_600_000_000_000), "{lag}");
+    for directive in block["CloudWatchMetrics"].as_array().unwrap() {
+        assert_eq!(directive["Namespace"], "Loop");
+        for set in directive["Dimensions"].as_array().unwrap() {
+            for name in set.as_array().unwrap() {
+                assert!(lag[name.as_str().unwrap()].is_string(), "dimension {name} is a member: {lag}");
+            }
+        }
+        for metric in directive["Metrics"].as_array().unwrap() {
+            assert!(lag[metric["Name"].as_str().unwrap()].is_number(), "metric {metric} is a member: {lag}");
+            assert!(["Count", "Milliseconds"].contains(&metric["Unit"].as_str().unwrap()));
+        }
+    }
+    assert_eq!(lag["Function"], "dispatch");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn stripe_ingest_counts_each_event_by_outcome_in_emf() {
+    let t = TestStack::start().await;
+    let (outcome, stdout, _) = invoke_with(&t, "stripe-ingest", &[]).await;
+    assert_eq!(response(outcome)["statusCode"], 404);
+    let metrics = json_lines(&stdout);
+    let counted = metrics.iter().find(|m| m.get("StripeEvents").is_some()).expect("a StripeEvents metric");
+    assert_eq!(counted["Outcome"], "rejected");
+    assert_eq!(counted["StripeEvents"], 1.0);
+    assert_eq!(counted["_aws"]["CloudWatchMetrics"][0]["Dimensions"], serde_json::json!([["Function", "Outcome"]]));
     t.shutdown().await;
 }

@@ -149,6 +149,7 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     // anything else too. The media type after it, so a caller without a key hears that first.
     body::check_size(&request)?;
     let caller = authenticate(&app.store, h::header(&request, "authorization")).await?;
+    tracing::Span::current().record("account", caller.account.id.as_str());
     body::check_media_type(&request)?;
     if request.method() == Method::POST {
         if let Some(key) = h::header(&request, "idempotency-key") {

@@ -35,7 +35,20 @@ pub struct QueueMessage {
 
 /// Handles a batch concurrently and answers the ids of the messages that must come back.
 pub async fn handle_batch(app: &App, messages: Vec<QueueMessage>) -> Vec<String> {
-    let outcomes = futures::future::join_all(messages.iter().map(|m| handle_message(app, m))).await;
+    use tracing::Instrument;
+    let outcomes = futures::future::join_all(messages.iter().map(|m| {
+        // Every line logged for a message carries its id, and what it is about once read.
+        let span = tracing::info_span!(
+            "message",
+            message_id = m.message_id.as_str(),
+            account = tracing::field::Empty,
+            event = tracing::field::Empty,
+            endpoint = tracing::field::Empty,
+            attempt = tracing::field::Empty,
+        );
+        handle_message(app, m).instrument(span)
+    }))
+    .await;
     messages.into_iter().zip(outcomes).filter(|(_, handled)| !handled).map(|(m, _)| m.message_id).collect()
 }
 
@@ -65,6 +78,11 @@ async fn handle_message(app: &App, message: &QueueMessage) -> bool {
             return false;
         }
     };
+    let span = tracing::Span::current();
+    span.record("account", pointer.account_id.as_str());
+    span.record("event", pointer.event_id.as_str());
+    span.record("endpoint", pointer.endpoint_id.as_str());
+    span.record("attempt", pointer.attempt);
     match deliver(app, &pointer).await {
         Ok(()) => true,
         Err(err) => {
@@ -186,6 +204,12 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         return Ok(()); // a concurrent duplicate recorded this attempt first
     }
     tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, status = ?attempt.response_status, succeeded, "delivery attempt");
+    let outcome = match delivery.status {
+        DeliveryStatus::Succeeded => "succeeded",
+        DeliveryStatus::Pending => "retrying",
+        DeliveryStatus::Failed | DeliveryStatus::Skipped => "failed",
+    };
+    crate::metrics::delivery_attempt(outcome, attempt.duration_ms);
     if succeeded || gives_up {
         // The streak would outlast the window before the next attempt could be made.
         let failing_since = health.and_then(|h| h.failing_since).unwrap_or(now);

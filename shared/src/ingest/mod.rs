@@ -60,16 +60,23 @@ impl Answer {
 
 /// The entry point for `POST /stripe/webhooks/{accountId}`.
 pub async fn handle(app: &App, request: Request) -> Response {
-    h::finish(serve(app, request).await)
+    let result = serve(app, request).await;
+    crate::metrics::stripe_event(match &result {
+        Ok(answer) => answer.status,
+        Err(err) if err.status().is_server_error() => "unavailable",
+        Err(_) => "rejected",
+    });
+    h::finish(result.map(answer))
 }
 
-async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
+async fn serve(app: &App, request: Request) -> Result<Answer, ApiError> {
     let account_id = request
         .uri()
         .path()
         .strip_prefix("/stripe/webhooks/")
         .and_then(|id| AccountId::parse(id.trim_end_matches('/')))
         .ok_or_else(|| ApiError::not_found("account"))?;
+    tracing::Span::current().record("account", account_id.as_str());
     let body = request.body();
     if body.len() > MAX_BODY_BYTES {
         return Err(ApiError::PayloadTooLarge);
@@ -89,13 +96,14 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
         Err(invalid) => return Err(ApiError::invalid("invalid_event", invalid.to_string())),
         Ok(Parsed::Unsupported { id, kind }) => {
             tracing::info!(account = %account_id, stripe_event = %id, kind = %kind, "ignored: unsupported type");
-            return Ok(answer(Answer::ignored("unsupported_event_type")));
+            return Ok(Answer::ignored("unsupported_event_type"));
         }
         Ok(Parsed::Supported(event)) => event,
     };
+    tracing::Span::current().record("stripe_event", &*event.id);
     let answer = apply(app, &account_id, &event, view).await?;
     tracing::info!(account = %account_id, stripe_event = %event.id, kind = %event.kind, status = answer.status, "stripe event");
-    Ok(self::answer(answer))
+    Ok(answer)
 }
 
 fn answer(answer: Answer) -> Response {

@@ -1,6 +1,5 @@
 //! Deliveries and attempts, in their event's partition; endpoint health.
 
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 use super::keys::account_pk;
@@ -155,21 +154,11 @@ impl Store {
         }
         match request.send().await {
             Ok(_) => Ok(true),
-            Err(err) => match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
-                    // Items 0 and 1 are the attempt and the delivery: their conditions say "this
-                    // attempt is not recorded yet". Anything else (a conflict with another
-                    // transaction on the health record, throttling) says nothing about that.
-                    let codes: Vec<&str> =
-                        cancel.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")).collect();
-                    if codes.iter().take(2).any(|c| *c == "ConditionalCheckFailed") {
-                        Ok(false)
-                    } else {
-                        Err(StoreError::Unavailable(format!("attempt record cancelled: {}", codes.join(", "))))
-                    }
-                }
-                _ => Err(classify(err)),
-            },
+            // Only the attempt's and the delivery's conditions (items 0 and 1) say "recorded
+            // already"; a conflict or a throttle (on the health record too), which the SDK has
+            // retried, applied nothing and is `Unavailable`, never a duplicate.
+            Err(err) if super::condition_failed(&err) => Ok(false),
+            Err(err) => Err(classify(err)),
         }
     }
 
@@ -214,11 +203,10 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
+            // Only a failed condition means the attempt is recorded or claimed; a conflict (the
+            // item is inside another transaction: an attempt being recorded) or a throttle,
+            // already retried by the SDK, applied nothing and is no verdict.
             Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            // The item is inside another transaction (an attempt being recorded): not a verdict.
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_transaction_conflict_exception()) => {
-                Err(StoreError::Unavailable("attempt claim: transaction conflict".into()))
-            }
             Err(err) => Err(classify(err)),
         }
     }
