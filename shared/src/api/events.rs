@@ -28,7 +28,11 @@ pub async fn list(app: &App, caller: &Caller, request: &Request) -> Result<Respo
     let kind = params.filter("type");
     if let Some(kind) = kind {
         if !OUTBOUND_TYPES.contains(&kind) {
-            return Err(ApiError::invalid_param("parameter_invalid", "type", format!("Unknown event type: {kind}.")));
+            return Err(ApiError::invalid_param(
+                "parameter_invalid",
+                "type",
+                format!("type must be an outbound event type; {kind} is not one."),
+            ));
         }
     }
     let (events, has_more) =
