@@ -5,7 +5,6 @@ use super::{from_item, PageQuery, Store, BY_CREATION};
 use crate::domain::checkout::{CheckoutSession, PaymentLink};
 use crate::error::StoreError;
 use crate::ids::AccountId;
-use crate::store::Due;
 
 impl Store {
     pub async fn get_payment_link(&self, account: &AccountId, id: &str) -> Result<Option<PaymentLink>, StoreError> {
@@ -62,15 +61,5 @@ impl Store {
         let sessions =
             page.items.into_iter().map(|i| from_item::<SessionItem>(i).map(|x| x.session)).collect::<Result<_, _>>()?;
         Ok((sessions, page.has_more))
-    }
-
-    /// Open sessions past their expiry, with their accounts.
-    pub async fn due_sessions(&self, now: i64) -> Result<Due<(AccountId, CheckoutSession)>, StoreError> {
-        let (items, items_read) = self.due_items("session", now).await?;
-        let records = items
-            .into_iter()
-            .map(|i| from_item::<SessionItem>(i).map(|x| (x.account_id, x.session)))
-            .collect::<Result<_, _>>()?;
-        Ok(Due { records, items_read })
     }
 }

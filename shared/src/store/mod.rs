@@ -28,7 +28,7 @@ use crate::error::StoreError;
 pub use accounts::KeyRecord;
 pub use contacts::{IngestRead, IngestView};
 pub use deliveries::{DispatchView, EventDetail, Streak};
-pub use due::Due;
+pub use due::{Due, DueCursor};
 pub use pages::{Page, PageQuery, BY_CREATION};
 pub use writes::{Write, WriteError};
 
