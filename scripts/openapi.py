@@ -43,7 +43,9 @@ def obj(props, required=None, extra=True):
     return o
 
 def page(item):
-    return obj({"data": {"type": "array", "items": ref(item)}, "hasMore": {"type": "boolean"}}, ["data", "hasMore"])
+    return obj({"data": {"type": "array", "items": ref(item)}, "hasMore": {"type": "boolean"},
+                "nextStartingAfter": string(description="Present while hasMore: the startingAfter of the next page. A filtered list reads a bounded number of records per request, so a page may hold fewer than limit records, even none, and still have more.")},
+               ["data", "hasMore"])
 
 schemas = {
     "Error": obj({"error": obj({"type": string(enum=["invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "api_error"]),

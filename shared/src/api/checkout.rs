@@ -6,7 +6,7 @@ use http::StatusCode;
 use serde_json::Value;
 
 use super::body::{json_object, reject_unknown, wrong_type};
-use super::list::{page, ListParams};
+use super::list::{listed_page, page, ListParams};
 use crate::accounts::Caller;
 use crate::app::App;
 use crate::checkout::{self, CheckoutError, NewPaymentLink, NewSession};
@@ -238,9 +238,9 @@ pub async fn list_sessions(app: &App, caller: &Caller, request: &Request) -> Res
             return Err(wrong_type("status", "one of open, completed, failed, expired"));
         }
     }
-    let (sessions, has_more) =
+    let listed =
         app.store.list_sessions(&caller.account.id, status, params.limit, params.starting_after.as_deref()).await?;
-    Ok(page(sessions.iter().map(|s| s.to_json()).collect(), has_more))
+    Ok(listed_page(&listed, |s| s.to_json()))
 }
 
 pub async fn finish_session(app: &App, caller: &Caller, id: &str, to: SessionStatus) -> Result<Response, ApiError> {

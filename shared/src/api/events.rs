@@ -4,7 +4,7 @@ use http::StatusCode;
 use serde_json::{json, Value};
 
 use super::body::{json_object, reject_unknown, wrong_type};
-use super::list::{page, ListParams};
+use super::list::{listed_page, page, ListParams};
 use crate::accounts::Caller;
 use crate::app::App;
 use crate::clock::rfc3339_from_unix;
@@ -35,9 +35,9 @@ pub async fn list(app: &App, caller: &Caller, request: &Request) -> Result<Respo
             ));
         }
     }
-    let (events, has_more) =
+    let listed =
         app.store.list_events(&caller.account.id, kind, params.limit, params.starting_after.as_deref()).await?;
-    Ok(page(events.iter().map(event_json).collect(), has_more))
+    Ok(listed_page(&listed, event_json))
 }
 
 /// How many attempts per delivery `GET /v1/events/{id}` shows: the latest ones. The rest are

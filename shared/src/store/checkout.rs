@@ -1,7 +1,7 @@
 //! Payment links and checkout sessions.
 
 use super::records::*;
-use super::{from_item, PageQuery, Store, BY_CREATION};
+use super::{from_item, Listed, PageQuery, Store, BY_CREATION};
 use crate::domain::checkout::{CheckoutSession, PaymentLink};
 use crate::error::StoreError;
 use crate::ids::AccountId;
@@ -47,7 +47,7 @@ impl Store {
         status: Option<&str>,
         limit: usize,
         starting_after: Option<&str>,
-    ) -> Result<(Vec<CheckoutSession>, bool), StoreError> {
+    ) -> Result<Listed<CheckoutSession>, StoreError> {
         let page = self
             .page(PageQuery {
                 index: BY_CREATION,
@@ -58,8 +58,7 @@ impl Store {
                 filter: status.map(|st| ("#f = :f", "status", st.to_owned())),
             })
             .await?;
-        let sessions =
-            page.items.into_iter().map(|i| from_item::<SessionItem>(i).map(|x| x.session)).collect::<Result<_, _>>()?;
-        Ok((sessions, page.has_more))
+        // Session ids sort by time: the index's sort key is the id.
+        page.decode(|i| from_item::<SessionItem>(i).map(|x| x.session), |key| key)
     }
 }

@@ -12,7 +12,7 @@ mod due;
 pub mod idempotency;
 pub mod keys;
 mod lease;
-mod pages;
+pub mod pages;
 mod reads;
 pub mod records;
 mod writes;
@@ -29,7 +29,7 @@ pub use accounts::KeyRecord;
 pub use contacts::{IngestRead, IngestView};
 pub use deliveries::{DispatchView, EventDetail, Streak};
 pub use due::{Due, DueCursor};
-pub use pages::{Page, PageQuery, BY_CREATION};
+pub use pages::{Listed, Page, PageQuery, BY_CREATION};
 pub use writes::{Write, WriteError};
 
 pub type Item = HashMap<String, AttributeValue>;
