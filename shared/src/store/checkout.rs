@@ -1,11 +1,10 @@
 //! Payment links and checkout sessions.
 
 use super::records::*;
-use super::{from_item, PageQuery, Store, BY_CREATION};
+use super::{from_item, Listed, PageQuery, Store, BY_CREATION};
 use crate::domain::checkout::{CheckoutSession, PaymentLink};
 use crate::error::StoreError;
 use crate::ids::AccountId;
-use crate::store::Due;
 
 impl Store {
     pub async fn get_payment_link(&self, account: &AccountId, id: &str) -> Result<Option<PaymentLink>, StoreError> {
@@ -48,7 +47,7 @@ impl Store {
         status: Option<&str>,
         limit: usize,
         starting_after: Option<&str>,
-    ) -> Result<(Vec<CheckoutSession>, bool), StoreError> {
+    ) -> Result<Listed<CheckoutSession>, StoreError> {
         let page = self
             .page(PageQuery {
                 index: BY_CREATION,
@@ -59,18 +58,7 @@ impl Store {
                 filter: status.map(|st| ("#f = :f", "status", st.to_owned())),
             })
             .await?;
-        let sessions =
-            page.items.into_iter().map(|i| from_item::<SessionItem>(i).map(|x| x.session)).collect::<Result<_, _>>()?;
-        Ok((sessions, page.has_more))
-    }
-
-    /// Open sessions past their expiry, with their accounts.
-    pub async fn due_sessions(&self, now: i64) -> Result<Due<(AccountId, CheckoutSession)>, StoreError> {
-        let (items, items_read) = self.due_items("session", now).await?;
-        let records = items
-            .into_iter()
-            .map(|i| from_item::<SessionItem>(i).map(|x| (x.account_id, x.session)))
-            .collect::<Result<_, _>>()?;
-        Ok(Due { records, items_read })
+        // Session ids sort by time: the index's sort key is the id.
+        page.decode(|i| from_item::<SessionItem>(i).map(|x| x.session), |key| key)
     }
 }

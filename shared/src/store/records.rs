@@ -279,8 +279,15 @@ pub fn delivery_sk(endpoint_id: &str) -> String {
     format!("{DELIVERY_PREFIX}{endpoint_id}")
 }
 
+/// Zero-padded, so an endpoint's attempts sort by number (attempts never reach a million: the
+/// retry window ends long before).
 pub fn attempt_sk(endpoint_id: &str, attempt: u32) -> String {
     format!("{ATTEMPT_PREFIX}{endpoint_id}#{attempt:06}")
+}
+
+/// The sort-key prefix of every attempt to one endpoint.
+pub fn attempts_prefix(endpoint_id: &str) -> String {
+    format!("{ATTEMPT_PREFIX}{endpoint_id}#")
 }
 
 pub fn health_sk(endpoint_id: &str) -> String {
