@@ -7,6 +7,8 @@ use crate::domain::email::Email;
 use crate::domain::outbound::{DeliveryPointer, OutboundEvent};
 use crate::ids::AccountId;
 
+pub use super::listing::Listing;
+
 pub const ENDPOINTS_SK: &str = "ENDPOINTS";
 pub const CONTACT_SK: &str = "CONTACT";
 pub const SEEN_SK: &str = "SEEN";
@@ -28,11 +30,6 @@ pub fn customer_link_pk(account: &AccountId, customer_id: &str) -> String {
 
 pub fn event_pk(account: &AccountId, event_id: &str) -> String {
     format!("A#{account}#E#{event_id}")
-}
-
-/// The gsi1 partition that lists one kind of record of an account, newest first.
-pub fn listing(account: &AccountId, kind: &str) -> String {
-    format!("A#{account}#{kind}")
 }
 
 /// Whether a Stripe event was fully published or still has pointers to send.
@@ -73,7 +70,7 @@ impl ContactItem {
         ContactItem {
             pk: contact_pk(account, &contact.email),
             sk: CONTACT_SK.to_owned(),
-            gsi1pk: listing(account, "contacts"),
+            gsi1pk: Listing::Contacts.partition(account, &contact.id),
             gsi1sk: contact.id.clone(),
             contact: contact.clone(),
         }
@@ -138,7 +135,7 @@ impl EventItem {
         EventItem {
             pk: event_pk(account, &event.id),
             sk: EVENT_SK.to_owned(),
-            gsi1pk: listing(account, "events"),
+            gsi1pk: Listing::Events.partition(account, &event.id),
             gsi1sk: event.id.clone(),
             event: event.clone(),
         }
@@ -250,7 +247,7 @@ impl TransferItem {
         TransferItem {
             pk: transfer_pk(account, &t.id),
             sk: TRANSFER_SK.to_owned(),
-            gsi1pk: listing(account, "transfers"),
+            gsi1pk: Listing::Transfers.partition(account, &t.id),
             gsi1sk: by_created(t.created_at, t.created_ms, &t.id),
             due_pk: due_at.map(|_| due_partition("transfer", &t.id)),
             due_at: due_at.map(|at| due_key(at, &t.id)),
@@ -378,7 +375,7 @@ impl SessionItem {
         SessionItem {
             pk: session_pk(account, &s.id),
             sk: SESSION_SK.to_owned(),
-            gsi1pk: listing(account, "checkout-sessions"),
+            gsi1pk: Listing::CheckoutSessions.partition(account, &s.id),
             gsi1sk: s.id.clone(),
             due_pk: open.then(|| due_partition("session", &s.id)),
             due_at: open.then(|| due_key(s.expires_at, &s.id)),
