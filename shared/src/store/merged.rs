@@ -10,6 +10,7 @@
 //! all (the legacy partition of an account listed before sharding).
 
 use std::collections::VecDeque;
+use std::future::Future;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::future::try_join_all;
@@ -31,11 +32,17 @@ pub struct MergedQuery<'a> {
     pub filter: Option<(&'a str, &'a str, String)>,
 }
 
+/// What one read of a partition gave: items newest first, and the key to go on from, `None` at
+/// the partition's end. Under a filter, fewer items than asked for, maybe none, with a key.
+pub(crate) struct Slice {
+    pub items: Vec<Item>,
+    pub resume: Option<Item>,
+}
+
 /// One partition's place in the merge: what was read and not yet taken, and where to go on.
 struct Source {
-    partition: String,
     unread: VecDeque<Item>,
-    /// `None` once DynamoDB has said there is nothing after the last item read.
+    /// `None` once the partition has said there is nothing after what it gave.
     resume: Option<Option<Item>>,
 }
 
@@ -52,54 +59,76 @@ fn sort_key(item: &Item) -> &str {
     }
 }
 
+/// The newest `limit` items of `sources` partitions and whether more follow, reading partition
+/// `i` with `read(i, resume_from, at_most)`. Apart from DynamoDB so that the merge can be tested
+/// against partitions in memory.
+pub(crate) async fn merge_newest_first<R, F>(sources: usize, limit: usize, read: R) -> Result<Page, StoreError>
+where
+    R: Fn(usize, Option<Item>, usize) -> F,
+    F: Future<Output = Result<Slice, StoreError>>,
+{
+    let want = limit + 1;
+    let share = want.div_ceil(sources.max(1)) + 1;
+    let mut open: Vec<Source> = (0..sources).map(|_| Source { unread: VecDeque::new(), resume: Some(None) }).collect();
+    let mut items: Vec<Item> = Vec::with_capacity(want);
+    let mut batch = share;
+    loop {
+        // A partition can be passed over only once something of it is in hand: until then its
+        // next item might be the newest of all. So every open partition with nothing in hand is
+        // read, all at once; after the first round, for as much as the page may still need.
+        let reads = open.iter_mut().enumerate().filter(|(_, source)| source.unread.is_empty() && source.open()).map(
+            |(i, source)| {
+                let slice = read(i, source.resume.take().flatten(), batch);
+                async move {
+                    let slice = slice.await?;
+                    source.unread.extend(slice.items);
+                    source.resume = slice.resume.filter(|key| !key.is_empty()).map(Some);
+                    Ok::<_, StoreError>(())
+                }
+            },
+        );
+        try_join_all(reads).await?;
+        while items.len() < want && open.iter().all(|source| !source.unread.is_empty() || !source.open()) {
+            let newest = open
+                .iter_mut()
+                .filter_map(|source| source.unread.front().is_some().then_some(&mut source.unread))
+                .max_by(|a, b| sort_key(&a[0]).cmp(sort_key(&b[0])));
+            let Some(item) = newest.and_then(VecDeque::pop_front) else { break };
+            // A record rewritten from the legacy partition onto its shard may show in both for
+            // a moment (the index is updated asynchronously): list it once.
+            if items.last().is_some_and(|last| sort_key(last) == sort_key(&item)) {
+                continue;
+            }
+            items.push(item);
+        }
+        let exhausted = open.iter().all(|source| source.unread.is_empty() && !source.open());
+        if items.len() >= want || exhausted {
+            break;
+        }
+        batch = (want - items.len()).max(share);
+    }
+    let has_more = items.len() > limit;
+    items.truncate(limit);
+    Ok(Page { items, has_more })
+}
+
 impl Store {
     /// At most `limit` items, newest first across `q.partitions`, and whether more follow.
     pub(crate) async fn query_merged(&self, q: MergedQuery<'_>) -> Result<Page, StoreError> {
-        let want = q.limit + 1;
-        let share = want.div_ceil(q.partitions.len().max(1)) + 1;
-        let mut sources: Vec<Source> = q
-            .partitions
-            .iter()
-            .map(|p| Source { partition: p.clone(), unread: VecDeque::new(), resume: Some(None) })
-            .collect();
-        let mut items: Vec<Item> = Vec::with_capacity(want);
-        let mut first_round = true;
-        loop {
-            // A partition can be passed over only once something of it is in hand: until then
-            // its next item might be the newest of all.
-            let batch = if first_round { share } else { (want - items.len()).max(share) };
-            first_round = false;
-            let reads = sources
-                .iter_mut()
-                .filter(|source| source.unread.is_empty() && source.open())
-                .map(|source| self.read_source(source, &q, batch));
-            try_join_all(reads).await?;
-            while items.len() < want && sources.iter().all(|source| !source.unread.is_empty() || !source.open()) {
-                let newest = sources
-                    .iter_mut()
-                    .filter_map(|source| source.unread.front().is_some().then_some(&mut source.unread))
-                    .max_by(|a, b| sort_key(&a[0]).cmp(sort_key(&b[0])));
-                let Some(item) = newest.and_then(VecDeque::pop_front) else { break };
-                // A record rewritten from the legacy partition onto its shard may show in both
-                // for a moment (the index is updated asynchronously): list it once.
-                if items.last().is_some_and(|last| sort_key(last) == sort_key(&item)) {
-                    continue;
-                }
-                items.push(item);
-            }
-            let exhausted = sources.iter().all(|source| source.unread.is_empty() && !source.open());
-            if items.len() >= want || exhausted {
-                break;
-            }
-        }
-        let has_more = items.len() > q.limit;
-        items.truncate(q.limit);
-        Ok(Page { items, has_more })
+        merge_newest_first(q.partitions.len(), q.limit, |i, start, at_most| {
+            self.read_partition(&q.partitions[i], &q, start, at_most)
+        })
+        .await
     }
 
-    /// Reads up to `limit` more items of one partition (fewer under a filter) into its slice.
-    async fn read_source(&self, source: &mut Source, q: &MergedQuery<'_>, limit: usize) -> Result<(), StoreError> {
-        let start = source.resume.take().flatten();
+    /// Up to `limit` more items of one partition, from `start` (fewer under a filter).
+    async fn read_partition(
+        &self,
+        partition: &str,
+        q: &MergedQuery<'_>,
+        start: Option<Item>,
+        limit: usize,
+    ) -> Result<Slice, StoreError> {
         let mut condition = "gsi1pk = :p".to_owned();
         if q.before.is_some() {
             condition.push_str(" AND gsi1sk < :before");
@@ -110,7 +139,7 @@ impl Store {
             .table_name(&self.table)
             .index_name(GSI1)
             .key_condition_expression(condition)
-            .expression_attribute_values(":p", s(&source.partition))
+            .expression_attribute_values(":p", s(partition))
             .scan_index_forward(false)
             .limit(i32::try_from(limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start);
@@ -124,8 +153,145 @@ impl Store {
                 .expression_attribute_values(":f", AttributeValue::S(value.clone()));
         }
         let output = request.send().await.map_err(classify)?;
-        source.unread.extend(output.items.unwrap_or_default());
-        source.resume = output.last_evaluated_key.filter(|key| !key.is_empty()).map(Some);
-        Ok(())
+        Ok(Slice { items: output.items.unwrap_or_default(), resume: output.last_evaluated_key })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn item(key: &str) -> Item {
+        HashMap::from([(SORT_KEY.to_owned(), AttributeValue::S(key.to_owned()))])
+    }
+
+    /// Partitions in memory, read as DynamoDB reads an index partition newest first: `limit`
+    /// counts the items examined before the filter, and a read that stops at its limit gives a
+    /// key to go on from even when nothing follows (DynamoDB may).
+    struct Partitions {
+        keys: Vec<Vec<String>>,
+        before: Option<String>,
+        keep: fn(&str) -> bool,
+        examined: Cell<usize>,
+    }
+
+    impl Partitions {
+        fn new(mut keys: Vec<Vec<String>>) -> Self {
+            keys.iter_mut().for_each(|p| p.sort_unstable_by(|a, b| b.cmp(a)));
+            Partitions { keys, before: None, keep: |_| true, examined: Cell::new(0) }
+        }
+
+        fn read(&self, i: usize, start: Option<Item>, limit: usize) -> Result<Slice, StoreError> {
+            let below = |k: &&String| self.before.as_ref().is_none_or(|b| k.as_str() < b.as_str());
+            let keys: Vec<&String> = self.keys[i].iter().filter(below).collect();
+            let from = start.map_or(0, |s| keys.iter().position(|k| k.as_str() < sort_key(&s)).unwrap_or(keys.len()));
+            let examined: Vec<&String> = keys[from..].iter().take(limit).copied().collect();
+            self.examined.set(self.examined.get() + examined.len());
+            let resume = (examined.len() == limit).then(|| item(examined.last().unwrap()));
+            let items = examined.into_iter().filter(|k| (self.keep)(k)).map(|k| item(k)).collect();
+            Ok(Slice { items, resume })
+        }
+
+        async fn page(&self, limit: usize) -> Page {
+            let sources = self.keys.len();
+            merge_newest_first(sources, limit, |i, start, at_most| std::future::ready(self.read(i, start, at_most)))
+                .await
+                .unwrap()
+        }
+
+        /// Every page, following the cursor, as a client does.
+        async fn page_through(&mut self, limit: usize) -> Vec<String> {
+            let mut all = Vec::new();
+            self.before = None;
+            loop {
+                let page = self.page(limit).await;
+                let keys: Vec<String> = page.items.iter().map(|i| sort_key(i).to_owned()).collect();
+                assert!(keys.len() <= limit);
+                if page.has_more {
+                    assert_eq!(keys.len(), limit, "a page that says more follow is full");
+                }
+                all.extend(keys);
+                if !page.has_more {
+                    return all;
+                }
+                self.before = all.last().cloned();
+            }
+        }
+    }
+
+    fn block_on<T>(future: impl Future<Output = T>) -> T {
+        tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(future)
+    }
+
+    /// `count` keys spread over `partitions` by a fixed pseudo-random rule.
+    fn spread(count: usize, partitions: usize) -> Vec<Vec<String>> {
+        let mut keys = vec![Vec::new(); partitions];
+        let mut seed: u64 = 7;
+        for n in 0..count {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            keys[(seed >> 33) as usize % partitions].push(format!("evt_{n:08}"));
+        }
+        keys
+    }
+
+    fn newest_first(partitions: &[Vec<String>]) -> Vec<String> {
+        let mut all: Vec<String> = partitions.concat();
+        all.sort_unstable_by(|a, b| b.cmp(a));
+        all
+    }
+
+    #[test]
+    fn pages_over_many_partitions_are_the_whole_list_newest_first_each_item_once() {
+        for limit in [1, 7, 10, 100] {
+            let mut partitions = Partitions::new(spread(250, 17));
+            let expected = newest_first(&partitions.keys);
+            assert_eq!(block_on(partitions.page_through(limit)), expected, "limit {limit}");
+        }
+    }
+
+    #[test]
+    fn a_partition_holding_every_item_is_paged_like_a_single_one() {
+        // The legacy partition of an account listed before sharding: every shard empty.
+        let mut keys = vec![Vec::new(); 17];
+        keys[16] = (0..60).map(|n| format!("evt_{n:08}")).collect();
+        let mut partitions = Partitions::new(keys);
+        let expected = newest_first(&partitions.keys);
+        assert_eq!(block_on(partitions.page_through(7)), expected);
+    }
+
+    #[test]
+    fn a_filter_that_skips_most_items_still_pages_every_match_once() {
+        let mut partitions = Partitions::new(spread(300, 17));
+        partitions.keep = |k| k.ends_with('7');
+        let expected: Vec<String> = newest_first(&partitions.keys).into_iter().filter(|k| k.ends_with('7')).collect();
+        assert_eq!(block_on(partitions.page_through(4)), expected);
+    }
+
+    #[test]
+    fn a_record_seen_in_two_partitions_is_listed_once() {
+        let keys = vec![vec!["evt_3".into(), "evt_2".into()], vec!["evt_2".into(), "evt_1".into()]];
+        let mut partitions = Partitions::new(keys);
+        assert_eq!(block_on(partitions.page_through(10)), ["evt_3", "evt_2", "evt_1"]);
+    }
+
+    #[test]
+    fn a_page_reads_about_its_limit_not_a_limit_per_partition() {
+        let partitions = Partitions::new(spread(1000, 17));
+        let page = block_on(partitions.page(10));
+        assert_eq!(page.items.len(), 10);
+        assert!(page.has_more);
+        // Each partition's first share is (10 + 1) / 17 + 1 = 2 items, and only partitions whose
+        // share ran out are read again: far below the 17 × 11 a limit per partition would read.
+        assert!(partitions.examined.get() <= 17 * 2 + 11, "{} items read", partitions.examined.get());
+    }
+
+    #[test]
+    fn an_empty_list_has_no_page_and_nothing_more() {
+        let page = block_on(Partitions::new(vec![Vec::new(); 17]).page(10));
+        assert!(page.items.is_empty());
+        assert!(!page.has_more);
     }
 }
