@@ -183,8 +183,12 @@ pub fn by_created(created_at: i64, created_ms: Option<i64>, id: &str) -> String 
     }
 }
 
-/// Partitions of the `due` index: a few, so that no single partition takes every write.
-pub const DUE_SHARDS: u8 = 4;
+/// Partitions of the `due` index per kind, so that no single partition takes every write: one
+/// account finalizing and paying 1,000 invoices a second puts about 2,000 write units a second
+/// on `due#transfer` (an entry of up to 2 KB in, then out), and every account shares these keys;
+/// 16 shards keep each near 125. Records written when there were 4 sit on shards 0 to 3, which
+/// the scheduler still reads, and move to their new shard when next rewritten.
+pub const DUE_SHARDS: u8 = 16;
 
 /// The `due` index's sort key: the due time, then the id — time-ordered, and unique per record.
 pub fn due_key(due_at: i64, id: &str) -> String {
