@@ -6,7 +6,7 @@
 //! is listed under one of [`LISTING_SHARDS`] keys, chosen from its id (a rewrite of the same
 //! record stays on its shard), and lists merge the shards on read (`store::merged`). Records
 //! written before sharding keep the unsharded key, which is read as one more shard.
-//! `ARCHITECTURE.md` ("Hot merchants") has the arithmetic behind the number.
+//! `ARCHITECTURE.md` ("Sharded listings") has the arithmetic behind the number.
 
 use sha2::{Digest, Sha256};
 
