@@ -18,6 +18,14 @@ test: $(STAMP)
 	cargo build --workspace --all-targets
 	scripts/with-emulator.sh cargo test --workspace --no-fail-fast
 
+## The guarantee suites under the emulator's fault mode with random seeds, for SOAK_MINUTES
+## (tests/tests/under_faults.rs; `make test` runs them once with a fixed seed).
+SOAK_MINUTES ?= 10
+.PHONY: soak
+soak: $(STAMP)
+	cargo build -p loop-tests --tests
+	scripts/with-emulator.sh scripts/soak.sh $(SOAK_MINUTES)
+
 ## Formatting, clippy and the template linter.
 lint: $(STAMP)
 	cargo fmt --all -- --check

@@ -14,6 +14,9 @@ does; on a long run it makes the emulator quadratic. So here:
   development server moto runs on (werkzeug) closes every connection after one response, so
   each AWS request cost its client a new TCP connection. See `_KeepAliveHandler` for how a
   request is framed so that the next one on the connection is never misread;
+- a fault mode (`faults.py`, set per test over `/_loop/faults`) produces what DynamoDB and SQS
+  do under concurrency and load and moto never does: transaction conflicts, throttling, partial
+  batch reads, duplicate and reordered messages, failed deletes;
 - `GET /_loop/requests` answers how many requests of each operation (`X-Amz-Target`), how many
   empty `ReceiveMessage` answers and how many connections the server has had, for benchmarks
   (`bench/e2e.py`) to report what an event costs in requests.
@@ -30,6 +33,8 @@ import threading
 import traceback
 
 import moto.server
+
+import faults
 
 from moto.dynamodb.comparisons import get_filter_expression
 from moto.dynamodb.exceptions import (
@@ -99,6 +104,9 @@ def _transact_write_items(self, transact_items):
                 failed = ("ConditionalCheckFailed", str(ConditionalCheckFailed(item=old).message), old)
         errors.append(failed or (None, None, None))
         plan.append((op_type, op, key, copy.deepcopy(current)))
+    conflict = faults.conflicting_plan()
+    if conflict is not None:
+        errors = faults.cancel_reasons(conflict, errors)
     if any(code is not None for code, _, _ in errors):
         raise TransactionCanceledException(errors)
     applied = []
@@ -140,8 +148,10 @@ def _counted(self, environ, start_response):
             body = json.dumps(dict(_counts)).encode()
         start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(body)))])
         return [body]
+    if environ["PATH_INFO"] == "/_loop/faults":
+        return faults.control(environ, start_response)
     target = environ.get("HTTP_X_AMZ_TARGET") or f"{environ['REQUEST_METHOD']} {environ['PATH_INFO']}"
-    result = _dispatch(self, environ, start_response)
+    result = faults.handle(lambda env, start: _dispatch(self, env, start), environ, start_response)
     empty = False
     if target == "AmazonSQS.ReceiveMessage":
         body = b"".join(result)

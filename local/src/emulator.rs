@@ -24,6 +24,16 @@ pub enum EmulatorError {
 
 /// The launcher: moto's server with DynamoDB requests serialized (see the script for why).
 pub const LAUNCHER: &str = include_str!("../moto_serialized.py");
+/// The emulator's fault mode, which the launcher imports as `faults`.
+pub const FAULTS: &str = include_str!("../faults.py");
+
+/// Runs the launcher from memory: its `faults` module from one environment variable, itself from
+/// another, so the runner needs no files of the source tree at run time.
+const BOOTSTRAP: &str = "import os, sys, types\n\
+faults = types.ModuleType('faults')\n\
+exec(compile(os.environ.pop('LOOP_EMULATOR_FAULTS'), 'faults.py', 'exec'), faults.__dict__)\n\
+sys.modules['faults'] = faults\n\
+exec(compile(os.environ.pop('LOOP_EMULATOR_LAUNCHER'), 'moto_serialized.py', 'exec'), {'__name__': '__main__'})\n";
 
 /// A running moto server; stopped when dropped.
 pub struct Emulator {
@@ -43,7 +53,9 @@ impl Emulator {
         }
         let mut command = Command::new(python);
         command
-            .args(["-c", LAUNCHER, "-H", "127.0.0.1", "-p", &port.to_string()])
+            .args(["-c", BOOTSTRAP, "-H", "127.0.0.1", "-p", &port.to_string()])
+            .env("LOOP_EMULATOR_FAULTS", FAULTS)
+            .env("LOOP_EMULATOR_LAUNCHER", LAUNCHER)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())

@@ -15,6 +15,7 @@ pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod aws;
+pub mod backoff;
 pub mod checkout;
 pub mod clock;
 pub mod config;

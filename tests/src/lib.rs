@@ -2,6 +2,7 @@
 //! and queues in the emulator that `make test` started (`AWS_ENDPOINT_URL`), serving real HTTP on
 //! a free port. Tests then act as a user would: over HTTP, and through the real AWS SDK.
 
+pub mod faults;
 pub mod proxy;
 pub mod receiver;
 pub mod stripe;

@@ -115,7 +115,7 @@ impl Store {
             .await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) if is_condition_failure(&err) => Ok(false),
+            Err(err) if super::condition_failed(&err) => Ok(false),
             Err(err) => Err(classify(err)),
         }
     }
@@ -251,20 +251,4 @@ impl Store {
             .map(|_| true)
             .map_err(classify)
     }
-}
-
-fn is_condition_failure<R>(
-    err: &aws_sdk_dynamodb::error::SdkError<
-        aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError,
-        R,
-    >,
-) -> bool {
-    err.as_service_error()
-        .and_then(|e| match e {
-            aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError::TransactionCanceledException(c) => {
-                Some(c.cancellation_reasons().iter().any(|r| r.code() == Some("ConditionalCheckFailed")))
-            }
-            _ => None,
-        })
-        .unwrap_or(false)
 }

@@ -139,7 +139,10 @@ impl Store {
         let result = request.send().await;
         match result {
             Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_transaction_canceled_exception()) => Ok(false),
+            // Only a failed condition means another handler recorded this attempt first; a
+            // conflict or a throttle (already retried by the SDK) applied nothing, and the
+            // message must come back.
+            Err(err) if super::condition_failed(&err) => Ok(false),
             Err(err) => Err(classify(err)),
         }
     }

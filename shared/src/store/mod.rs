@@ -21,6 +21,7 @@ mod writes;
 
 use std::collections::HashMap;
 
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{de::DeserializeOwned, Serialize};
 
@@ -49,6 +50,18 @@ fn put_if(result: PutResult) -> Result<bool, StoreError> {
         Ok(_) => Ok(true),
         Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
         Err(err) => Err(classify(err)),
+    }
+}
+
+/// Whether a transaction was cancelled because one of its conditions failed, read reason by
+/// reason: a conflict or a throttle (which the SDK already retried) applied nothing either, but
+/// it is no answer to the condition, so it must never pass for one.
+fn condition_failed<R>(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
+            cancel.cancellation_reasons().iter().any(|r| r.code() == Some(crate::aws::conflicts::CONDITION_FAILED))
+        }
+        _ => false,
     }
 }
 

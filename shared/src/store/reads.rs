@@ -7,6 +7,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, KeysAndAttributes};
 use super::{classify, s, Item, Store};
 use crate::error::StoreError;
 
+/// Requests made for one batch of keys before its unprocessed rest is answered as unavailable.
+const UNPROCESSED_ROUNDS: u32 = 6;
+
 impl Store {
     /// One item by its key, read consistently.
     pub(crate) async fn get_one(&self, pk: String, sk: &str) -> Result<Option<Item>, StoreError> {
@@ -38,10 +41,14 @@ impl Store {
             .collect();
         for chunk in all.chunks(100) {
             let mut pending = chunk.to_vec();
-            // Unprocessed keys come back under throttling: try them again a few times.
-            for _ in 0..4 {
+            // Unprocessed keys come back under throttling: try them again a few times, after a
+            // jittered backoff, as AWS advises (a retry at once meets the same throttling).
+            for round in 0..UNPROCESSED_ROUNDS {
                 if pending.is_empty() {
                     break;
+                }
+                if round > 0 {
+                    tokio::time::sleep(crate::backoff::jittered(round)).await;
                 }
                 let request = KeysAndAttributes::builder()
                     .set_keys(Some(std::mem::take(&mut pending)))

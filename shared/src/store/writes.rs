@@ -103,9 +103,15 @@ impl Store {
         match result {
             Ok(_) => Ok(()),
             Err(err) => {
+                // Read reason by reason: a failed condition on the Stripe event's record is a
+                // duplicate, on anything else a stale read. A cancellation that names no failed
+                // condition (another transaction touched an item, throttling) was already retried
+                // by the SDK (`aws::conflicts`) and is answered as unavailable: retry later.
                 if let Some(TransactWriteItemsError::TransactionCanceledException(cancel)) = err.as_service_error() {
                     let reasons = cancel.cancellation_reasons();
-                    let failed = |i: usize| reasons.get(i).and_then(|r| r.code()) == Some("ConditionalCheckFailed");
+                    let failed = |i: usize| {
+                        reasons.get(i).and_then(|r| r.code()) == Some(crate::aws::conflicts::CONDITION_FAILED)
+                    };
                     let seen_failed =
                         writes.iter().enumerate().any(|(i, w)| matches!(w, Write::SeenStripeEvent { .. }) && failed(i));
                     if seen_failed {

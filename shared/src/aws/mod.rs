@@ -1,5 +1,7 @@
 //! The one place AWS clients are built: endpoint, region and credentials from [`AwsSettings`].
 
+pub mod conflicts;
+
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -8,6 +10,7 @@ use aws_config::{BehaviorVersion, Region};
 use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents, StalledStreamProtectionConfig};
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 
 use crate::config::AwsSettings;
 use crate::error::StoreError;
@@ -137,7 +140,8 @@ impl AwsClients {
             ));
         }
         let shared = loader.load().await;
-        let mut dynamodb = aws_sdk_dynamodb::config::Builder::from(&shared);
+        let mut dynamodb =
+            aws_sdk_dynamodb::config::Builder::from(&shared).retry_classifier(conflicts::TransactionConflicts);
         let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
         let mut kms = aws_sdk_kms::config::Builder::from(&shared);
         if let Some(counts) = counts {
@@ -165,8 +169,25 @@ where
             StoreError::Unavailable(detail)
         }
         SdkError::ServiceError(service) => match service.err().code() {
+            Some("TransactionCanceledException") => {
+                // Nothing was applied; whether that is worth retrying is in the reasons.
+                let error: &(dyn std::error::Error + 'static) = service.err();
+                let transient = match error.downcast_ref::<TransactWriteItemsError>() {
+                    Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
+                        conflicts::only_transient_reasons(cancel.cancellation_reasons().iter().map(|r| r.code()))
+                    }
+                    _ => false,
+                };
+                if transient {
+                    StoreError::Unavailable(detail)
+                } else {
+                    StoreError::Fault(detail)
+                }
+            }
             Some(
                 "ProvisionedThroughputExceededException"
+                | "TransactionConflictException"
+                | "TransactionInProgressException"
                 | "RequestLimitExceeded"
                 | "ThrottlingException"
                 | "Throttling"

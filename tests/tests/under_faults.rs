@@ -1,0 +1,229 @@
+//! Loop's guarantees under what AWS really does (`quality.md`, "Under real AWS semantics"): the
+//! emulator's fault mode cancels transactions with conflicts, throttles, fails requests, answers
+//! batch reads in part, delivers messages twice and out of order and fails deletes, while Stripe
+//! sends duplicates concurrently. Still: every effect once, every delivery finished, and one HTTP
+//! request per (event, endpoint, attempt).
+//!
+//! The seed is fixed for `make test`; `make soak` runs this file again and again with random
+//! ones (`LOOP_FAULT_SEED`), printing each.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use loop_shared::schedule;
+use loop_tests::receiver::Receiver;
+use loop_tests::stripe::{event, now, object};
+use loop_tests::{TestAccount, TestStack};
+use serde_json::{json, Value};
+
+const WITHIN: Duration = Duration::from_secs(90);
+
+fn customer_created(i: usize) -> Value {
+    let email = format!("storm{i}@example.com");
+    let customer = object("customer", json!({"id": format!("cus_storm{i}"), "email": email}));
+    event(&format!("evt_storm_{i}"), "customer.created", now(), customer)
+}
+
+/// GET as the account, again while the answer is `503` (as a client of the API would).
+async fn read(t: &TestStack, account: &TestAccount, path: &str) -> Value {
+    let until = Instant::now() + WITHIN;
+    loop {
+        let response = t.get(path, &account.api_key).send().await.unwrap();
+        let status = response.status().as_u16();
+        if status == 200 {
+            return response.json().await.unwrap();
+        }
+        assert!(status == 503 && Instant::now() < until, "GET {path} answered {status}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Every published event of the account, with its deliveries.
+async fn events_with_deliveries(t: &TestStack, account: &TestAccount) -> Vec<Value> {
+    let listed = read(t, account, "/v1/events?limit=100").await["data"].as_array().unwrap().clone();
+    let mut detailed = Vec::new();
+    for e in listed {
+        detailed.push(read(t, account, &format!("/v1/events/{}", e["id"].as_str().unwrap())).await);
+    }
+    detailed
+}
+
+/// Waits until each of `expected` events has every delivery finished (none left `pending`).
+async fn all_deliveries_finished(t: &TestStack, account: &TestAccount, expected: usize) -> Vec<Value> {
+    let until = Instant::now() + WITHIN;
+    loop {
+        let events = events_with_deliveries(t, account).await;
+        let finished = events.len() == expected
+            && events.iter().all(|e| {
+                let deliveries = e["endpoints"].as_array().unwrap();
+                !deliveries.is_empty() && deliveries.iter().all(|d| d["status"] != "pending")
+            });
+        if finished || Instant::now() > until {
+            return events;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// Requests received per `webhook-id`.
+fn requests_per_event(receiver: &Receiver) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for r in receiver.received() {
+        *counts.entry(r.header("webhook-id").to_owned()).or_default() += 1;
+    }
+    counts
+}
+
+#[tokio::test]
+async fn each_of_five_events_posted_twenty_times_reaches_each_of_two_endpoints_in_one_request() {
+    // GIVEN a stack under faults and an account with two endpoints
+    let t = TestStack::start_under_faults(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let (first, second) = (Receiver::start(0).await, Receiver::start(0).await);
+    t.create_endpoint(&acme, &first.url, &["*"]).await;
+    t.create_endpoint(&acme, &second.url, &["*"]).await;
+
+    // WHEN Stripe sends each of 5 events 20 times, 10 of them at once, retrying every 5xx
+    let mut answers = Vec::new();
+    for i in 0..5 {
+        let created = customer_created(i);
+        let at_once = (0..10).map(|_| t.send_stripe_until_accepted(&acme, &created, WITHIN));
+        answers.extend(futures::future::join_all(at_once).await);
+        for _ in 0..10 {
+            answers.push(t.send_stripe_until_accepted(&acme, &created, WITHIN).await);
+        }
+    }
+
+    // THEN every delivery ends, each event once: 5 contacts, 5 triggers, 10 outbound events
+    assert!(answers.iter().all(|(status, _)| *status == 200), "{answers:?}");
+    let events = all_deliveries_finished(&t, &acme, 10).await;
+    assert_eq!(events.len(), 10, "5 contact.created and 5 event.triggered");
+    let contacts = read(&t, &acme, "/v1/contacts?limit=100").await;
+    assert_eq!(contacts["data"].as_array().unwrap().len(), 5);
+    for i in 0..5 {
+        let triggers = read(&t, &acme, &format!("/v1/contact-events?email=storm{i}@example.com")).await;
+        assert_eq!(triggers["data"].as_array().unwrap().len(), 1);
+    }
+    // AND each endpoint received exactly one request per event, and every one succeeded
+    for e in &events {
+        assert!(e["endpoints"].as_array().unwrap().iter().all(|d| d["status"] == "succeeded"), "{e}");
+    }
+    for receiver in [&first, &second] {
+        let counts = requests_per_event(receiver);
+        assert_eq!(counts.len(), 10, "{counts:?}");
+        assert!(counts.values().all(|n| *n == 1), "one request per event and endpoint: {counts:?}");
+    }
+    eprintln!("faults injected: {}", t.faults_injected().await);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_receiver_failing_at_first_gets_every_event_once_it_recovers() {
+    // GIVEN a stack under faults, and a receiver that fails its first 12 requests
+    let t = TestStack::start_under_faults(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(12).await;
+    t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+
+    // WHEN 6 customers are created
+    for i in 0..6 {
+        let (status, body) = t.send_stripe_until_accepted(&acme, &customer_created(i), WITHIN).await;
+        assert_eq!(status, 200, "{body}");
+    }
+
+    // THEN every delivery succeeds, none is left pending, and each event has exactly one
+    // successful request
+    let events = all_deliveries_finished(&t, &acme, 12).await;
+    let created: Vec<&Value> = events.iter().filter(|e| e["type"] == "contact.created").collect();
+    assert_eq!(created.len(), 6);
+    for e in &created {
+        let delivery = &e["endpoints"][0];
+        assert_eq!(delivery["status"], "succeeded", "{e}");
+    }
+    let mut successes: HashMap<String, usize> = HashMap::new();
+    for r in receiver.received().iter().filter(|r| r.status == 200) {
+        *successes.entry(r.header("webhook-id").to_owned()).or_default() += 1;
+    }
+    assert_eq!(successes.len(), 6, "{successes:?}");
+    assert!(successes.values().all(|n| *n == 1), "{successes:?}");
+    eprintln!("faults injected: {}", t.faults_injected().await);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_late_transfer_gets_one_late_payment_when_runs_race_under_faults() {
+    // GIVEN a transfer due 11 minutes ago, an endpoint for late payments, and faults
+    let t = TestStack::start_under_faults(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    t.create_endpoint(&acme, &receiver.url, &["LatePayment"]).await;
+    let due = now() - 660;
+    let invoice = object(
+        "invoice",
+        json!({"id": "in_late", "status": "open", "customer_email": "late@example.com", "amount_due": 2500,
+               "currency": "usd", "due_date": due, "created": due - 86_400, "parent": null, "subscription": null}),
+    );
+    let finalized = event("evt_in_late", "invoice.finalized", now(), invoice);
+    assert_eq!(t.send_stripe_until_accepted(&acme, &finalized, WITHIN).await.0, 200);
+
+    // WHEN scheduler runs overlap, two at a time, and a failed run is followed by the next one
+    let mut notified = 0;
+    for _ in 0..3 {
+        let (a, b) = tokio::join!(schedule::run(t.app()), schedule::run(t.app()));
+        notified += [a, b].into_iter().filter_map(Result::ok).map(|r| r.late_payments).sum::<u32>();
+    }
+    let until = Instant::now() + WITHIN;
+    while let Err(err) = schedule::run(t.app()).await {
+        assert!(Instant::now() < until, "the scheduler keeps failing: {err}");
+    }
+
+    // THEN one LatePayment is published, and delivered in one request
+    assert_eq!(notified, 1);
+    let events = all_deliveries_finished(&t, &acme, 1).await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0]["type"], "LatePayment");
+    assert_eq!(events[0]["endpoints"][0]["status"], "succeeded");
+    assert_eq!(receiver.received().len(), 1);
+    eprintln!("faults injected: {}", t.faults_injected().await);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn ten_concurrent_completions_of_a_session_make_one_transition_under_faults() {
+    // GIVEN an open checkout session, under faults
+    let t = TestStack::start_under_faults(&[]).await;
+    let acme = t.account("Acme", true).await;
+    let post = |path: String, body: Value| {
+        let t = &t;
+        let acme = &acme;
+        async move {
+            let until = Instant::now() + WITHIN;
+            loop {
+                let (status, answer) = t.post_json(acme, &path, &body).await;
+                if status != 503 || Instant::now() > until {
+                    return (status, answer);
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    };
+    let (status, link) =
+        post("/v1/payment-links".into(), json!({"name": "Gold", "amount": "10.00", "currency": "USDC"})).await;
+    assert_eq!(status, 201, "{link}");
+    let (status, session) = post("/v1/checkout-sessions".into(), json!({"paymentLinkId": link["id"]})).await;
+    assert_eq!(status, 201, "{session}");
+    let id = session["id"].as_str().unwrap().to_owned();
+
+    // WHEN ten completions race
+    let path = format!("/v1/test-helpers/checkout-sessions/{id}/complete");
+    let answers = futures::future::join_all((0..10).map(|_| post(path.clone(), json!({})))).await;
+
+    // THEN one wins, the others find it finished, and one event is published
+    let wins = answers.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(wins, 1, "{answers:?}");
+    assert!(answers.iter().all(|(s, b)| *s == 200 || b["error"]["code"] == "session_not_open"), "{answers:?}");
+    let completed = read(&t, &acme, "/v1/events?type=checkout.session.completed").await;
+    assert_eq!(completed["data"].as_array().unwrap().len(), 1);
+    eprintln!("faults injected: {}", t.faults_injected().await);
+    t.shutdown().await;
+}
