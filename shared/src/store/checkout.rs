@@ -1,7 +1,7 @@
 //! Payment links and checkout sessions.
 
 use super::records::*;
-use super::{from_item, Listed, PageQuery, Store, BY_CREATION};
+use super::{from_item, Listed, MergedQuery, Store};
 use crate::domain::checkout::{CheckoutSession, PaymentLink};
 use crate::error::StoreError;
 use crate::ids::AccountId;
@@ -19,10 +19,8 @@ impl Store {
         starting_after: Option<&str>,
     ) -> Result<(Vec<PaymentLink>, bool), StoreError> {
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "payment-links"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::PaymentLinks.partitions(account),
                 before: starting_after.map(str::to_owned),
                 limit,
                 filter: None,
@@ -49,10 +47,8 @@ impl Store {
         starting_after: Option<&str>,
     ) -> Result<Listed<CheckoutSession>, StoreError> {
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "checkout-sessions"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::CheckoutSessions.partitions(account),
                 before: starting_after.map(str::to_owned),
                 limit,
                 filter: status.map(|st| ("#f = :f", "status", st.to_owned())),

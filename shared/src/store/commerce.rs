@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::records::*;
-use super::{classify, from_item, Listed, PageQuery, Store, BY_CREATION};
+use super::{classify, from_item, Listed, MergedQuery, Store};
 use crate::domain::commerce::{Agreement, Item, Product, Transfer};
 use crate::error::StoreError;
 use crate::ids::AccountId;
@@ -59,14 +59,7 @@ impl Store {
             return Ok((Vec::new(), false));
         };
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "items"),
-                sort_prefix: None,
-                before,
-                limit,
-                filter: None,
-            })
+            .query_merged(MergedQuery { partitions: Listing::Items.partitions(account), before, limit, filter: None })
             .await?;
         let items: Vec<Item> =
             page.items.into_iter().map(|i| from_item::<CatalogueItem>(i).map(|c| c.item)).collect::<Result<_, _>>()?;
@@ -101,10 +94,8 @@ impl Store {
             return Ok(Listed { items: Vec::new(), has_more: false, resume_after: None });
         };
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "transfers"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::Transfers.partitions(account),
                 before,
                 limit,
                 filter: status.map(|s| ("#f = :f", "status", s.to_owned())),
@@ -131,10 +122,8 @@ impl Store {
             return Ok((Vec::new(), false));
         };
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "agreements"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::Agreements.partitions(account),
                 before,
                 limit,
                 filter: None,

@@ -12,6 +12,8 @@ mod due;
 pub mod idempotency;
 pub mod keys;
 mod lease;
+pub mod listing;
+mod merged;
 pub mod pages;
 mod reads;
 pub mod records;
@@ -30,6 +32,7 @@ pub use accounts::KeyRecord;
 pub use contacts::{IngestRead, IngestView};
 pub use deliveries::{DispatchView, EventDetail, Streak};
 pub use due::{Due, DueCursor};
+pub use merged::MergedQuery;
 pub use pages::{Listed, Page, PageQuery, BY_CREATION};
 pub use writes::{Write, WriteError};
 
