@@ -135,5 +135,62 @@ def main():
     print(f"Cadence: {n:,} attempts in the first 24 h of a failing delivery (then 4,320 a day until the 72 h window ends).")
 
 
+# ---- hot merchants: per-account list indexes (shared/src/store/listing.rs) ----
+PARTITION_WCU = 1000       # what one DynamoDB partition (table or index) takes per second
+LISTING_SHARDS = 16        # store::listing::LISTING_SHARDS
+HOT_EVENTS_PER_SECOND = 1000
+# What one Stripe event writes to the account's list indexes. gsi1 projects whole items, so an
+# index entry costs ceil(item size / 1 KB) write units (index writes are standard writes, even
+# inside a transaction). Outbound events: customer.created publishes two (contact.created,
+# event.triggered, under 1 KB each with the spec's fixtures); an invoice's payload with its lines
+# runs to a few KB: 4 KB is the case to plan for.
+# listing: (entries per Stripe event, write units per entry)
+HOT_LISTINGS = {
+    "events": (2, 4),    # two outbound events of up to 4 KB
+    "contacts": (1, 2),  # one contact (with metadata, up to 2 KB)
+}
+
+
+def hot_merchant_rows():
+    """Write units a second on the busiest key of each listing, unsharded and sharded."""
+    rows = []
+    for name, (per_event, units) in HOT_LISTINGS.items():
+        entries = per_event * HOT_EVENTS_PER_SECOND
+        total = entries * units
+        mean = entries / LISTING_SHARDS
+        # Records land on shards by a hash of random ids: a shard's count in one second is
+        # binomial; four standard deviations is the busiest second to plan for.
+        busiest = (mean + 4 * (mean * (1 - 1 / LISTING_SHARDS)) ** 0.5) * units
+        rows.append((name, total, mean, busiest))
+    return rows
+
+
+def list_page_rru(limit, item_kb, shards):
+    """Read units of one list page: each of the shards (and the unsharded legacy partition) is
+    queried, eventually consistent (0.5 unit per 4 KB, rounded up per query); each first gives
+    about its share of the page plus one (store::merged)."""
+    sources = shards + 1 if shards > 1 else 1
+    per_source = -(-(limit + 1) // sources) + (1 if shards > 1 else 0)
+    units_per_query = max(1, -(-int(per_source * item_kb) // 4))
+    return sources, sources * units_per_query * 0.5
+
+
+def hot_merchant():
+    print(f"| listing (at {HOT_EVENTS_PER_SECOND:,} Stripe events/s) | write units/s, one key (before) "
+          f"| mean per key, {LISTING_SHARDS} shards | busiest key, one second (mean + 4 sd) |")
+    print("| --- | ---: | ---: | ---: |")
+    for name, total, mean, busiest in hot_merchant_rows():
+        print(f"| {name} | {total:,.0f} | {mean * HOT_LISTINGS[name][1]:,.0f} | {busiest:,.0f} |")
+    print()
+    print("| list page (1 KB items) | queries before | read units before | queries now | read units now | per million pages now |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    for limit in (10, 100):
+        q0, r0 = list_page_rru(limit, 1, 1)
+        q1, r1 = list_page_rru(limit, 1, LISTING_SHARDS)
+        print(f"| `limit={limit}` | {q0} | {r0:g} | {q1} | {r1:g} | ${r1 * RRU * 1e6:,.2f} |")
+
+
 if __name__ == "__main__":
     main()
+    print()
+    hot_merchant()

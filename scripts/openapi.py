@@ -43,7 +43,9 @@ def obj(props, required=None, extra=True):
     return o
 
 def page(item):
-    return obj({"data": {"type": "array", "items": ref(item)}, "hasMore": {"type": "boolean"}}, ["data", "hasMore"])
+    return obj({"data": {"type": "array", "items": ref(item)}, "hasMore": {"type": "boolean"},
+                "nextStartingAfter": string(description="Present while hasMore: the startingAfter of the next page. A filtered list reads a bounded number of records per request, so a page may hold fewer than limit records, even none, and still have more.")},
+               ["data", "hasMore"])
 
 schemas = {
     "Error": obj({"error": obj({"type": string(enum=["invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "api_error"]),
@@ -108,7 +110,7 @@ schemas = {
                   "endpoints": {"type": "array", "items": ref("Delivery")}}, ["id", "type", "created", "payload"]),
     "Delivery": obj({"endpointId": string(), "status": string(enum=["pending", "succeeded", "failed"]), "reason": NULLABLE_STRING,
                      "attempts": {"type": "array", "items": ref("Attempt")}}),
-    "Attempt": obj({"attempt": {"type": "integer"}, "at": DATE, "responseStatus": {"type": ["integer", "null"]}, "durationMs": {"type": "integer"},
+    "Attempt": obj({"id": string(), "endpointId": string(), "attempt": {"type": "integer"}, "at": DATE, "responseStatus": {"type": ["integer", "null"]}, "durationMs": {"type": "integer"},
                     "error": NULLABLE_STRING, "responseBody": NULLABLE_STRING}),
     "Contact": obj({"id": string(), "email": string(), "firstName": NULLABLE_STRING, "lastName": NULLABLE_STRING, "userGroup": NULLABLE_STRING,
                     "source": string(), "subscribed": {"type": "boolean"}, "stripeCustomerId": NULLABLE_STRING, "createdAt": DATE, "updatedAt": DATE}),
@@ -183,7 +185,9 @@ paths = {
                                    "delete": op("Delete an endpoint", "Deleted", ref("Deleted"), params=[pid()])},
     "/v1/webhook-endpoints/{id}/rotate-secret": {"post": op("Rotate the secret (the old one signs 24 h more)", "The new secret", ref("Secret"), params=[pid()], post=True)},
     "/v1/events": {"get": op("Published events", "A page", page("Event"), params=LIST_PARAMS + [q("type", enum=OUTBOUND)])},
-    "/v1/events/{id}": {"get": op("An event with its deliveries and attempts", "The event", ref("Event"), params=[pid()])},
+    "/v1/events/{id}": {"get": op("An event with its deliveries and the latest 20 attempts of each", "The event", ref("Event"), params=[pid()])},
+    "/v1/events/{id}/attempts": {"get": op("Every attempt of an event (or of its delivery to endpointId), newest first; startingAfter takes an attempt id",
+                                           "A page", page("Attempt"), params=LIST_PARAMS + [q("endpointId", pattern=ID)])},
     "/v1/events/{id}/redeliver": {"post": op("Send an event again with the same id", "Accepted", ref("Redelivery"),
                                              obj({"endpointId": string(pattern=ID)}, extra=False), params=[pid()], status="202", post=True, body_required=False)},
     "/v1/contacts": {"get": op("Contacts (or the one with ?email=)", "A page", page("Contact"), params=LIST_PARAMS + [q("email", pattern=EMAIL, maxLength=254)])},

@@ -67,8 +67,14 @@ impl ApiError {
         ApiError::InvalidRequest { code, message: message.into(), param: None }
     }
 
+    /// A `400` about one parameter. `api.md` promises that the message names it, so a message
+    /// that does not (one written by another layer, say) is prefixed with it.
     pub fn invalid_param(code: &'static str, param: impl Into<String>, message: impl Into<String>) -> Self {
-        ApiError::InvalidRequest { code, message: message.into(), param: Some(param.into()) }
+        let (param, mut message) = (param.into(), message.into());
+        if !message.contains(param.as_str()) {
+            message = format!("{param}: {message}");
+        }
+        ApiError::InvalidRequest { code, message, param: Some(param) }
     }
 
     pub fn missing_param(param: &str) -> Self {
@@ -179,6 +185,14 @@ mod tests {
             serde_json::json!({"error": {"type": "invalid_request_error", "code": "parameter_missing",
                 "message": "paymentLinkId is required", "param": "paymentLinkId"}})
         );
+    }
+
+    #[test]
+    fn a_param_message_that_does_not_name_its_param_is_prefixed_with_it() {
+        let e = ApiError::invalid_param("parameter_invalid", "restrictedKey", "This is a publishable key.");
+        assert_eq!(json(&e)["error"]["message"], "restrictedKey: This is a publishable key.");
+        let named = ApiError::invalid_param("parameter_invalid", "limit", "limit must be 1 to 100.");
+        assert_eq!(json(&named)["error"]["message"], "limit must be 1 to 100.");
     }
 
     #[test]

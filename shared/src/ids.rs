@@ -46,19 +46,28 @@ fn next_after(latest: &AtomicI64, now_millis: i64) -> i64 {
 /// strictly increasing within a process), then 10 random ones. Lists page with
 /// `startingAfter=<id>` as a key condition (`sk < id`), no cursor lookup needed.
 pub fn new_sortable_id(prefix: &str, now_millis: i64) -> String {
-    sortable_id_at(prefix, creation_millis(now_millis))
+    sortable_id_at(prefix, creation_millis(now_millis), RANDOM_LEN - TIME_LEN)
 }
+
+/// A sortable id whose random part has `random_len` characters (5 bits each): for ids that
+/// are capabilities by themselves and need more than the usual 50 random bits.
+pub fn new_sortable_id_with_random(prefix: &str, now_millis: i64, random_len: usize) -> String {
+    sortable_id_at(prefix, creation_millis(now_millis), random_len)
+}
+
+/// Characters of time at the start of a sortable id.
+pub const TIME_LEN: usize = 10;
 
 /// The fixed-width encoding: 10 base32 characters (50 bits) of milliseconds, in an alphabet
 /// whose ASCII order is its numeric order, so the text sorts as the number.
-fn sortable_id_at(prefix: &str, millis: i64) -> String {
-    let mut out = String::with_capacity(prefix.len() + RANDOM_LEN);
+fn sortable_id_at(prefix: &str, millis: i64, random_len: usize) -> String {
+    let mut out = String::with_capacity(prefix.len() + TIME_LEN + random_len);
     out.push_str(prefix);
     let millis = millis.max(0) as u64;
-    for i in (0..10).rev() {
+    for i in (0..TIME_LEN).rev() {
         out.push(SORTED_ALPHABET[((millis >> (5 * i)) & 31) as usize] as char);
     }
-    out.push_str(&random_token(RANDOM_LEN - 10));
+    out.push_str(&random_token(random_len));
     out
 }
 
@@ -143,9 +152,9 @@ mod tests {
 
     #[test]
     fn sortable_ids_sort_by_time() {
-        let earlier = sortable_id_at("evt_", 1_700_000_000_000);
-        let later = sortable_id_at("evt_", 1_700_000_000_001);
-        let much_later = sortable_id_at("evt_", 1_800_000_000_000);
+        let earlier = sortable_id_at("evt_", 1_700_000_000_000, 10);
+        let later = sortable_id_at("evt_", 1_700_000_000_001, 10);
+        let much_later = sortable_id_at("evt_", 1_800_000_000_000, 10);
         assert!(earlier < later && later < much_later);
         assert_eq!(earlier.len(), "evt_".len() + RANDOM_LEN);
     }

@@ -125,7 +125,7 @@ pub async fn redeliver(
     endpoint_id: Option<&str>,
 ) -> Result<usize, RedeliverError> {
     let now = app.clock.now_unix();
-    let detail = app.store.event_detail(account, event_id).await?;
+    let detail = app.store.event_detail(account, event_id, 0).await?;
     let event = detail.event.ok_or(RedeliverError::UnknownEvent)?;
     let endpoints = app.store.get_endpoints(account).await?;
     let targets: Vec<&crate::domain::endpoint::Endpoint> = match endpoint_id {

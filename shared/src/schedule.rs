@@ -1,8 +1,9 @@
 //! The scheduler's tick (every minute): `LatePayment` for transfers more than ten minutes past
 //! due and unprocessed, expiry of checkout sessions past their `expiresAt`, and a sweep of
 //! outboxes whose pointers were not sent. It reads only what
-//! is due, from the sparse `due` index; a conditional write makes each late payment exactly
-//! once even when two runs overlap.
+//! is due, from the sparse `due` index, page by page and a bounded number per run; a conditional
+//! write makes each late payment exactly once even when two runs overlap. An undecodable record
+//! is logged and skipped: the rest of the run goes on.
 
 use std::collections::HashMap;
 
@@ -18,7 +19,41 @@ use crate::domain::payloads;
 use crate::error::StoreError;
 use crate::ids::AccountId;
 use crate::publish;
-use crate::store::{Write, WriteError};
+use crate::store::{DueCursor, Write, WriteError};
+
+/// Items one query of the due index returns at most.
+pub const DUE_PAGE_SIZE: usize = 100;
+/// Items of one kind a run takes from the due index at most. A larger backlog is finished by the
+/// next runs (one a minute), so a run stays bounded in time (60 s timeout) and memory.
+pub const MAX_DUE_PER_RUN: usize = 1_000;
+
+/// Where a run is in one kind's part of the due index, and how much of its budget it used.
+struct DueWalk {
+    next: Option<DueCursor>,
+    read: usize,
+}
+
+impl DueWalk {
+    fn new() -> Self {
+        DueWalk { next: Some(DueCursor::default()), read: 0 }
+    }
+
+    /// The next page to read and its size, while the budget lasts and something may be due.
+    fn next_page(&mut self) -> Option<(DueCursor, usize)> {
+        let left = MAX_DUE_PER_RUN.saturating_sub(self.read);
+        if left == 0 {
+            return None;
+        }
+        Some((self.next.take()?, left.min(DUE_PAGE_SIZE)))
+    }
+
+    fn advance<T>(&mut self, page: &crate::store::Due<T>, report: &mut ScheduleReport) {
+        self.read += page.items_read;
+        self.next = page.next.clone();
+        report.items_read += page.items_read;
+        report.corrupt_skipped += page.corrupt;
+    }
+}
 
 /// What one run did, for logs and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -29,6 +64,8 @@ pub struct ScheduleReport {
     pub outboxes_resent: u32,
     /// Items the due index returned: the run's cost, flat in the number of records not yet due.
     pub items_read: usize,
+    /// Due records that could not be decoded: logged and skipped.
+    pub corrupt_skipped: usize,
 }
 
 pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
@@ -37,53 +74,62 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
     let mut report = ScheduleReport::default();
     let mut accounts: HashMap<AccountId, (Account, EndpointSet)> = HashMap::new();
 
-    let due = app.store.due_transfers(now).await?;
-    report.items_read += due.items_read;
-    for (account_id, transfer) in due.records {
-        if transfer.late_payment_notified_at.is_some() {
-            continue;
-        }
-        if !accounts.contains_key(&account_id) {
-            let Some(account) = app.store.get_account(&account_id).await? else { continue };
-            let endpoints = app.store.get_endpoints(&account_id).await?;
-            accounts.insert(account_id.clone(), (account, endpoints));
-        }
-        let (account, endpoints) = &accounts[&account_id];
-        let mut notified = transfer.clone();
-        notified.late_payment_notified_at = Some(now);
-        notified.version += 1;
-        let event = payloads::late_payment(account, &notified, now_ms);
-        let writes = vec![Write::PutTransfer { transfer: notified, expected_version: Some(transfer.version) }];
-        match publish::commit(app, &account_id, endpoints, writes, vec![event]).await {
-            Ok(()) => report.late_payments += 1,
-            // Another run notified it first, or it was processed meanwhile.
-            Err(err @ (WriteError::Conflict | WriteError::AlreadySeen)) => {
-                tracing::warn!(error = %err, "late payment skipped")
+    let mut transfers = DueWalk::new();
+    while let Some((from, size)) = transfers.next_page() {
+        let page = app.store.due_transfers(now, from, size).await?;
+        transfers.advance(&page, &mut report);
+        for (account_id, transfer) in page.records {
+            if transfer.late_payment_notified_at.is_some() {
+                continue;
             }
-            Err(WriteError::Store(err)) => return Err(err),
+            if !accounts.contains_key(&account_id) {
+                let Some(account) = app.store.get_account(&account_id).await? else { continue };
+                let endpoints = app.store.get_endpoints(&account_id).await?;
+                accounts.insert(account_id.clone(), (account, endpoints));
+            }
+            let (account, endpoints) = &accounts[&account_id];
+            let mut notified = transfer.clone();
+            notified.late_payment_notified_at = Some(now);
+            notified.version += 1;
+            let event = payloads::late_payment(account, &notified, now_ms);
+            let writes = vec![Write::PutTransfer { transfer: notified, expected_version: Some(transfer.version) }];
+            match publish::commit(app, &account_id, endpoints, writes, vec![event]).await {
+                Ok(()) => report.late_payments += 1,
+                // Another run notified it first, or it was processed meanwhile.
+                Err(err @ (WriteError::Conflict | WriteError::AlreadySeen)) => {
+                    tracing::warn!(error = %err, "late payment skipped")
+                }
+                Err(WriteError::Store(err)) => return Err(err),
+            }
         }
     }
 
-    let sessions = app.store.due_sessions(now).await?;
-    report.items_read += sessions.items_read;
-    for (account_id, session) in sessions.records {
-        let Some(account) = app.store.get_account(&account_id).await? else { continue };
-        match checkout::finish(app, &account, &session.id, SessionStatus::Expired).await {
-            Ok(_) => report.expired_sessions += 1,
-            // Finished meanwhile (completed, failed, or expired by an overlapping run).
-            Err(CheckoutError::NotOpen(_)) | Err(CheckoutError::UnknownSession) => {}
-            Err(CheckoutError::Store(err)) => return Err(err),
-            Err(err) => tracing::warn!(error = %err, "session not expired"),
+    let mut sessions = DueWalk::new();
+    while let Some((from, size)) = sessions.next_page() {
+        let page = app.store.due_sessions(now, from, size).await?;
+        sessions.advance(&page, &mut report);
+        for (account_id, session) in page.records {
+            let Some(account) = app.store.get_account(&account_id).await? else { continue };
+            match checkout::finish(app, &account, &session.id, SessionStatus::Expired).await {
+                Ok(_) => report.expired_sessions += 1,
+                // Finished meanwhile (completed, failed, or expired by an overlapping run).
+                Err(CheckoutError::NotOpen(_)) | Err(CheckoutError::UnknownSession) => {}
+                Err(CheckoutError::Store(err)) => return Err(err),
+                Err(err) => tracing::warn!(error = %err, "session not expired"),
+            }
         }
     }
 
-    let outboxes = app.store.due_outboxes(now).await?;
-    report.items_read += outboxes.items_read;
-    for outbox in outboxes.records {
-        publish::send(&app.queue, &outbox.pointers).await?;
-        let id = outbox.pk.rsplit("#OB#").next().unwrap_or_default();
-        app.store.delete_outbox(&outbox.account_id, id).await?;
-        report.outboxes_resent += 1;
+    let mut outboxes = DueWalk::new();
+    while let Some((from, size)) = outboxes.next_page() {
+        let page = app.store.due_outboxes(now, from, size).await?;
+        outboxes.advance(&page, &mut report);
+        for outbox in page.records {
+            publish::send(&app.queue, &outbox.pointers).await?;
+            let id = outbox.pk.rsplit("#OB#").next().unwrap_or_default();
+            app.store.delete_outbox(&outbox.account_id, id).await?;
+            report.outboxes_resent += 1;
+        }
     }
     if report != ScheduleReport::default() {
         tracing::info!(?report, "schedule ran");

@@ -152,7 +152,7 @@ async fn every_route_with_another_accounts_ids_answers_404_or_the_callers_own_da
             calls += 1;
         }
     }
-    assert_eq!(calls, 34, "the document's 34 operations were all tried");
+    assert_eq!(calls, 35, "the document's 35 operations were all tried");
     assert_eq!(snapshot(&t, &a, &owned).await, before, "nothing of A changed");
     t.shutdown().await;
 }

@@ -246,3 +246,73 @@ async fn transfers_page_newest_first_with_starting_after() {
     assert_eq!(unknown["data"], json!([]));
     t.shutdown().await;
 }
+
+/// Writes an item into the due index, due an hour ago, that is no transfer the scheduler can read.
+async fn corrupt_due_transfer(t: &TestStack, account: &AccountId, shard: u8) {
+    use aws_sdk_dynamodb::types::AttributeValue::S;
+    let due_at = format!("{:012}#corrupt-{shard}", now() - 3600);
+    loop_tests::dynamodb_client()
+        .await
+        .put_item()
+        .table_name(t.app().store.table())
+        .item("pk", S(format!("A#{account}#T#corrupt-{shard}")))
+        .item("sk", S("TRANSFER".into()))
+        .item("duePk", S(format!("due#transfer#{shard}")))
+        .item("dueAt", S(due_at))
+        .item("status", S("no such status".into()))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn an_undecodable_due_record_is_skipped_and_the_rest_of_the_run_goes_on() {
+    // GIVEN three late transfers, and an undecodable item in front of them in every due shard
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let account = AccountId::parse(&acme.id).unwrap();
+    let now = now();
+    for shard in 0..loop_shared::store::records::DUE_SHARDS {
+        corrupt_due_transfer(&t, &account, shard).await;
+    }
+    let late: Vec<Transfer> = (0..3).map(|i| transfer(i, now - 600, now)).collect();
+    t.app().store.load_transfers(&account, &late).await.unwrap();
+    // WHEN the scheduler runs
+    let report = schedule::run(t.app()).await.expect("a bad record does not fail the run");
+    // THEN every late transfer is notified, and the bad records are counted as skipped
+    let shards = usize::from(loop_shared::store::records::DUE_SHARDS);
+    assert_eq!((report.late_payments, report.corrupt_skipped), (3, shards), "{report:?}");
+    assert_eq!(t.payloads_of(&acme, "LatePayment").await.len(), 3);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_due_index_is_read_page_by_page_until_nothing_more_is_due() {
+    // GIVEN 30 late transfers and 5 not yet due
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let account = AccountId::parse(&acme.id).unwrap();
+    let now = now();
+    let transfers: Vec<Transfer> =
+        (0..35).map(|i| transfer(i, if i < 30 { now - 3600 } else { now + 86_400 }, now)).collect();
+    t.app().store.load_transfers(&account, &transfers).await.unwrap();
+    // WHEN the due transfers are read 4 at a time
+    let mut found = Vec::new();
+    let mut pages = 0;
+    let mut cursor = Some(loop_shared::store::DueCursor::default());
+    while let Some(from) = cursor.take() {
+        let page = t.app().store.due_transfers(now, from, 4).await.unwrap();
+        assert!(page.items_read <= 4, "a page reads at most its size");
+        found.extend(page.records.into_iter().map(|(_, transfer)| transfer.id));
+        cursor = page.next;
+        pages += 1;
+        assert!(pages < 100, "the pages end");
+    }
+    // THEN every late transfer comes exactly once, over several pages
+    found.sort();
+    let mut expected: Vec<String> = transfers[..30].iter().map(|x| x.id.clone()).collect();
+    expected.sort();
+    assert_eq!(found, expected);
+    assert!(pages >= 30 / 4, "{pages} pages");
+    t.shutdown().await;
+}

@@ -6,7 +6,7 @@ use http::StatusCode;
 use serde_json::Value;
 
 use super::body::{json_object, reject_unknown, wrong_type};
-use super::list::{page, ListParams};
+use super::list::{listed_page, page, ListParams};
 use crate::accounts::Caller;
 use crate::app::App;
 use crate::checkout::{self, CheckoutError, NewPaymentLink, NewSession};
@@ -18,9 +18,11 @@ use crate::http::{self as h, Request, Response};
 fn checkout_error(err: CheckoutError) -> ApiError {
     match err {
         CheckoutError::UnknownPaymentLink => ApiError::not_found_param("paymentLinkId", "No such payment link."),
-        CheckoutError::InactivePaymentLink => {
-            ApiError::invalid_param("payment_link_inactive", "paymentLinkId", "The payment link is not active.")
-        }
+        CheckoutError::InactivePaymentLink => ApiError::invalid_param(
+            "payment_link_inactive",
+            "paymentLinkId",
+            "paymentLinkId names a payment link that is not active.",
+        ),
         CheckoutError::UnknownSession => ApiError::not_found("checkout session"),
         CheckoutError::NotOpen(status) => ApiError::invalid(
             "session_not_open",
@@ -78,7 +80,7 @@ pub(super) fn payment_link_body(body: &serde_json::Map<String, Value>) -> Result
             return Err(ApiError::invalid_param(
                 "parameter_invalid",
                 "amount",
-                "Give either itemId, or amount and currency.",
+                "amount: give either itemId, or amount and currency.",
             ));
         }
         return Ok((name, LinkPrice::Item(item_id)));
@@ -105,7 +107,13 @@ pub async fn create_payment_link(app: &App, caller: &Caller, request: &Request) 
                 .ok_or_else(|| ApiError::not_found_param("itemId", "No such item in the catalogue."))?;
             match (item.amount, item.currency, product) {
                 (Some(amount), Some(currency), Some(_)) => (Some(item_id), amount, currency),
-                _ => return Err(ApiError::invalid_param("parameter_invalid", "itemId", "The item has no price yet.")),
+                _ => {
+                    return Err(ApiError::invalid_param(
+                        "parameter_invalid",
+                        "itemId",
+                        "itemId names an item that has no price yet.",
+                    ))
+                }
             }
         }
         LinkPrice::Amount { amount, currency } => (None, amount, currency),
@@ -161,7 +169,11 @@ fn metadata(body: &serde_json::Map<String, Value>) -> Result<BTreeMap<String, St
     for (key, value) in object {
         let param = format!("metadata.{key}");
         if key.is_empty() || key.chars().count() > 40 {
-            return Err(ApiError::invalid_param("parameter_invalid", &param, "metadata keys have 1 to 40 characters."));
+            return Err(ApiError::invalid_param(
+                "parameter_invalid",
+                &param,
+                format!("{param}: metadata keys have 1 to 40 characters."),
+            ));
         }
         match value {
             Value::String(s) if s.chars().count() <= 500 => {
@@ -171,10 +183,12 @@ fn metadata(body: &serde_json::Map<String, Value>) -> Result<BTreeMap<String, St
                 return Err(ApiError::invalid_param(
                     "parameter_invalid",
                     &param,
-                    "metadata values have at most 500 characters.",
+                    format!("{param} has more than 500 characters."),
                 ))
             }
-            _ => return Err(ApiError::invalid_param("parameter_invalid", &param, "metadata values are strings.")),
+            _ => {
+                return Err(ApiError::invalid_param("parameter_invalid", &param, format!("{param} must be a string.")))
+            }
         }
     }
     Ok(out)
@@ -224,9 +238,9 @@ pub async fn list_sessions(app: &App, caller: &Caller, request: &Request) -> Res
             return Err(wrong_type("status", "one of open, completed, failed, expired"));
         }
     }
-    let (sessions, has_more) =
+    let listed =
         app.store.list_sessions(&caller.account.id, status, params.limit, params.starting_after.as_deref()).await?;
-    Ok(page(sessions.iter().map(|s| s.to_json()).collect(), has_more))
+    Ok(listed_page(&listed, |s| s.to_json()))
 }
 
 pub async fn finish_session(app: &App, caller: &Caller, id: &str, to: SessionStatus) -> Result<Response, ApiError> {

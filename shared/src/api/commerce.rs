@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 
-use super::list::{page, ListParams};
+use super::list::{listed_page, page, ListParams};
 use crate::accounts::Caller;
 use crate::app::App;
 use crate::domain::commerce::TransferStatus;
@@ -37,9 +37,9 @@ pub async fn list_transfers(app: &App, caller: &Caller, request: &Request) -> Re
             ));
         }
     }
-    let (transfers, has_more) =
+    let listed =
         app.store.list_transfers(&caller.account.id, status, params.limit, params.starting_after.as_deref()).await?;
-    Ok(page(transfers.iter().map(|t| t.to_json()).collect(), has_more))
+    Ok(listed_page(&listed, |t| t.to_json()))
 }
 
 pub async fn get_transfer(app: &App, caller: &Caller, id: &str) -> Result<Response, ApiError> {

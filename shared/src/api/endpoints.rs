@@ -56,7 +56,11 @@ pub(super) fn events_param(value: Option<&Value>) -> Result<Vec<String>, ApiErro
     for value in list {
         let kind = value.as_str().ok_or_else(|| wrong_type("events", "a list of event type strings"))?;
         if kind != "*" && !OUTBOUND_TYPES.contains(&kind) {
-            return Err(ApiError::invalid_param("parameter_invalid", "events", format!("Unknown event type: {kind}.")));
+            return Err(ApiError::invalid_param(
+                "parameter_invalid",
+                "events",
+                format!("events names an unknown event type: {kind}."),
+            ));
         }
         if !events.iter().any(|e| e == kind) {
             events.push(kind.to_owned());

@@ -4,11 +4,11 @@ use http::StatusCode;
 use serde_json::{json, Value};
 
 use super::body::{json_object, reject_unknown, wrong_type};
-use super::list::{page, ListParams};
+use super::list::{listed_page, page, ListParams};
 use crate::accounts::Caller;
 use crate::app::App;
 use crate::clock::rfc3339_from_unix;
-use crate::domain::delivery::DeliveryStatus;
+use crate::domain::delivery::{parse_attempt_id, DeliveryStatus};
 use crate::domain::outbound::{OutboundEvent, OUTBOUND_TYPES};
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response};
@@ -28,19 +28,27 @@ pub async fn list(app: &App, caller: &Caller, request: &Request) -> Result<Respo
     let kind = params.filter("type");
     if let Some(kind) = kind {
         if !OUTBOUND_TYPES.contains(&kind) {
-            return Err(ApiError::invalid_param("parameter_invalid", "type", format!("Unknown event type: {kind}.")));
+            return Err(ApiError::invalid_param(
+                "parameter_invalid",
+                "type",
+                format!("type must be an outbound event type; {kind} is not one."),
+            ));
         }
     }
-    let (events, has_more) =
+    let listed =
         app.store.list_events(&caller.account.id, kind, params.limit, params.starting_after.as_deref()).await?;
-    Ok(page(events.iter().map(event_json).collect(), has_more))
+    Ok(listed_page(&listed, event_json))
 }
 
-/// The event, its payload, and per endpoint its delivery status with every attempt.
+/// How many attempts per delivery `GET /v1/events/{id}` shows: the latest ones. The rest are
+/// paged by `GET /v1/events/{id}/attempts`.
+const LATEST_ATTEMPTS: usize = 20;
+
+/// The event, its payload, and per endpoint its delivery status with its latest attempts
+/// (oldest of them first).
 pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<Response, ApiError> {
-    let mut detail = app.store.event_detail(&caller.account.id, id).await?;
+    let mut detail = app.store.event_detail(&caller.account.id, id, LATEST_ATTEMPTS).await?;
     let event = detail.event.take().ok_or_else(|| ApiError::not_found("event"))?;
-    detail.attempts.sort_by_key(|a| (a.endpoint_id.clone(), a.attempt));
     let endpoints: Vec<Value> = detail
         .deliveries
         .iter()
@@ -59,6 +67,38 @@ pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<Response, ApiEr
     let mut body = event_json(&event);
     body["endpoints"] = Value::Array(endpoints);
     Ok(h::json(StatusCode::OK, &body))
+}
+
+/// `GET /v1/events/{id}/attempts`: every attempt of the event, newest first, paged; with
+/// `endpointId`, those of its delivery to that endpoint (an endpoint the event was never
+/// delivered to is a `404` naming `endpointId`, as for redelivery). Without it, the attempts
+/// come one endpoint after another, each endpoint's newest first.
+pub async fn attempts(app: &App, caller: &Caller, id: &str, request: &Request) -> Result<Response, ApiError> {
+    let params = ListParams::parse(request, &["endpointId"])?;
+    let endpoint_id = params.filter("endpointId");
+    let before = match params.starting_after.as_deref() {
+        None => None,
+        Some(cursor) => {
+            let parsed = parse_attempt_id(cursor).filter(|(endpoint, _)| endpoint_id.is_none_or(|e| e == *endpoint));
+            Some(parsed.ok_or_else(|| {
+                ApiError::invalid_param(
+                    "parameter_invalid",
+                    "startingAfter",
+                    "startingAfter must be the id of an attempt from a previous page of this list.",
+                )
+            })?)
+        }
+    };
+    let account = &caller.account.id;
+    let (event_exists, delivery_exists) = app.store.event_and_delivery_exist(account, id, endpoint_id).await?;
+    if !event_exists {
+        return Err(ApiError::not_found("event"));
+    }
+    if !delivery_exists {
+        return Err(ApiError::not_found_param("endpointId", "endpointId names no delivery of this event"));
+    }
+    let (attempts, has_more) = app.store.attempts_page(account, id, endpoint_id, before, params.limit).await?;
+    Ok(page(attempts.iter().map(|a| a.to_json()).collect(), has_more))
 }
 
 pub async fn redeliver(app: &App, caller: &Caller, id: &str, request: &Request) -> Result<Response, ApiError> {

@@ -15,6 +15,10 @@ use crate::store::idempotency::Claim;
 use crate::store::records::{idempotency_pk, IdempotencyItem, IDEMPOTENCY_SK};
 
 const WINDOW_SECONDS: i64 = 24 * 3600;
+/// A claim without a response this old belongs to a request that died: the API function's
+/// timeout is 29 s (`template.yaml`, and API Gateway gives up at 30 s), so no live request holds
+/// a claim this long. The next request with the key takes it over instead of waiting 24 h.
+pub const ABANDONED_AFTER_SECONDS: i64 = 60;
 
 pub async fn once<F, Fut>(
     app: &App,
@@ -51,7 +55,7 @@ where
         created_at: now,
         expires_at: now + WINDOW_SECONDS,
     };
-    match app.store.claim_idempotency(account, &record).await? {
+    match app.store.claim_idempotency(&record, now - ABANDONED_AFTER_SECONDS).await? {
         Claim::Existing(first) if first.fingerprint != record.fingerprint => Err(ApiError::Idempotency {
             message: "This Idempotency-Key was used with a different request in the last 24 hours.".into(),
         }),
@@ -65,7 +69,7 @@ where
             let response = handle().await.unwrap_or_else(|err| h::error(&err));
             if response.status().is_server_error() {
                 // Not our answer to keep: let a retry try again.
-                if let Err(err) = app.store.release_idempotency(&record.pk).await {
+                if let Err(err) = app.store.release_idempotency(&record.pk, record.created_at).await {
                     tracing::warn!(error = %err, "idempotency key not released");
                 }
                 return Ok(response);
@@ -74,7 +78,10 @@ where
             record.body = Some(String::from_utf8_lossy(response.body()).into_owned());
             record.content_type =
                 response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            app.store.complete_idempotency(&record).await?;
+            if !app.store.complete_idempotency(&record).await? {
+                // Taken for dead and taken over: the other request's response is kept.
+                tracing::warn!("idempotency claim was taken over before this request finished");
+            }
             Ok(response)
         }
     }

@@ -89,7 +89,9 @@ fn invalid_secret(index: usize) -> ApiError {
     ApiError::invalid_param(
         "parameter_invalid",
         format!("signingSecrets.{index}"),
-        "Signing secrets start with whsec_ and have 10 to 200 printable characters (or are the masked form of a stored secret, to keep it).",
+        format!(
+            "signingSecrets.{index} must start with whsec_ and have 10 to 200 printable characters (or be the masked form of a stored secret, to keep it)."
+        ),
     )
 }
 
@@ -159,7 +161,7 @@ impl IntegrationChange {
                     ApiError::invalid_param(
                         "parameter_invalid",
                         &param,
-                        format!("{name} is not a contact-group Stripe event type."),
+                        format!("{param}: {name} is not a contact-group Stripe event type."),
                     )
                 })?;
                 let settings = settings.as_object().ok_or_else(|| wrong_type(&param, "an object"))?;
@@ -261,12 +263,12 @@ fn connect_error(err: ConnectError) -> ApiError {
         ConnectError::Stripe(StripeApiError::InvalidKey(message)) => ApiError::invalid_param(
             "stripe_key_invalid",
             "restrictedKey",
-            format!("Stripe rejected this key ({message}). Check that it is a current restricted key of the right account."),
+            format!("Stripe rejected restrictedKey ({message}). Check that it is a current restricted key of the right account."),
         ),
         ConnectError::Stripe(StripeApiError::MissingPermission { permission, message }) => ApiError::invalid_param(
             "stripe_permission_missing",
             "restrictedKey",
-            format!("The restricted key needs the {permission} permission: edit the key in Stripe's dashboard and add it. Stripe said: {message}"),
+            format!("restrictedKey needs the {permission} permission: edit the key in Stripe's dashboard and add it. Stripe said: {message}"),
         ),
         ConnectError::Stripe(StripeApiError::RateLimited) => ApiError::Upstream {
             code: "stripe_rate_limited",

@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response};
+use crate::store::Listed;
 
 pub struct ListParams {
     pub limit: usize,
@@ -56,6 +57,24 @@ impl ListParams {
     }
 }
 
+/// A page of a list. While `hasMore`, `nextStartingAfter` says where the next page begins: the
+/// last id of this one, or, for a filtered list whose read stopped at its bound before the page
+/// filled (`store::pages::MAX_ITEMS_READ`), the id of the last record it read — then the page
+/// may hold fewer than `limit` records, even none, and the client goes on from there.
 pub fn page(data: Vec<Value>, has_more: bool) -> Response {
-    h::json(StatusCode::OK, &json!({"data": data, "hasMore": has_more}))
+    resumable_page(data, has_more, None)
+}
+
+fn resumable_page(data: Vec<Value>, has_more: bool, resume_after: Option<String>) -> Response {
+    let mut body = json!({"data": data, "hasMore": has_more});
+    if has_more {
+        let last_id = body["data"].as_array().and_then(|d| d.last()).map(|last| last["id"].clone());
+        body["nextStartingAfter"] = resume_after.map(Value::String).or(last_id).unwrap_or(Value::Null);
+    }
+    h::json(StatusCode::OK, &body)
+}
+
+/// The page of a store read that may have stopped at its bound.
+pub fn listed_page<T>(listed: &Listed<T>, to_json: impl Fn(&T) -> Value) -> Response {
+    resumable_page(listed.items.iter().map(to_json).collect(), listed.has_more, listed.resume_after.clone())
 }

@@ -33,6 +33,7 @@ enum Route<'a> {
     ContactEvents,
     Events,
     Event(&'a str),
+    Attempts(&'a str),
     Redeliver(&'a str),
     ProcessTransfer(&'a str),
     PaymentLinks,
@@ -71,6 +72,7 @@ impl Route<'_> {
             | Route::ContactEvents
             | Route::Events
             | Route::Event(_)
+            | Route::Attempts(_)
             | Route::Items
             | Route::Item(_)
             | Route::Transfers
@@ -92,6 +94,7 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "contact-events"] => Some(Route::ContactEvents),
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if !id.is_empty() => Some(Route::Event(id)),
+        ["v1", "events", id, "attempts"] if !id.is_empty() => Some(Route::Attempts(id)),
         ["v1", "events", id, "redeliver"] if !id.is_empty() => Some(Route::Redeliver(id)),
         ["v1", "test-helpers", "transfers", id, "process"] if !id.is_empty() => Some(Route::ProcessTransfer(id)),
         ["v1", "payment-links"] => Some(Route::PaymentLinks),
@@ -174,6 +177,7 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
         (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, request).await,
         (Route::Events, Method::GET) => events::list(app, &caller, request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
+        (Route::Attempts(id), Method::GET) => events::attempts(app, &caller, id, request).await,
         (Route::Redeliver(id), Method::POST) => events::redeliver(app, &caller, id, request).await,
         (Route::ProcessTransfer(id), Method::POST) => test_helpers::process_transfer(app, &caller, id, request).await,
         (Route::PaymentLinks, Method::GET) => checkout::list_payment_links(app, &caller, request).await,
@@ -225,6 +229,7 @@ mod tests {
         "/v1/contact-events",
         "/v1/events",
         "/v1/events/x1",
+        "/v1/events/x1/attempts",
         "/v1/events/x1/redeliver",
         "/v1/test-helpers/transfers/x1/process",
         "/v1/payment-links",

@@ -20,7 +20,8 @@ pub enum UrlError {
 }
 
 /// Addresses a webhook may never reach: loopback, private, link-local (cloud metadata),
-/// CGNAT, multicast, broadcast, unspecified, documentation and other reserved ranges.
+/// CGNAT, multicast, broadcast, unspecified, documentation and other reserved ranges, and the
+/// IPv6 prefixes that lead to IPv4 (NAT64, 6to4) or nowhere (discard).
 pub fn is_forbidden(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => forbidden_v4(v4),
@@ -48,7 +49,8 @@ fn forbidden_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn forbidden_v6(ip: Ipv6Addr) -> bool {
-    let first = ip.segments()[0];
+    let segments = ip.segments();
+    let first = segments[0];
     ip.is_loopback()
         || ip.is_unspecified()
         || ip.is_multicast()
@@ -56,6 +58,12 @@ fn forbidden_v6(ip: Ipv6Addr) -> bool {
         || (first & 0xffc0) == 0xfe80 // link-local fe80::/10
         || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
         || ip.to_ipv4().is_some_and(forbidden_v4) // IPv4-compatible ::a.b.c.d
+        // Prefixes that translate or tunnel to IPv4 (a gateway would carry the request to
+        // whatever IPv4 address is embedded, internal ones included) or that discard it:
+        || segments[..6] == [0x64, 0xff9b, 0, 0, 0, 0] // NAT64 64:ff9b::/96
+        || segments[..3] == [0x64, 0xff9b, 1] // local-use NAT64 64:ff9b:1::/48
+        || first == 0x2002 // 6to4 2002::/16
+        || segments[..4] == [0x100, 0, 0, 0] // discard-only 100::/64
 }
 
 /// Checks the URL's form: `https://` (or `http://` when private endpoints are allowed), a host,
@@ -140,6 +148,27 @@ mod tests {
             assert!(is_forbidden(ip.parse().unwrap()), "{ip}");
         }
         for ip in ["93.184.216.34", "8.8.8.8", "1.1.1.1", "2606:4700:4700::1111", "100.128.0.1"] {
+            assert!(!is_forbidden(ip.parse().unwrap()), "{ip}");
+        }
+    }
+
+    #[test]
+    fn nat64_6to4_and_discard_prefixes_are_forbidden_whatever_they_embed() {
+        for ip in [
+            "64:ff9b::808:808",     // NAT64 of 8.8.8.8: still refused, the gateway decides where it goes
+            "64:ff9b::a00:1",       // NAT64 of 10.0.0.1
+            "64:ff9b::7f00:1",      // NAT64 of 127.0.0.1
+            "64:ff9b:1::a9fe:a9fe", // local-use NAT64 of 169.254.169.254
+            "64:ff9b:1:ffff::1",
+            "2002:a00:1::1",   // 6to4 of 10.0.0.1
+            "2002:808:808::1", // 6to4 of 8.8.8.8
+            "100::1",
+            "100::ffff:ffff:ffff:ffff",
+        ] {
+            assert!(is_forbidden(ip.parse().unwrap()), "{ip}");
+        }
+        // Their neighbours are ordinary public addresses.
+        for ip in ["64:ff9b:0:1::1", "64:ff9b:2::1", "2003::1", "2001:4860:4860::8888", "100:0:0:1::1"] {
             assert!(!is_forbidden(ip.parse().unwrap()), "{ip}");
         }
     }

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::clock::rfc3339_from_unix;
-use crate::ids::{new_sortable_id, AccountId, RANDOM_LEN};
+use crate::ids::{new_sortable_id_with_random, AccountId, RANDOM_LEN, TIME_LEN};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -79,16 +79,26 @@ pub struct CheckoutSession {
     pub version: u64,
 }
 
-/// Session ids embed the account, so the public checkout page finds a session without a key.
+/// Random characters of a session id: 26 × 5 = 130 bits, since the id alone opens the public
+/// page (a capability), where other ids are only ever presented with an API key.
+pub const SESSION_RANDOM_LEN: usize = 26;
+/// The length after `cs_` of the ids made before sessions had 130 random bits (50 then): they
+/// still resolve.
+const OLD_SESSION_ID_LEN: usize = RANDOM_LEN + TIME_LEN + 10;
+
+/// Session ids embed the account, so the public checkout page finds a session without a key:
+/// `cs_<account token><time><random>`. The time comes before the random part, so an account's
+/// sessions sort by creation, old ids and new alike.
 pub fn new_session_id(account: &AccountId, now_millis: i64) -> String {
-    let sortable = new_sortable_id("", now_millis);
+    let sortable = new_sortable_id_with_random("", now_millis, SESSION_RANDOM_LEN);
     format!("cs_{}{sortable}", account.token())
 }
 
 /// The account a session id belongs to.
 pub fn session_account(id: &str) -> Option<AccountId> {
     let rest = id.strip_prefix("cs_")?;
-    if rest.len() != 2 * RANDOM_LEN || !rest.is_ascii() {
+    let known_length = rest.len() == RANDOM_LEN + TIME_LEN + SESSION_RANDOM_LEN || rest.len() == OLD_SESSION_ID_LEN;
+    if !known_length || !rest.is_ascii() {
         return None;
     }
     AccountId::parse(&format!("{}{}", AccountId::PREFIX, &rest[..RANDOM_LEN]))
@@ -125,6 +135,28 @@ impl CheckoutSession {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn session_ids_carry_at_least_128_random_bits_after_the_account_and_time() {
+        let account = AccountId::generate();
+        let id = new_session_id(&account, 1_700_000_000_000);
+        let random = &id["cs_".len() + RANDOM_LEN + TIME_LEN..];
+        assert_eq!(random.len(), SESSION_RANDOM_LEN);
+        assert!(random.len() * 5 >= 128, "{} random bits", random.len() * 5);
+        assert!(id.len() <= 64, "startingAfter takes ids of at most 64 characters");
+    }
+
+    #[test]
+    fn session_ids_sort_by_creation_and_old_ones_still_resolve() {
+        let account = AccountId::generate();
+        let earlier = new_session_id(&account, 1_700_000_000_000);
+        let later = new_session_id(&account, 1_700_000_000_001);
+        assert!(earlier < later);
+        // An id of the old form (10 random characters), made before it.
+        let old = format!("cs_{}{}", account.token(), &earlier["cs_".len() + RANDOM_LEN..][..TIME_LEN + 10]);
+        assert_eq!(session_account(&old), Some(account.clone()));
+        assert!(old < later);
+    }
 
     #[test]
     fn session_ids_name_their_account() {

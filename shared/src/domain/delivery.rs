@@ -32,6 +32,17 @@ pub struct Delivery {
     pub next_attempt_at: Option<i64>,
 }
 
+const ATTEMPT_ID_PREFIX: &str = "att_";
+
+/// The endpoint and number an attempt id (`Attempt::id`) names; `None` if it is not one.
+pub fn parse_attempt_id(id: &str) -> Option<(&str, u32)> {
+    let (endpoint_id, number) = id.strip_prefix(ATTEMPT_ID_PREFIX)?.rsplit_once('_')?;
+    if endpoint_id.is_empty() || number.len() != 6 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((endpoint_id, number.parse().ok()?))
+}
+
 /// One HTTP attempt, as recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -51,8 +62,16 @@ impl Attempt {
         self.error.is_none() && self.response_status.is_some_and(|s| (200..300).contains(&s))
     }
 
+    /// The attempt's public id: `att_{endpointId}_{attempt:06}`, stable and derived from its
+    /// sort key, so `startingAfter` resumes a page with a key condition and no lookup.
+    pub fn id(&self) -> String {
+        format!("{ATTEMPT_ID_PREFIX}{}_{:06}", self.endpoint_id, self.attempt)
+    }
+
     pub fn to_json(&self) -> Value {
         json!({
+            "id": self.id(),
+            "endpointId": self.endpoint_id,
             "attempt": self.attempt,
             "at": rfc3339_from_unix(self.at),
             "responseStatus": self.response_status,
@@ -101,4 +120,36 @@ pub enum ProbeChange {
     Keep,
     Set(Probe),
     Clear,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attempt(endpoint_id: &str, number: u32) -> Attempt {
+        Attempt {
+            endpoint_id: endpoint_id.into(),
+            attempt: number,
+            at: 0,
+            response_status: None,
+            duration_ms: 0,
+            error: None,
+            response_body: None,
+        }
+    }
+
+    #[test]
+    fn attempt_ids_name_their_endpoint_and_number_and_sort_by_number() {
+        let seventh = attempt("we_abc_def", 7);
+        assert_eq!(seventh.id(), "att_we_abc_def_000007");
+        assert_eq!(parse_attempt_id(&seventh.id()), Some(("we_abc_def", 7)));
+        assert!(attempt("we_x", 9).id() < attempt("we_x", 10).id());
+    }
+
+    #[test]
+    fn strings_that_are_not_attempt_ids_are_refused() {
+        for raw in ["", "att_", "att_we_x", "att__000001", "att_we_x_1", "att_we_x_00000a", "we_x_000001"] {
+            assert_eq!(parse_attempt_id(raw), None, "{raw}");
+        }
+    }
 }

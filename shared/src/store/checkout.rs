@@ -1,11 +1,10 @@
 //! Payment links and checkout sessions.
 
 use super::records::*;
-use super::{from_item, PageQuery, Store, BY_CREATION};
+use super::{from_item, Listed, MergedQuery, Store};
 use crate::domain::checkout::{CheckoutSession, PaymentLink};
 use crate::error::StoreError;
 use crate::ids::AccountId;
-use crate::store::Due;
 
 impl Store {
     pub async fn get_payment_link(&self, account: &AccountId, id: &str) -> Result<Option<PaymentLink>, StoreError> {
@@ -20,10 +19,8 @@ impl Store {
         starting_after: Option<&str>,
     ) -> Result<(Vec<PaymentLink>, bool), StoreError> {
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "payment-links"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::PaymentLinks.partitions(account),
                 before: starting_after.map(str::to_owned),
                 limit,
                 filter: None,
@@ -48,29 +45,16 @@ impl Store {
         status: Option<&str>,
         limit: usize,
         starting_after: Option<&str>,
-    ) -> Result<(Vec<CheckoutSession>, bool), StoreError> {
+    ) -> Result<Listed<CheckoutSession>, StoreError> {
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "checkout-sessions"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::CheckoutSessions.partitions(account),
                 before: starting_after.map(str::to_owned),
                 limit,
                 filter: status.map(|st| ("#f = :f", "status", st.to_owned())),
             })
             .await?;
-        let sessions =
-            page.items.into_iter().map(|i| from_item::<SessionItem>(i).map(|x| x.session)).collect::<Result<_, _>>()?;
-        Ok((sessions, page.has_more))
-    }
-
-    /// Open sessions past their expiry, with their accounts.
-    pub async fn due_sessions(&self, now: i64) -> Result<Due<(AccountId, CheckoutSession)>, StoreError> {
-        let (items, items_read) = self.due_items("session", now).await?;
-        let records = items
-            .into_iter()
-            .map(|i| from_item::<SessionItem>(i).map(|x| (x.account_id, x.session)))
-            .collect::<Result<_, _>>()?;
-        Ok(Due { records, items_read })
+        // Session ids sort by time: the index's sort key is the id.
+        page.decode(|i| from_item::<SessionItem>(i).map(|x| x.session), |key| key)
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::records::*;
-use super::{classify, from_item, PageQuery, Store, BY_CREATION};
+use super::{classify, from_item, Listed, MergedQuery, Store};
 use crate::domain::commerce::{Agreement, Item, Product, Transfer};
 use crate::error::StoreError;
 use crate::ids::AccountId;
@@ -59,14 +59,7 @@ impl Store {
             return Ok((Vec::new(), false));
         };
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "items"),
-                sort_prefix: None,
-                before,
-                limit,
-                filter: None,
-            })
+            .query_merged(MergedQuery { partitions: Listing::Items.partitions(account), before, limit, filter: None })
             .await?;
         let items: Vec<Item> =
             page.items.into_iter().map(|i| from_item::<CatalogueItem>(i).map(|c| c.item)).collect::<Result<_, _>>()?;
@@ -96,26 +89,20 @@ impl Store {
         status: Option<&str>,
         limit: usize,
         starting_after: Option<&str>,
-    ) -> Result<(Vec<Transfer>, bool), StoreError> {
+    ) -> Result<Listed<Transfer>, StoreError> {
         let Some(before) = self.cursor(starting_after.map(|id| transfer_pk(account, id)), TRANSFER_SK).await? else {
-            return Ok((Vec::new(), false));
+            return Ok(Listed { items: Vec::new(), has_more: false, resume_after: None });
         };
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "transfers"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::Transfers.partitions(account),
                 before,
                 limit,
                 filter: status.map(|s| ("#f = :f", "status", s.to_owned())),
             })
             .await?;
-        let transfers = page
-            .items
-            .into_iter()
-            .map(|i| from_item::<TransferItem>(i).map(|t| t.transfer))
-            .collect::<Result<_, _>>()?;
-        Ok((transfers, page.has_more))
+        // The index's sort key is `{created}#{id}` (`by_created`).
+        page.decode(|i| from_item::<TransferItem>(i).map(|t| t.transfer), |key| key.rsplit('#').next().unwrap_or(key))
     }
 
     pub async fn get_agreement(&self, account: &AccountId, id: &str) -> Result<Option<Agreement>, StoreError> {
@@ -135,10 +122,8 @@ impl Store {
             return Ok((Vec::new(), false));
         };
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "agreements"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::Agreements.partitions(account),
                 before,
                 limit,
                 filter: None,

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::accounts::decode_account;
 use super::keys::{account_pk, ACCOUNT_SK};
 use super::records::*;
-use super::{classify, from_item, put_if, s, Page, PageQuery, Store, BY_CREATION};
+use super::{classify, from_item, put_if, s, Listed, MergedQuery, Page, PageQuery, Store};
 use crate::domain::account::Account;
 use crate::domain::commerce::{agreement_id, item_id, transfer_id, Agreement, Item, Product, Transfer};
 use crate::domain::contact::{Contact, TriggerEvent};
@@ -107,10 +107,8 @@ impl Store {
         starting_after: Option<&str>,
     ) -> Result<(Vec<Contact>, bool), StoreError> {
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "contacts"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::Contacts.partitions(account),
                 before: starting_after.map(str::to_owned),
                 limit,
                 filter: None,
@@ -145,18 +143,17 @@ impl Store {
         kind: Option<&str>,
         limit: usize,
         starting_after: Option<&str>,
-    ) -> Result<(Vec<OutboundEvent>, bool), StoreError> {
+    ) -> Result<Listed<OutboundEvent>, StoreError> {
         let page = self
-            .page(PageQuery {
-                index: BY_CREATION,
-                partition: listing(account, "events"),
-                sort_prefix: None,
+            .query_merged(MergedQuery {
+                partitions: Listing::Events.partitions(account),
                 before: starting_after.map(str::to_owned),
                 limit,
                 filter: kind.map(|k| ("#f = :f", "type", k.to_owned())),
             })
             .await?;
-        decode_page(page, |i| from_item::<EventItem>(i).map(|e| e.event))
+        // Event ids sort by time: the index's sort key is the id.
+        page.decode(|i| from_item::<EventItem>(i).map(|e| e.event), |key| key)
     }
 
     pub async fn get_event(&self, account: &AccountId, event_id: &str) -> Result<Option<OutboundEvent>, StoreError> {

@@ -4,7 +4,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 
 use super::keys::account_pk;
 use super::records::*;
-use super::{classify, from_item, s, to_item, Store};
+use super::{classify, from_item, s, to_item, PageQuery, Store};
 use crate::domain::delivery::{Attempt, Delivery, EndpointHealth, HealthChange, ProbeChange};
 use crate::domain::endpoint::EndpointSet;
 use crate::domain::outbound::OutboundEvent;
@@ -20,7 +20,7 @@ pub struct DispatchView {
     pub health: Option<EndpointHealth>,
 }
 
-/// An event with every delivery and attempt.
+/// An event with every delivery and the latest attempts of each.
 #[derive(Debug, Default)]
 pub struct EventDetail {
     pub event: Option<OutboundEvent>,
@@ -226,15 +226,25 @@ impl Store {
         self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map(|_| ()).map_err(classify)
     }
 
-    /// The event, its deliveries and their attempts: one query of its partition.
-    pub async fn event_detail(&self, account: &AccountId, event_id: &str) -> Result<EventDetail, StoreError> {
+    /// The event, its deliveries and the latest `latest_attempts` attempts of each (oldest of
+    /// them first): one query for the event and its deliveries (an account has at most a few
+    /// endpoints), then one bounded query per delivery, concurrently. The partition may hold
+    /// thousands of attempts; they are never read whole.
+    pub async fn event_detail(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        latest_attempts: usize,
+    ) -> Result<EventDetail, StoreError> {
         let mut detail = EventDetail::default();
+        // `AT#…` < `D#…` < `EVENT`: the deliveries and the event sort after every attempt.
         let mut pages = self
             .client
             .query()
             .table_name(&self.table)
-            .key_condition_expression("pk = :p")
+            .key_condition_expression("pk = :p AND sk >= :d")
             .expression_attribute_values(":p", s(event_pk(account, event_id)))
+            .expression_attribute_values(":d", s(DELIVERY_PREFIX))
             .consistent_read(true)
             .into_paginator()
             .items()
@@ -249,10 +259,66 @@ impl Store {
                 detail.event = Some(from_item::<EventItem>(item)?.event);
             } else if sk.starts_with(DELIVERY_PREFIX) {
                 detail.deliveries.push(from_item::<DeliveryItem>(item)?.delivery);
-            } else if sk.starts_with(ATTEMPT_PREFIX) {
-                detail.attempts.push(from_item::<AttemptItem>(item)?.attempt);
             }
         }
+        if detail.event.is_none() || latest_attempts == 0 {
+            return Ok(detail);
+        }
+        let latest = detail.deliveries.iter().map(|d| async move {
+            let page = self.attempts_page(account, event_id, Some(&d.endpoint_id), None, latest_attempts).await?;
+            Ok::<_, StoreError>(page.0)
+        });
+        for mut attempts in futures::future::try_join_all(latest).await? {
+            attempts.reverse();
+            detail.attempts.extend(attempts);
+        }
         Ok(detail)
+    }
+
+    /// A page of an event's attempts, newest first: those to `endpoint_id` (or to every
+    /// endpoint, one endpoint after another), strictly before `before` (an attempt's endpoint
+    /// and number, from `startingAfter`). Answers the attempts and whether more follow.
+    pub async fn attempts_page(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        endpoint_id: Option<&str>,
+        before: Option<(&str, u32)>,
+        limit: usize,
+    ) -> Result<(Vec<Attempt>, bool), StoreError> {
+        let prefix = match endpoint_id {
+            Some(endpoint) => attempts_prefix(endpoint),
+            None => ATTEMPT_PREFIX.to_owned(),
+        };
+        let page = self
+            .page(PageQuery {
+                index: None,
+                partition: event_pk(account, event_id),
+                sort_prefix: Some(&prefix),
+                before: before.map(|(endpoint, attempt)| attempt_sk(endpoint, attempt)),
+                limit,
+                filter: None,
+            })
+            .await?;
+        let attempts =
+            page.items.into_iter().map(|i| from_item::<AttemptItem>(i).map(|a| a.attempt)).collect::<Result<_, _>>()?;
+        Ok((attempts, page.has_more))
+    }
+
+    /// Whether the event exists and, when `endpoint_id` is given, whether it has a delivery to
+    /// that endpoint (`true` when it is not given): one request.
+    pub async fn event_and_delivery_exist(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        endpoint_id: Option<&str>,
+    ) -> Result<(bool, bool), StoreError> {
+        let event_key = (event_pk(account, event_id), EVENT_SK.to_owned());
+        let Some(endpoint_id) = endpoint_id else {
+            return Ok((self.get_one(event_key.0, &event_key.1).await?.is_some(), true));
+        };
+        let delivery_key = (event_pk(account, event_id), delivery_sk(endpoint_id));
+        let found = self.batch_get(&[event_key.clone(), delivery_key.clone()]).await?;
+        Ok((found.contains_key(&event_key), found.contains_key(&delivery_key)))
     }
 }

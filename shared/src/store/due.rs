@@ -1,4 +1,7 @@
-//! The scheduler's reads: only what is due, from the sparse `due` index, never a scan.
+//! The scheduler's reads: only what is due, from the sparse `due` index, never a scan; page by
+//! page, so a run's memory and each request stay bounded however large a backlog grows.
+
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::records::*;
 use super::{classify, from_item, s, Item, Store};
@@ -8,49 +11,103 @@ use crate::ids::AccountId;
 
 pub const DUE_INDEX: &str = "due";
 
-/// Due records of one kind, and how many items the index returned (the cost of the run).
+/// Where the next page of due records of one kind begins: a shard, and the key to resume after
+/// in it. `DueCursor::default()` is the beginning.
+#[derive(Clone, Debug, Default)]
+pub struct DueCursor {
+    shard: u8,
+    after: Option<Item>,
+}
+
+/// One page of due records of one kind: those that decoded, how many items the index returned
+/// (the cost of the run), how many were undecodable (logged and skipped), and where the next
+/// page begins (`None`: nothing more is due).
 pub struct Due<T> {
     pub records: Vec<T>,
     pub items_read: usize,
+    pub corrupt: usize,
+    pub next: Option<DueCursor>,
 }
 
 impl Store {
-    pub(crate) async fn due_items(&self, kind: &str, now: i64) -> Result<(Vec<Item>, usize), StoreError> {
-        let mut items = Vec::new();
-        for shard in 0..DUE_SHARDS {
-            let mut pages = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .index_name(DUE_INDEX)
-                .key_condition_expression("duePk = :p AND dueAt <= :now")
-                .expression_attribute_values(":p", s(format!("due#{kind}#{shard}")))
-                .expression_attribute_values(":now", s(due_bound(now)))
-                .into_paginator()
-                .items()
-                .send();
-            while let Some(item) = pages.next().await {
-                items.push(item.map_err(classify)?);
+    /// At most `page_size` items of one shard of `due#{kind}#…` that are due at `now`.
+    async fn due_page<T>(
+        &self,
+        kind: &str,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+        decode: impl Fn(Item) -> Result<T, StoreError>,
+    ) -> Result<Due<T>, StoreError> {
+        let output = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .index_name(DUE_INDEX)
+            .key_condition_expression("duePk = :p AND dueAt <= :now")
+            .expression_attribute_values(":p", s(format!("due#{kind}#{}", from.shard)))
+            .expression_attribute_values(":now", s(due_bound(now)))
+            .limit(page_size.clamp(1, i32::MAX as usize) as i32)
+            .set_exclusive_start_key(from.after)
+            .send()
+            .await
+            .map_err(classify)?;
+        let items = output.items.unwrap_or_default();
+        let mut due = Due { records: Vec::with_capacity(items.len()), items_read: items.len(), corrupt: 0, next: None };
+        for item in items {
+            let key = (text(&item, "pk"), text(&item, "sk"));
+            match decode(item) {
+                Ok(record) => due.records.push(record),
+                // One bad record must not stop the run: the others are handled, and it is logged
+                // (keys only: they hold ids, never secrets) for an operator to repair.
+                Err(err) => {
+                    tracing::error!(kind, pk = %key.0, sk = %key.1, error = %err, "undecodable due record skipped");
+                    due.corrupt += 1;
+                }
             }
         }
-        let read = items.len();
-        Ok((items, read))
+        due.next = match output.last_evaluated_key {
+            Some(key) if !key.is_empty() => Some(DueCursor { shard: from.shard, after: Some(key) }),
+            _ if from.shard + 1 < DUE_SHARDS => Some(DueCursor { shard: from.shard + 1, after: None }),
+            _ => None,
+        };
+        Ok(due)
     }
 
-    /// Transfers whose late payment is due at `now`, with their accounts.
-    pub async fn due_transfers(&self, now: i64) -> Result<Due<(AccountId, Transfer)>, StoreError> {
-        let (items, items_read) = self.due_items("transfer", now).await?;
-        let records = items
-            .into_iter()
-            .map(|i| from_item::<TransferItem>(i).map(|t| (t.account_id, t.transfer)))
-            .collect::<Result<_, _>>()?;
-        Ok(Due { records, items_read })
+    /// A page of transfers whose late payment is due at `now`, with their accounts.
+    pub async fn due_transfers(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> Result<Due<(AccountId, Transfer)>, StoreError> {
+        self.due_page("transfer", now, from, page_size, |i| {
+            from_item::<TransferItem>(i).map(|t| (t.account_id, t.transfer))
+        })
+        .await
     }
 
-    /// Outboxes whose pointers may not have been sent.
-    pub async fn due_outboxes(&self, now: i64) -> Result<Due<OutboxItem>, StoreError> {
-        let (items, items_read) = self.due_items("outbox", now).await?;
-        Ok(Due { records: items.into_iter().map(from_item).collect::<Result<_, _>>()?, items_read })
+    /// A page of outboxes whose pointers may not have been sent.
+    pub async fn due_outboxes(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> Result<Due<OutboxItem>, StoreError> {
+        self.due_page("outbox", now, from, page_size, from_item::<OutboxItem>).await
+    }
+
+    /// A page of open checkout sessions past their expiry at `now`, with their accounts.
+    pub async fn due_sessions(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> Result<Due<(AccountId, crate::domain::checkout::CheckoutSession)>, StoreError> {
+        self.due_page("session", now, from, page_size, |i| {
+            from_item::<SessionItem>(i).map(|x| (x.account_id, x.session))
+        })
+        .await
     }
 
     pub async fn delete_outbox(&self, account: &AccountId, id: &str) -> Result<(), StoreError> {
@@ -63,5 +120,12 @@ impl Store {
             .await
             .map(|_| ())
             .map_err(classify)
+    }
+}
+
+fn text(item: &Item, name: &str) -> String {
+    match item.get(name) {
+        Some(AttributeValue::S(value)) => value.clone(),
+        _ => String::new(),
     }
 }

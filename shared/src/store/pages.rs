@@ -6,10 +6,43 @@ use super::keys::GSI1;
 use super::{classify, s, Item, Store};
 use crate::error::StoreError;
 
+/// Items one page request reads at most, matching its filter or not: a filter that matches
+/// rarely must not make one request read a whole partition.
+pub const MAX_ITEMS_READ: usize = 500;
+/// Items a filtered query asks for at a time (the filter applies after DynamoDB's `Limit`).
+const FILTERED_QUERY_SIZE: usize = 100;
+
 /// One page: at most `limit` items, and whether more follow.
 pub struct Page {
     pub items: Vec<Item>,
     pub has_more: bool,
+    /// When the page stopped at `MAX_ITEMS_READ` before `limit` items matched: the sort key of
+    /// the last item read, where the next page goes on (`has_more` is then `true`).
+    pub resume_after: Option<String>,
+}
+
+/// A page of records as a list route answers it: the records, whether more follow, and where a
+/// filtered read that stopped at its bound goes on (the id to pass as `startingAfter`).
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub has_more: bool,
+    pub resume_after: Option<String>,
+}
+
+impl Page {
+    /// Decodes the items; `id_of_key` turns the sort key where the read stopped into the id a
+    /// client passes as `startingAfter`.
+    pub(crate) fn decode<T>(
+        self,
+        decode: impl Fn(Item) -> Result<T, StoreError>,
+        id_of_key: impl Fn(&str) -> &str,
+    ) -> Result<Listed<T>, StoreError> {
+        Ok(Listed {
+            items: self.items.into_iter().map(decode).collect::<Result<_, _>>()?,
+            has_more: self.has_more,
+            resume_after: self.resume_after.as_deref().map(|key| id_of_key(key).to_owned()),
+        })
+    }
 }
 
 /// Which partition to page through and how.
@@ -42,7 +75,14 @@ impl Store {
         let want = q.limit + 1;
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
+        let mut read = 0;
+        let mut resume_after = None;
         loop {
+            let size = match q.filter {
+                Some(_) => want.max(FILTERED_QUERY_SIZE),
+                None => want,
+            };
+            let size = size.min(MAX_ITEMS_READ - read);
             let mut request = self
                 .client
                 .query()
@@ -50,7 +90,7 @@ impl Store {
                 .key_condition_expression(&condition)
                 .expression_attribute_values(":p", s(&q.partition))
                 .scan_index_forward(false)
-                .limit(want as i32)
+                .limit(size as i32)
                 .set_exclusive_start_key(start.take());
             if let Some(index) = q.index {
                 request = request.index_name(index);
@@ -70,6 +110,7 @@ impl Store {
                     .expression_attribute_values(":f", AttributeValue::S(value.clone()));
             }
             let output = request.send().await.map_err(classify)?;
+            read += output.scanned_count.max(0) as usize;
             for item in output.items.unwrap_or_default() {
                 // Inclusive BETWEEN may return the cursor itself.
                 if let (Some(before), Some(AttributeValue::S(key))) = (&q.before, item.get(sk)) {
@@ -83,13 +124,20 @@ impl Store {
                 break;
             }
             match output.last_evaluated_key {
+                Some(key) if !key.is_empty() && read >= MAX_ITEMS_READ => {
+                    resume_after = match key.get(sk) {
+                        Some(AttributeValue::S(last_read)) => Some(last_read.clone()),
+                        _ => return Err(StoreError::Fault(format!("a page of {pk} ended without {sk}"))),
+                    };
+                    break;
+                }
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
             }
         }
-        let has_more = items.len() > q.limit;
+        let has_more = items.len() > q.limit || resume_after.is_some();
         items.truncate(q.limit);
-        Ok(Page { items, has_more })
+        Ok(Page { items, has_more, resume_after })
     }
 }
 

@@ -7,6 +7,8 @@ use crate::domain::email::Email;
 use crate::domain::outbound::{DeliveryPointer, OutboundEvent};
 use crate::ids::AccountId;
 
+pub use super::listing::Listing;
+
 pub const ENDPOINTS_SK: &str = "ENDPOINTS";
 pub const CONTACT_SK: &str = "CONTACT";
 pub const SEEN_SK: &str = "SEEN";
@@ -28,11 +30,6 @@ pub fn customer_link_pk(account: &AccountId, customer_id: &str) -> String {
 
 pub fn event_pk(account: &AccountId, event_id: &str) -> String {
     format!("A#{account}#E#{event_id}")
-}
-
-/// The gsi1 partition that lists one kind of record of an account, newest first.
-pub fn listing(account: &AccountId, kind: &str) -> String {
-    format!("A#{account}#{kind}")
 }
 
 /// Whether a Stripe event was fully published or still has pointers to send.
@@ -73,7 +70,7 @@ impl ContactItem {
         ContactItem {
             pk: contact_pk(account, &contact.email),
             sk: CONTACT_SK.to_owned(),
-            gsi1pk: listing(account, "contacts"),
+            gsi1pk: Listing::Contacts.partition(account, &contact.id),
             gsi1sk: contact.id.clone(),
             contact: contact.clone(),
         }
@@ -138,7 +135,7 @@ impl EventItem {
         EventItem {
             pk: event_pk(account, &event.id),
             sk: EVENT_SK.to_owned(),
-            gsi1pk: listing(account, "events"),
+            gsi1pk: Listing::Events.partition(account, &event.id),
             gsi1sk: event.id.clone(),
             event: event.clone(),
         }
@@ -186,8 +183,12 @@ pub fn by_created(created_at: i64, created_ms: Option<i64>, id: &str) -> String 
     }
 }
 
-/// Partitions of the `due` index: a few, so that no single partition takes every write.
-pub const DUE_SHARDS: u8 = 4;
+/// Partitions of the `due` index per kind, so that no single partition takes every write: one
+/// account finalizing and paying 1,000 invoices a second puts about 2,000 write units a second
+/// on `due#transfer` (an entry of up to 2 KB in, then out), and every account shares these keys;
+/// 16 shards keep each near 125. Records written when there were 4 sit on shards 0 to 3, which
+/// the scheduler still reads, and move to their new shard when next rewritten.
+pub const DUE_SHARDS: u8 = 16;
 
 /// The `due` index's sort key: the due time, then the id — time-ordered, and unique per record.
 pub fn due_key(due_at: i64, id: &str) -> String {
@@ -250,7 +251,7 @@ impl TransferItem {
         TransferItem {
             pk: transfer_pk(account, &t.id),
             sk: TRANSFER_SK.to_owned(),
-            gsi1pk: listing(account, "transfers"),
+            gsi1pk: Listing::Transfers.partition(account, &t.id),
             gsi1sk: by_created(t.created_at, t.created_ms, &t.id),
             due_pk: due_at.map(|_| due_partition("transfer", &t.id)),
             due_at: due_at.map(|at| due_key(at, &t.id)),
@@ -279,8 +280,15 @@ pub fn delivery_sk(endpoint_id: &str) -> String {
     format!("{DELIVERY_PREFIX}{endpoint_id}")
 }
 
+/// Zero-padded, so an endpoint's attempts sort by number (attempts never reach a million: the
+/// retry window ends long before).
 pub fn attempt_sk(endpoint_id: &str, attempt: u32) -> String {
     format!("{ATTEMPT_PREFIX}{endpoint_id}#{attempt:06}")
+}
+
+/// The sort-key prefix of every attempt to one endpoint.
+pub fn attempts_prefix(endpoint_id: &str) -> String {
+    format!("{ATTEMPT_PREFIX}{endpoint_id}#")
 }
 
 pub fn health_sk(endpoint_id: &str) -> String {
@@ -402,7 +410,7 @@ impl SessionItem {
         SessionItem {
             pk: session_pk(account, &s.id),
             sk: SESSION_SK.to_owned(),
-            gsi1pk: listing(account, "checkout-sessions"),
+            gsi1pk: Listing::CheckoutSessions.partition(account, &s.id),
             gsi1sk: s.id.clone(),
             due_pk: open.then(|| due_partition("session", &s.id)),
             due_at: open.then(|| due_key(s.expires_at, &s.id)),

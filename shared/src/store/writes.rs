@@ -192,7 +192,7 @@ impl Store {
                 to_item(&CatalogueItem {
                     pk: item_pk(account, &item.item_id),
                     sk: ITEM_SK.to_owned(),
-                    gsi1pk: listing(account, "items"),
+                    gsi1pk: Listing::Items.partition(account, &item.item_id),
                     gsi1sk: by_created(item.created_at, item.created_ms, &item.item_id),
                     item: item.clone(),
                 })?,
@@ -213,7 +213,7 @@ impl Store {
                 to_item(&PaymentLinkItem {
                     pk: payment_link_pk(account, &link.id),
                     sk: LINK_RECORD_SK.to_owned(),
-                    gsi1pk: listing(account, "payment-links"),
+                    gsi1pk: Listing::PaymentLinks.partition(account, &link.id),
                     gsi1sk: link.id.clone(),
                     link: link.clone(),
                 })?,
@@ -237,7 +237,7 @@ impl Store {
                 to_item(&AgreementItem {
                     pk: agreement_pk(account, &agreement.id),
                     sk: AGREEMENT_SK.to_owned(),
-                    gsi1pk: listing(account, "agreements"),
+                    gsi1pk: Listing::Agreements.partition(account, &agreement.id),
                     gsi1sk: by_created(agreement.created_at, agreement.created_ms, &agreement.id),
                     agreement: agreement.clone(),
                 })?,
