@@ -134,17 +134,7 @@ pub async fn redeliver(
     };
     let mut messages = Vec::with_capacity(targets.len());
     for endpoint in targets {
-        let previous = detail.deliveries.iter().find(|d| d.endpoint_id == endpoint.id);
-        let delivery = Delivery {
-            endpoint_id: endpoint.id.clone(),
-            status: DeliveryStatus::Pending,
-            last_attempt: previous.map_or(0, |d| d.last_attempt),
-            window_start: now,
-            updated_at: now,
-            reason: None,
-            next_attempt_at: None,
-        };
-        app.store.put_delivery(account, &event.id, &delivery).await?;
+        let delivery = restart_delivery(app, account, &event.id, &endpoint.id, now).await?;
         let pointer = DeliveryPointer {
             v: 1,
             account_id: account.to_string(),
@@ -161,6 +151,43 @@ pub async fn redeliver(
     app.queue.send(&messages).await?;
     Ok(messages.len())
 }
+
+/// Puts a delivery back to `pending` with a new retry window, after its last attempt. An
+/// attempt in flight (claimed) or recorded meanwhile makes the put fail: read again, and wait a
+/// little for a claim to be recorded (a POST takes up to its 15 s timeout), rather than drop the
+/// claim and have its attempt POSTed twice, or undo its outcome.
+async fn restart_delivery(
+    app: &crate::app::App,
+    account: &AccountId,
+    event_id: &str,
+    endpoint_id: &str,
+    now: i64,
+) -> Result<Delivery, StoreError> {
+    for round in 0..REDELIVER_ROUNDS {
+        if round > 0 {
+            tokio::time::sleep(crate::backoff::jittered(round).max(std::time::Duration::from_millis(200))).await;
+        }
+        let previous = app.store.get_delivery(account, event_id, endpoint_id).await?;
+        let delivery = Delivery {
+            endpoint_id: endpoint_id.to_owned(),
+            status: DeliveryStatus::Pending,
+            last_attempt: previous.as_ref().map_or(0, |d| d.last_attempt),
+            window_start: now,
+            updated_at: now,
+            reason: None,
+            next_attempt_at: None,
+        };
+        let read_last_attempt = previous.as_ref().map(|d| d.last_attempt);
+        if app.store.put_delivery(account, event_id, &delivery, read_last_attempt, now).await? {
+            return Ok(delivery);
+        }
+    }
+    Err(StoreError::Unavailable("a delivery attempt is in flight; redeliver again shortly".into()))
+}
+
+/// Reads of a delivery that keeps changing (an attempt in flight) before a redelivery gives up
+/// with `503`: about as long as one POST may take.
+const REDELIVER_ROUNDS: u32 = 12;
 
 /// Stores `writes` with `events`, their deliveries and an outbox in one transaction, then hands
 /// the pointers to the queue. The state change is durable once this returns `Ok`; if sending

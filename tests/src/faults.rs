@@ -30,15 +30,19 @@ pub fn standard_rates() -> Value {
 }
 
 impl TestStack {
-    /// A stack under the standard fault plan: its table and queues (every name starts with the
-    /// table's) meet faults from now on. Unhandled messages, and those whose delete failed,
-    /// come back in 2 s.
-    pub async fn start_under_faults(extra: &[(&str, &str)]) -> TestStack {
+    /// A stack to put under faults once the test has set up its accounts and endpoints (the set-up
+    /// is not what is under test, and it asserts its answers): unhandled messages, and those
+    /// whose delete failed, come back in 2 s.
+    pub async fn start_for_faults(extra: &[(&str, &str)]) -> TestStack {
         let mut settings = vec![("LOOP_LOCAL_VISIBILITY_SECONDS", "2")];
         settings.extend_from_slice(extra);
-        let t = TestStack::start_with(&settings).await;
-        t.set_faults(standard_rates()).await;
-        t
+        TestStack::start_with(&settings).await
+    }
+
+    /// Puts this stack's table and queues (every name starts with the table's) under the
+    /// standard fault plan from now on.
+    pub async fn start_faults(&self) {
+        self.set_faults(standard_rates()).await;
     }
 
     fn fault_scope(&self) -> String {

@@ -29,9 +29,8 @@ fn rendered(browser: &str, url: &str) -> String {
 #[tokio::test]
 async fn the_page_renders_the_amount_and_status_and_shows_markup_as_text() {
     // A browser test that cannot start its browser fails: it proves nothing by passing.
-    let browser = chromium().expect(
-        "Chromium is not installed: `apt-get install chromium` (Debian's package; `.ci/run` installs it)",
-    );
+    let browser = chromium()
+        .expect("Chromium is not installed: `apt-get install chromium` (Debian's package; `.ci/run` installs it)");
     let t = TestStack::start().await;
     let acme = t.account("<script>document.title='pwned'</script>Acme", true).await;
     let link_body = json!({"name": "<img src=x onerror=alert(1)>Gold", "amount": "42.50", "currency": "USDC"});

@@ -86,12 +86,13 @@ fn requests_per_event(receiver: &Receiver) -> HashMap<String, usize> {
 
 #[tokio::test]
 async fn each_of_five_events_posted_twenty_times_reaches_each_of_two_endpoints_in_one_request() {
-    // GIVEN a stack under faults and an account with two endpoints
-    let t = TestStack::start_under_faults(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    // GIVEN an account with two endpoints, then faults
+    let t = TestStack::start_for_faults(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
     let acme = t.account("Acme", true).await;
     let (first, second) = (Receiver::start(0).await, Receiver::start(0).await);
     t.create_endpoint(&acme, &first.url, &["*"]).await;
     t.create_endpoint(&acme, &second.url, &["*"]).await;
+    t.start_faults().await;
 
     // WHEN Stripe sends each of 5 events 20 times, 10 of them at once, retrying every 5xx
     let mut answers = Vec::new();
@@ -130,10 +131,11 @@ async fn each_of_five_events_posted_twenty_times_reaches_each_of_two_endpoints_i
 #[tokio::test]
 async fn a_receiver_failing_at_first_gets_every_event_once_it_recovers() {
     // GIVEN a stack under faults, and a receiver that fails its first 12 requests
-    let t = TestStack::start_under_faults(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let t = TestStack::start_for_faults(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
     let acme = t.account("Acme", true).await;
     let receiver = Receiver::start(12).await;
     t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    t.start_faults().await;
 
     // WHEN 6 customers are created
     for i in 0..6 {
@@ -162,10 +164,11 @@ async fn a_receiver_failing_at_first_gets_every_event_once_it_recovers() {
 #[tokio::test]
 async fn a_late_transfer_gets_one_late_payment_when_runs_race_under_faults() {
     // GIVEN a transfer due 11 minutes ago, an endpoint for late payments, and faults
-    let t = TestStack::start_under_faults(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let t = TestStack::start_for_faults(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
     let acme = t.account("Acme", true).await;
     let receiver = Receiver::start(0).await;
     t.create_endpoint(&acme, &receiver.url, &["LatePayment"]).await;
+    t.start_faults().await;
     let due = now() - 660;
     let invoice = object(
         "invoice",
@@ -199,8 +202,9 @@ async fn a_late_transfer_gets_one_late_payment_when_runs_race_under_faults() {
 #[tokio::test]
 async fn ten_concurrent_completions_of_a_session_make_one_transition_under_faults() {
     // GIVEN an open checkout session, under faults
-    let t = TestStack::start_under_faults(&[]).await;
+    let t = TestStack::start_for_faults(&[]).await;
     let acme = t.account("Acme", true).await;
+    t.start_faults().await;
     let post = |path: String, body: Value| {
         let t = &t;
         let acme = &acme;

@@ -17,15 +17,27 @@ use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 /// A cancellation reason that says an item's condition was evaluated and failed.
 pub const CONDITION_FAILED: &str = "ConditionalCheckFailed";
 
+/// The cancellation reasons that say "another request was in the way" (or the table was busy),
+/// not "this request is wrong": a retry may not meet them again.
+const TRANSIENT_REASONS: [&str; 5] = [
+    "TransactionConflict",
+    "ThrottlingError",
+    "ProvisionedThroughputExceeded",
+    "RequestLimitExceeded",
+    "InternalServerError",
+];
+
 /// Whether a cancelled transaction applied nothing for a reason that a retry may not meet again:
-/// at least one reason other than `None`, and none of them a failed condition.
+/// at least one transient reason, and every other one `None`. A failed condition is an answer,
+/// and a reason such as `ValidationError` or `ItemCollectionSizeLimitExceeded` a fault that no
+/// retry mends.
 pub fn only_transient_reasons<'a>(codes: impl IntoIterator<Item = Option<&'a str>>) -> bool {
     let mut transient = false;
     for code in codes.into_iter().flatten() {
         match code {
-            CONDITION_FAILED => return false,
             "None" => {}
-            _ => transient = true,
+            code if TRANSIENT_REASONS.contains(&code) => transient = true,
+            _ => return false,
         }
     }
     transient
@@ -75,5 +87,6 @@ mod tests {
         assert!(!only_transient_reasons([Some("TransactionConflict"), Some("ConditionalCheckFailed")]));
         assert!(!only_transient_reasons([Some("None"), Some("None")]));
         assert!(!only_transient_reasons([]));
+        assert!(!only_transient_reasons([Some("TransactionConflict"), Some("ValidationError")]));
     }
 }

@@ -11,8 +11,7 @@
 
 use crate::domain::delivery::{EndpointHealth, HealthChange, Probe, ProbeChange};
 
-/// Failed attempts in a row that open the circuit.
-pub const OPEN_AFTER_FAILURES: u32 = 5;
+pub use crate::domain::delivery::OPEN_AFTER_FAILURES;
 /// How long past its next attempt's due time a probe keeps its role.
 pub const PROBE_GRACE_SECONDS: i64 = 60;
 /// How fast parked deliveries are sent again once the circuit closes, per endpoint.
@@ -61,6 +60,11 @@ pub struct Verdict {
     pub release_parked: bool,
 }
 
+/// A success that closes an open circuit: the parked deliveries are released.
+pub fn closing() -> Verdict {
+    Verdict { change: Some(HealthChange::Recovered { releasing: true }), release_parked: true }
+}
+
 /// `next_attempt_at`: when this delivery's next attempt is due, `None` when it gives up.
 pub fn after_attempt(
     health: Option<&EndpointHealth>,
@@ -72,9 +76,11 @@ pub fn after_attempt(
     if succeeded {
         return match health {
             None => Verdict { change: None, release_parked: false },
+            Some(h) if h.is_open() => closing(),
+            // A release under way goes on (its last page clears `releasing`); this success
+            // starts no second one, so the parked still go at the release rate.
             Some(h) => {
-                let release_parked = h.is_open() || h.releasing;
-                Verdict { change: Some(HealthChange::Recovered { releasing: release_parked }), release_parked }
+                Verdict { change: Some(HealthChange::Recovered { releasing: h.releasing }), release_parked: false }
             }
         };
     }
@@ -174,13 +180,19 @@ mod tests {
     }
 
     #[test]
-    fn a_success_while_releasing_keeps_the_release_going() {
+    fn a_success_while_releasing_keeps_the_release_going_without_starting_another() {
         let releasing = EndpointHealth { releasing: true, ..EndpointHealth::default() };
         let verdict = after_attempt(Some(&releasing), "evt_a", true, 1_000, None);
         assert_eq!(
             verdict,
-            Verdict { change: Some(HealthChange::Recovered { releasing: true }), release_parked: true }
+            Verdict { change: Some(HealthChange::Recovered { releasing: true }), release_parked: false }
         );
+    }
+
+    #[test]
+    fn the_success_that_closes_an_open_circuit_releases_the_parked() {
+        let verdict = after_attempt(Some(&health(7, Some(("evt_probe", 1_080)))), "evt_probe", true, 1_000, None);
+        assert_eq!(verdict, closing());
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::error::{MessageError, StoreError};
 use crate::ids::AccountId;
 use crate::publish;
 use crate::queue::OutgoingMessage;
+use crate::store::AttemptRecord;
 use breaker::{Gate, OPEN_AFTER_FAILURES};
 
 /// One received SQS message.
@@ -99,6 +100,7 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
     let window = app.config.retry_window.as_secs() as i64;
     let view = app.store.read_for_dispatch(&account, &pointer.event_id, &pointer.endpoint_id).await?;
     let event = view.event.ok_or(MessageError::Poison("no such event"))?;
+    let read_last_attempt = view.delivery.as_ref().map(|d| d.last_attempt);
     let mut delivery = view.delivery.unwrap_or_else(|| Delivery {
         endpoint_id: pointer.endpoint_id.clone(),
         status: DeliveryStatus::Pending,
@@ -113,8 +115,15 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         if delivery.status == DeliveryStatus::Pending && delivery.last_attempt == pointer.attempt {
             check_next_attempt(app, pointer, &delivery, now).await?;
         }
-        // The attempt that closed a circuit, back because queueing the release failed.
-        if delivery.status == DeliveryStatus::Succeeded && health.is_some_and(|h| h.releasing) {
+        // Back because queueing a release failed: the attempt that closed the circuit, or a
+        // probe that gave up (its circuit open with no live probe). Queued again; a release
+        // already running keeps its turn and this one stops (`release::run`).
+        let owed = match delivery.status {
+            DeliveryStatus::Succeeded => health.is_some_and(|h| h.releasing),
+            DeliveryStatus::Failed => health.is_some_and(|h| h.is_open() && !breaker::holds_parked(Some(h), now)),
+            _ => false,
+        };
+        if owed {
             release::queue(app, &account, &pointer.endpoint_id, 0).await?;
         }
         return Ok(());
@@ -123,10 +132,20 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         (Some(e), false) if e.status == EndpointStatus::Enabled => e,
         // A parked delivery whose window ended fails with that reason, whatever became of its
         // endpoint.
-        (_, true) => return Ok(stop(app, &account, &event.id, delivery, "retry window ended", health, now).await?),
-        (None, false) => return Ok(stop(app, &account, &event.id, delivery, "endpoint deleted", health, now).await?),
+        (_, true) => {
+            return Ok(
+                stop(app, &account, &event.id, delivery, read_last_attempt, "retry window ended", health, now).await?
+            )
+        }
+        (None, false) => {
+            return Ok(
+                stop(app, &account, &event.id, delivery, read_last_attempt, "endpoint deleted", health, now).await?
+            )
+        }
         (Some(_), false) => {
-            return Ok(stop(app, &account, &event.id, delivery, "endpoint disabled", health, now).await?)
+            return Ok(
+                stop(app, &account, &event.id, delivery, read_last_attempt, "endpoint disabled", health, now).await?
+            )
         }
     };
     if breaker::gate(health, &event.id, now) == Gate::Park {
@@ -192,15 +211,26 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
     };
     delivery.reason = gives_up.then(|| "retry window ended".to_owned());
     delivery.next_attempt_at = (delivery.status == DeliveryStatus::Pending).then_some(next_at);
-    let verdict =
+    let mut verdict =
         breaker::after_attempt(health, &event.id, succeeded, now, (!succeeded && !gives_up).then_some(next_at));
     // Losing this record would make the attempt again later: a conflict or a throttle is
-    // tried again before the message is handed back.
-    let recorded = backoff::retry("attempt record", || {
-        app.store.record_attempt(&account, &event.id, &attempt, &delivery, verdict.change.clone())
+    // tried again before the message is handed back, every try under one idempotency token.
+    let token = crate::ids::random_token(32);
+    let mut recorded = backoff::retry("attempt record", || {
+        app.store.record_attempt(&account, &event.id, &attempt, &delivery, verdict.change.clone(), &token)
     })
     .await?;
-    if !recorded {
+    if recorded == AttemptRecord::CircuitOpened {
+        // Other deliveries opened the circuit while this one's POST was on its way: its
+        // success closes it, and the deliveries parked meanwhile are released.
+        verdict = breaker::closing();
+        let token = crate::ids::random_token(32);
+        recorded = backoff::retry("attempt record", || {
+            app.store.record_attempt(&account, &event.id, &attempt, &delivery, verdict.change.clone(), &token)
+        })
+        .await?;
+    }
+    if recorded != AttemptRecord::Recorded {
         return Ok(()); // a concurrent duplicate recorded this attempt first
     }
     tracing::info!(event = %event.id, endpoint = %endpoint.id, attempt = pointer.attempt, status = ?attempt.response_status, succeeded, "delivery attempt");
@@ -232,11 +262,15 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
 
 /// Ends a delivery without an attempt. If it probed an open circuit, the parked deliveries are
 /// released: one of them takes the role, or, if the endpoint is disabled or deleted, they end too.
+/// `read_last_attempt`: the delivery's last attempt as read (`None`: no record was found), so
+/// that a newer outcome written meanwhile is not undone.
+#[allow(clippy::too_many_arguments)] // each is one fact of the stop; a struct would only rename them
 async fn stop(
     app: &App,
     account: &AccountId,
     event_id: &str,
     mut delivery: Delivery,
+    read_last_attempt: Option<u32>,
     reason: &str,
     health: Option<&EndpointHealth>,
     now: i64,
@@ -245,7 +279,10 @@ async fn stop(
     delivery.reason = Some(reason.to_owned());
     delivery.updated_at = now;
     delivery.next_attempt_at = None;
-    app.store.put_delivery(account, event_id, &delivery).await?;
+    if !app.store.put_delivery(account, event_id, &delivery, read_last_attempt, now).await? {
+        // Another handler attempted or claimed it since it was read: its outcome stands.
+        return Ok(());
+    }
     // Only the probe hands over: it is the one delivery of an open circuit that keeps coming
     // back, and the parked ones it releases stop here too without releasing again.
     let probing = health.and_then(|h| h.probe.as_ref()).is_some_and(|p| p.event_id == event_id);

@@ -30,6 +30,13 @@ pub async fn run(app: &App, job: &ReleasePointer) -> Result<(), MessageError> {
         tracing::info!(account = %account, endpoint = %job.endpoint_id, "circuit open again: release stopped");
         return Ok(());
     }
+    // One chain at a time: a job that finds the turn taken (by a duplicate of itself, or a
+    // release queued again while one ran) stops, so the rate stays one chain's.
+    let turn_until = now + i64::from(RELEASE_PAGE_SECONDS) - 1;
+    if !app.store.take_release_turn(&account, &job.endpoint_id, now, turn_until).await? {
+        tracing::info!(account = %account, endpoint = %job.endpoint_id, "another release job has the turn: this one stops");
+        return Ok(());
+    }
     let (page, more) =
         app.store.parked_page(&account, &job.endpoint_id, RELEASE_PER_SECOND * RELEASE_PAGE_SECONDS).await?;
     let messages: Vec<OutgoingMessage> = page

@@ -82,6 +82,9 @@ impl Attempt {
     }
 }
 
+/// Failed attempts in a row that open an endpoint's circuit (`dispatch::breaker`).
+pub const OPEN_AFTER_FAILURES: u32 = 5;
+
 /// An endpoint's recent failures: its circuit breaker's state (`dispatch::breaker`). Absent
 /// while its last attempt succeeded.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

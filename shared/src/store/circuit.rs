@@ -218,6 +218,45 @@ impl Store {
         }
     }
 
+    /// Takes the release of an endpoint's parked deliveries for one page, until `until`: `false`
+    /// when another release job holds the turn (a second chain, from a duplicate message or a
+    /// release queued again after a lost send), which then stops, so parked deliveries go at
+    /// one chain's rate. Without a health record there is no turn to take: `true`.
+    pub async fn take_release_turn(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(account_pk(account)))
+            .key("sk", s(health_sk(endpoint_id)))
+            .update_expression("SET releaseTurnUntil = :until")
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(releaseTurnUntil) OR releaseTurnUntil <= :now)",
+            )
+            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
+            .expression_attribute_values(":until", AttributeValue::N(until.to_string()))
+            .return_values_on_condition_check_failure(
+                aws_sdk_dynamodb::types::ReturnValuesOnConditionCheckFailure::AllOld,
+            )
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) => match err.as_service_error() {
+                Some(aws_sdk_dynamodb::operation::update_item::UpdateItemError::ConditionalCheckFailedException(
+                    failed,
+                )) => Ok(failed.item().is_none()),
+                _ => Err(classify(err)),
+            },
+        }
+    }
+
     /// Every parked delivery was sent again: the health record of a closed circuit goes (kept
     /// if the endpoint has failed again since: it is the new streak's).
     pub async fn released(&self, account: &AccountId, endpoint_id: &str) -> Result<(), StoreError> {

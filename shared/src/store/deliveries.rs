@@ -5,11 +5,22 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use super::keys::account_pk;
 use super::records::*;
 use super::{classify, from_item, s, to_item, PageQuery, Store};
-use crate::domain::delivery::{Attempt, Delivery, EndpointHealth, HealthChange, ProbeChange};
+use crate::domain::delivery::{Attempt, Delivery, EndpointHealth, HealthChange, ProbeChange, OPEN_AFTER_FAILURES};
 use crate::domain::endpoint::EndpointSet;
 use crate::domain::outbound::OutboundEvent;
 use crate::error::StoreError;
 use crate::ids::AccountId;
+
+/// What came of recording an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptRecord {
+    Recorded,
+    /// Another handler recorded this attempt (or a later one) first: nothing was written.
+    Duplicate,
+    /// The attempt succeeded, but the endpoint's circuit opened after its health was read:
+    /// nothing was written; record it again as the success that closes the circuit.
+    CircuitOpened,
+}
 
 /// What one delivery attempt needs, read in one request.
 #[derive(Debug, Default)]
@@ -62,8 +73,10 @@ impl Store {
 
     /// Records an attempt with the delivery's new state and what it changes in the endpoint's
     /// health (`dispatch::breaker`): one transaction, so a failure path costs one
-    /// read and one write. `Ok(false)` when a duplicate recorded this attempt first; a cancellation
-    /// for any other reason is `Unavailable`, to be tried again.
+    /// read and one write. A cancellation for any reason but a failed condition is
+    /// `Unavailable`, to be tried again, with the same `token` (DynamoDB's idempotency token:
+    /// a try whose answer was lost but which was applied then answers success again, not a
+    /// failed condition that would pass for a duplicate).
     pub async fn record_attempt(
         &self,
         account: &AccountId,
@@ -71,7 +84,8 @@ impl Store {
         attempt: &Attempt,
         delivery: &Delivery,
         health: Option<HealthChange>,
-    ) -> Result<bool, StoreError> {
+        token: &str,
+    ) -> Result<AttemptRecord, StoreError> {
         let fault = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Fault(e.to_string());
         let attempt_item = to_item(&AttemptItem {
             pk: event_pk(account, event_id),
@@ -100,6 +114,7 @@ impl Store {
         let mut request = self
             .client
             .transact_write_items()
+            .client_request_token(token)
             .transact_items(TransactWriteItem::builder().put(put_attempt).build())
             .transact_items(TransactWriteItem::builder().put(put_delivery).build());
         let health_key = |pk: String, sk: String| {
@@ -143,9 +158,16 @@ impl Store {
                 request = request.transact_items(TransactWriteItem::builder().put(put).build());
             }
             Some(HealthChange::Recovered { releasing: false }) => {
+                // Only while the circuit is still closed: if it opened since it was read (other
+                // deliveries failed meanwhile, some parked), deleting the record would strand
+                // the parked; the condition fails and the success closes the circuit instead.
                 let delete = Delete::builder()
                     .table_name(&self.table)
                     .set_key(Some(health_key(account_pk(account), health_sk(&attempt.endpoint_id))))
+                    .condition_expression(
+                        "attribute_not_exists(probeEvent) AND (attribute_not_exists(failures) OR failures < :open)",
+                    )
+                    .expression_attribute_values(":open", AttributeValue::N(OPEN_AFTER_FAILURES.to_string()))
                     .build()
                     .map_err(fault)?;
                 request = request.transact_items(TransactWriteItem::builder().delete(delete).build());
@@ -153,11 +175,15 @@ impl Store {
             None => {}
         }
         match request.send().await {
-            Ok(_) => Ok(true),
-            // Only the attempt's and the delivery's conditions (items 0 and 1) say "recorded
-            // already"; a conflict or a throttle (on the health record too), which the SDK has
-            // retried, applied nothing and is `Unavailable`, never a duplicate.
-            Err(err) if super::condition_failed(&err) => Ok(false),
+            Ok(_) => Ok(AttemptRecord::Recorded),
+            // Read by item: the attempt's and the delivery's conditions (items 0 and 1) say
+            // "recorded already"; the health record's (item 2) that the circuit opened since it
+            // was read. A conflict or a throttle, which the SDK has retried, applied nothing and
+            // is `Unavailable`, never a duplicate.
+            Err(err) if super::condition_failed_at(&err, 0) || super::condition_failed_at(&err, 1) => {
+                Ok(AttemptRecord::Duplicate)
+            }
+            Err(err) if super::condition_failed_at(&err, 2) => Ok(AttemptRecord::CircuitOpened),
             Err(err) => Err(classify(err)),
         }
     }
@@ -211,19 +237,54 @@ impl Store {
         }
     }
 
-    /// Sets a delivery's state without an attempt (given up, skipped, redelivered).
+    /// One delivery's record, read consistently.
+    pub async fn get_delivery(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        endpoint_id: &str,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", s(event_pk(account, event_id)))
+            .key("sk", s(delivery_sk(endpoint_id)))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(classify)?;
+        output.item.map(|i| from_item::<DeliveryItem>(i).map(|d| d.delivery)).transpose()
+    }
+
+    /// Sets a delivery's state without an attempt (given up, redelivered), on condition that no
+    /// attempt was recorded or claimed since it was read with `read_last_attempt` (`None`: it
+    /// was not there): `Ok(false)` otherwise. A whole put over a newer record would undo an
+    /// attempt's outcome or drop a live claim, so that its attempt is POSTed a second time.
     pub async fn put_delivery(
         &self,
         account: &AccountId,
         event_id: &str,
         delivery: &Delivery,
-    ) -> Result<(), StoreError> {
+        read_last_attempt: Option<u32>,
+        now: i64,
+    ) -> Result<bool, StoreError> {
         let item = to_item(&DeliveryItem {
             pk: event_pk(account, event_id),
             sk: delivery_sk(&delivery.endpoint_id),
             delivery: delivery.clone(),
         })?;
-        self.client.put_item().table_name(&self.table).set_item(Some(item)).send().await.map(|_| ()).map_err(classify)
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let request = match read_last_attempt {
+            None => request.condition_expression("attribute_not_exists(pk)"),
+            Some(last) => request
+                .condition_expression(
+                    "lastAttempt = :last AND (attribute_not_exists(claimUntil) OR claimUntil < :now OR claimAttempt <= :last)",
+                )
+                .expression_attribute_values(":last", AttributeValue::N(last.to_string()))
+                .expression_attribute_values(":now", AttributeValue::N(now.to_string())),
+        };
+        super::put_if(request.send().await)
     }
 
     /// The event, its deliveries and the latest `latest_attempts` attempts of each (oldest of

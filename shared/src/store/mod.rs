@@ -32,7 +32,7 @@ use crate::error::StoreError;
 pub use accounts::KeyRecord;
 pub use circuit::{Parked, ReleaseView};
 pub use contacts::{IngestRead, IngestView};
-pub use deliveries::{DispatchView, EventDetail};
+pub use deliveries::{AttemptRecord, DispatchView, EventDetail};
 pub use due::{Due, DueCursor};
 pub use merged::MergedQuery;
 pub use pages::{Listed, Page, PageQuery, BY_CREATION};
@@ -63,6 +63,18 @@ fn condition_failed<R>(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItem
         Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
             cancel.cancellation_reasons().iter().any(|r| r.code() == Some(crate::aws::conflicts::CONDITION_FAILED))
         }
+        _ => false,
+    }
+}
+
+/// Whether the condition of the transaction's item `index` (in the order the items were given)
+/// failed: for transactions whose items' conditions mean different things.
+fn condition_failed_at<R>(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>, index: usize) -> bool {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => cancel
+            .cancellation_reasons()
+            .get(index)
+            .is_some_and(|r| r.code() == Some(crate::aws::conflicts::CONDITION_FAILED)),
         _ => false,
     }
 }
