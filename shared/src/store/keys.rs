@@ -19,3 +19,119 @@ pub fn account_pk(account: &AccountId) -> String {
 pub fn api_key_sk(hash: &str) -> String {
     format!("{API_KEY_SK_PREFIX}{hash}")
 }
+
+/// Every key format, pinned to literal strings: records already stored are found by these keys,
+/// so no refactoring may change one.
+#[cfg(test)]
+mod formats {
+    use super::super::listing::{Listing, LISTING_SHARDS};
+    use super::super::records::*;
+    use super::*;
+    use crate::domain::contact::TriggerEvent;
+    use crate::domain::email::Email;
+
+    fn acct() -> AccountId {
+        AccountId::parse("acct_abcdefghijklmnopqrst").unwrap()
+    }
+
+    #[test]
+    fn account_partition_keys() {
+        let a = acct();
+        assert_eq!(account_pk(&a), "A#acct_abcdefghijklmnopqrst");
+        assert_eq!(api_key_sk("f00d"), "KEY#f00d");
+        assert_eq!([ACCOUNT_SK, BACKFILL_SK, API_KEY_SK_PREFIX], ["ACCOUNT", "STRIPE_BACKFILL", "KEY#"]);
+        assert_eq!([GSI1, ACCOUNTS_GSI1PK], ["gsi1", "accounts"]);
+        assert_eq!(ENDPOINTS_SK, "ENDPOINTS");
+        assert_eq!(health_sk("we_1"), "WEH#we_1");
+    }
+
+    #[test]
+    fn ingest_and_contact_keys() {
+        let a = acct();
+        let email = Email::parse("ann@example.com").unwrap();
+        assert_eq!(seen_pk(&a, "evt_1"), "A#acct_abcdefghijklmnopqrst#SE#evt_1");
+        assert_eq!(contact_pk(&a, &email), "A#acct_abcdefghijklmnopqrst#C#ann@example.com");
+        assert_eq!(customer_link_pk(&a, "cus_1"), "A#acct_abcdefghijklmnopqrst#CUS#cus_1");
+        assert_eq!([SEEN_SK, CONTACT_SK, LINK_SK, TRIGGER_PREFIX], ["SEEN", "CONTACT", "LINK", "TE#"]);
+        let trigger = TriggerEvent {
+            id: "te_1".into(),
+            event_name: "x".into(),
+            email,
+            event_properties: serde_json::Value::Null,
+            stripe_event_id: "evt_1".into(),
+            created_at: 0,
+        };
+        let item = TriggerItem::new(&a, &trigger);
+        assert_eq!((item.pk.as_str(), item.sk.as_str()), ("A#acct_abcdefghijklmnopqrst#C#ann@example.com", "TE#te_1"));
+    }
+
+    #[test]
+    fn event_delivery_and_outbox_keys() {
+        let a = acct();
+        assert_eq!(event_pk(&a, "evt_1"), "A#acct_abcdefghijklmnopqrst#E#evt_1");
+        assert_eq!(EVENT_SK, "EVENT");
+        assert_eq!([DELIVERY_PREFIX, ATTEMPT_PREFIX], ["D#", "AT#"]);
+        assert_eq!(delivery_sk("we_1"), "D#we_1");
+        assert_eq!(attempt_sk("we_1", 7), "AT#we_1#000007");
+        assert_eq!(attempts_prefix("we_1"), "AT#we_1#");
+        assert_eq!(outbox_pk(&a, "ob_1"), "A#acct_abcdefghijklmnopqrst#OB#ob_1");
+        assert_eq!(OUTBOX_SK, "OUTBOX");
+    }
+
+    #[test]
+    fn commerce_checkout_and_idempotency_keys() {
+        let a = acct();
+        assert_eq!(product_pk(&a, "prod_1"), "A#acct_abcdefghijklmnopqrst#PROD#prod_1");
+        assert_eq!(item_pk(&a, "i1"), "A#acct_abcdefghijklmnopqrst#ITEM#i1");
+        assert_eq!(transfer_pk(&a, "t1"), "A#acct_abcdefghijklmnopqrst#T#t1");
+        assert_eq!(agreement_pk(&a, "ag1"), "A#acct_abcdefghijklmnopqrst#AG#ag1");
+        assert_eq!([PRODUCT_SK, ITEM_SK, TRANSFER_SK, AGREEMENT_SK], ["PRODUCT", "ITEM", "TRANSFER", "AGREEMENT"]);
+        assert_eq!(payment_link_pk(&a, "pl_1"), "A#acct_abcdefghijklmnopqrst#PL#pl_1");
+        assert_eq!(session_pk(&a, "cs_1"), "A#acct_abcdefghijklmnopqrst#CS#cs_1");
+        assert_eq!([LINK_RECORD_SK, SESSION_SK], ["PAYMENT_LINK", "SESSION"]);
+        assert_eq!(idempotency_pk(&a, "h1"), "A#acct_abcdefghijklmnopqrst#IDEM#h1");
+        assert_eq!(IDEMPOTENCY_SK, "IDEM");
+    }
+
+    #[test]
+    fn listing_keys() {
+        let a = acct();
+        assert_eq!(by_created(1_700_000_000, Some(1_700_000_000_123), "t1"), "001700000000123#t1");
+        assert_eq!(by_created(1_700_000_000, None, "t1"), "001700000000#t1");
+        assert_eq!(LISTING_SHARDS, 16);
+        // Shards computed apart from the code: the first byte of the id's SHA-256, mod 16.
+        assert_eq!(
+            Listing::Contacts.partition(&a, "ct_0000000001abcdefghij"),
+            "A#acct_abcdefghijklmnopqrst#contacts#13"
+        );
+        assert_eq!(Listing::Events.partition(&a, "evt_0000000001abcdefghij"), "A#acct_abcdefghijklmnopqrst#events#6");
+        assert_eq!(
+            Listing::CheckoutSessions.partition(&a, "cs_x"),
+            "A#acct_abcdefghijklmnopqrst#checkout-sessions#1"
+        );
+        assert_eq!(Listing::PaymentLinks.legacy_partition(&a), "A#acct_abcdefghijklmnopqrst#payment-links");
+        let names = [Listing::Items, Listing::Transfers, Listing::Agreements].map(|l| l.legacy_partition(&a));
+        assert_eq!(
+            names,
+            [
+                "A#acct_abcdefghijklmnopqrst#items",
+                "A#acct_abcdefghijklmnopqrst#transfers",
+                "A#acct_abcdefghijklmnopqrst#agreements"
+            ]
+        );
+        let partitions = Listing::Contacts.partitions(&a);
+        assert_eq!(partitions.len(), 17);
+        assert_eq!(partitions[0], "A#acct_abcdefghijklmnopqrst#contacts#0");
+        assert_eq!(partitions[15], "A#acct_abcdefghijklmnopqrst#contacts#15");
+    }
+
+    #[test]
+    fn due_index_keys() {
+        assert_eq!(DUE_SHARDS, 16);
+        assert_eq!(due_key(1_700_000_600, "t1"), "001700000600#t1");
+        assert_eq!(due_bound(1_700_000_600), "001700000600#~");
+        // Shards computed apart from the code: h = h * 31 + byte over the id, mod 16.
+        assert_eq!(due_partition("transfer", "tr_1"), "due#transfer#0");
+        assert_eq!(due_partition("session", "cs_x"), "due#session#9");
+    }
+}
