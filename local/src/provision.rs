@@ -98,15 +98,19 @@ pub fn read_template(text: &str) -> Result<TemplateResources, ProvisionError> {
 
 fn http_route_specs(function: &str, resource: &Value, props: &Value) -> Result<Vec<HttpRouteSpec>, ProvisionError> {
     let events = props.get("Events").and_then(Value::as_mapping);
-    let http_events = events.into_iter().flatten().filter(|(_, e)| e.get("Type").and_then(Value::as_str) == Some("HttpApi"));
+    let http_events =
+        events.into_iter().flatten().filter(|(_, e)| e.get("Type").and_then(Value::as_str) == Some("HttpApi"));
     let binary = resource.get("Metadata").and_then(|m| m.get("BuildProperties")).and_then(|b| b.get("Binary"));
     let binary = binary.and_then(Value::as_str).unwrap_or_default();
     http_events
         .map(|(name, event)| {
             let field = |key: &str| {
-                event.get("Properties").and_then(|p| p.get(key)).and_then(Value::as_str).map(str::to_owned).ok_or_else(
-                    || ProvisionError::Template(format!("{function}: HttpApi event {name:?} has no {key}")),
-                )
+                event
+                    .get("Properties")
+                    .and_then(|p| p.get(key))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| ProvisionError::Template(format!("{function}: HttpApi event {name:?} has no {key}")))
             };
             Ok(HttpRouteSpec {
                 function: function.to_owned(),

@@ -1,7 +1,22 @@
-//! Key layout of the table. Every partition key begins with `A#<accountId>`, so a query built
-//! from one account's id cannot reach another's records. Two index partitions are cross-tenant
-//! on purpose and used only by operators and the scheduler: `accounts` (the account list) and
-//! the `due` index.
+//! Every key of the table, built here and only here (`ARCHITECTURE.md`, "Access patterns").
+//! Every partition key begins with `A#<accountId>`, so a query built from one account's id cannot
+//! reach another's records. Two index partitions are cross-tenant on purpose and used only by
+//! operators and the scheduler: `accounts` (the account list) and the `due` index.
+//!
+//! Records already stored are found by these keys: the `formats` tests pin each to literal
+//! strings, so a key can move between files but never change.
+
+mod commerce;
+mod contacts;
+mod due;
+mod events;
+mod listing;
+
+pub use commerce::*;
+pub use contacts::*;
+pub use due::*;
+pub use events::*;
+pub use listing::*;
 
 use crate::ids::AccountId;
 
@@ -9,8 +24,7 @@ pub const ACCOUNT_SK: &str = "ACCOUNT";
 /// The Stripe catalogue backfill of the account (one at a time).
 pub const BACKFILL_SK: &str = "STRIPE_BACKFILL";
 pub const API_KEY_SK_PREFIX: &str = "KEY#";
-pub const GSI1: &str = "gsi1";
-pub const ACCOUNTS_GSI1PK: &str = "accounts";
+pub const LEASE_SK_PREFIX: &str = "LEASE#";
 
 pub fn account_pk(account: &AccountId) -> String {
     format!("A#{account}")
@@ -20,15 +34,26 @@ pub fn api_key_sk(hash: &str) -> String {
     format!("{API_KEY_SK_PREFIX}{hash}")
 }
 
+/// A lease on one of the account's one-at-a-time operations, in the account's partition.
+pub fn lease_sk(name: &str) -> String {
+    format!("{LEASE_SK_PREFIX}{name}")
+}
+
+pub const IDEMPOTENCY_SK: &str = "IDEM";
+
+/// Keys are hashed into the partition key: any printable key is safe there.
+pub fn idempotency_pk(account: &AccountId, key_hash: &str) -> String {
+    format!("A#{account}#IDEM#{key_hash}")
+}
+
 /// Every key format, pinned to literal strings: records already stored are found by these keys,
 /// so no refactoring may change one.
 #[cfg(test)]
 mod formats {
-    use super::super::listing::{Listing, LISTING_SHARDS};
-    use super::super::records::*;
     use super::*;
     use crate::domain::contact::TriggerEvent;
     use crate::domain::email::Email;
+    use crate::store::records::TriggerItem;
 
     fn acct() -> AccountId {
         AccountId::parse("acct_abcdefghijklmnopqrst").unwrap()
@@ -43,6 +68,8 @@ mod formats {
         assert_eq!([GSI1, ACCOUNTS_GSI1PK], ["gsi1", "accounts"]);
         assert_eq!(ENDPOINTS_SK, "ENDPOINTS");
         assert_eq!(health_sk("we_1"), "WEH#we_1");
+        assert_eq!(lease_sk("connect"), "LEASE#connect");
+        assert_eq!(account_list_sk(1_700_000_000, &a), "001700000000#acct_abcdefghijklmnopqrst");
     }
 
     #[test]
@@ -63,6 +90,7 @@ mod formats {
         };
         let item = TriggerItem::new(&a, &trigger);
         assert_eq!((item.pk.as_str(), item.sk.as_str()), ("A#acct_abcdefghijklmnopqrst#C#ann@example.com", "TE#te_1"));
+        assert_eq!(trigger_sk("te_1"), "TE#te_1");
     }
 
     #[test]
@@ -76,6 +104,10 @@ mod formats {
         assert_eq!(attempts_prefix("we_1"), "AT#we_1#");
         assert_eq!(outbox_pk(&a, "ob_1"), "A#acct_abcdefghijklmnopqrst#OB#ob_1");
         assert_eq!(OUTBOX_SK, "OUTBOX");
+        assert_eq!(parked_pk(&a, "we_1"), "A#acct_abcdefghijklmnopqrst#WEP#we_1");
+        assert_eq!(parked_sk(1_700_000_000_123, "evt_1"), "P#1700000000123#evt_1");
+        assert_eq!(parked_sk(5, "evt_1"), "P#0000000000005#evt_1");
+        assert_eq!(PARKED_PREFIX, "P#");
     }
 
     #[test]
@@ -105,10 +137,7 @@ mod formats {
             "A#acct_abcdefghijklmnopqrst#contacts#13"
         );
         assert_eq!(Listing::Events.partition(&a, "evt_0000000001abcdefghij"), "A#acct_abcdefghijklmnopqrst#events#6");
-        assert_eq!(
-            Listing::CheckoutSessions.partition(&a, "cs_x"),
-            "A#acct_abcdefghijklmnopqrst#checkout-sessions#1"
-        );
+        assert_eq!(Listing::CheckoutSessions.partition(&a, "cs_x"), "A#acct_abcdefghijklmnopqrst#checkout-sessions#1");
         assert_eq!(Listing::PaymentLinks.legacy_partition(&a), "A#acct_abcdefghijklmnopqrst#payment-links");
         let names = [Listing::Items, Listing::Transfers, Listing::Agreements].map(|l| l.legacy_partition(&a));
         assert_eq!(
@@ -133,5 +162,7 @@ mod formats {
         // Shards computed apart from the code: h = h * 31 + byte over the id, mod 16.
         assert_eq!(due_partition("transfer", "tr_1"), "due#transfer#0");
         assert_eq!(due_partition("session", "cs_x"), "due#session#9");
+        assert_eq!(due_shard_partition("transfer", 15), "due#transfer#15");
+        assert_eq!(DUE_INDEX, "due");
     }
 }
