@@ -19,9 +19,10 @@ pub fn due_bound(now: i64) -> String {
     format!("{:012}#~", now.max(0))
 }
 
+/// The partition a record with this id is due under.
 pub fn due_partition(kind: &str, id: &str) -> String {
     let shard = id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % DUE_SHARDS as u32;
-    format!("due#{kind}#{shard}")
+    due_shard_partition(kind, shard as u8)
 }
 
 /// One shard of the `due` index's partitions of `kind`.
