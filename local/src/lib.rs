@@ -4,7 +4,7 @@
 //!
 //! - [`provision`] — tables and queues from `template.yaml`.
 //! - [`emulator`] — the moto server as a child process.
-//! - [`server`] — the HTTP routes and `/health`.
+//! - [`server`] — the HTTP routes (`loop_shared::edge`) and `/health`.
 //! - [`workers`] — the queue poller and the schedule.
 
 pub mod emulator;

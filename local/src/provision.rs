@@ -55,6 +55,19 @@ pub struct TemplateResources {
     pub queues: Vec<QueueSpec>,
     /// Logical ids of the KMS keys.
     pub keys: Vec<String>,
+    /// The API Gateway routes (`HttpApi` events of the functions), which the runner serves from
+    /// `loop_shared::edge::ROUTES`: read here so that a test can hold the two to each other.
+    pub http_routes: Vec<HttpRouteSpec>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct HttpRouteSpec {
+    /// Logical id of the function the route invokes.
+    pub function: String,
+    /// `BuildProperties.Binary` of that function.
+    pub binary: String,
+    pub method: String,
+    pub path: String,
 }
 
 pub fn read_template(text: &str) -> Result<TemplateResources, ProvisionError> {
@@ -66,6 +79,7 @@ pub fn read_template(text: &str) -> Result<TemplateResources, ProvisionError> {
     let mut tables = Vec::new();
     let mut queues = Vec::new();
     let mut keys = Vec::new();
+    let mut http_routes = Vec::new();
     for (id, resource) in resources {
         let id = id.as_str().unwrap_or_default().to_owned();
         let props = resource.get("Properties").cloned().unwrap_or(Value::Null);
@@ -73,12 +87,39 @@ pub fn read_template(text: &str) -> Result<TemplateResources, ProvisionError> {
             Some("AWS::DynamoDB::Table") => tables.push(table_spec(id, &props)?),
             Some("AWS::SQS::Queue") => queues.push(queue_spec(id, &props)?),
             Some("AWS::KMS::Key") => keys.push(id),
+            Some("AWS::Serverless::Function") => http_routes.extend(http_route_specs(&id, resource, &props)?),
             _ => {}
         }
     }
     // Dead-letter queues first: their ARNs go into the redrive policies.
     queues.sort_by_key(|q| q.redrive.is_some());
-    Ok(TemplateResources { tables, queues, keys })
+    Ok(TemplateResources { tables, queues, keys, http_routes })
+}
+
+fn http_route_specs(function: &str, resource: &Value, props: &Value) -> Result<Vec<HttpRouteSpec>, ProvisionError> {
+    let events = props.get("Events").and_then(Value::as_mapping);
+    let http_events =
+        events.into_iter().flatten().filter(|(_, e)| e.get("Type").and_then(Value::as_str) == Some("HttpApi"));
+    let binary = resource.get("Metadata").and_then(|m| m.get("BuildProperties")).and_then(|b| b.get("Binary"));
+    let binary = binary.and_then(Value::as_str).unwrap_or_default();
+    http_events
+        .map(|(name, event)| {
+            let field = |key: &str| {
+                event
+                    .get("Properties")
+                    .and_then(|p| p.get(key))
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| ProvisionError::Template(format!("{function}: HttpApi event {name:?} has no {key}")))
+            };
+            Ok(HttpRouteSpec {
+                function: function.to_owned(),
+                binary: binary.to_owned(),
+                method: field("Method")?,
+                path: field("Path")?,
+            })
+        })
+        .collect()
 }
 
 fn pairs(list: Option<&Value>, a: &str, b: &str) -> Vec<(String, String)> {

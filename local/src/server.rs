@@ -1,4 +1,5 @@
-//! The HTTP side of the local runner: the API Gateway routes of `template.yaml`, plus `/health`.
+//! The HTTP side of the local runner: API Gateway's routes, from the one route table
+//! (`loop_shared::edge`), plus the runner's own `/health`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -9,7 +10,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use loop_shared::error::ApiError;
 use loop_shared::http::{self as h, Response, MAX_BODY_BYTES};
-use loop_shared::{api, ingest, App};
+use loop_shared::{edge, App};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
@@ -50,19 +51,11 @@ async fn respond(app: &App, request: http::Request<Incoming>) -> Response {
         Err(_) => return h::with_request_id(h::error(&ApiError::PayloadTooLarge)),
     };
     let request = http::Request::from_parts(parts, body);
-    let path = request.uri().path().to_owned();
-    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    match (request.method(), segments.as_slice()) {
-        (&Method::GET, ["health"]) => h::with_request_id(health(app).await),
-        (&Method::POST, ["stripe", "webhooks", id]) if !id.is_empty() => ingest::handle(app, request).await,
-        (_, ["v1", rest @ ..]) if !rest.is_empty() => api::handle(app, request).await,
-        (&Method::GET, ["checkout", id]) if !id.is_empty() => api::handle(app, request).await,
-        _ => h::with_request_id(h::error(&ApiError::NotFound {
-            code: "unknown_route",
-            message: format!("no route {} {path}", request.method()),
-            param: None,
-        })),
+    // `/health` is the runner's alone: API Gateway has no such route.
+    if request.method() == Method::GET && request.uri().path().trim_start_matches('/') == "health" {
+        return h::with_request_id(health(app).await);
     }
+    edge::handle(app, request).await
 }
 
 async fn health(app: &App) -> Response {

@@ -1,6 +1,5 @@
 //! The Lambda glue: each function's `main` is one call into here.
 
-use std::future::Future;
 use std::sync::Arc;
 
 use aws_lambda_events::event::eventbridge::EventBridgeEvent;
@@ -13,6 +12,7 @@ use tracing::Instrument;
 
 use crate::app::App;
 use crate::dispatch::{self, QueueMessage};
+use crate::edge::HttpFunction;
 use crate::http::{Request, Response};
 use crate::schedule;
 
@@ -29,14 +29,12 @@ async fn app() -> Result<Arc<App>, Error> {
     Ok(App::from_env().await?)
 }
 
-/// Runs an HTTP function (API Gateway) whose logic is `handler`.
-pub async fn run_http<F, Fut>(handler: F) -> Result<(), Error>
-where
-    F: Fn(Arc<App>, Request) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Response> + Send,
-{
+/// Runs the HTTP function (API Gateway) built as `binary`, with the handler the route table
+/// (`edge`) gives it: API Gateway has already matched the route, so every request goes to it.
+pub async fn run_http(binary: &str) -> Result<(), Error> {
+    let function = HttpFunction::by_binary(binary)
+        .ok_or_else(|| format!("{binary} serves no route of loop_shared::edge::ROUTES"))?;
     let app = app().await?;
-    let handler = &handler;
     lambda_http::run(service_fn(move |request: LambdaRequest| {
         let app = app.clone();
         // Inside the runtime's own span (`requestId`, `xrayTraceId`), every line logged for this
@@ -49,7 +47,7 @@ where
             account = Empty,
             stripe_event = Empty,
         );
-        async move { Ok::<_, Error>(to_lambda(handler(app, from_lambda(request)).await)) }.instrument(span)
+        async move { Ok::<_, Error>(to_lambda(function.handle(&app, from_lambda(request)).await)) }.instrument(span)
     }))
     .await
 }

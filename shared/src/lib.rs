@@ -1,12 +1,15 @@
 //! Loop's shared crate: everything the four Lambda functions, the local runner and `loopctl`
 //! have in common. Imports run downward through these floors:
 //!
-//! 1. **Capabilities** — [`api`] (the merchant REST API), [`ingest`] (Stripe webhooks),
+//! 1. **Edge** — [`edge`] (API Gateway's route table: which function serves which route; the
+//!    HTTP Lambda functions and the local runner both serve it) and [`lambda`] (the Lambda
+//!    runtime glue, feature `lambda`).
+//! 2. **Capabilities** — [`api`] (the merchant REST API), [`ingest`] (Stripe webhooks),
 //!    [`dispatch`] (outbound deliveries), [`schedule`] (late payments, expiry), [`accounts`]
 //!    (accounts, keys, authentication), [`connect`] (Stripe onboarding and catalogue backfill).
-//! 2. **Adapters** — [`store`] (DynamoDB), [`queue`] (SQS), [`vault`] (KMS), [`stripe_api`],
-//!    built by [`aws`]; [`lambda`] glues capabilities to the Lambda runtime.
-//! 3. **Ground** — [`domain`] (pure types and rules), [`error`], [`config`], [`clock`], [`ids`],
+//! 3. **Adapters** — [`store`] (DynamoDB), [`queue`] (SQS), [`vault`] (KMS), [`stripe_api`],
+//!    built by [`aws`].
+//! 4. **Ground** — [`domain`] (pure types and rules), [`error`], [`config`], [`clock`], [`ids`],
 //!    [`secret`], [`http`].
 //!
 //! See `ARCHITECTURE.md` for the table design and the request paths.
@@ -22,6 +25,7 @@ pub mod config;
 pub mod connect;
 pub mod dispatch;
 pub mod domain;
+pub mod edge;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;

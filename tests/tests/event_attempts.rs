@@ -3,7 +3,8 @@
 
 use loop_shared::domain::delivery::Attempt;
 use loop_shared::ids::AccountId;
-use loop_shared::store::records::{attempt_sk, event_pk, AttemptItem};
+use loop_shared::store::keys::{attempt_sk, event_pk};
+use loop_shared::store::records::AttemptItem;
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{dynamodb_client, TestAccount, TestStack};
 use serde_json::{json, Value};

@@ -1,6 +1,6 @@
 //! Hot merchants (`quality.md`): one account at 1,000 events a second must not put more than a
 //! partition's 1,000 write units a second on any key. Every per-account list index is sharded
-//! on write (`store::listing`) and merged on read (`store::merged`); these tests count the write
+//! on write (`store::keys`, `keys/listing.rs`) and merged on read (`store::merged`); these tests count the write
 //! units each index key takes in a burst, and page through the merged lists.
 
 use std::collections::{BTreeMap, HashSet};
@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashSet};
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt};
 use loop_shared::ids::{random_token, AccountId};
-use loop_shared::store::listing::{Listing, LISTING_SHARDS};
+use loop_shared::store::keys::{Listing, LISTING_SHARDS};
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{dynamodb_client, TestAccount, TestStack};
 use serde_json::Value;

@@ -2,7 +2,8 @@
 //! after 60 s: the next request with the same key and body runs, instead of a 409 for 24 h.
 
 use loop_shared::ids::AccountId;
-use loop_shared::store::records::{idempotency_pk, IdempotencyItem, IDEMPOTENCY_SK};
+use loop_shared::store::keys::{idempotency_pk, IDEMPOTENCY_SK};
+use loop_shared::store::records::IdempotencyItem;
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};

@@ -272,7 +272,7 @@ async fn an_undecodable_due_record_is_skipped_and_the_rest_of_the_run_goes_on() 
     let acme = t.account("Acme", true).await;
     let account = AccountId::parse(&acme.id).unwrap();
     let now = now();
-    for shard in 0..loop_shared::store::records::DUE_SHARDS {
+    for shard in 0..loop_shared::store::keys::DUE_SHARDS {
         corrupt_due_transfer(&t, &account, shard).await;
     }
     let late: Vec<Transfer> = (0..3).map(|i| transfer(i, now - 600, now)).collect();
@@ -280,7 +280,7 @@ async fn an_undecodable_due_record_is_skipped_and_the_rest_of_the_run_goes_on() 
     // WHEN the scheduler runs
     let report = schedule::run(t.app()).await.expect("a bad record does not fail the run");
     // THEN every late transfer is notified, and the bad records are counted as skipped
-    let shards = usize::from(loop_shared::store::records::DUE_SHARDS);
+    let shards = usize::from(loop_shared::store::keys::DUE_SHARDS);
     assert_eq!((report.late_payments, report.corrupt_skipped), (3, shards), "{report:?}");
     assert_eq!(t.payloads_of(&acme, "LatePayment").await.len(), 3);
     t.shutdown().await;

@@ -1,6 +1,9 @@
 //! `template.yaml` is the one source of truth: it lints clean, every function has a sample
-//! event that its Lambda event type reads, and the local stack provisions exactly what it declares.
+//! event that its Lambda event type reads, the route table that the HTTP functions and the local
+//! runner serve is exactly its API Gateway routes, and the local stack provisions exactly what it
+//! declares.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -51,6 +54,32 @@ fn every_function_has_a_sample_event_of_its_trigger_type() {
         .collect();
     for function in functions {
         assert!(repo().join("events").join(format!("{function}.json")).exists(), "no event for {function}");
+    }
+}
+
+/// Per function (logical id, binary): its routes (method, path).
+type RoutesByFunction = BTreeMap<(String, String), BTreeSet<(String, String)>>;
+
+#[test]
+fn the_route_table_is_exactly_the_http_api_events_of_the_template_function_by_function() {
+    let mut declared = RoutesByFunction::new();
+    for route in loop_local::provision::read_template(loop_local::provision::TEMPLATE).unwrap().http_routes {
+        let routes = declared.entry((route.function, route.binary)).or_default();
+        assert!(routes.insert((route.method, route.path)), "a route declared twice");
+    }
+    let mut table = RoutesByFunction::new();
+    for route in loop_shared::edge::ROUTES {
+        let function = (route.function.logical_id().to_owned(), route.function.binary().to_owned());
+        let routes = table.entry(function).or_default();
+        assert!(routes.insert((route.method.to_owned(), route.path.to_owned())), "{route:?} twice in the table");
+    }
+    assert!(declared.len() >= 2, "the template's HttpApi events were not found: {declared:?}");
+    assert_eq!(table, declared, "loop_shared::edge::ROUTES (left) against template.yaml (right)");
+    let functions: BTreeSet<&str> = loop_shared::edge::HttpFunction::ALL.iter().map(|f| f.logical_id()).collect();
+    let with_routes: BTreeSet<&str> = declared.keys().map(|(function, _)| function.as_str()).collect();
+    assert_eq!(functions, with_routes, "every HTTP function serves a route, and only they do");
+    for (_, binary) in declared.keys() {
+        assert!(repo().join("functions").join(binary).join("src/main.rs").exists(), "no functions/{binary}");
     }
 }
 

@@ -1,6 +1,7 @@
-//! `POST /stripe/webhooks/{accountId}` behind API Gateway: see `loop_shared::ingest`.
+//! `POST /stripe/webhooks/{accountId}` behind API Gateway: its handler is the one
+//! `loop_shared::edge` gives this binary (`loop_shared::ingest`).
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    loop_shared::lambda::run_http(|app, request| async move { loop_shared::ingest::handle(&app, request).await }).await
+    loop_shared::lambda::run_http(env!("CARGO_BIN_NAME")).await
 }

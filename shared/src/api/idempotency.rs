@@ -12,7 +12,8 @@ use crate::error::ApiError;
 use crate::http::{self as h, Request, Response};
 use crate::ids::AccountId;
 use crate::store::idempotency::Claim;
-use crate::store::records::{idempotency_pk, IdempotencyItem, IDEMPOTENCY_SK};
+use crate::store::keys::{idempotency_pk, IDEMPOTENCY_SK};
+use crate::store::records::IdempotencyItem;
 
 const WINDOW_SECONDS: i64 = 24 * 3600;
 /// A claim without a response this old belongs to a request that died: the API function's

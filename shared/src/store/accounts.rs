@@ -3,8 +3,9 @@
 use aws_sdk_dynamodb::types::{ConditionCheck, KeysAndAttributes, Put, TransactWriteItem};
 use serde::{Deserialize, Serialize};
 
+use super::keys::{account_list_sk, session_pk, SESSION_SK};
 use super::keys::{account_pk, api_key_sk, ACCOUNTS_GSI1PK, ACCOUNT_SK, API_KEY_SK_PREFIX, GSI1};
-use super::records::{session_pk, SessionItem, SESSION_SK};
+use super::records::SessionItem;
 use super::{classify, from_item, put_if, s, to_item, Item, Store};
 use crate::domain::account::Account;
 use crate::domain::checkout::CheckoutSession;
@@ -27,7 +28,7 @@ impl AccountRecord {
             pk: account_pk(&account.id),
             sk: ACCOUNT_SK.to_owned(),
             gsi1pk: ACCOUNTS_GSI1PK.to_owned(),
-            gsi1sk: format!("{:012}#{}", account.created_at, account.id),
+            gsi1sk: account_list_sk(account.created_at, &account.id),
             account: account.clone(),
         }
     }

@@ -1,5 +1,6 @@
 //! Payment links and checkout sessions.
 
+use super::keys::*;
 use super::records::*;
 use super::{from_item, Listed, MergedQuery, Store};
 use crate::domain::checkout::{CheckoutSession, PaymentLink};

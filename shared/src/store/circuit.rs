@@ -6,19 +6,13 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, DeleteRequest, Put, TransactWriteItem, WriteRequest};
 use serde::{Deserialize, Serialize};
 
-use super::keys::account_pk;
-use super::records::{health_sk, EndpointsItem, HealthItem};
+use super::keys::{account_pk, health_sk, parked_pk, parked_sk, ENDPOINTS_SK, PARKED_PREFIX};
+use super::records::{EndpointsItem, HealthItem};
 use super::{classify, from_item, s, to_item, Item, Store};
 use crate::domain::delivery::EndpointHealth;
 use crate::domain::endpoint::EndpointSet;
 use crate::error::StoreError;
 use crate::ids::AccountId;
-
-const PARKED_PREFIX: &str = "P#";
-
-fn parked_pk(account: &AccountId, endpoint_id: &str) -> String {
-    format!("{}#WEP#{endpoint_id}", account_pk(account))
-}
 
 /// One waiting delivery: the attempt it will make when released.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,12 +59,7 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let fault = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Fault(e.to_string());
         let n = |v: i64| AttributeValue::N(v.to_string());
-        let parked = Parked {
-            sk: format!("{PARKED_PREFIX}{now_ms:013}#{event_id}"),
-            event_id: event_id.to_owned(),
-            attempt,
-            parked_at: now,
-        };
+        let parked = Parked { sk: parked_sk(now_ms, event_id), event_id: event_id.to_owned(), attempt, parked_at: now };
         let item = to_item(&ParkedItem { pk: parked_pk(account, endpoint_id), parked })?;
         let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(fault)?;
         let still_open = ConditionCheck::builder()
@@ -109,7 +98,7 @@ impl Store {
 
     /// The account's endpoints and the endpoint's health: one `BatchGetItem`.
     pub async fn read_for_release(&self, account: &AccountId, endpoint_id: &str) -> Result<ReleaseView, StoreError> {
-        let endpoints_key = (account_pk(account), super::records::ENDPOINTS_SK.to_owned());
+        let endpoints_key = (account_pk(account), ENDPOINTS_SK.to_owned());
         let health_key = (account_pk(account), health_sk(endpoint_id));
         let mut found = self.batch_get(&[endpoints_key.clone(), health_key.clone()]).await?;
         Ok(ReleaseView {

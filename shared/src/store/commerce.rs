@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use super::keys::*;
 use super::records::*;
 use super::{classify, from_item, Listed, MergedQuery, Store};
 use crate::domain::commerce::{Agreement, Item, Product, Transfer};

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use super::accounts::decode_account;
+use super::keys::*;
 use super::keys::{account_pk, ACCOUNT_SK};
 use super::records::*;
 use super::{classify, from_item, put_if, s, Listed, MergedQuery, Page, PageQuery, Store};
@@ -129,7 +130,7 @@ impl Store {
                 index: None,
                 partition: contact_pk(account, email),
                 sort_prefix: Some(TRIGGER_PREFIX),
-                before: starting_after.map(|id| format!("{TRIGGER_PREFIX}{id}")),
+                before: starting_after.map(trigger_sk),
                 limit,
                 filter: None,
             })

@@ -3,6 +3,7 @@
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
 use super::keys::account_pk;
+use super::keys::*;
 use super::records::*;
 use super::{classify, from_item, s, to_item, PageQuery, Store};
 use crate::domain::delivery::{Attempt, Delivery, EndpointHealth, HealthChange, ProbeChange, OPEN_AFTER_FAILURES};

@@ -3,13 +3,12 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::keys::*;
 use super::records::*;
 use super::{classify, from_item, s, Item, Store};
 use crate::domain::commerce::Transfer;
 use crate::error::StoreError;
 use crate::ids::AccountId;
-
-pub const DUE_INDEX: &str = "due";
 
 /// Where the next page of due records of one kind begins: a shard, and the key to resume after
 /// in it. `DueCursor::default()` is the beginning.
@@ -45,7 +44,7 @@ impl Store {
             .table_name(&self.table)
             .index_name(DUE_INDEX)
             .key_condition_expression("duePk = :p AND dueAt <= :now")
-            .expression_attribute_values(":p", s(format!("due#{kind}#{}", from.shard)))
+            .expression_attribute_values(":p", s(due_shard_partition(kind, from.shard)))
             .expression_attribute_values(":now", s(due_bound(now)))
             .limit(page_size.clamp(1, i32::MAX as usize) as i32)
             .set_exclusive_start_key(from.after)

@@ -2,6 +2,7 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
+use super::keys::*;
 use super::records::*;
 use super::{classify, from_item, put_if, s, to_item, Store};
 use crate::error::StoreError;

@@ -4,12 +4,10 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::keys::account_pk;
+use super::keys::{account_pk, lease_sk};
 use super::{classify, put_if, Store};
 use crate::error::StoreError;
 use crate::ids::AccountId;
-
-const LEASE_SK_PREFIX: &str = "LEASE#";
 
 impl Store {
     /// Takes the lease `name` on the account until `until` (unix seconds); `Ok(false)` if someone
@@ -20,7 +18,7 @@ impl Store {
             .put_item()
             .table_name(&self.table)
             .item("pk", AttributeValue::S(account_pk(account)))
-            .item("sk", AttributeValue::S(format!("{LEASE_SK_PREFIX}{name}")))
+            .item("sk", AttributeValue::S(lease_sk(name)))
             .item("until", AttributeValue::N(until.to_string()))
             .condition_expression("attribute_not_exists(pk) OR #until <= :now")
             .expression_attribute_names("#until", "until")
@@ -35,7 +33,7 @@ impl Store {
             .delete_item()
             .table_name(&self.table)
             .key("pk", AttributeValue::S(account_pk(account)))
-            .key("sk", AttributeValue::S(format!("{LEASE_SK_PREFIX}{name}")))
+            .key("sk", AttributeValue::S(lease_sk(name)))
             .send()
             .await
             .map_err(classify)?;

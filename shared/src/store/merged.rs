@@ -1,5 +1,5 @@
 //! Newest-first pages merged from several `gsi1` partitions that share one sort order: the
-//! shards of a listing and its unsharded legacy partition (`store::listing`).
+//! shards of a listing and its unsharded legacy partition (`store::keys::Listing`).
 //!
 //! Every partition is queried with the same key condition (`gsi1sk < startingAfter`), so a page
 //! is the `limit` greatest sort keys across all of them, and the next page's cursor continues

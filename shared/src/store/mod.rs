@@ -13,7 +13,6 @@ mod due;
 pub mod idempotency;
 pub mod keys;
 mod lease;
-pub mod listing;
 mod merged;
 pub mod pages;
 mod reads;

@@ -1,36 +1,12 @@
-//! The items of the table, one struct per record kind, with their keys (`ARCHITECTURE.md`).
+//! The items of the table, one struct per record kind. Their keys are built in `store::keys`.
 
 use serde::{Deserialize, Serialize};
 
+use super::keys::*;
 use crate::domain::contact::{Contact, TriggerEvent};
 use crate::domain::email::Email;
 use crate::domain::outbound::{DeliveryPointer, OutboundEvent};
 use crate::ids::AccountId;
-
-pub use super::listing::Listing;
-
-pub const ENDPOINTS_SK: &str = "ENDPOINTS";
-pub const CONTACT_SK: &str = "CONTACT";
-pub const SEEN_SK: &str = "SEEN";
-pub const LINK_SK: &str = "LINK";
-pub const EVENT_SK: &str = "EVENT";
-pub const TRIGGER_PREFIX: &str = "TE#";
-
-pub fn seen_pk(account: &AccountId, stripe_event_id: &str) -> String {
-    format!("A#{account}#SE#{stripe_event_id}")
-}
-
-pub fn contact_pk(account: &AccountId, email: &Email) -> String {
-    format!("A#{account}#C#{email}")
-}
-
-pub fn customer_link_pk(account: &AccountId, customer_id: &str) -> String {
-    format!("A#{account}#CUS#{customer_id}")
-}
-
-pub fn event_pk(account: &AccountId, event_id: &str) -> String {
-    format!("A#{account}#E#{event_id}")
-}
 
 /// Whether a Stripe event was fully published or still has pointers to send.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -112,11 +88,7 @@ pub struct TriggerItem {
 
 impl TriggerItem {
     pub fn new(account: &AccountId, trigger: &TriggerEvent) -> Self {
-        TriggerItem {
-            pk: contact_pk(account, &trigger.email),
-            sk: format!("{TRIGGER_PREFIX}{}", trigger.id),
-            trigger: trigger.clone(),
-        }
+        TriggerItem { pk: contact_pk(account, &trigger.email), sk: trigger_sk(&trigger.id), trigger: trigger.clone() }
     }
 }
 
@@ -148,61 +120,6 @@ pub struct EndpointsItem {
     pub sk: String,
     #[serde(flatten)]
     pub set: crate::domain::endpoint::EndpointSet,
-}
-
-pub const PRODUCT_SK: &str = "PRODUCT";
-pub const ITEM_SK: &str = "ITEM";
-pub const TRANSFER_SK: &str = "TRANSFER";
-pub const AGREEMENT_SK: &str = "AGREEMENT";
-
-pub fn product_pk(account: &AccountId, product_id: &str) -> String {
-    format!("A#{account}#PROD#{product_id}")
-}
-
-pub fn item_pk(account: &AccountId, item_id: &str) -> String {
-    format!("A#{account}#ITEM#{item_id}")
-}
-
-pub fn transfer_pk(account: &AccountId, transfer_id: &str) -> String {
-    format!("A#{account}#T#{transfer_id}")
-}
-
-pub fn agreement_pk(account: &AccountId, agreement_id: &str) -> String {
-    format!("A#{account}#AG#{agreement_id}")
-}
-
-/// The sort key of records listed by creation time whose ids do not sort by time: Loop's
-/// creation instant in milliseconds (`createdMs`), then the id. Records written before
-/// `createdMs` existed keep their key in seconds, `{seconds:012}#{id}`: it shares its first 12
-/// characters with the millisecond keys of that second and then sorts below them (`#` before
-/// every digit), so old and new keys list in time order without rewriting the old ones.
-pub fn by_created(created_at: i64, created_ms: Option<i64>, id: &str) -> String {
-    match created_ms {
-        Some(ms) => format!("{:015}#{id}", ms.max(0)),
-        None => format!("{:012}#{id}", created_at.max(0)),
-    }
-}
-
-/// Partitions of the `due` index per kind, so that no single partition takes every write: one
-/// account finalizing and paying 1,000 invoices a second puts about 2,000 write units a second
-/// on `due#transfer` (an entry of up to 2 KB in, then out), and every account shares these keys;
-/// 16 shards keep each near 125. Records written when there were 4 sit on shards 0 to 3, which
-/// the scheduler still reads, and move to their new shard when next rewritten.
-pub const DUE_SHARDS: u8 = 16;
-
-/// The `due` index's sort key: the due time, then the id — time-ordered, and unique per record.
-pub fn due_key(due_at: i64, id: &str) -> String {
-    format!("{:012}#{id}", due_at.max(0))
-}
-
-/// Sorts after every `due_key` of second `now`: `dueAt <= due_bound(now)` is "due by now".
-pub fn due_bound(now: i64) -> String {
-    format!("{:012}#~", now.max(0))
-}
-
-pub fn due_partition(kind: &str, id: &str) -> String {
-    let shard = id.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(b as u32)) % DUE_SHARDS as u32;
-    format!("due#{kind}#{shard}")
 }
 
 #[derive(Serialize, Deserialize)]
@@ -271,29 +188,8 @@ pub struct AgreementItem {
     pub agreement: crate::domain::commerce::Agreement,
 }
 
-pub const DELIVERY_PREFIX: &str = "D#";
-pub const ATTEMPT_PREFIX: &str = "AT#";
 /// Attempts are kept 30 days.
 pub const ATTEMPT_TTL_SECONDS: i64 = 30 * 86_400;
-
-pub fn delivery_sk(endpoint_id: &str) -> String {
-    format!("{DELIVERY_PREFIX}{endpoint_id}")
-}
-
-/// Zero-padded, so an endpoint's attempts sort by number (attempts never reach a million: the
-/// retry window ends long before).
-pub fn attempt_sk(endpoint_id: &str, attempt: u32) -> String {
-    format!("{ATTEMPT_PREFIX}{endpoint_id}#{attempt:06}")
-}
-
-/// The sort-key prefix of every attempt to one endpoint.
-pub fn attempts_prefix(endpoint_id: &str) -> String {
-    format!("{ATTEMPT_PREFIX}{endpoint_id}#")
-}
-
-pub fn health_sk(endpoint_id: &str) -> String {
-    format!("WEH#{endpoint_id}")
-}
 
 #[derive(Serialize, Deserialize)]
 pub struct DeliveryItem {
@@ -360,23 +256,6 @@ pub struct OutboxItem {
     pub pointers: Vec<DeliveryPointer>,
 }
 
-pub const OUTBOX_SK: &str = "OUTBOX";
-
-pub fn outbox_pk(account: &AccountId, id: &str) -> String {
-    format!("A#{account}#OB#{id}")
-}
-
-pub const LINK_RECORD_SK: &str = "PAYMENT_LINK";
-pub const SESSION_SK: &str = "SESSION";
-
-pub fn payment_link_pk(account: &AccountId, id: &str) -> String {
-    format!("A#{account}#PL#{id}")
-}
-
-pub fn session_pk(account: &AccountId, id: &str) -> String {
-    format!("A#{account}#CS#{id}")
-}
-
 #[derive(Serialize, Deserialize)]
 pub struct PaymentLinkItem {
     pub pk: String,
@@ -420,13 +299,6 @@ impl SessionItem {
     }
 }
 
-pub const IDEMPOTENCY_SK: &str = "IDEM";
-
-/// Keys are hashed into the partition key: any printable key is safe there.
-pub fn idempotency_pk(account: &AccountId, key_hash: &str) -> String {
-    format!("A#{account}#IDEM#{key_hash}")
-}
-
 /// A request made with an `Idempotency-Key`: its fingerprint, then its response.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -443,24 +315,4 @@ pub struct IdempotencyItem {
     pub content_type: Option<String>,
     pub created_at: i64,
     pub expires_at: i64,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn creation_keys_in_seconds_and_in_milliseconds_list_in_time_order() {
-        let mut keys = [
-            by_created(1_700_000_001, Some(1_700_000_001_500), "a"),
-            by_created(1_700_000_001, None, "b"),
-            by_created(1_700_000_000, Some(1_700_000_000_999), "c"),
-            by_created(1_700_000_001, Some(1_700_000_001_000), "d"),
-            by_created(1_700_000_002, None, "e"),
-            by_created(1_700_000_000, None, "f"),
-        ];
-        keys.sort();
-        let order: Vec<&str> = keys.iter().map(|k| k.rsplit('#').next().unwrap()).collect();
-        assert_eq!(order, ["f", "c", "b", "d", "a", "e"]);
-    }
 }

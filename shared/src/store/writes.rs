@@ -4,6 +4,7 @@
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem};
 
+use super::keys::*;
 use super::records::*;
 use super::{classify, s, to_item, Item, Store};
 use crate::domain::checkout::{CheckoutSession, PaymentLink};

@@ -1,4 +1,5 @@
-//! The `gsi1` partitions that list an account's records newest first, sharded on write.
+//! The `gsi1` keys: the account list, and the partitions that list an account's records newest
+//! first, sharded on write.
 //!
 //! One account at 1,000 events a second would put every write of a listing on one partition key,
 //! and a DynamoDB partition takes 1,000 write units a second. Sort keys grow with time, so
@@ -11,6 +12,27 @@
 use sha2::{Digest, Sha256};
 
 use crate::ids::AccountId;
+
+pub const GSI1: &str = "gsi1";
+/// The one `gsi1` partition that is not an account's: the account list, for operators.
+pub const ACCOUNTS_GSI1PK: &str = "accounts";
+
+/// The account list's sort key: newest first by creation second.
+pub fn account_list_sk(created_at: i64, account: &AccountId) -> String {
+    format!("{created_at:012}#{account}")
+}
+
+/// The sort key of records listed by creation time whose ids do not sort by time: Loop's
+/// creation instant in milliseconds (`createdMs`), then the id. Records written before
+/// `createdMs` existed keep their key in seconds, `{seconds:012}#{id}`: it shares its first 12
+/// characters with the millisecond keys of that second and then sorts below them (`#` before
+/// every digit), so old and new keys list in time order without rewriting the old ones.
+pub fn by_created(created_at: i64, created_ms: Option<i64>, id: &str) -> String {
+    match created_ms {
+        Some(ms) => format!("{:015}#{id}", ms.max(0)),
+        None => format!("{:012}#{id}", created_at.max(0)),
+    }
+}
 
 /// Shards per listing. At 1,000 Stripe events a second, each publishing two events of up to
 /// 4 KB (4 write units each, the index projects whole items), the events listing takes 8,000
@@ -104,5 +126,20 @@ mod tests {
         // 1,000 expected per shard; a binomial spread is about ±31, so ±20% is never reached
         // by chance, only by a hash that favours some shards.
         assert!(counts.iter().all(|&c| (800..=1200).contains(&c)), "{counts:?}");
+    }
+
+    #[test]
+    fn creation_keys_in_seconds_and_in_milliseconds_list_in_time_order() {
+        let mut keys = [
+            by_created(1_700_000_001, Some(1_700_000_001_500), "a"),
+            by_created(1_700_000_001, None, "b"),
+            by_created(1_700_000_000, Some(1_700_000_000_999), "c"),
+            by_created(1_700_000_001, Some(1_700_000_001_000), "d"),
+            by_created(1_700_000_002, None, "e"),
+            by_created(1_700_000_000, None, "f"),
+        ];
+        keys.sort();
+        let order: Vec<&str> = keys.iter().map(|k| k.rsplit('#').next().unwrap()).collect();
+        assert_eq!(order, ["f", "c", "b", "d", "a", "e"]);
     }
 }
