@@ -13,3 +13,4 @@ pub mod money;
 pub mod outbound;
 pub mod payloads;
 pub mod stripe_config;
+pub mod stripe_event;

@@ -1,7 +1,7 @@
 //! The commerce group: products and prices into catalogue items, invoices into transfers,
 //! subscriptions into agreements. Pure decisions from an event and the state read before it.
 
-use super::event::{EventType, Invoice, Price, StripeEvent, StripeObject, Subscription};
+use super::event::{Invoice, Price, StripeEvent, StripeObject, Subscription};
 use super::Outcome;
 use crate::clock::unix_seconds;
 use crate::domain::account::Account;
@@ -11,6 +11,7 @@ use crate::domain::commerce::{
 };
 use crate::domain::money::format_minor;
 use crate::domain::payloads;
+use crate::domain::stripe_event::EventType;
 use crate::ids::{creation_millis, AccountId};
 use crate::store::{IngestView, Write};
 

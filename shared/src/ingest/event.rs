@@ -11,159 +11,7 @@ use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-/// The event types Loop acts on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum EventType {
-    ChargeDisputeCreated,
-    ChargeDisputeClosed,
-    CheckoutSessionAsyncPaymentSucceeded,
-    CheckoutSessionAsyncPaymentFailed,
-    CheckoutSessionCompleted,
-    CustomerCreated,
-    CustomerUpdated,
-    CustomerDeleted,
-    CustomerSubscriptionCreated,
-    CustomerSubscriptionPaused,
-    CustomerSubscriptionResumed,
-    CustomerSubscriptionTrialWillEnd,
-    CustomerSubscriptionDeleted,
-    InvoicePaid,
-    InvoicePaymentFailed,
-    InvoiceUpcoming,
-    QuoteFinalized,
-    QuoteAccepted,
-    QuoteCanceled,
-    ProductCreated,
-    ProductUpdated,
-    ProductDeleted,
-    PriceCreated,
-    PriceUpdated,
-    PriceDeleted,
-    InvoiceCreated,
-    InvoiceFinalized,
-}
-
-use EventType::*;
-
-const ALL: [(EventType, &str); 27] = [
-    (ChargeDisputeCreated, "charge.dispute.created"),
-    (ChargeDisputeClosed, "charge.dispute.closed"),
-    (CheckoutSessionAsyncPaymentSucceeded, "checkout.session.async_payment_succeeded"),
-    (CheckoutSessionAsyncPaymentFailed, "checkout.session.async_payment_failed"),
-    (CheckoutSessionCompleted, "checkout.session.completed"),
-    (CustomerCreated, "customer.created"),
-    (CustomerUpdated, "customer.updated"),
-    (CustomerDeleted, "customer.deleted"),
-    (CustomerSubscriptionCreated, "customer.subscription.created"),
-    (CustomerSubscriptionPaused, "customer.subscription.paused"),
-    (CustomerSubscriptionResumed, "customer.subscription.resumed"),
-    (CustomerSubscriptionTrialWillEnd, "customer.subscription.trial_will_end"),
-    (CustomerSubscriptionDeleted, "customer.subscription.deleted"),
-    (InvoicePaid, "invoice.paid"),
-    (InvoicePaymentFailed, "invoice.payment_failed"),
-    (InvoiceUpcoming, "invoice.upcoming"),
-    (QuoteFinalized, "quote.finalized"),
-    (QuoteAccepted, "quote.accepted"),
-    (QuoteCanceled, "quote.canceled"),
-    (ProductCreated, "product.created"),
-    (ProductUpdated, "product.updated"),
-    (ProductDeleted, "product.deleted"),
-    (PriceCreated, "price.created"),
-    (PriceUpdated, "price.updated"),
-    (PriceDeleted, "price.deleted"),
-    (InvoiceCreated, "invoice.created"),
-    (InvoiceFinalized, "invoice.finalized"),
-];
-
-/// The kind of Stripe object an event carries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ObjectKind {
-    Customer,
-    CheckoutSession,
-    Invoice,
-    Subscription,
-    Quote,
-    Dispute,
-    Product,
-    Price,
-}
-
-impl EventType {
-    pub fn parse(raw: &str) -> Option<EventType> {
-        ALL.iter().find(|(_, name)| *name == raw).map(|(t, _)| *t)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        ALL.iter().find(|(t, _)| *t == self).map(|(_, name)| *name).unwrap_or("")
-    }
-
-    /// Every type Loop handles, by Stripe's name: what a connected account's endpoint subscribes to.
-    pub fn all_names() -> impl Iterator<Item = &'static str> {
-        ALL.iter().map(|(_, name)| *name)
-    }
-
-    /// The 19 types that sync contacts and fire trigger events.
-    pub fn contact_group() -> impl Iterator<Item = EventType> {
-        ALL.iter().map(|(t, _)| *t).filter(|t| t.is_contact())
-    }
-
-    pub fn is_contact(self) -> bool {
-        !matches!(
-            self,
-            ProductCreated
-                | ProductUpdated
-                | ProductDeleted
-                | PriceCreated
-                | PriceUpdated
-                | PriceDeleted
-                | InvoiceCreated
-                | InvoiceFinalized
-        )
-    }
-
-    pub fn is_commerce(self) -> bool {
-        matches!(
-            self,
-            ProductCreated
-                | ProductUpdated
-                | ProductDeleted
-                | PriceCreated
-                | PriceUpdated
-                | PriceDeleted
-                | InvoiceCreated
-                | InvoiceFinalized
-                | CustomerSubscriptionCreated
-                | CustomerSubscriptionDeleted
-        )
-    }
-
-    pub fn object_kind(self) -> ObjectKind {
-        match self {
-            ChargeDisputeCreated | ChargeDisputeClosed => ObjectKind::Dispute,
-            CheckoutSessionAsyncPaymentSucceeded | CheckoutSessionAsyncPaymentFailed | CheckoutSessionCompleted => {
-                ObjectKind::CheckoutSession
-            }
-            CustomerCreated | CustomerUpdated | CustomerDeleted => ObjectKind::Customer,
-            CustomerSubscriptionCreated
-            | CustomerSubscriptionPaused
-            | CustomerSubscriptionResumed
-            | CustomerSubscriptionTrialWillEnd
-            | CustomerSubscriptionDeleted => ObjectKind::Subscription,
-            InvoicePaid | InvoicePaymentFailed | InvoiceUpcoming | InvoiceCreated | InvoiceFinalized => {
-                ObjectKind::Invoice
-            }
-            QuoteFinalized | QuoteAccepted | QuoteCanceled => ObjectKind::Quote,
-            ProductCreated | ProductUpdated | ProductDeleted => ObjectKind::Product,
-            PriceCreated | PriceUpdated | PriceDeleted => ObjectKind::Price,
-        }
-    }
-}
-
-impl fmt::Display for EventType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use crate::domain::stripe_event::{EventType, ObjectKind};
 
 type Text<'a> = Option<Cow<'a, str>>;
 
@@ -661,7 +509,7 @@ fn parse_typed(body: &str, kind: EventType) -> Option<Parsed<'_>> {
             return None;
         }
         let previous_email = match (kind, envelope.data.previous_attributes) {
-            (CustomerUpdated, Some(previous)) => previous.0.email.filter(|e| !e.trim().is_empty()),
+            (EventType::CustomerUpdated, Some(previous)) => previous.0.email.filter(|e| !e.trim().is_empty()),
             _ => None,
         };
         let object = wrap(envelope.data.object.0);
@@ -712,11 +560,13 @@ pub(crate) fn parse_in_two_passes(body: &str) -> Result<Parsed<'_>, InvalidEvent
         ObjectKind::Price => StripeObject::Price(serde_json::from_str(raw).map_err(invalid)?),
     };
     let previous_email = match (kind, envelope.data.previous_attributes) {
-        (CustomerUpdated, Some(previous)) => serde_json::from_str::<ObjectOnly<PreviousAttributes>>(previous.get())
-            .map_err(|e| InvalidEvent(format!("data.previous_attributes: {e}")))?
-            .0
-            .email
-            .filter(|e| !e.trim().is_empty()),
+        (EventType::CustomerUpdated, Some(previous)) => {
+            serde_json::from_str::<ObjectOnly<PreviousAttributes>>(previous.get())
+                .map_err(|e| InvalidEvent(format!("data.previous_attributes: {e}")))?
+                .0
+                .email
+                .filter(|e| !e.trim().is_empty())
+        }
         _ => None,
     };
     Ok(Parsed::Supported(StripeEvent { id: envelope.id, kind, created: envelope.created, object, previous_email }))
@@ -733,23 +583,13 @@ mod tests {
     }
 
     #[test]
-    fn there_are_nineteen_contact_types_and_ten_commerce_types() {
-        assert_eq!(EventType::contact_group().count(), 19);
-        assert_eq!(ALL.iter().filter(|(t, _)| t.is_commerce()).count(), 10);
-        for (t, name) in ALL {
-            assert_eq!(EventType::parse(name), Some(t));
-            assert!(t.is_contact() || t.is_commerce());
-        }
-    }
-
-    #[test]
     fn customer_fields_are_read_and_others_ignored() {
         let body = event(
             "customer.created",
             r#"{"id":"cus_1","email":"Jenny@Example.com","name":"Jenny Rosen","balance":0,"address":{"city":null},"metadata":{"refId":"r1","other":"x"}}"#,
         );
         let Parsed::Supported(e) = parse(body.as_bytes()).unwrap() else { panic!() };
-        assert_eq!(e.kind, CustomerCreated);
+        assert_eq!(e.kind, EventType::CustomerCreated);
         let StripeObject::Customer(c) = e.object else { panic!() };
         assert_eq!(c.email.as_deref(), Some("Jenny@Example.com"));
         assert_eq!(c.metadata.unwrap().get("refId"), Some("r1"));

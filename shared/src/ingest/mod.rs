@@ -18,13 +18,14 @@ use crate::app::App;
 use crate::domain::account::Account;
 use crate::domain::email::Email;
 use crate::domain::outbound::OutboundEvent;
+use crate::domain::stripe_event::EventType;
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response, MAX_BODY_BYTES};
 use crate::ids::AccountId;
 use crate::publish;
 use crate::store::records::{SeenRecord, SeenStatus};
 use crate::store::{IngestRead, IngestView, Write, WriteError};
-use event::{EventType, Parsed, StripeEvent};
+use event::{Parsed, StripeEvent};
 use signature::SignatureError;
 
 /// Writes, events to publish and the effect names for the response.
