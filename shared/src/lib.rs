@@ -4,10 +4,13 @@
 //! 1. **Capabilities** — [`api`] (the merchant REST API), [`ingest`] (Stripe webhooks),
 //!    [`dispatch`] (outbound deliveries), [`schedule`] (late payments, expiry), [`accounts`]
 //!    (accounts, keys, authentication), [`connect`] (Stripe onboarding and catalogue backfill).
+//!    [`publish`] (events to endpoints' deliveries) sits between ingest and dispatch.
 //! 2. **Adapters** — [`store`] (DynamoDB), [`queue`] (SQS), [`vault`] (KMS), [`stripe_api`],
-//!    built by [`aws`]; [`lambda`] glues capabilities to the Lambda runtime.
-//! 3. **Ground** — [`domain`] (pure types and rules), [`error`], [`config`], [`clock`], [`ids`],
-//!    [`secret`], [`http`].
+//!    [`outbound_http`] (the webhook client and its SSRF guard), built by [`aws`] and composed by
+//!    [`app`], which imports no capability; [`lambda`] glues capabilities to the Lambda runtime.
+//! 3. **Ground** — [`domain`] (pure types and rules, including the Stripe event types and the
+//!    retry cadence), [`error`], [`config`], [`clock`], [`ids`], [`secret`], [`http`]. Nothing
+//!    here imports a floor above.
 //!
 //! See `ARCHITECTURE.md` for the table design and the request paths.
 
@@ -32,6 +35,7 @@ pub mod ingest;
 pub mod lambda;
 pub mod logging;
 pub mod metrics;
+pub mod outbound_http;
 pub mod publish;
 pub mod queue;
 pub mod schedule;

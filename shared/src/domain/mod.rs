@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api_key;
+pub mod cadence;
 pub mod checkout;
 pub mod commerce;
 pub mod connection;
