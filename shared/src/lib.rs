@@ -8,8 +8,8 @@
 //! 2. **Adapters** — [`store`] (DynamoDB), [`queue`] (SQS), [`vault`] (KMS), [`stripe_api`],
 //!    [`outbound_http`] (the webhook client and its SSRF guard), built by [`aws`] and composed by
 //!    [`app`], which imports no capability; [`lambda`] glues capabilities to the Lambda runtime.
-//! 3. **Ground** — [`domain`] (pure types and rules, including the Stripe event types and the
-//!    retry cadence), [`error`], [`config`], [`clock`], [`ids`], [`secret`], [`http`]. Nothing
+//! 3. **Ground** — [`domain`] (pure types and rules, including the Stripe event types, the Stripe
+//!    object model and the retry cadence), [`error`], [`config`], [`clock`], [`ids`], [`secret`], [`http`]. Nothing
 //!    here imports a floor above.
 //!
 //! See `ARCHITECTURE.md` for the table design and the request paths.

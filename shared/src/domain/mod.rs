@@ -15,3 +15,4 @@ pub mod outbound;
 pub mod payloads;
 pub mod stripe_config;
 pub mod stripe_event;
+pub mod stripe_object;

@@ -2,11 +2,11 @@
 //! events and the answer. Pure: no store, no clock (the time comes in), nothing async, so it is
 //! tested with views built in memory.
 
-use super::event::StripeEvent;
 use super::{commerce, contacts, Answer, Outcome};
 use crate::domain::email::Email;
 use crate::domain::outbound::OutboundEvent;
 use crate::domain::stripe_event::EventType;
+use crate::domain::stripe_object::StripeEvent;
 use crate::error::ApiError;
 use crate::ids::AccountId;
 use crate::store::{IngestView, Write};

@@ -20,13 +20,14 @@ use crate::app::App;
 use crate::domain::account::Account;
 use crate::domain::email::Email;
 use crate::domain::outbound::OutboundEvent;
+use crate::domain::stripe_object::StripeEvent;
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response, MAX_BODY_BYTES};
 use crate::ids::AccountId;
 use crate::publish;
 use crate::store::records::{SeenRecord, SeenStatus};
 use crate::store::{IngestRead, IngestView, Write, WriteError};
-use event::{Parsed, StripeEvent};
+use event::Parsed;
 use signature::SignatureError;
 
 /// Writes, events to publish and the effect names for the response.
@@ -136,7 +137,7 @@ fn verify(app: &App, account: &Account, request: &Request) -> Result<(), ApiErro
 
 /// The records one event's decision depends on.
 pub fn reads_for<'a>(event: Option<&'a StripeEvent<'a>>) -> IngestRead<'a> {
-    use event::StripeObject;
+    use crate::domain::stripe_object::StripeObject;
     let Some(event) = event else {
         return IngestRead::default();
     };
