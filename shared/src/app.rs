@@ -66,7 +66,7 @@ impl App {
 
     /// The client for outbound webhooks (timeouts, no redirects, the SSRF guard).
     pub fn http_client(&self) -> &reqwest::Client {
-        self.http.get_or_init(|| crate::dispatch::client::build(self.config.allow_private_endpoints))
+        self.http.get_or_init(|| crate::outbound_http::build(self.config.allow_private_endpoints))
     }
 
     /// The client for Stripe's API.

@@ -7,10 +7,13 @@
 //! 2. **Capabilities** — [`api`] (the merchant REST API), [`ingest`] (Stripe webhooks),
 //!    [`dispatch`] (outbound deliveries), [`schedule`] (late payments, expiry), [`accounts`]
 //!    (accounts, keys, authentication), [`connect`] (Stripe onboarding and catalogue backfill).
+//!    [`publish`] (events to endpoints' deliveries) sits between ingest and dispatch.
 //! 3. **Adapters** — [`store`] (DynamoDB), [`queue`] (SQS), [`vault`] (KMS), [`stripe_api`],
-//!    built by [`aws`].
-//! 4. **Ground** — [`domain`] (pure types and rules), [`error`], [`config`], [`clock`], [`ids`],
-//!    [`secret`], [`http`].
+//!    [`outbound_http`] (the webhook client and its SSRF guard), built by [`aws`] and composed by
+//!    [`app`], which imports no capability.
+//! 4. **Ground** — [`domain`] (pure types and rules, including the Stripe event types, the Stripe
+//!    object model and the retry cadence), [`error`], [`config`], [`clock`], [`ids`], [`secret`],
+//!    [`http`]. Nothing here imports a floor above.
 //!
 //! See `ARCHITECTURE.md` for the table design and the request paths.
 
@@ -36,6 +39,7 @@ pub mod ingest;
 pub mod lambda;
 pub mod logging;
 pub mod metrics;
+pub mod outbound_http;
 pub mod publish;
 pub mod queue;
 pub mod schedule;

@@ -57,7 +57,7 @@ pub async fn send(queue: &DeliveryQueue, pointers: &[DeliveryPointer]) -> Result
         .iter()
         .map(|p| OutgoingMessage {
             body: serde_json::to_string(p).expect("pointers serialize"),
-            delay_seconds: crate::dispatch::cadence::delay_before(p.attempt),
+            delay_seconds: crate::domain::cadence::delay_before(p.attempt),
         })
         .collect();
     queue.send(&messages).await

@@ -9,12 +9,12 @@ use super::list::{page, ListParams};
 use crate::accounts::Caller;
 use crate::app::App;
 use crate::clock::unix_seconds;
-use crate::dispatch::guard::{check_url, UrlError};
 use crate::domain::endpoint::{Endpoint, EndpointSecret, EndpointSet, EndpointStatus};
 use crate::domain::outbound::OUTBOUND_TYPES;
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response};
 use crate::ids::{new_sortable_id, AccountId};
+use crate::outbound_http::guard::{check_url, UrlError};
 use crate::secret::Secret;
 
 /// Enough for any real integration; keeps the endpoints record small.

@@ -5,10 +5,10 @@ use bytes::Bytes;
 use http::Method;
 
 use super::body::{check_media_type, check_size, json_object};
-use crate::dispatch::guard::check_form;
 use crate::domain::account::{Account, StripeIntegration};
 use crate::error::ApiError;
 use crate::http::Request;
+use crate::outbound_http::guard::check_form;
 
 /// The routes whose bodies are parsed, in the order the first input byte selects them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -13,9 +13,9 @@ use crate::connect::ConnectError;
 use crate::domain::account::StripeIntegration;
 use crate::domain::connection::Backfill;
 use crate::domain::stripe_config::{CustomerDeleted, EventSettings};
+use crate::domain::stripe_event::EventType;
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response};
-use crate::ingest::event::EventType;
 use crate::secret::Secret;
 use crate::stripe_api::StripeApiError;
 

@@ -13,9 +13,9 @@ use crate::app::App;
 use crate::domain::account::{stripe_webhook_path, Account};
 use crate::domain::connection::{Backfill, StripeConnection};
 use crate::domain::outbound::BackfillPointer;
+use crate::domain::stripe_event::EventType;
 use crate::error::StoreError;
 use crate::ids::new_id;
-use crate::ingest::event::EventType;
 use crate::secret::Secret;
 use crate::stripe_api::{StripeApi, StripeApiError};
 

@@ -1,49 +1,16 @@
-//! The outbound HTTP client: 15 s timeout, no redirects, a bounded read of the response, and a
-//! resolver that refuses internal addresses at connect time (unless private endpoints are
-//! allowed), so a host that re-resolves to a private address after registration is still refused.
+//! One delivery's POST on the outbound client (`outbound_http`): the signed headers, IP-literal
+//! hosts checked against the SSRF guard (they never reach its resolver), a bounded read of the
+//! response, and what a `Retry-After` asked for.
 
-use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use http::HeaderValue;
-use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 
-use super::guard::{check_form, is_forbidden};
 use super::signing::SignedHeaders;
+use crate::outbound_http::guard::{check_form, is_forbidden};
 
 /// How much of a response is kept.
 pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
-pub const DELIVERY_TIMEOUT: Duration = Duration::from_secs(15);
-
-struct GuardedResolver;
-
-impl Resolve for GuardedResolver {
-    fn resolve(&self, name: Name) -> Resolving {
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = addrs.into_iter().filter(|a| !is_forbidden(a.ip())).collect();
-            if public.is_empty() {
-                return Err(format!("{host} resolves only to internal addresses").into());
-            }
-            Ok(Box::new(public.into_iter()) as Addrs)
-        })
-    }
-}
-
-pub fn build(allow_private: bool) -> reqwest::Client {
-    // One budget for the whole attempt, connecting included: the 15 s `webhooks.md` gives.
-    let mut builder = reqwest::Client::builder()
-        .timeout(DELIVERY_TIMEOUT)
-        .redirect(reqwest::redirect::Policy::none())
-        .user_agent(concat!("Loop-Webhooks/", env!("CARGO_PKG_VERSION")))
-        .no_proxy()
-        .pool_idle_timeout(Duration::from_secs(30));
-    if !allow_private {
-        builder = builder.dns_resolver(GuardedResolver);
-    }
-    builder.build().expect("the HTTP client configuration is valid")
-}
 
 /// What one POST did.
 #[derive(Debug, Clone, PartialEq, Eq)]

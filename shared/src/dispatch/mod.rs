@@ -9,13 +9,12 @@
 
 pub mod backoff;
 pub mod breaker;
-pub mod cadence;
 pub mod client;
-pub mod guard;
 pub mod release;
 pub mod signing;
 
 use crate::app::App;
+use crate::domain::cadence;
 use crate::domain::delivery::{Attempt, Delivery, DeliveryStatus, EndpointHealth};
 use crate::domain::endpoint::EndpointStatus;
 pub use crate::domain::outbound::DeliveryPointer;

@@ -2,6 +2,7 @@
 
 pub mod account;
 pub mod api_key;
+pub mod cadence;
 pub mod checkout;
 pub mod commerce;
 pub mod connection;
@@ -13,3 +14,5 @@ pub mod money;
 pub mod outbound;
 pub mod payloads;
 pub mod stripe_config;
+pub mod stripe_event;
+pub mod stripe_object;

@@ -1,7 +1,6 @@
 //! The commerce group: products and prices into catalogue items, invoices into transfers,
 //! subscriptions into agreements. Pure decisions from an event and the state read before it.
 
-use super::event::{EventType, Invoice, Price, StripeEvent, StripeObject, Subscription};
 use super::Outcome;
 use crate::clock::unix_seconds;
 use crate::domain::account::Account;
@@ -11,6 +10,8 @@ use crate::domain::commerce::{
 };
 use crate::domain::money::format_minor;
 use crate::domain::payloads;
+use crate::domain::stripe_event::EventType;
+use crate::domain::stripe_object::{self, Invoice, Price, StripeEvent, StripeObject, Subscription};
 use crate::ids::{creation_millis, AccountId};
 use crate::store::{IngestView, Write};
 
@@ -47,7 +48,7 @@ pub fn apply(input: &CommerceInput<'_>, out: &mut Outcome) {
     }
 }
 
-fn product(input: &CommerceInput<'_>, p: &super::event::Product<'_>, out: &mut Outcome) {
+fn product(input: &CommerceInput<'_>, p: &stripe_object::Product<'_>, out: &mut Outcome) {
     let Some(id) = p.id.as_deref() else { return };
     let existing = input.view.products.get(id);
     if existing.is_some_and(|e| input.event.created < e.last_event_at) {

@@ -2,13 +2,14 @@
 
 use serde_json::{json, Map, Value};
 
-use super::event::{EventType, ObjectKind, StripeEvent, StripeObject};
 use super::Outcome;
 use crate::clock::unix_seconds;
 use crate::domain::contact::{split_name, Contact, TriggerEvent};
 use crate::domain::email::Email;
 use crate::domain::money::format_minor;
 use crate::domain::stripe_config::{CustomerDeleted, EventSettings};
+use crate::domain::stripe_event::{EventType, ObjectKind};
+use crate::domain::stripe_object::{StripeEvent, StripeObject};
 use crate::ids::new_sortable_id;
 use crate::store::records::CustomerLink;
 use crate::store::Write;

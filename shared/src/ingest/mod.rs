@@ -1,13 +1,15 @@
 //! Stripe ingest: `POST /stripe/webhooks/{accountId}` (`stripe-ingest.md`).
 //!
 //! One request reads everything the decision needs (account, endpoints, the dedupe record,
-//! the contacts involved); the decision is pure; one transaction writes the dedupe record, the
+//! the contacts involved; a second only for a contact known through its customer link); the
+//! decision (`decide`) is pure; one transaction writes the dedupe record, the
 //! effects and the events with their outbox; then the outbox goes to the delivery queue. A
 //! retry after any failure finds either nothing written (and redoes it all) or the dedupe
 //! record (and at most re-sends its outbox).
 
 pub mod commerce;
 pub mod contacts;
+pub mod decide;
 pub mod event;
 pub mod signature;
 
@@ -18,13 +20,14 @@ use crate::app::App;
 use crate::domain::account::Account;
 use crate::domain::email::Email;
 use crate::domain::outbound::OutboundEvent;
+use crate::domain::stripe_object::StripeEvent;
 use crate::error::ApiError;
 use crate::http::{self as h, Request, Response, MAX_BODY_BYTES};
 use crate::ids::AccountId;
 use crate::publish;
 use crate::store::records::{SeenRecord, SeenStatus};
 use crate::store::{IngestRead, IngestView, Write, WriteError};
-use event::{EventType, Parsed, StripeEvent};
+use event::Parsed;
 use signature::SignatureError;
 
 /// Writes, events to publish and the effect names for the response.
@@ -134,7 +137,7 @@ fn verify(app: &App, account: &Account, request: &Request) -> Result<(), ApiErro
 
 /// The records one event's decision depends on.
 pub fn reads_for<'a>(event: Option<&'a StripeEvent<'a>>) -> IngestRead<'a> {
-    use event::StripeObject;
+    use crate::domain::stripe_object::StripeObject;
     let Some(event) = event else {
         return IngestRead::default();
     };
@@ -182,7 +185,8 @@ async fn apply(
         if let Some(seen) = &view.seen {
             return duplicate(app, account_id, seen).await;
         }
-        let decision = decide(app, account_id, event, &view).await?;
+        read_contact_behind_link(app, account_id, event, &mut view).await?;
+        let decision = decide::decide(account_id, event, &view, app.clock.now_millis())?;
         let now = app.clock.now_unix();
         let fan_out = publish::fan_out(account_id, &view.endpoints, &decision.events, now);
         let pointers = fan_out.pointers;
@@ -214,6 +218,24 @@ async fn apply(
     Err(ApiError::Unavailable)
 }
 
+/// The rest of the read phase, for an event that names its customer but no email: the contact
+/// is the one at the customer link's email, known only once the first read has fetched the link,
+/// so it costs one `GetItem` more (subscription and quote events). Made after the duplicate
+/// check, so a duplicate still costs one read.
+async fn read_contact_behind_link(
+    app: &App,
+    account_id: &AccountId,
+    event: &StripeEvent<'_>,
+    view: &mut IngestView,
+) -> Result<(), ApiError> {
+    if let Some(email) = decide::contact_behind_link(event, view).cloned() {
+        if let Some(contact) = app.store.get_contact(account_id, &email).await? {
+            view.contacts.insert(email, contact);
+        }
+    }
+    Ok(())
+}
+
 /// A Stripe event seen before: finish its publication if that was interrupted.
 async fn duplicate(app: &App, account_id: &AccountId, seen: &SeenRecord) -> Result<Answer, ApiError> {
     if seen.status == SeenStatus::Pending && !seen.outbox.is_empty() {
@@ -222,65 +244,4 @@ async fn duplicate(app: &App, account_id: &AccountId, seen: &SeenRecord) -> Resu
         app.store.mark_published(account_id, event_id).await?;
     }
     Ok(Answer { status: "duplicate", reason: None, effects: None })
-}
-
-struct Decision {
-    answer: Answer,
-    writes: Vec<Write>,
-    events: Vec<OutboundEvent>,
-}
-
-async fn decide(
-    app: &App,
-    account_id: &AccountId,
-    event: &StripeEvent<'_>,
-    view: &IngestView,
-) -> Result<Decision, ApiError> {
-    let account = view.account.as_ref().ok_or_else(|| ApiError::not_found("account"))?;
-    let kind = event.kind;
-    let now_ms = app.clock.now_millis();
-    let settings = account.stripe.events.settings(kind);
-    let mut outcome = Outcome::default();
-    let mut ignored = None;
-    if kind.is_contact() && !settings.enabled {
-        ignored = Some("event_disabled");
-    } else if kind.is_contact() {
-        let who = contacts::who(event);
-        let email = who.email.clone().or_else(|| view.linked.as_ref().map(|l| l.email.clone()));
-        match email {
-            None => ignored = Some("no_email"),
-            Some(email) => {
-                let existing = match view.contacts.get(&email) {
-                    Some(contact) => Some(contact.clone()),
-                    // Found through the customer link: not in the first read.
-                    None if who.email.is_none() => app.store.get_contact(account_id, &email).await?,
-                    None => None,
-                };
-                let moved_from = event
-                    .previous_email
-                    .as_deref()
-                    .and_then(Email::parse)
-                    .filter(|previous| *previous != email)
-                    .and_then(|previous| view.contacts.get(&previous));
-                outcome = contacts::sync(contacts::SyncInput {
-                    event,
-                    settings: &settings,
-                    customer_deleted: account.stripe.customer_deleted,
-                    email: &email,
-                    who: &who,
-                    linked: view.linked.as_ref(),
-                    existing: existing.as_ref(),
-                    moved_from: if kind == EventType::CustomerUpdated { moved_from } else { None },
-                    now_ms,
-                });
-            }
-        }
-    }
-    // Commerce effects apply whatever the contact group's settings say.
-    commerce::apply(&commerce::CommerceInput { event, account_id, account, view, now_ms }, &mut outcome);
-    let answer = match ignored {
-        Some(reason) if !kind.is_commerce() => Answer::ignored(reason),
-        _ => Answer { status: "processed", reason: None, effects: Some(outcome.effects) },
-    };
-    Ok(Decision { answer, writes: outcome.writes, events: outcome.events })
 }
