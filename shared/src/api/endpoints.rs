@@ -181,7 +181,19 @@ pub async fn update(app: &App, caller: &Caller, id: &str, request: &Request) -> 
         Ok(endpoint.clone())
     })
     .await?;
+    if status == Some(EndpointStatus::Disabled) {
+        release_parked(app, &caller.account.id, id).await?;
+    }
     Ok(h::json(StatusCode::OK, &updated.to_json(app.clock.now_unix())))
+}
+
+/// Deliveries parked behind a disabled or deleted endpoint's open circuit end now (failed, with
+/// the reason), rather than when its probe next comes along, which may be never if the probe's
+/// message went to the dead-letter queue. If queueing fails the answer is `503`: the change is
+/// stored, and repeating the request queues the release again.
+async fn release_parked(app: &App, account: &AccountId, endpoint_id: &str) -> Result<(), ApiError> {
+    crate::dispatch::release::queue(app, account, endpoint_id, 0).await?;
+    Ok(())
 }
 
 pub async fn delete(app: &App, caller: &Caller, id: &str) -> Result<Response, ApiError> {
@@ -194,6 +206,7 @@ pub async fn delete(app: &App, caller: &Caller, id: &str) -> Result<Response, Ap
         Ok(())
     })
     .await?;
+    release_parked(app, &caller.account.id, id).await?;
     Ok(h::json(StatusCode::OK, &json!({"id": id, "deleted": true})))
 }
 
