@@ -202,13 +202,7 @@ impl Store {
         if let Some(before) = &q.before {
             request = request.expression_attribute_values(":before", s(before));
         }
-        if let Some((expression, name, value)) = &q.filter {
-            request = request
-                .filter_expression(*expression)
-                .expression_attribute_names("#f", *name)
-                .expression_attribute_values(":f", AttributeValue::S(value.clone()));
-        }
-        let output = request.send().await.map_err(classify)?;
+        let output = super::pages::with_filter(request, q.filter.as_ref()).send().await.map_err(classify)?;
         let examined = usize::try_from(output.scanned_count).unwrap_or_default();
         Ok(Slice { items: output.items.unwrap_or_default(), resume: output.last_evaluated_key, examined })
     }

@@ -103,13 +103,7 @@ impl Store {
             if let Some(before) = &q.before {
                 request = request.expression_attribute_values(":before", s(before));
             }
-            if let Some((expression, name, value)) = &q.filter {
-                request = request
-                    .filter_expression(*expression)
-                    .expression_attribute_names("#f", *name)
-                    .expression_attribute_values(":f", AttributeValue::S(value.clone()));
-            }
-            let output = request.send().await.map_err(classify)?;
+            let output = with_filter(request, q.filter.as_ref()).send().await.map_err(classify)?;
             read += output.scanned_count.max(0) as usize;
             for item in output.items.unwrap_or_default() {
                 // Inclusive BETWEEN may return the cursor itself.
@@ -143,3 +137,18 @@ impl Store {
 
 /// The index `gsi1`.
 pub const BY_CREATION: Option<&str> = Some(GSI1);
+
+/// A query of `request` narrowed by `filter` (one other attribute, written with `#f` and `:f`:
+/// `("#f = :f", "status", "open")`), which DynamoDB applies after reading.
+pub(crate) fn with_filter(
+    request: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder,
+    filter: Option<&(&str, &str, String)>,
+) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+    match filter {
+        Some((expression, name, value)) => request
+            .filter_expression(*expression)
+            .expression_attribute_names("#f", *name)
+            .expression_attribute_values(":f", AttributeValue::S(value.clone())),
+        None => request,
+    }
+}
