@@ -15,6 +15,7 @@ use crate::clock::unix_seconds;
 use crate::domain::account::Account;
 use crate::domain::checkout::SessionStatus;
 use crate::domain::endpoint::EndpointSet;
+use crate::domain::outbound::DeliveryPointer;
 use crate::domain::payloads;
 use crate::error::StoreError;
 use crate::ids::AccountId;
@@ -62,6 +63,8 @@ pub struct ScheduleReport {
     pub late_payments: u32,
     pub expired_sessions: u32,
     pub outboxes_resent: u32,
+    /// Parked deliveries whose retry window ended, handed to dispatch to end.
+    pub parked_expired: u32,
     /// Items the due index returned: the run's cost, flat in the number of records not yet due.
     pub items_read: usize,
     /// Due records that could not be decoded: logged and skipped.
@@ -129,6 +132,27 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
             let id = outbox.pk.rsplit("#OB#").next().unwrap_or_default();
             app.store.delete_outbox(&outbox.account_id, id).await?;
             report.outboxes_resent += 1;
+        }
+    }
+
+    // A delivery parked behind an open circuit past its retry window: its pointer goes to
+    // dispatch, which ends it (`retry window ended`) rather than leave it `pending` until the
+    // circuit's probe hands over. Sent before its record goes, as a release job does.
+    let mut parked = DueWalk::new();
+    while let Some((from, size)) = parked.next_page() {
+        let page = app.store.due_parked(now, from, size).await?;
+        parked.advance(&page, &mut report);
+        for (account_id, endpoint_id, waiting) in page.records {
+            let pointer = DeliveryPointer {
+                v: 1,
+                account_id: account_id.to_string(),
+                event_id: waiting.event_id.clone(),
+                endpoint_id: endpoint_id.clone(),
+                attempt: waiting.attempt,
+            };
+            publish::send(&app.queue, std::slice::from_ref(&pointer)).await?;
+            app.store.unpark(&account_id, &endpoint_id, std::slice::from_ref(&waiting)).await?;
+            report.parked_expired += 1;
         }
     }
     if report != ScheduleReport::default() {

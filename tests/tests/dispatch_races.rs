@@ -92,3 +92,66 @@ async fn a_redelivery_waits_for_an_attempt_in_flight_instead_of_dropping_its_cla
     assert_eq!(receiver.received().len(), 1);
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_delivery_parked_past_its_retry_window_is_ended_by_the_scheduler() {
+    // GIVEN a one-hour retry window, an endpoint whose circuit is open with a live probe, and a
+    // new event, whose delivery parks behind it
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1"), ("LOOP_RETRY_WINDOW_HOURS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    let endpoint_id = endpoint["id"].as_str().unwrap().to_owned();
+    let account = AccountId::parse(&acme.id).unwrap();
+    dynamodb_client()
+        .await
+        .put_item()
+        .table_name(t.app().store.table())
+        .item("pk", S(format!("A#{}", acme.id)))
+        .item("sk", S(format!("WEH#{endpoint_id}")))
+        .item("failures", N("5".into()))
+        .item("failingSince", N(now().to_string()))
+        .item("probeEvent", S("evt_probe".into()))
+        .item("probeUntil", N((now() + 86_400).to_string()))
+        .send()
+        .await
+        .unwrap();
+    let created = event("evt_parks", "customer.created", now(), object("customer", json!({"email": "p@example.com"})));
+    assert_eq!(t.send_stripe(&acme, &created).await.1["status"], "processed");
+    let store = &t.app().store;
+    let until = std::time::Instant::now() + Duration::from_secs(30);
+    while store.parked_page(&account, &endpoint_id, 10).await.unwrap().0.is_empty() {
+        assert!(std::time::Instant::now() < until, "the delivery never parked");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let event_id = t.read(&acme, "/v1/events?type=contact.created").await["data"][0]["id"].as_str().unwrap().to_owned();
+
+    // WHEN the scheduler runs after the window has ended (an hour and more later, with a queue
+    // of its own, handed to a dispatch at that time)
+    let mut later = t.config_with_own_queue("later").await;
+    later.clock_offset_seconds = 3_700;
+    let later = loop_shared::App::with_clients(later.clone(), loop_shared::aws::AwsClients::new(&later.aws).await)
+        .await
+        .unwrap();
+    let report = loop_shared::schedule::run(&later).await.unwrap();
+    assert_eq!(report.parked_expired, 1, "{report:?}");
+    let sqs = loop_shared::aws::AwsClients::new(&later.config.aws).await.sqs;
+    let received = sqs.receive_message().queue_url(later.queue.url()).wait_time_seconds(5).send().await.unwrap();
+    let messages = received.messages.unwrap_or_default();
+    assert_eq!(messages.len(), 1);
+    let pointer: loop_shared::dispatch::DeliveryPointer =
+        serde_json::from_str(messages[0].body.as_deref().unwrap()).unwrap();
+    loop_shared::dispatch::deliver(&later, &pointer).await.unwrap();
+
+    // THEN the delivery has ended, failed for its window, without a request, and nothing is
+    // parked any more
+    let detail = t.read(&acme, &format!("/v1/events/{event_id}")).await;
+    let delivery = &detail["endpoints"][0];
+    assert_eq!(
+        (delivery["status"].as_str(), delivery["reason"].as_str()),
+        (Some("failed"), Some("retry window ended"))
+    );
+    assert!(store.parked_page(&account, &endpoint_id, 10).await.unwrap().0.is_empty());
+    assert!(receiver.received().is_empty());
+    t.shutdown().await;
+}

@@ -150,7 +150,16 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
     if breaker::gate(health, &event.id, now) == Gate::Park {
         let parked = backoff::retry("parking", || {
             let now_ms = app.clock.now_millis();
-            app.store.park(&account, &endpoint.id, &event.id, pointer.attempt, now, now_ms, OPEN_AFTER_FAILURES)
+            let window_ends_at = delivery.window_start + window;
+            app.store.park(
+                &account,
+                &endpoint.id,
+                &event.id,
+                pointer.attempt,
+                (now, now_ms),
+                window_ends_at,
+                OPEN_AFTER_FAILURES,
+            )
         })
         .await?;
         if parked {

@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, DeleteRequest, Put, TransactWriteItem, WriteRequest};
 use serde::{Deserialize, Serialize};
 
-use super::keys::{account_pk, health_sk, parked_pk, parked_sk, ENDPOINTS_SK, PARKED_PREFIX};
+use super::keys::{account_pk, due_key, due_partition, health_sk, parked_pk, parked_sk, ENDPOINTS_SK, PARKED_PREFIX};
 use super::records::{EndpointsItem, HealthItem};
 use super::{classify, from_item, s, to_item, Item, Store};
 use crate::domain::delivery::EndpointHealth;
@@ -27,10 +27,21 @@ pub struct Parked {
 }
 
 #[derive(Serialize, Deserialize)]
-struct ParkedItem {
+pub(crate) struct ParkedItem {
     pk: String,
     #[serde(flatten)]
-    parked: Parked,
+    pub(crate) parked: Parked,
+    /// In the `due` index until the delivery's retry window ends: the scheduler then sends its
+    /// pointer, and dispatch ends it (`retry window ended`) even while the circuit stays open.
+    /// Records parked before the sweep existed have none.
+    #[serde(rename = "duePk", default, skip_serializing_if = "Option::is_none")]
+    due_pk: Option<String>,
+    #[serde(rename = "dueAt", default, skip_serializing_if = "Option::is_none")]
+    due_at: Option<String>,
+    #[serde(rename = "accountId", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) account_id: Option<AccountId>,
+    #[serde(rename = "endpointId", default, skip_serializing_if = "Option::is_none")]
+    pub(crate) endpoint_id: Option<String>,
 }
 
 /// What a release job reads first, in one request.
@@ -46,21 +57,27 @@ impl Store {
     /// closed or lost its probe since it was read), and the delivery should make its attempt.
     /// One transaction, so a delivery never parks behind a circuit that has just closed (whose
     /// release job would not see it).
-    #[allow(clippy::too_many_arguments)]
     pub async fn park(
         &self,
         account: &AccountId,
         endpoint_id: &str,
         event_id: &str,
         attempt: u32,
-        now: i64,
-        now_ms: i64,
+        (now, now_ms): (i64, i64),
+        window_ends_at: i64,
         open_after: u32,
     ) -> Result<bool, StoreError> {
         let fault = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Fault(e.to_string());
         let n = |v: i64| AttributeValue::N(v.to_string());
         let parked = Parked { sk: parked_sk(now_ms, event_id), event_id: event_id.to_owned(), attempt, parked_at: now };
-        let item = to_item(&ParkedItem { pk: parked_pk(account, endpoint_id), parked })?;
+        let item = to_item(&ParkedItem {
+            pk: parked_pk(account, endpoint_id),
+            parked,
+            due_pk: Some(due_partition("parked", event_id)),
+            due_at: Some(due_key(window_ends_at, event_id)),
+            account_id: Some(account.clone()),
+            endpoint_id: Some(endpoint_id.to_owned()),
+        })?;
         let put = Put::builder().table_name(&self.table).set_item(Some(item)).build().map_err(fault)?;
         let still_open = ConditionCheck::builder()
             .table_name(&self.table)

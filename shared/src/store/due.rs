@@ -109,6 +109,24 @@ impl Store {
         .await
     }
 
+    /// A page of deliveries parked behind an open circuit whose retry window has ended, with
+    /// their accounts and endpoints.
+    pub async fn due_parked(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> Result<Due<(AccountId, String, super::circuit::Parked)>, StoreError> {
+        self.due_page("parked", now, from, page_size, |i| {
+            let item = from_item::<super::circuit::ParkedItem>(i)?;
+            match (item.account_id, item.endpoint_id) {
+                (Some(account), Some(endpoint)) => Ok((account, endpoint, item.parked)),
+                _ => Err(StoreError::Corrupt("a due parked record without its account or endpoint".into())),
+            }
+        })
+        .await
+    }
+
     pub async fn delete_outbox(&self, account: &AccountId, id: &str) -> Result<(), StoreError> {
         self.client
             .delete_item()
