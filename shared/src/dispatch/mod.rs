@@ -24,7 +24,7 @@ use crate::ids::AccountId;
 use crate::publish;
 use crate::queue::OutgoingMessage;
 use crate::store::AttemptRecord;
-use breaker::{Gate, OPEN_AFTER_FAILURES};
+use breaker::Gate;
 
 /// One received SQS message.
 #[derive(Clone, Debug)]
@@ -151,15 +151,7 @@ pub async fn deliver(app: &App, pointer: &DeliveryPointer) -> Result<(), Message
         let parked = backoff::retry("parking", || {
             let now_ms = app.clock.now_millis();
             let window_ends_at = delivery.window_start + window;
-            app.store.park(
-                &account,
-                &endpoint.id,
-                &event.id,
-                pointer.attempt,
-                (now, now_ms),
-                window_ends_at,
-                OPEN_AFTER_FAILURES,
-            )
+            app.store.park(&account, &endpoint.id, &event.id, pointer.attempt, (now, now_ms), window_ends_at)
         })
         .await?;
         if parked {

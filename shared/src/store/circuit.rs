@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::{account_pk, due_key, due_partition, health_sk, parked_pk, parked_sk, ENDPOINTS_SK, PARKED_PREFIX};
 use super::records::{EndpointsItem, HealthItem};
 use super::{classify, from_item, s, to_item, Item, Store};
-use crate::domain::delivery::EndpointHealth;
+use crate::domain::delivery::{EndpointHealth, OPEN_AFTER_FAILURES};
 use crate::domain::endpoint::EndpointSet;
 use crate::error::StoreError;
 use crate::ids::AccountId;
@@ -53,7 +53,7 @@ pub struct ReleaseView {
 
 impl Store {
     /// Parks a delivery behind its endpoint, if the circuit is still open with a live probe
-    /// other than this delivery (`failures >= open_after`): `Ok(false)` when it is not (it
+    /// other than this delivery (`failures >= OPEN_AFTER_FAILURES`): `Ok(false)` when it is not (it
     /// closed or lost its probe since it was read), and the delivery should make its attempt.
     /// One transaction, so a delivery never parks behind a circuit that has just closed (whose
     /// release job would not see it).
@@ -65,7 +65,6 @@ impl Store {
         attempt: u32,
         (now, now_ms): (i64, i64),
         window_ends_at: i64,
-        open_after: u32,
     ) -> Result<bool, StoreError> {
         let fault = |e: aws_sdk_dynamodb::error::BuildError| StoreError::Fault(e.to_string());
         let n = |v: i64| AttributeValue::N(v.to_string());
@@ -84,7 +83,7 @@ impl Store {
             .key("pk", s(account_pk(account)))
             .key("sk", s(health_sk(endpoint_id)))
             .condition_expression("failures >= :open AND probeUntil > :now AND probeEvent <> :me")
-            .expression_attribute_values(":open", n(i64::from(open_after)))
+            .expression_attribute_values(":open", n(i64::from(OPEN_AFTER_FAILURES)))
             .expression_attribute_values(":now", n(now))
             .expression_attribute_values(":me", s(event_id))
             .build()
