@@ -24,15 +24,9 @@ async fn delivered_event(t: &TestStack, acme: &TestAccount, receiver: &Receiver)
     (events["data"][0]["id"].as_str().unwrap().to_owned(), endpoint["id"].as_str().unwrap().to_owned())
 }
 
-#[tokio::test]
-async fn a_success_read_before_the_circuit_opened_closes_it_instead_of_forgetting_it() {
-    // GIVEN a delivery whose endpoint's circuit opened (5 failures, a probe) after the delivery
-    // read its health as closed
-    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
-    let acme = t.account("Acme", true).await;
-    let receiver = Receiver::start(0).await;
-    let (event_id, endpoint_id) = delivered_event(&t, &acme, &receiver).await;
-    let account = AccountId::parse(&acme.id).unwrap();
+/// Opens the endpoint's circuit as five failures in a row would: another delivery probes it for
+/// `probe_for` seconds more.
+async fn open_circuit(t: &TestStack, acme: &TestAccount, endpoint_id: &str, probe_for: i64) {
     dynamodb_client()
         .await
         .put_item()
@@ -42,10 +36,22 @@ async fn a_success_read_before_the_circuit_opened_closes_it_instead_of_forgettin
         .item("failures", N("5".into()))
         .item("failingSince", N(now().to_string()))
         .item("probeEvent", S("evt_probe".into()))
-        .item("probeUntil", N((now() + 60).to_string()))
+        .item("probeUntil", N((now() + probe_for).to_string()))
         .send()
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn a_success_read_before_the_circuit_opened_closes_it_instead_of_forgetting_it() {
+    // GIVEN a delivery whose endpoint's circuit opened (5 failures, a probe) after the delivery
+    // read its health as closed
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let receiver = Receiver::start(0).await;
+    let (event_id, endpoint_id) = delivered_event(&t, &acme, &receiver).await;
+    let account = AccountId::parse(&acme.id).unwrap();
+    open_circuit(&t, &acme, &endpoint_id, 60).await;
     // WHEN its success is recorded as the end of a streak of fewer than five
     let mut delivery = t.app().store.get_delivery(&account, &event_id, &endpoint_id).await.unwrap().unwrap();
     let attempt = Attempt {
@@ -103,19 +109,7 @@ async fn a_delivery_parked_past_its_retry_window_is_ended_by_the_scheduler() {
     let endpoint = t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
     let endpoint_id = endpoint["id"].as_str().unwrap().to_owned();
     let account = AccountId::parse(&acme.id).unwrap();
-    dynamodb_client()
-        .await
-        .put_item()
-        .table_name(t.app().store.table())
-        .item("pk", S(format!("A#{}", acme.id)))
-        .item("sk", S(format!("WEH#{endpoint_id}")))
-        .item("failures", N("5".into()))
-        .item("failingSince", N(now().to_string()))
-        .item("probeEvent", S("evt_probe".into()))
-        .item("probeUntil", N((now() + 86_400).to_string()))
-        .send()
-        .await
-        .unwrap();
+    open_circuit(&t, &acme, &endpoint_id, 86_400).await;
     let created = event("evt_parks", "customer.created", now(), object("customer", json!({"email": "p@example.com"})));
     assert_eq!(t.send_stripe(&acme, &created).await.1["status"], "processed");
     let store = &t.app().store;

@@ -181,7 +181,7 @@ impl Store {
                     break;
                 }
                 if tried > 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(50 << tried)).await;
+                    tokio::time::sleep(crate::backoff::jittered(tried)).await;
                 }
                 let output = self
                     .client
@@ -213,14 +213,8 @@ impl Store {
             .expression_attribute_values(":me", s(event_id))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_transaction_conflict_exception()) => {
-                Err(StoreError::Unavailable("probe release: transaction conflict".into()))
-            }
-            Err(err) => Err(classify(err)),
-        }
+        // Another holds the role already: nothing to clear.
+        super::put_if(result).map(|_| ())
     }
 
     /// Takes the release of an endpoint's parked deliveries for one page, until `until`: `false`
@@ -275,10 +269,7 @@ impl Store {
             .expression_attribute_values(":zero", AttributeValue::N("0".into()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(err) => Err(classify(err)),
-        }
+        // Failing again: the record is the new streak's.
+        super::put_if(result).map(|_| ())
     }
 }

@@ -228,14 +228,9 @@ impl Store {
             .expression_attribute_values(":ws", n(delivery.window_start))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(true),
-            // Only a failed condition means the attempt is recorded or claimed; a conflict (the
-            // item is inside another transaction: an attempt being recorded) or a throttle,
-            // already retried by the SDK, applied nothing and is no verdict.
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(classify(err)),
-        }
+        // Only a failed condition means the attempt is recorded or claimed; a conflict (the item
+        // is inside another transaction: an attempt being recorded) is no verdict.
+        super::put_if(result)
     }
 
     /// One delivery's record, read consistently.

@@ -93,10 +93,7 @@ impl Store {
             .expression_attribute_values(":claimed", AttributeValue::N(claimed_at.to_string()))
             .send()
             .await;
-        match result {
-            Ok(_) => Ok(()),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(()),
-            Err(err) => Err(classify(err)),
-        }
+        // Not ours any more (taken over): nothing to release.
+        put_if(result).map(|_| ())
     }
 }

@@ -39,17 +39,18 @@ pub use writes::{Write, WriteError};
 
 pub type Item = HashMap<String, AttributeValue>;
 
-type PutResult = Result<
-    aws_sdk_dynamodb::operation::put_item::PutItemOutput,
-    aws_sdk_dynamodb::error::SdkError<aws_sdk_dynamodb::operation::put_item::PutItemError>,
->;
-
-/// A conditional put's outcome: `Ok(false)` when its condition failed (someone else wrote
-/// first), an error only when DynamoDB did not answer.
-fn put_if(result: PutResult) -> Result<bool, StoreError> {
+/// A conditional write's outcome (put, update or delete): `Ok(false)` when its condition failed
+/// (someone else wrote first), an error only when DynamoDB did not answer or refused for now (a
+/// conflict or a throttle, already retried by the SDK, is `Unavailable`, never a verdict).
+fn put_if<O, E>(result: Result<O, aws_sdk_dynamodb::error::SdkError<E>>) -> Result<bool, StoreError>
+where
+    E: aws_sdk_dynamodb::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     match result {
         Ok(_) => Ok(true),
-        Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+        Err(err) if err.as_service_error().and_then(|e| e.code()) == Some("ConditionalCheckFailedException") => {
+            Ok(false)
+        }
         Err(err) => Err(classify(err)),
     }
 }
