@@ -76,6 +76,7 @@ async fn handle_and_delete(app: &App, sqs: &aws_sdk_sqs::Client, queue_url: &str
     let batch: Vec<QueueMessage> = messages
         .iter()
         .map(|m| QueueMessage {
+            sent_at_millis: None,
             message_id: m.message_id.clone().unwrap_or_default(),
             body: m.body.clone().unwrap_or_default(),
         })

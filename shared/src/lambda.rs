@@ -79,24 +79,14 @@ pub async fn run_dispatch() -> Result<(), Error> {
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| {
         let app = app.clone();
         async move {
-            // Real time, as SQS stamps it (the business clock may be offset in tests).
-            let now = crate::clock::Clock::now_millis(&crate::clock::SystemClock::default());
             let messages = event
                 .payload
                 .records
                 .into_iter()
-                .map(|r| {
-                    // A retry waits in the queue on purpose (its cadence's delay): only first
-                    // attempts, sent without a delay, say how far behind dispatch is.
-                    let sent = r.attributes.get("SentTimestamp").and_then(|t| t.parse::<i64>().ok());
-                    let first_attempt = r.body.as_deref().is_some_and(|body| {
-                        serde_json::from_str::<crate::domain::outbound::DeliveryPointer>(body)
-                            .is_ok_and(|p| p.attempt == 1)
-                    });
-                    if let (Some(sent), true) = (sent, first_attempt) {
-                        crate::metrics::queue_lag(now - sent);
-                    }
-                    QueueMessage { message_id: r.message_id.unwrap_or_default(), body: r.body.unwrap_or_default() }
+                .map(|r| QueueMessage {
+                    sent_at_millis: r.attributes.get("SentTimestamp").and_then(|t| t.parse().ok()),
+                    message_id: r.message_id.unwrap_or_default(),
+                    body: r.body.unwrap_or_default(),
                 })
                 .collect();
             let failed = dispatch::handle_batch(&app, messages).await;

@@ -365,6 +365,7 @@ async fn two_copies_of_a_pointer_handled_at_the_same_moment_make_one_request() {
 
     // WHEN SQS hands the same pointer over twice and both copies are handled at once
     let copy = |id: &str| loop_shared::dispatch::QueueMessage {
+        sent_at_millis: None,
         message_id: id.to_owned(),
         body: serde_json::to_string(&pointer).unwrap(),
     };

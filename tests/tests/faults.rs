@@ -186,7 +186,11 @@ async fn a_dispatch_invocation_that_dies_mid_batch_loses_nothing() {
     assert!(!received.is_empty());
     let batch: Vec<QueueMessage> = received
         .iter()
-        .map(|m| QueueMessage { message_id: m.message_id.clone().unwrap(), body: m.body.clone().unwrap() })
+        .map(|m| QueueMessage {
+            message_id: m.message_id.clone().unwrap(),
+            body: m.body.clone().unwrap(),
+            sent_at_millis: None,
+        })
         .collect();
     let dying = tokio::spawn({
         let app = app.clone();

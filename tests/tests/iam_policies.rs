@@ -260,6 +260,7 @@ async fn the_dispatch_policy_allows_what_dispatch_calls() {
         let batch = messages
             .iter()
             .map(|m| QueueMessage {
+                sent_at_millis: None,
                 message_id: m.message_id().unwrap().to_owned(),
                 body: m.body().unwrap().to_owned(),
             })

@@ -31,6 +31,8 @@ use breaker::Gate;
 pub struct QueueMessage {
     pub message_id: String,
     pub body: String,
+    /// When SQS took the message (its `SentTimestamp`), where the event source says.
+    pub sent_at_millis: Option<i64>,
 }
 
 /// Handles a batch concurrently and answers the ids of the messages that must come back.
@@ -78,6 +80,11 @@ async fn handle_message(app: &App, message: &QueueMessage) -> bool {
             return false;
         }
     };
+    if let (Some(sent), 1) = (message.sent_at_millis, pointer.attempt) {
+        // A retry waits in the queue on purpose (its cadence's delay): only first attempts,
+        // sent without a delay, say how far behind dispatch is. Real time, as SQS stamps it.
+        crate::metrics::queue_lag(crate::clock::Clock::now_millis(&crate::clock::SystemClock::default()) - sent);
+    }
     let span = tracing::Span::current();
     span.record("account", pointer.account_id.as_str());
     span.record("event", pointer.event_id.as_str());
