@@ -82,3 +82,30 @@ async fn each_400_names_its_parameter_in_param_and_in_the_message() {
     }
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn ids_too_long_for_a_key_are_a_4xx_never_a_500() {
+    // GIVEN an account
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let long = "evt_".to_owned() + &"a".repeat(2_000);
+    // WHEN ids longer than any Loop id (and than DynamoDB's key limit) are asked for
+    for path in [
+        format!("/v1/events/{long}"),
+        format!("/v1/events/{long}/attempts"),
+        format!("/v1/webhook-endpoints/{long}"),
+        format!("/v1/checkout-sessions/{long}"),
+        format!("/checkout/cs_{long}"),
+    ] {
+        let response = t.get(&path, &acme.api_key).send().await.unwrap();
+        // THEN they name nothing: 404
+        assert_eq!(response.status(), 404, "GET {}…", &path[..40]);
+    }
+    // AND a query id of the wrong form is a 400 naming its parameter
+    let response =
+        t.get(&format!("/v1/events/evt_x/attempts?endpointId=we_{long}"), &acme.api_key).send().await.unwrap();
+    assert_eq!(response.status(), 400);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["param"], "endpointId", "{body}");
+    t.shutdown().await;
+}

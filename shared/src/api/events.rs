@@ -76,6 +76,13 @@ pub async fn get(app: &App, caller: &Caller, id: &str) -> Result<Response, ApiEr
 pub async fn attempts(app: &App, caller: &Caller, id: &str, request: &Request) -> Result<Response, ApiError> {
     let params = ListParams::parse(request, &["endpointId"])?;
     let endpoint_id = params.filter("endpointId");
+    if endpoint_id.is_some_and(|e| !super::list::is_id(e)) {
+        return Err(ApiError::invalid_param(
+            "parameter_invalid",
+            "endpointId",
+            "endpointId must be a webhook endpoint id.",
+        ));
+    }
     let before = match params.starting_after.as_deref() {
         None => None,
         Some(cursor) => {

@@ -79,14 +79,36 @@ where
             record.body = Some(String::from_utf8_lossy(response.body()).into_owned());
             record.content_type =
                 response.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
-            if !app.store.complete_idempotency(&record).await? {
-                // Taken for dead and taken over: the other request's response is kept.
-                tracing::warn!("idempotency claim was taken over before this request finished");
+            // The work is done: its answer goes back whatever happens to the record. A 5xx here
+            // would tell the client to retry work already stored; if the record cannot be
+            // completed, a retry after the claim lapses (60 s) runs again, so try a few times.
+            let mut tried = 1;
+            loop {
+                match app.store.complete_idempotency(&record).await {
+                    Ok(true) => break,
+                    // Taken for dead and taken over: the other request's response is kept.
+                    Ok(false) => {
+                        tracing::warn!("idempotency claim was taken over before this request finished");
+                        break;
+                    }
+                    Err(err) if tried < COMPLETE_TRIES => {
+                        tracing::debug!(error = %err, tried, "idempotency record not completed: trying again");
+                        tokio::time::sleep(crate::backoff::jittered(tried)).await;
+                        tried += 1;
+                    }
+                    Err(err) => {
+                        tracing::warn!(error = %err, "idempotency record not completed; the response stands");
+                        break;
+                    }
+                }
             }
             Ok(response)
         }
     }
 }
+
+/// Tries at storing a finished request's response on its idempotency record.
+const COMPLETE_TRIES: u32 = 4;
 
 fn replay(status: u16, body: String, content_type: Option<&str>) -> Response {
     let mut response = http::Response::new(Bytes::from(body));

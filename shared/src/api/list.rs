@@ -15,6 +15,13 @@ pub struct ListParams {
     pub filters: Vec<(String, String)>,
 }
 
+/// Whether `value` has the form of a Loop id (`evt_…`, `we_…`, `cs_…`, a UUID): 1 to 64 ASCII
+/// letters, digits, `_` or `-`. Anything else names nothing, and must not reach a DynamoDB key
+/// (a key over its size limit is a `ValidationException`, which would answer `500`).
+pub fn is_id(value: &str) -> bool {
+    !value.is_empty() && value.len() <= 64 && value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 impl ListParams {
     /// Reads the query; `filters` names the other parameters the route accepts.
     pub fn parse(request: &Request, filters: &[&str]) -> Result<Self, ApiError> {
@@ -27,10 +34,7 @@ impl ListParams {
                     })?
                 }
                 "startingAfter" => {
-                    if value.is_empty()
-                        || value.len() > 64
-                        || !value.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
-                    {
+                    if !is_id(&value) {
                         return Err(ApiError::invalid_param(
                             "parameter_invalid",
                             "startingAfter",

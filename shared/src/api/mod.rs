@@ -83,6 +83,7 @@ impl Route<'_> {
     }
 }
 
+/// The route a path names. A path id that is not of an id's form names nothing: `404`.
 fn route_of(path: &str) -> Option<Route<'_>> {
     let segments: Vec<&str> = path.trim_matches('/').split('/').collect();
     match segments.as_slice() {
@@ -93,15 +94,15 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "contacts"] => Some(Route::Contacts),
         ["v1", "contact-events"] => Some(Route::ContactEvents),
         ["v1", "events"] => Some(Route::Events),
-        ["v1", "events", id] if !id.is_empty() => Some(Route::Event(id)),
-        ["v1", "events", id, "attempts"] if !id.is_empty() => Some(Route::Attempts(id)),
-        ["v1", "events", id, "redeliver"] if !id.is_empty() => Some(Route::Redeliver(id)),
-        ["v1", "test-helpers", "transfers", id, "process"] if !id.is_empty() => Some(Route::ProcessTransfer(id)),
+        ["v1", "events", id] if list::is_id(id) => Some(Route::Event(id)),
+        ["v1", "events", id, "attempts"] if list::is_id(id) => Some(Route::Attempts(id)),
+        ["v1", "events", id, "redeliver"] if list::is_id(id) => Some(Route::Redeliver(id)),
+        ["v1", "test-helpers", "transfers", id, "process"] if list::is_id(id) => Some(Route::ProcessTransfer(id)),
         ["v1", "payment-links"] => Some(Route::PaymentLinks),
-        ["v1", "payment-links", id] if !id.is_empty() => Some(Route::PaymentLink(id)),
+        ["v1", "payment-links", id] if list::is_id(id) => Some(Route::PaymentLink(id)),
         ["v1", "checkout-sessions"] => Some(Route::Sessions),
-        ["v1", "checkout-sessions", id] if !id.is_empty() => Some(Route::Session(id)),
-        ["v1", "test-helpers", "checkout-sessions", id, action] if !id.is_empty() => {
+        ["v1", "checkout-sessions", id] if list::is_id(id) => Some(Route::Session(id)),
+        ["v1", "test-helpers", "checkout-sessions", id, action] if list::is_id(id) => {
             let to = match *action {
                 "complete" => SessionStatus::Completed,
                 "fail" => SessionStatus::Failed,
@@ -110,16 +111,16 @@ fn route_of(path: &str) -> Option<Route<'_>> {
             };
             Some(Route::FinishSession(id, to))
         }
-        ["checkout", id] if !id.is_empty() => Some(Route::CheckoutPage(id)),
+        ["checkout", id] if list::is_id(id) => Some(Route::CheckoutPage(id)),
         ["v1", "webhook-endpoints"] => Some(Route::Endpoints),
-        ["v1", "webhook-endpoints", id] if !id.is_empty() => Some(Route::Endpoint(id)),
-        ["v1", "webhook-endpoints", id, "rotate-secret"] if !id.is_empty() => Some(Route::RotateSecret(id)),
+        ["v1", "webhook-endpoints", id] if list::is_id(id) => Some(Route::Endpoint(id)),
+        ["v1", "webhook-endpoints", id, "rotate-secret"] if list::is_id(id) => Some(Route::RotateSecret(id)),
         ["v1", "items"] => Some(Route::Items),
-        ["v1", "items", id] if !id.is_empty() => Some(Route::Item(id)),
+        ["v1", "items", id] if list::is_id(id) => Some(Route::Item(id)),
         ["v1", "transfers"] => Some(Route::Transfers),
-        ["v1", "transfers", id] if !id.is_empty() => Some(Route::Transfer(id)),
+        ["v1", "transfers", id] if list::is_id(id) => Some(Route::Transfer(id)),
         ["v1", "agreements"] => Some(Route::Agreements),
-        ["v1", "agreements", id] if !id.is_empty() => Some(Route::Agreement(id)),
+        ["v1", "agreements", id] if list::is_id(id) => Some(Route::Agreement(id)),
         _ => None,
     }
 }
