@@ -112,8 +112,13 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
         let page = app.store.due_sessions(now, from, size).await?;
         sessions.advance(&page, &mut report);
         for (account_id, session) in page.records {
-            let Some(account) = app.store.get_account(&account_id).await? else { continue };
-            match checkout::finish(app, &account, &session.id, SessionStatus::Expired).await {
+            if !accounts.contains_key(&account_id) {
+                let Some(account) = app.store.get_account(&account_id).await? else { continue };
+                let endpoints = app.store.get_endpoints(&account_id).await?;
+                accounts.insert(account_id.clone(), (account, endpoints));
+            }
+            let (account, _) = &accounts[&account_id];
+            match checkout::finish(app, account, &session.id, SessionStatus::Expired).await {
                 Ok(_) => report.expired_sessions += 1,
                 // Finished meanwhile (completed, failed, or expired by an overlapping run).
                 Err(CheckoutError::NotOpen(_)) | Err(CheckoutError::UnknownSession) => {}
@@ -142,18 +147,27 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
     while let Some((from, size)) = parked.next_page() {
         let page = app.store.due_parked(now, from, size).await?;
         parked.advance(&page, &mut report);
-        for (account_id, endpoint_id, waiting) in page.records {
-            let pointer = DeliveryPointer {
+        let pointers: Vec<DeliveryPointer> = page
+            .records
+            .iter()
+            .map(|(account_id, endpoint_id, waiting)| DeliveryPointer {
                 v: 1,
                 account_id: account_id.to_string(),
                 event_id: waiting.event_id.clone(),
                 endpoint_id: endpoint_id.clone(),
                 attempt: waiting.attempt,
-            };
-            publish::send(&app.queue, std::slice::from_ref(&pointer)).await?;
-            app.store.unpark(&account_id, &endpoint_id, std::slice::from_ref(&waiting)).await?;
-            report.parked_expired += 1;
+            })
+            .collect();
+        publish::send(&app.queue, &pointers).await?;
+        // Removed by endpoint, in batches, once every pointer of the page is on its way.
+        let mut by_endpoint: HashMap<(AccountId, String), Vec<crate::store::Parked>> = HashMap::new();
+        for (account_id, endpoint_id, waiting) in page.records {
+            by_endpoint.entry((account_id, endpoint_id)).or_default().push(waiting);
         }
+        for ((account_id, endpoint_id), released) in by_endpoint {
+            app.store.unpark(&account_id, &endpoint_id, &released).await?;
+        }
+        report.parked_expired += pointers.len() as u32;
     }
     if report != ScheduleReport::default() {
         tracing::info!(?report, "schedule ran");
