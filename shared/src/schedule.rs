@@ -35,8 +35,10 @@ struct DueWalk {
 }
 
 impl DueWalk {
-    fn new() -> Self {
-        DueWalk { next: Some(DueCursor::default()), read: 0 }
+    /// A walk that begins at the shard of the minute, so that consecutive runs begin at
+    /// different shards.
+    fn new(now: i64) -> Self {
+        DueWalk { next: Some(DueCursor::starting_at((now / 60).unsigned_abs())), read: 0 }
     }
 
     /// The next page to read and its size, while the budget lasts and something may be due.
@@ -77,7 +79,7 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
     let mut report = ScheduleReport::default();
     let mut accounts: HashMap<AccountId, (Account, EndpointSet)> = HashMap::new();
 
-    let mut transfers = DueWalk::new();
+    let mut transfers = DueWalk::new(now);
     while let Some((from, size)) = transfers.next_page() {
         let page = app.store.due_transfers(now, from, size).await?;
         transfers.advance(&page, &mut report);
@@ -107,7 +109,7 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
         }
     }
 
-    let mut sessions = DueWalk::new();
+    let mut sessions = DueWalk::new(now);
     while let Some((from, size)) = sessions.next_page() {
         let page = app.store.due_sessions(now, from, size).await?;
         sessions.advance(&page, &mut report);
@@ -128,7 +130,7 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
         }
     }
 
-    let mut outboxes = DueWalk::new();
+    let mut outboxes = DueWalk::new(now);
     while let Some((from, size)) = outboxes.next_page() {
         let page = app.store.due_outboxes(now, from, size).await?;
         outboxes.advance(&page, &mut report);
@@ -143,7 +145,7 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
     // A delivery parked behind an open circuit past its retry window: its pointer goes to
     // dispatch, which ends it (`retry window ended`) rather than leave it `pending` until the
     // circuit's probe hands over. Sent before its record goes, as a release job does.
-    let mut parked = DueWalk::new();
+    let mut parked = DueWalk::new(now);
     while let Some((from, size)) = parked.next_page() {
         let page = app.store.due_parked(now, from, size).await?;
         parked.advance(&page, &mut report);

@@ -10,12 +10,23 @@ use crate::domain::commerce::Transfer;
 use crate::error::StoreError;
 use crate::ids::AccountId;
 
-/// Where the next page of due records of one kind begins: a shard, and the key to resume after
-/// in it. `DueCursor::default()` is the beginning.
+/// Where the next page of due records of one kind begins: a shard, the key to resume after in
+/// it, and how many shards were begun. `DueCursor::default()` begins at shard 0;
+/// `DueCursor::starting_at` elsewhere, and the walk wraps around, visiting each shard once.
 #[derive(Clone, Debug, Default)]
 pub struct DueCursor {
     shard: u8,
     after: Option<Item>,
+    begun: u8,
+}
+
+impl DueCursor {
+    /// A walk of every shard that begins at `shard` (modulo the shard count), so that runs
+    /// which start at different shards share out their budget: records stuck in one shard
+    /// (undecodable, or of an account that is gone) cannot starve the shards after it.
+    pub fn starting_at(shard: u64) -> DueCursor {
+        DueCursor { shard: (shard % u64::from(DUE_SHARDS)) as u8, after: None, begun: 0 }
+    }
 }
 
 /// One page of due records of one kind: those that decoded, how many items the index returned
@@ -66,8 +77,10 @@ impl Store {
             }
         }
         due.next = match output.last_evaluated_key {
-            Some(key) if !key.is_empty() => Some(DueCursor { shard: from.shard, after: Some(key) }),
-            _ if from.shard + 1 < DUE_SHARDS => Some(DueCursor { shard: from.shard + 1, after: None }),
+            Some(key) if !key.is_empty() => Some(DueCursor { after: Some(key), ..from }),
+            _ if from.begun + 1 < DUE_SHARDS => {
+                Some(DueCursor { shard: (from.shard + 1) % DUE_SHARDS, after: None, begun: from.begun + 1 })
+            }
             _ => None,
         };
         Ok(due)
