@@ -5,7 +5,7 @@ with and without its circuit breaker.
 
 The request counts are the ones the tests hold Loop to (tests/tests/stripe_request_budget.rs
 counts them at the SDK). Capacity units follow from what each request reads or writes (listed
-below, from shared/src/store/*); prices are on-demand list prices for us-east-1 and are inputs,
+below, from shared/adapters/src/store/*); prices are on-demand list prices for us-east-1 and are inputs,
 not measurements: check them against AWS's current price list before relying on the dollars.
 
 Usage: python3 bench/cost_model.py   (prints the Markdown table BENCHMARKS.md carries)
@@ -135,7 +135,7 @@ def main():
     print(f"Cadence: {n:,} attempts in the first 24 h of a failing delivery (then 4,320 a day until the 72 h window ends).")
 
 
-# ---- hot merchants: per-account list indexes (shared/src/store/listing.rs) ----
+# ---- hot merchants: per-account list indexes (shared/adapters/src/store/keys/listing.rs) ----
 PARTITION_WCU = 1000       # what one DynamoDB partition (table or index) takes per second
 LISTING_SHARDS = 16        # store::listing::LISTING_SHARDS
 HOT_EVENTS_PER_SECOND = 1000

@@ -5,7 +5,7 @@ Seeds are built, not kept: Stripe events from the real objects in tests/fixtures
 Stripe's key order, `type` last, and in another order that takes the general parse path),
 Stripe-Signature headers as Stripe signs them plus the example header of Stripe's
 documentation, and one valid body per API route. The inputs kept in
-shared/tests/fuzz_regressions/ are passed to the fuzzer as seeds too.
+shared/edge/tests/fuzz_regressions/ are passed to the fuzzer as seeds too.
 """
 
 import hashlib

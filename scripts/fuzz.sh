@@ -7,7 +7,7 @@
 #
 # Needs the nightly toolchain (`rustup toolchain install nightly`); installs cargo-fuzz if it is
 # missing. The corpus grows in fuzz/corpus/ between runs; seeds are rebuilt in fuzz/seeds/ from
-# tests/fixtures/stripe/; every input in shared/tests/fuzz_regressions/ is a seed too. Exits 1 if
+# tests/fixtures/stripe/; every input in shared/edge/tests/fuzz_regressions/ is a seed too. Exits 1 if
 # anything was found: keep each finding as a regression input (see the README's Fuzzing section).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,7 +41,7 @@ for target in "${targets[@]}"; do
     status=0
     started=$(date +%s)
     cargo "+$toolchain" fuzz run "${flags[@]}" "$target" \
-        "fuzz/corpus/$target" "fuzz/seeds/$target" "shared/tests/fuzz_regressions/$target" -- \
+        "fuzz/corpus/$target" "fuzz/seeds/$target" "shared/edge/tests/fuzz_regressions/$target" -- \
         -max_total_time="$seconds" -timeout=10 -dict="fuzz/dictionaries/$target.dict" -print_final_stats=1 \
         >"$log" 2>&1 || status=$?
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
@@ -74,6 +74,6 @@ printf '%s\n' "${rows[@]}"
 if [ "$found_any" -ne 0 ]; then
     echo
     echo "Something was found: reproduce with cargo +$toolchain fuzz run ${flags[*]} <target> fuzz/artifacts/<target>/<file>," >&2
-    echo "fix it, and keep the input as shared/tests/fuzz_regressions/<target>/<expected>.<name>." >&2
+    echo "fix it, and keep the input as shared/edge/tests/fuzz_regressions/<target>/<expected>.<name>." >&2
     exit 1
 fi

@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = loop_shared::fuzzing::api_body(data);
+    let _ = loop_edge::fuzzing::api_body(data);
 });

@@ -2,5 +2,5 @@
 #![no_main]
 
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = loop_shared::fuzzing::stripe_signature(data);
+    let _ = loop_edge::fuzzing::stripe_signature(data);
 });

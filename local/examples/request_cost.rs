@@ -8,8 +8,8 @@
 use std::time::{Duration, Instant};
 
 use aws_sdk_dynamodb::types::AttributeValue;
-use loop_shared::aws::AwsClients;
-use loop_shared::config::Config;
+use loop_adapters::aws::AwsClients;
+use loop_ground::config::Config;
 
 /// CPU time of this process so far (all threads, user and system).
 fn cpu() -> Duration {

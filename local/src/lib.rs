@@ -4,7 +4,7 @@
 //!
 //! - [`provision`] — tables and queues from `template.yaml`.
 //! - [`emulator`] — the moto server as a child process.
-//! - [`server`] — the HTTP routes (`loop_shared::edge`) and `/health`.
+//! - [`server`] — the HTTP routes (`loop_edge::edge`) and `/health`.
 //! - [`workers`] — the queue poller and the schedule.
 
 pub mod emulator;
@@ -16,9 +16,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use loop_shared::aws::AwsClients;
-use loop_shared::config::Config;
-use loop_shared::App;
+use loop_adapters::aws::AwsClients;
+use loop_adapters::App;
+use loop_ground::config::Config;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -45,7 +45,7 @@ pub enum StackError {
     #[error(transparent)]
     Provision(#[from] provision::ProvisionError),
     #[error(transparent)]
-    Startup(#[from] loop_shared::app::StartupError),
+    Startup(#[from] loop_adapters::app::StartupError),
     #[error("cannot listen on {0}: {1}")]
     Listen(SocketAddr, std::io::Error),
 }

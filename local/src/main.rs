@@ -6,18 +6,18 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use loop_adapters::App;
+use loop_capabilities::accounts::{self, NewAccount};
+use loop_ground::config::Config;
+use loop_ground::domain::account::stripe_webhook_path;
 use loop_local::emulator::Emulator;
 use loop_local::StackOptions;
-use loop_shared::accounts::{self, NewAccount};
-use loop_shared::config::Config;
-use loop_shared::domain::account::stripe_webhook_path;
-use loop_shared::App;
 
 const DEMO_ACCOUNT_NAME: &str = "Demo";
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    loop_shared::logging::init(true);
+    loop_ground::logging::init(true);
     match run().await {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {

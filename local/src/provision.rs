@@ -8,9 +8,9 @@ use aws_sdk_dynamodb::types::{
     ScalarAttributeType, TimeToLiveSpecification,
 };
 use aws_sdk_sqs::types::QueueAttributeName;
-use loop_shared::aws::{classify, AwsClients};
-use loop_shared::config::ResourceNames;
-use loop_shared::error::StoreError;
+use loop_adapters::aws::{classify, AwsClients};
+use loop_ground::config::ResourceNames;
+use loop_ground::error::StoreError;
 use serde_yaml::Value;
 use thiserror::Error;
 
@@ -56,7 +56,7 @@ pub struct TemplateResources {
     /// Logical ids of the KMS keys.
     pub keys: Vec<String>,
     /// The API Gateway routes (`HttpApi` events of the functions), which the runner serves from
-    /// `loop_shared::edge::ROUTES`: read here so that a test can hold the two to each other.
+    /// `loop_edge::edge::ROUTES`: read here so that a test can hold the two to each other.
     pub http_routes: Vec<HttpRouteSpec>,
 }
 

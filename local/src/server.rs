@@ -1,5 +1,5 @@
 //! The HTTP side of the local runner: API Gateway's routes, from the one route table
-//! (`loop_shared::edge`), plus the runner's own `/health`.
+//! (`loop_edge::edge`), plus the runner's own `/health`.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -8,9 +8,10 @@ use http::{Method, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
-use loop_shared::error::ApiError;
-use loop_shared::http::{self as h, Response, MAX_BODY_BYTES};
-use loop_shared::{edge, App};
+use loop_adapters::App;
+use loop_edge::edge;
+use loop_ground::error::ApiError;
+use loop_ground::http::{self as h, Response, MAX_BODY_BYTES};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 

@@ -5,8 +5,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_sqs::types::{DeleteMessageBatchRequestEntry, Message};
-use loop_shared::dispatch::{self, QueueMessage};
-use loop_shared::{schedule, App};
+use loop_adapters::App;
+use loop_capabilities::dispatch::{self, QueueMessage};
+use loop_capabilities::schedule;
 use tokio::sync::{watch, Semaphore};
 use tokio::task::JoinSet;
 

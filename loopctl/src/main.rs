@@ -5,17 +5,17 @@
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
-use loop_shared::accounts::{self, AccountError, NewAccount};
-use loop_shared::aws::AwsClients;
-use loop_shared::clock::{rfc3339_from_unix, Clock, SystemClock};
-use loop_shared::config::Config;
-use loop_shared::domain::account::{stripe_webhook_path, Account};
-use loop_shared::domain::payloads::ProcessingReport;
-use loop_shared::ids::AccountId;
-use loop_shared::publish::{self, RedeliverError};
-use loop_shared::store::Store;
-use loop_shared::transfers::{self, ProcessError};
-use loop_shared::App;
+use loop_adapters::aws::AwsClients;
+use loop_adapters::store::Store;
+use loop_adapters::App;
+use loop_capabilities::accounts::{self, AccountError, NewAccount};
+use loop_capabilities::publish::{self, RedeliverError};
+use loop_capabilities::transfers::{self, ProcessError};
+use loop_ground::clock::{rfc3339_from_unix, Clock, SystemClock};
+use loop_ground::config::Config;
+use loop_ground::domain::account::{stripe_webhook_path, Account};
+use loop_ground::domain::payloads::ProcessingReport;
+use loop_ground::ids::AccountId;
 use serde_json::json;
 
 #[derive(Parser)]
@@ -226,7 +226,7 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::DeadLetters(command) => {
             let app = App::with_clients(config.clone(), clients.clone()).await.map_err(|e| e.to_string())?;
-            let unavailable = |e: loop_shared::error::StoreError| format!("dead-letter queue: {e}");
+            let unavailable = |e: loop_ground::error::StoreError| format!("dead-letter queue: {e}");
             match command {
                 DeadLettersCommand::List { json } => {
                     let (count, letters) = app.queue.peek_dead_letters().await.map_err(unavailable)?;

@@ -11,11 +11,11 @@ pub mod stripe_api;
 use std::sync::Arc;
 use std::time::Duration;
 
+use loop_adapters::App;
+use loop_capabilities::accounts::{self, NewAccount};
+use loop_ground::config::Config;
+use loop_ground::ids::random_token;
 use loop_local::{RunningStack, StackOptions};
-use loop_shared::accounts::{self, NewAccount};
-use loop_shared::config::Config;
-use loop_shared::ids::random_token;
-use loop_shared::App;
 
 /// The emulator's URL. Tests need one: `make test` starts it.
 pub fn emulator_endpoint() -> String {
@@ -95,7 +95,7 @@ impl TestStack {
         config.resources.delivery_queue_name = format!("{}-{suffix}", config.resources.delivery_queue_name);
         config.resources.delivery_queue_url = None;
         let template = loop_local::provision::read_template(loop_local::provision::TEMPLATE).unwrap();
-        let clients = loop_shared::aws::AwsClients::new(&config.aws).await;
+        let clients = loop_adapters::aws::AwsClients::new(&config.aws).await;
         loop_local::provision::provision(&clients, &config.resources, &template).await.expect("the queue is created");
         config
     }
@@ -143,19 +143,19 @@ impl TestStack {
 
     /// Stores an endpoint directly (for hosts the API would refuse or cannot resolve here).
     pub async fn store_endpoint(&self, account: &TestAccount, url: &str) {
-        use loop_shared::domain::endpoint::{Endpoint, EndpointSecret, EndpointStatus};
-        let account_id = loop_shared::ids::AccountId::parse(&account.id).unwrap();
+        use loop_ground::domain::endpoint::{Endpoint, EndpointSecret, EndpointStatus};
+        let account_id = loop_ground::ids::AccountId::parse(&account.id).unwrap();
         let store = &self.app().store;
         let mut set = store.get_endpoints(&account_id).await.unwrap();
         set.endpoints.push(Endpoint {
-            id: loop_shared::ids::new_id("we_"),
+            id: loop_ground::ids::new_id("we_"),
             url: url.to_owned(),
             events: vec!["*".to_owned()],
             status: EndpointStatus::Enabled,
             description: None,
             disabled_reason: None,
             secrets: vec![EndpointSecret {
-                secret: loop_shared::secret::Secret::new("whsec_dGVzdC1zZWNyZXQtZm9yLWxvb3AtdGVzdHM="),
+                secret: loop_ground::secret::Secret::new("whsec_dGVzdC1zZWNyZXQtZm9yLWxvb3AtdGVzdHM="),
                 created_at: 0,
                 expires_at: None,
             }],
@@ -187,5 +187,5 @@ pub async fn dump_table(app: &App) -> String {
 
 pub async fn dynamodb_client() -> aws_sdk_dynamodb::Client {
     let config = isolated_config(&[]);
-    loop_shared::aws::AwsClients::new(&config.aws).await.dynamodb
+    loop_adapters::aws::AwsClients::new(&config.aws).await.dynamodb
 }

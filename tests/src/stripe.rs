@@ -44,7 +44,7 @@ pub fn now() -> i64 {
 
 /// `Stripe-Signature` for `body` at `t`, as Stripe computes it.
 pub fn signature(secret: &str, t: i64, body: &[u8]) -> String {
-    loop_shared::ingest::signature::header_for(secret, t, body)
+    loop_capabilities::ingest::signature::header_for(secret, t, body)
 }
 
 /// Stripe's POST of `event` to the account's webhook route, signed now with its secret, as the
@@ -61,8 +61,8 @@ pub fn signed_request(account: &TestAccount, event: &Value) -> http::Request<byt
 
 /// Hands a signed `event` straight to ingest on `app` (bypassing HTTP, so a test can give ingest
 /// its own clients); answers the status and the JSON body.
-pub async fn ingest_directly(app: &loop_shared::App, account: &TestAccount, event: &Value) -> (u16, Value) {
-    let response = loop_shared::ingest::handle(app, signed_request(account, event)).await;
+pub async fn ingest_directly(app: &loop_adapters::App, account: &TestAccount, event: &Value) -> (u16, Value) {
+    let response = loop_capabilities::ingest::handle(app, signed_request(account, event)).await;
     (response.status().as_u16(), serde_json::from_slice(response.body()).unwrap_or(Value::Null))
 }
 

@@ -63,7 +63,7 @@ async fn missing_malformed_wrong_and_revoked_keys_get_401() {
 
     // Revoked through the same path `loopctl keys revoke` uses.
     let app = t.app();
-    let id = loop_shared::ids::AccountId::parse(&acme.id).unwrap();
+    let id = loop_ground::ids::AccountId::parse(&acme.id).unwrap();
     assert!(app.store.revoke_api_key(&id, &acme.key_id, 0).await.unwrap());
     let revoked = t.get("/v1/account", &acme.api_key).send().await.unwrap();
     assert_auth_error(revoked.status(), &body(revoked).await);
@@ -256,7 +256,7 @@ async fn a_body_over_one_mebibyte_is_refused_by_the_function_itself() {
         .header("content-type", "application/json")
         .body(bytes::Bytes::from(vec![b' '; 1024 * 1024 + 1]))
         .unwrap();
-    let response = loop_shared::api::handle(t.app(), request).await;
+    let response = loop_edge::api::handle(t.app(), request).await;
 
     // THEN it answers 413 with the API's error body, and the secret is not rotated
     assert_eq!(response.status(), 413);
@@ -297,10 +297,10 @@ async fn health_answers_once_dynamodb_and_sqs_are_reachable() {
 async fn api_keys_and_their_bodies_are_not_stored_in_plaintext() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", false).await;
-    let extra = loop_shared::accounts::create_key(
+    let extra = loop_capabilities::accounts::create_key(
         &t.app().store,
         t.app().clock.as_ref(),
-        &loop_shared::ids::AccountId::parse(&acme.id).unwrap(),
+        &loop_ground::ids::AccountId::parse(&acme.id).unwrap(),
         true,
     )
     .await

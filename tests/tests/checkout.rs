@@ -1,7 +1,8 @@
 //! Payment links, checkout sessions and the hosted page, through the local runner.
 
-use loop_shared::aws::AwsClients;
-use loop_shared::{schedule, App};
+use loop_adapters::aws::AwsClients;
+use loop_adapters::App;
+use loop_capabilities::schedule;
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
@@ -303,7 +304,7 @@ async fn page_counted(t: &TestStack, session_id: &str) -> (String, usize) {
     let app = App::with_clients(config, clients).await.unwrap();
     counts.dynamodb.reset();
     let request = http::Request::get(format!("/checkout/{session_id}")).body(bytes::Bytes::new()).unwrap();
-    let response = loop_shared::api::handle(&app, request).await;
+    let response = loop_edge::api::handle(&app, request).await;
     assert_eq!(response.status(), 200);
     (String::from_utf8(response.body().to_vec()).unwrap(), counts.dynamodb.get())
 }

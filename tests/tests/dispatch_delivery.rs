@@ -27,9 +27,9 @@ async fn first_attempt(
     t: &TestStack,
     account: &TestAccount,
     endpoint: &Value,
-) -> loop_shared::dispatch::DeliveryPointer {
+) -> loop_capabilities::dispatch::DeliveryPointer {
     let latest = t.read(account, "/v1/events?type=contact.created").await;
-    loop_shared::dispatch::DeliveryPointer {
+    loop_capabilities::dispatch::DeliveryPointer {
         v: 1,
         account_id: account.id.clone(),
         event_id: latest["data"][0]["id"].as_str().unwrap().to_owned(),
@@ -219,17 +219,18 @@ async fn an_endpoint_failing_for_the_whole_retry_window_is_disabled() {
     // WHEN, five seconds before the window ends, an attempt fails and the next would fall outside it
     let mut config = t.app().config.clone();
     config.clock_offset_seconds = 3600 - 5;
-    let later = loop_shared::App::with_clients(config.clone(), loop_shared::aws::AwsClients::new(&config.aws).await)
-        .await
-        .unwrap();
-    let pointer = loop_shared::dispatch::DeliveryPointer {
+    let later =
+        loop_adapters::App::with_clients(config.clone(), loop_adapters::aws::AwsClients::new(&config.aws).await)
+            .await
+            .unwrap();
+    let pointer = loop_capabilities::dispatch::DeliveryPointer {
         v: 1,
         account_id: acme.id.clone(),
         event_id: event_id.clone(),
         endpoint_id: endpoint["id"].as_str().unwrap().to_owned(),
         attempt: 1000,
     };
-    loop_shared::dispatch::deliver(&later, &pointer).await.unwrap();
+    loop_capabilities::dispatch::deliver(&later, &pointer).await.unwrap();
     // THEN the delivery has failed for good and the endpoint is disabled, with the reason
     let detail = t.read(&acme, &format!("/v1/events/{event_id}")).await;
     assert_eq!(
@@ -259,19 +260,22 @@ async fn a_retry_whose_queueing_failed_is_queued_when_the_message_comes_back() {
     let proxy = loop_tests::proxy::FaultProxy::start(t.app().config.aws.endpoint_url.as_deref().unwrap()).await;
     let mut config = t.app().config.clone();
     config.aws.endpoint_url = Some(proxy.url.clone());
-    let cut = loop_shared::App::with_clients(config.clone(), loop_shared::aws::AwsClients::new(&config.aws).await)
+    let cut = loop_adapters::App::with_clients(config.clone(), loop_adapters::aws::AwsClients::new(&config.aws).await)
         .await
         .unwrap();
     proxy.cut_after(3);
-    assert!(loop_shared::dispatch::deliver(&cut, &pointer).await.is_err(), "the handler reports the message back");
+    assert!(
+        loop_capabilities::dispatch::deliver(&cut, &pointer).await.is_err(),
+        "the handler reports the message back"
+    );
     proxy.restore();
     // AND SQS hands the message back once its visibility timeout ends, minutes later
     let mut later = config.clone();
     later.clock_offset_seconds = 180;
-    let later = loop_shared::App::with_clients(later.clone(), loop_shared::aws::AwsClients::new(&later.aws).await)
+    let later = loop_adapters::App::with_clients(later.clone(), loop_adapters::aws::AwsClients::new(&later.aws).await)
         .await
         .unwrap();
-    loop_shared::dispatch::deliver(&later, &pointer).await.unwrap();
+    loop_capabilities::dispatch::deliver(&later, &pointer).await.unwrap();
     // THEN attempt 2 is made and succeeds
     let received = receiver.wait_for(Duration::from_secs(30), |r| r.iter().any(|d| d.status == 200)).await;
     assert_eq!(received.iter().map(|d| d.status).collect::<Vec<_>>(), [500, 200]);
@@ -288,12 +292,12 @@ async fn a_duplicate_of_a_failed_attempt_does_not_start_a_second_chain_of_retrie
     let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
     let pointer = first_attempt(&t, &acme, &endpoint).await;
     let config = t.config_with_own_queue("dup").await;
-    let clients = loop_shared::aws::AwsClients::new(&config.aws).await;
-    let app = loop_shared::App::with_clients(config, clients.clone()).await.unwrap();
+    let clients = loop_adapters::aws::AwsClients::new(&config.aws).await;
+    let app = loop_adapters::App::with_clients(config, clients.clone()).await.unwrap();
 
     // WHEN attempt 1 fails, and SQS then hands its message over a second time
-    loop_shared::dispatch::deliver(&app, &pointer).await.unwrap();
-    loop_shared::dispatch::deliver(&app, &pointer).await.unwrap();
+    loop_capabilities::dispatch::deliver(&app, &pointer).await.unwrap();
+    loop_capabilities::dispatch::deliver(&app, &pointer).await.unwrap();
 
     // THEN the receiver got one request, and one attempt 2 is on its way, not two
     assert_eq!(receiver.received().len(), 1);
@@ -338,7 +342,7 @@ async fn an_endpoint_that_hangs_does_not_hold_up_other_deliveries() {
 }
 
 /// The attempt-2 pointers waiting in a queue no poller reads.
-async fn queued_attempts(clients: &loop_shared::aws::AwsClients, queue_url: &str) -> Vec<u64> {
+async fn queued_attempts(clients: &loop_adapters::aws::AwsClients, queue_url: &str) -> Vec<u64> {
     let mut attempts = Vec::new();
     for _ in 0..3 {
         let received = clients.sqs.receive_message().queue_url(queue_url).max_number_of_messages(10);
@@ -360,18 +364,18 @@ async fn two_copies_of_a_pointer_handled_at_the_same_moment_make_one_request() {
     let endpoint = t.create_endpoint(&acme, &receiver.url, &["*"]).await;
     let pointer = first_attempt(&t, &acme, &endpoint).await;
     let config = t.config_with_own_queue("twice").await;
-    let clients = loop_shared::aws::AwsClients::new(&config.aws).await;
-    let app = loop_shared::App::with_clients(config, clients.clone()).await.unwrap();
+    let clients = loop_adapters::aws::AwsClients::new(&config.aws).await;
+    let app = loop_adapters::App::with_clients(config, clients.clone()).await.unwrap();
 
     // WHEN SQS hands the same pointer over twice and both copies are handled at once
-    let copy = |id: &str| loop_shared::dispatch::QueueMessage {
+    let copy = |id: &str| loop_capabilities::dispatch::QueueMessage {
         sent_at_millis: None,
         message_id: id.to_owned(),
         body: serde_json::to_string(&pointer).unwrap(),
     };
     let (batch, single) = tokio::join!(
-        loop_shared::dispatch::handle_batch(&app, vec![copy("m1"), copy("m2")]),
-        loop_shared::dispatch::deliver(&app, &pointer),
+        loop_capabilities::dispatch::handle_batch(&app, vec![copy("m1"), copy("m2")]),
+        loop_capabilities::dispatch::deliver(&app, &pointer),
     );
 
     // THEN every copy is handled, the receiver got one request, one attempt is recorded,

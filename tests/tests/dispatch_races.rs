@@ -5,9 +5,9 @@
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::AttributeValue::{N, S};
-use loop_shared::domain::delivery::{Attempt, HealthChange};
-use loop_shared::ids::AccountId;
-use loop_shared::store::AttemptRecord;
+use loop_adapters::store::AttemptRecord;
+use loop_ground::domain::delivery::{Attempt, HealthChange};
+use loop_ground::ids::AccountId;
 use loop_tests::receiver::Receiver;
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{dynamodb_client, TestAccount, TestStack};
@@ -124,18 +124,18 @@ async fn a_delivery_parked_past_its_retry_window_is_ended_by_the_scheduler() {
     // of its own, handed to a dispatch at that time)
     let mut later = t.config_with_own_queue("later").await;
     later.clock_offset_seconds = 3_700;
-    let later = loop_shared::App::with_clients(later.clone(), loop_shared::aws::AwsClients::new(&later.aws).await)
+    let later = loop_adapters::App::with_clients(later.clone(), loop_adapters::aws::AwsClients::new(&later.aws).await)
         .await
         .unwrap();
-    let report = loop_shared::schedule::run(&later).await.unwrap();
+    let report = loop_capabilities::schedule::run(&later).await.unwrap();
     assert_eq!(report.parked_expired, 1, "{report:?}");
-    let sqs = loop_shared::aws::AwsClients::new(&later.config.aws).await.sqs;
+    let sqs = loop_adapters::aws::AwsClients::new(&later.config.aws).await.sqs;
     let received = sqs.receive_message().queue_url(later.queue.url()).wait_time_seconds(5).send().await.unwrap();
     let messages = received.messages.unwrap_or_default();
     assert_eq!(messages.len(), 1);
-    let pointer: loop_shared::dispatch::DeliveryPointer =
+    let pointer: loop_capabilities::dispatch::DeliveryPointer =
         serde_json::from_str(messages[0].body.as_deref().unwrap()).unwrap();
-    loop_shared::dispatch::deliver(&later, &pointer).await.unwrap();
+    loop_capabilities::dispatch::deliver(&later, &pointer).await.unwrap();
 
     // THEN the delivery has ended, failed for its window, without a request, and nothing is
     // parked any more

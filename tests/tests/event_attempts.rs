@@ -1,10 +1,10 @@
 //! An event's attempt log is bounded per request: `GET /v1/events/{id}` shows the latest 20
 //! attempts of each delivery, `GET /v1/events/{id}/attempts` pages them all, newest first.
 
-use loop_shared::domain::delivery::Attempt;
-use loop_shared::ids::AccountId;
-use loop_shared::store::keys::{attempt_sk, event_pk};
-use loop_shared::store::records::AttemptItem;
+use loop_adapters::store::keys::{attempt_sk, event_pk};
+use loop_adapters::store::records::AttemptItem;
+use loop_ground::domain::delivery::Attempt;
+use loop_ground::ids::AccountId;
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{dynamodb_client, TestAccount, TestStack};
 use serde_json::{json, Value};

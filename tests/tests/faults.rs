@@ -6,10 +6,10 @@
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
+use loop_adapters::aws::AwsClients;
+use loop_adapters::App;
+use loop_capabilities::dispatch::{self, QueueMessage};
 use loop_local::workers;
-use loop_shared::aws::AwsClients;
-use loop_shared::dispatch::{self, QueueMessage};
-use loop_shared::App;
 use loop_tests::proxy::FaultProxy;
 use loop_tests::receiver::{Received, Receiver};
 use loop_tests::stripe::{event, ingest_directly, now, object, signature};

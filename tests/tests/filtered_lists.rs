@@ -1,9 +1,9 @@
 //! A filtered list reads a bounded number of records per request: when few records match, a
 //! page may come back short (even empty) with `hasMore` and a `nextStartingAfter` to go on from.
 
-use loop_shared::domain::commerce::{Transfer, TransferStatus};
-use loop_shared::ids::AccountId;
-use loop_shared::store::pages::MAX_ITEMS_READ;
+use loop_adapters::store::pages::MAX_ITEMS_READ;
+use loop_ground::domain::commerce::{Transfer, TransferStatus};
+use loop_ground::ids::AccountId;
 use loop_tests::stripe::now;
 use loop_tests::TestStack;
 use serde_json::Value;

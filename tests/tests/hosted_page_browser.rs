@@ -14,7 +14,7 @@ fn chromium() -> Option<&'static str> {
 
 /// The DOM after the page loaded and ran (`--dump-dom`).
 fn rendered(browser: &str, url: &str) -> String {
-    let profile = std::env::temp_dir().join(format!("loop-chromium-{}", loop_shared::ids::random_token(8)));
+    let profile = std::env::temp_dir().join(format!("loop-chromium-{}", loop_ground::ids::random_token(8)));
     let output = Command::new(browser)
         .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"])
         .args(["--disable-background-networking", "--disable-component-update", "--disable-sync"])

@@ -7,8 +7,8 @@ use std::collections::{BTreeMap, HashSet};
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use futures::stream::{self, StreamExt};
-use loop_shared::ids::{random_token, AccountId};
-use loop_shared::store::keys::{Listing, LISTING_SHARDS};
+use loop_adapters::store::keys::{Listing, LISTING_SHARDS};
+use loop_ground::ids::{random_token, AccountId};
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{dynamodb_client, TestAccount, TestStack};
 use serde_json::Value;

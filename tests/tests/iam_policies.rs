@@ -7,9 +7,9 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use loop_shared::aws::{AwsClients, RequestCounts};
-use loop_shared::dispatch::{self, QueueMessage};
-use loop_shared::App;
+use loop_adapters::aws::{AwsClients, RequestCounts};
+use loop_adapters::App;
+use loop_capabilities::dispatch::{self, QueueMessage};
 use loop_tests::receiver::Receiver;
 use loop_tests::stripe::{event, ingest_directly, now, object};
 use loop_tests::stripe_api::{prices, products, StripeStandIn, GOOD_KEY};
@@ -56,7 +56,7 @@ fn assert_allowed(function: &str, counts: &RequestCounts) {
 
 /// An app on the stack's table and `config`'s queue whose AWS requests are recorded, recording
 /// from now on (building it is a cold start, whose lookups the template's variables avoid).
-async fn recorded(config: loop_shared::config::Config) -> (App, RequestCounts) {
+async fn recorded(config: loop_ground::config::Config) -> (App, RequestCounts) {
     let (clients, counts) = AwsClients::counted(&config.aws).await;
     let app = App::with_clients(config, clients).await.unwrap();
     counts.reset();
@@ -78,7 +78,7 @@ fn api_request(account: &TestAccount, method: &str, path: &str, body: Option<Val
 }
 
 async fn call(app: &App, account: &TestAccount, method: &str, path: &str, body: Option<Value>) -> Value {
-    let response = loop_shared::api::handle(app, api_request(account, method, path, body)).await;
+    let response = loop_edge::api::handle(app, api_request(account, method, path, body)).await;
     let status = response.status();
     let body: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
     assert!(status.is_success(), "{method} {path}: {status} {body}");
@@ -182,13 +182,13 @@ async fn the_api_policy_allows_what_the_api_calls() {
     let mut link_request =
         api_request(&acme, "POST", "/v1/payment-links", Some(json!({"name": "Gold", "itemId": item["itemId"]})));
     link_request.headers_mut().insert("idempotency-key", "iam-link".parse().unwrap());
-    let link = loop_shared::api::handle(app, link_request).await;
+    let link = loop_edge::api::handle(app, link_request).await;
     assert_eq!(link.status(), 201, "{:?}", link.body());
     let link: Value = serde_json::from_slice(link.body()).unwrap();
     call(app, &acme, "GET", "/v1/payment-links", None).await;
     let session = call(app, &acme, "POST", "/v1/checkout-sessions", Some(json!({"paymentLinkId": link["id"]}))).await;
     let session_id = session["id"].as_str().unwrap();
-    let page = loop_shared::api::handle(app, api_request(&acme, "GET", &format!("/checkout/{session_id}"), None)).await;
+    let page = loop_edge::api::handle(app, api_request(&acme, "GET", &format!("/checkout/{session_id}"), None)).await;
     assert_eq!(page.status(), 200);
     call(app, &acme, "POST", &format!("/v1/test-helpers/checkout-sessions/{session_id}/complete"), Some(json!({})))
         .await;
@@ -240,7 +240,7 @@ async fn the_dispatch_policy_allows_what_dispatch_calls() {
     assert_eq!(ingest_directly(&setup, &acme, &created).await.0, 200);
     let connect =
         api_request(&acme, "POST", "/v1/integrations/stripe/connect", Some(json!({"restrictedKey": GOOD_KEY})));
-    assert_eq!(loop_shared::api::handle(&setup, connect).await.status(), 200);
+    assert_eq!(loop_edge::api::handle(&setup, connect).await.status(), 200);
     let source = AwsClients::new(&config.aws).await.sqs;
     let (app, counts) = recorded(config).await;
 
@@ -291,7 +291,7 @@ async fn the_late_payments_policy_allows_what_the_schedule_calls() {
     let (app, counts) = recorded(config).await;
 
     // WHEN the scheduler runs
-    let report = loop_shared::schedule::run(&app).await.unwrap();
+    let report = loop_capabilities::schedule::run(&app).await.unwrap();
     assert_eq!(report.late_payments, 1, "{report:?}");
 
     // THEN the late-payments function's policy allows every action that took

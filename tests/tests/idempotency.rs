@@ -1,9 +1,9 @@
 //! An `Idempotency-Key` held by a request that died (a claim with no response) is released
 //! after 60 s: the next request with the same key and body runs, instead of a 409 for 24 h.
 
-use loop_shared::ids::AccountId;
-use loop_shared::store::keys::{idempotency_pk, IDEMPOTENCY_SK};
-use loop_shared::store::records::IdempotencyItem;
+use loop_adapters::store::keys::{idempotency_pk, IDEMPOTENCY_SK};
+use loop_adapters::store::records::IdempotencyItem;
+use loop_ground::ids::AccountId;
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -28,7 +28,7 @@ async fn dead_claim(t: &TestStack, account: &TestAccount, key: &str, body: &str,
         expires_at: claimed_at + 86_400,
     };
     let claimed = t.app().store.claim_idempotency(&claim, i64::MIN).await.unwrap();
-    assert!(matches!(claimed, loop_shared::store::idempotency::Claim::New));
+    assert!(matches!(claimed, loop_adapters::store::idempotency::Claim::New));
 }
 
 async fn send(t: &TestStack, account: &TestAccount, key: &str, body: &str) -> (u16, bool, Value) {

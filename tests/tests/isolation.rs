@@ -123,7 +123,7 @@ async fn every_route_with_another_accounts_ids_answers_404_or_the_callers_own_da
     let owned = populate(&t, &a).await;
     let before: Vec<Value> = snapshot(&t, &a, &owned).await;
 
-    let document: Value = serde_json::from_str(loop_shared::api::OPENAPI).unwrap();
+    let document: Value = serde_json::from_str(loop_edge::api::OPENAPI).unwrap();
     let mut calls = 0;
     for (template, operations) in document["paths"].as_object().unwrap() {
         for method in operations.as_object().unwrap().keys() {

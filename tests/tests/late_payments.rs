@@ -4,10 +4,11 @@
 
 use std::time::Duration;
 
-use loop_shared::aws::AwsClients;
-use loop_shared::domain::commerce::{Transfer, TransferStatus};
-use loop_shared::ids::AccountId;
-use loop_shared::{schedule, App};
+use loop_adapters::aws::AwsClients;
+use loop_adapters::App;
+use loop_capabilities::schedule;
+use loop_ground::domain::commerce::{Transfer, TransferStatus};
+use loop_ground::ids::AccountId;
 use loop_tests::receiver::{verify_with_standard_webhooks, Receiver};
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
@@ -272,7 +273,7 @@ async fn an_undecodable_due_record_is_skipped_and_the_rest_of_the_run_goes_on() 
     let acme = t.account("Acme", true).await;
     let account = AccountId::parse(&acme.id).unwrap();
     let now = now();
-    for shard in 0..loop_shared::store::keys::DUE_SHARDS {
+    for shard in 0..loop_adapters::store::keys::DUE_SHARDS {
         corrupt_due_transfer(&t, &account, shard).await;
     }
     let late: Vec<Transfer> = (0..3).map(|i| transfer(i, now - 600, now)).collect();
@@ -280,7 +281,7 @@ async fn an_undecodable_due_record_is_skipped_and_the_rest_of_the_run_goes_on() 
     // WHEN the scheduler runs
     let report = schedule::run(t.app()).await.expect("a bad record does not fail the run");
     // THEN every late transfer is notified, and the bad records are counted as skipped
-    let shards = usize::from(loop_shared::store::keys::DUE_SHARDS);
+    let shards = usize::from(loop_adapters::store::keys::DUE_SHARDS);
     assert_eq!((report.late_payments, report.corrupt_skipped), (3, shards), "{report:?}");
     assert_eq!(t.payloads_of(&acme, "LatePayment").await.len(), 3);
     t.shutdown().await;
@@ -299,7 +300,7 @@ async fn the_due_index_is_read_page_by_page_until_nothing_more_is_due() {
     // WHEN the due transfers are read 4 at a time
     let mut found = Vec::new();
     let mut pages = 0;
-    let mut cursor = Some(loop_shared::store::DueCursor::default());
+    let mut cursor = Some(loop_adapters::store::DueCursor::default());
     while let Some(from) = cursor.take() {
         let page = t.app().store.due_transfers(now, from, 4).await.unwrap();
         assert!(page.items_read <= 4, "a page reads at most its size");

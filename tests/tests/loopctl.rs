@@ -124,7 +124,7 @@ async fn events_are_redelivered_and_transfers_processed_from_the_command_line() 
 #[tokio::test]
 async fn dead_letters_are_listed_and_redriven_from_the_command_line() {
     let t = TestStack::start().await;
-    let sqs = loop_shared::aws::AwsClients::new(&t.app().config.aws).await.sqs;
+    let sqs = loop_adapters::aws::AwsClients::new(&t.app().config.aws).await.sqs;
     let dead_letters = t.app().queue.dead_letter_url().unwrap().to_owned();
     sqs.send_message().queue_url(&dead_letters).message_body("a poison message").send().await.unwrap();
 

@@ -30,7 +30,9 @@ async fn no_secret_appears_in_the_logs_and_no_api_or_stripe_key_in_the_table() {
     let captured = Captured::default();
     let writer = captured.clone();
     tracing_subscriber::fmt()
-        .with_env_filter("info,loop_shared=trace,loop_local=trace")
+        .with_env_filter(
+            "info,loop_ground=trace,loop_adapters=trace,loop_capabilities=trace,loop_edge=trace,loop_local=trace",
+        )
         .with_writer(move || writer.clone())
         .with_ansi(false)
         .init();
@@ -43,10 +45,10 @@ async fn no_secret_appears_in_the_logs_and_no_api_or_stripe_key_in_the_table() {
     ])
     .await;
     let acme = t.account("Acme", true).await;
-    let second_key = loop_shared::accounts::create_key(
+    let second_key = loop_capabilities::accounts::create_key(
         &t.app().store,
         t.app().clock.as_ref(),
-        &loop_shared::ids::AccountId::parse(&acme.id).unwrap(),
+        &loop_ground::ids::AccountId::parse(&acme.id).unwrap(),
         true,
     )
     .await

@@ -1,8 +1,8 @@
 //! The DynamoDB adapter for accounts and keys, through the real SDK against the emulator.
 
-use loop_shared::accounts::{self, NewAccount};
-use loop_shared::clock::FixedClock;
-use loop_shared::ids::AccountId;
+use loop_capabilities::accounts::{self, NewAccount};
+use loop_ground::clock::FixedClock;
+use loop_ground::ids::AccountId;
 use loop_tests::TestStack;
 use time::OffsetDateTime;
 

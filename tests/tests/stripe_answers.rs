@@ -1,7 +1,7 @@
 //! Every row of the answer table of `POST /stripe/webhooks/{accountId}`, and that rejected
 //! requests store nothing.
 
-use loop_shared::ids::AccountId;
+use loop_ground::ids::AccountId;
 use loop_tests::stripe::{event, now, object, signature};
 use loop_tests::{dump_table, TestAccount, TestStack};
 use serde_json::{json, Value};

@@ -95,7 +95,7 @@ async fn connecting_makes_the_endpoint_and_backfills_every_product_and_price_acr
     let mut subscribed: Vec<&str> =
         endpoint["enabled_events"].as_array().unwrap().iter().map(|e| e.as_str().unwrap()).collect();
     subscribed.sort();
-    let mut supported: Vec<&str> = loop_shared::domain::stripe_event::EventType::all_names().collect();
+    let mut supported: Vec<&str> = loop_ground::domain::stripe_event::EventType::all_names().collect();
     supported.sort();
     assert_eq!(subscribed, supported, "every event type Loop handles, and only those");
     assert_eq!(subscribed.len(), 27);

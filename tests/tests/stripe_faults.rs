@@ -1,8 +1,8 @@
 //! A dependency fault in the middle of an event answers 5xx, and Stripe's redelivery completes
 //! the work with nothing done twice: cut at every request of the event's path in turn.
 
-use loop_shared::aws::AwsClients;
-use loop_shared::App;
+use loop_adapters::aws::AwsClients;
+use loop_adapters::App;
 use loop_tests::proxy::FaultProxy;
 use loop_tests::stripe::{event, ingest_directly, now, object};
 use loop_tests::TestStack;

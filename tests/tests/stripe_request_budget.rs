@@ -4,9 +4,9 @@
 //! read, the claim, the record), and one SQS request when it fails (the next attempt); a delivery
 //! parked behind an open circuit at most two DynamoDB requests, no SQS and no POST.
 
-use loop_shared::aws::AwsClients;
-use loop_shared::dispatch::{self, DeliveryPointer};
-use loop_shared::App;
+use loop_adapters::aws::AwsClients;
+use loop_adapters::App;
+use loop_capabilities::dispatch::{self, DeliveryPointer};
 use loop_tests::receiver::Receiver;
 use loop_tests::stripe::{event, now, object, signed_request};
 use loop_tests::TestStack;
@@ -28,7 +28,7 @@ async fn customer_created_costs_three_dynamodb_requests_and_one_sqs_request() {
     // WHEN a new customer arrives
     let created =
         event("evt_budget", "customer.created", now(), object("customer", json!({"email": "budget@example.com"})));
-    let response = loop_shared::ingest::handle(&app, signed_request(&acme, &created)).await;
+    let response = loop_capabilities::ingest::handle(&app, signed_request(&acme, &created)).await;
 
     // THEN it is processed, its two events fanned out to both endpoints in one SQS request
     assert_eq!(response.status(), 200);
@@ -40,7 +40,7 @@ async fn customer_created_costs_three_dynamodb_requests_and_one_sqs_request() {
     // AND a duplicate costs one read and nothing else
     counts.dynamodb.reset();
     counts.sqs.reset();
-    let response = loop_shared::ingest::handle(&app, signed_request(&acme, &created)).await;
+    let response = loop_capabilities::ingest::handle(&app, signed_request(&acme, &created)).await;
     let answer: Value = serde_json::from_slice(response.body()).unwrap();
     assert_eq!(answer["status"], "duplicate");
     assert!(counts.dynamodb.get() <= 1, "DynamoDB requests: {}", counts.dynamodb.get());
@@ -60,7 +60,7 @@ async fn a_delivery_attempt_costs_three_dynamodb_requests_and_one_sqs_request_wh
     let app = App::with_clients(config, clients.clone()).await.unwrap();
     let created =
         event("evt_attempts", "customer.created", now(), object("customer", json!({"email": "tries@example.com"})));
-    assert_eq!(loop_shared::ingest::handle(&app, signed_request(&acme, &created)).await.status(), 200);
+    assert_eq!(loop_capabilities::ingest::handle(&app, signed_request(&acme, &created)).await.status(), 200);
     let message = clients.sqs.receive_message().queue_url(app.queue.url()).send().await.unwrap().messages.unwrap();
     let mut pointer: DeliveryPointer = serde_json::from_str(message[0].body().unwrap()).unwrap();
 
@@ -96,7 +96,7 @@ async fn a_delivery_parked_behind_an_open_circuit_costs_two_dynamodb_requests_an
     let mut pointers = Vec::new();
     for (id, email) in [("evt_probe", "probe@example.com"), ("evt_parked", "parked@example.com")] {
         let created = event(id, "customer.created", now(), object("customer", json!({"email": email})));
-        assert_eq!(loop_shared::ingest::handle(&app, signed_request(&acme, &created)).await.status(), 200);
+        assert_eq!(loop_capabilities::ingest::handle(&app, signed_request(&acme, &created)).await.status(), 200);
         let message = clients.sqs.receive_message().queue_url(app.queue.url()).send().await.unwrap().messages.unwrap();
         pointers.push(serde_json::from_str::<DeliveryPointer>(message[0].body().unwrap()).unwrap());
     }

@@ -44,7 +44,7 @@ fn every_function_has_a_sample_event_of_its_trigger_type() {
     }
     let sqs: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&event("dispatch.json")).unwrap();
     let body = sqs.records[0].body.as_deref().unwrap();
-    let pointer: loop_shared::dispatch::DeliveryPointer = serde_json::from_str(body).unwrap();
+    let pointer: loop_capabilities::dispatch::DeliveryPointer = serde_json::from_str(body).unwrap();
     assert_eq!(pointer.attempt, 1);
     let _: aws_lambda_events::event::eventbridge::EventBridgeEvent =
         serde_json::from_str(&event("late-payments.json")).unwrap();
@@ -68,14 +68,14 @@ fn the_route_table_is_exactly_the_http_api_events_of_the_template_function_by_fu
         assert!(routes.insert((route.method, route.path)), "a route declared twice");
     }
     let mut table = RoutesByFunction::new();
-    for route in loop_shared::edge::ROUTES {
+    for route in loop_edge::edge::ROUTES {
         let function = (route.function.logical_id().to_owned(), route.function.binary().to_owned());
         let routes = table.entry(function).or_default();
         assert!(routes.insert((route.method.to_owned(), route.path.to_owned())), "{route:?} twice in the table");
     }
     assert!(declared.len() >= 2, "the template's HttpApi events were not found: {declared:?}");
-    assert_eq!(table, declared, "loop_shared::edge::ROUTES (left) against template.yaml (right)");
-    let functions: BTreeSet<&str> = loop_shared::edge::HttpFunction::ALL.iter().map(|f| f.logical_id()).collect();
+    assert_eq!(table, declared, "loop_edge::edge::ROUTES (left) against template.yaml (right)");
+    let functions: BTreeSet<&str> = loop_edge::edge::HttpFunction::ALL.iter().map(|f| f.logical_id()).collect();
     let with_routes: BTreeSet<&str> = declared.keys().map(|(function, _)| function.as_str()).collect();
     assert_eq!(functions, with_routes, "every HTTP function serves a route, and only they do");
     for (_, binary) in declared.keys() {
@@ -87,7 +87,7 @@ fn the_route_table_is_exactly_the_http_api_events_of_the_template_function_by_fu
 async fn the_local_stack_creates_the_tables_indexes_and_queues_of_the_template() {
     let t = TestStack::start().await;
     let config = &t.app().config;
-    let clients = loop_shared::aws::AwsClients::new(&config.aws).await;
+    let clients = loop_adapters::aws::AwsClients::new(&config.aws).await;
     let table = clients.dynamodb.describe_table().table_name(&config.resources.table).send().await.unwrap();
     let table = table.table.unwrap();
     let mut indexes: Vec<String> =

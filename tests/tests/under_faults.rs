@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use loop_shared::schedule;
+use loop_capabilities::schedule;
 use loop_tests::receiver::Receiver;
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};

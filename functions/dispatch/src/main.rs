@@ -1,6 +1,6 @@
-//! The delivery queue's consumer: see `loop_shared::dispatch`.
+//! The delivery queue's consumer: see `loop_capabilities::dispatch`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    loop_shared::lambda::run_dispatch().await
+    loop_edge::lambda::run_dispatch().await
 }

@@ -1,6 +1,6 @@
-//! The every-minute schedule: see `loop_shared::schedule`.
+//! The every-minute schedule: see `loop_capabilities::schedule`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    loop_shared::lambda::run_schedule().await
+    loop_edge::lambda::run_schedule().await
 }

@@ -1,0 +1,163 @@
+//! Checkout: payment links, sessions, and the session lifecycle — `open`, then exactly one of
+//! `completed`, `failed`, `expired`, each transition publishing its event once.
+
+use std::collections::BTreeMap;
+
+use crate::publish;
+use loop_adapters::app::App;
+use loop_adapters::store::{Write, WriteError};
+use loop_ground::clock::unix_seconds;
+use loop_ground::domain::account::Account;
+use loop_ground::domain::checkout::{new_session_id, CheckoutSession, PaymentLink, SessionStatus};
+use loop_ground::domain::outbound::OutboundEvent;
+use loop_ground::error::StoreError;
+use loop_ground::ids::new_sortable_id;
+
+#[derive(Debug, thiserror::Error)]
+pub enum CheckoutError {
+    #[error("no such payment link")]
+    UnknownPaymentLink,
+    #[error("the payment link is not active")]
+    InactivePaymentLink,
+    #[error("no such checkout session")]
+    UnknownSession,
+    #[error("the session is {0}, not open")]
+    NotOpen(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<WriteError> for CheckoutError {
+    fn from(err: WriteError) -> Self {
+        match err {
+            WriteError::Store(err) => CheckoutError::Store(err),
+            other => CheckoutError::Store(StoreError::Fault(other.to_string())),
+        }
+    }
+}
+
+pub struct NewPaymentLink {
+    pub name: String,
+    pub item_id: Option<String>,
+    pub amount: String,
+    pub currency: String,
+}
+
+pub async fn create_payment_link(
+    app: &App,
+    account: &Account,
+    new: NewPaymentLink,
+) -> Result<PaymentLink, CheckoutError> {
+    let now_ms = app.clock.now_millis();
+    let now = unix_seconds(now_ms);
+    let link = PaymentLink {
+        id: new_sortable_id("pl_", now_ms),
+        name: new.name,
+        item_id: new.item_id,
+        amount: new.amount,
+        currency: new.currency,
+        active: true,
+        created_at: now,
+        version: 1,
+    };
+    app.store.write(&account.id, &[Write::PutPaymentLink { link: link.clone(), expected_version: None }]).await?;
+    Ok(link)
+}
+
+pub async fn set_payment_link_active(
+    app: &App,
+    account: &Account,
+    id: &str,
+    active: bool,
+) -> Result<PaymentLink, CheckoutError> {
+    for _ in 0..5 {
+        let current = app.store.get_payment_link(&account.id, id).await?.ok_or(CheckoutError::UnknownPaymentLink)?;
+        let mut updated = current.clone();
+        updated.active = active;
+        updated.version += 1;
+        match app
+            .store
+            .write(
+                &account.id,
+                &[Write::PutPaymentLink { link: updated.clone(), expected_version: Some(current.version) }],
+            )
+            .await
+        {
+            Ok(()) => return Ok(updated),
+            Err(WriteError::Conflict) => continue,
+            Err(err) => return Err(err.into()),
+        }
+    }
+    Err(StoreError::Unavailable("the payment link kept changing".into()).into())
+}
+
+pub struct NewSession {
+    pub payment_link_id: String,
+    pub external_customer_id: Option<String>,
+    pub metadata: BTreeMap<String, String>,
+}
+
+pub async fn create_session(
+    app: &App,
+    account: &Account,
+    base_url: &str,
+    new: NewSession,
+) -> Result<CheckoutSession, CheckoutError> {
+    let link = app
+        .store
+        .get_payment_link(&account.id, &new.payment_link_id)
+        .await?
+        .ok_or(CheckoutError::UnknownPaymentLink)?;
+    if !link.active {
+        return Err(CheckoutError::InactivePaymentLink);
+    }
+    let now_ms = app.clock.now_millis();
+    let now = unix_seconds(now_ms);
+    let id = new_session_id(&account.id, now_ms);
+    let session = CheckoutSession {
+        url: format!("{base_url}/checkout/{id}"),
+        id,
+        payment_link_id: link.id,
+        external_customer_id: new.external_customer_id,
+        status: SessionStatus::Open,
+        metadata: new.metadata,
+        amount: link.amount,
+        currency: link.currency,
+        created_at: now,
+        expires_at: now + app.config.checkout_session_ttl.as_secs() as i64,
+        finished_at: None,
+        version: 1,
+    };
+    app.store.write(&account.id, &[Write::PutSession { session: session.clone(), expected_version: None }]).await?;
+    Ok(session)
+}
+
+/// Moves an open session to `to` and publishes `checkout.session.<to>` in the same write; a
+/// concurrent transition wins or loses as a whole, so each session publishes exactly one.
+pub async fn finish(
+    app: &App,
+    account: &Account,
+    id: &str,
+    to: SessionStatus,
+) -> Result<CheckoutSession, CheckoutError> {
+    for _ in 0..5 {
+        let current = app.store.get_session(&account.id, id).await?.ok_or(CheckoutError::UnknownSession)?;
+        if current.status != SessionStatus::Open {
+            return Err(CheckoutError::NotOpen(current.status.as_str()));
+        }
+        let now_ms = app.clock.now_millis();
+        let mut finished = current.clone();
+        finished.status = to;
+        finished.finished_at = Some(unix_seconds(now_ms));
+        finished.version += 1;
+        let event = OutboundEvent::envelope(&format!("checkout.session.{}", to.as_str()), finished.to_json(), now_ms);
+        let endpoints = app.store.get_endpoints(&account.id).await?;
+        let writes = vec![Write::PutSession { session: finished.clone(), expected_version: Some(current.version) }];
+        match publish::commit(app, &account.id, &endpoints, writes, vec![event]).await {
+            Ok(()) => return Ok(finished),
+            Err(WriteError::Conflict) | Err(WriteError::AlreadySeen) => continue,
+            Err(WriteError::Store(err)) => return Err(err.into()),
+        }
+    }
+    Err(StoreError::Unavailable("the session kept changing".into()).into())
+}

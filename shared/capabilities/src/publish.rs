@@ -1,0 +1,230 @@
+//! The one publishing path. A capability stores its events in the same transaction as the state
+//! change that caused them, together with each event's delivery records and an outbox of
+//! pointer messages; then [`send`] hands the pointers to the delivery queue. If that fails, the
+//! outbox is still stored and is sent again (by the Stripe retry, or a redelivery), and
+//! dispatch ignores a pointer for an attempt already made.
+
+use loop_adapters::queue::{DeliveryQueue, OutgoingMessage};
+use loop_adapters::store::Write;
+use loop_ground::domain::delivery::{Delivery, DeliveryStatus};
+use loop_ground::domain::endpoint::EndpointSet;
+use loop_ground::domain::outbound::{DeliveryPointer, OutboundEvent};
+use loop_ground::error::StoreError;
+use loop_ground::ids::AccountId;
+
+/// What publishing some events writes and sends.
+#[derive(Debug, Default)]
+pub struct FanOut {
+    pub pointers: Vec<DeliveryPointer>,
+    /// One delivery record per (event, subscribed endpoint): pending, or skipped if disabled.
+    pub writes: Vec<Write>,
+}
+
+pub fn fan_out(account: &AccountId, endpoints: &EndpointSet, events: &[OutboundEvent], now: i64) -> FanOut {
+    let mut out = FanOut::default();
+    for event in events {
+        for endpoint in endpoints.endpoints.iter().filter(|e| e.subscribes_to(&event.kind)) {
+            let enabled = endpoint.wants(&event.kind);
+            if enabled {
+                out.pointers.push(DeliveryPointer {
+                    v: 1,
+                    account_id: account.to_string(),
+                    event_id: event.id.clone(),
+                    endpoint_id: endpoint.id.clone(),
+                    attempt: 1,
+                });
+            }
+            out.writes.push(Write::PutDelivery {
+                event_id: event.id.clone(),
+                delivery: Delivery {
+                    endpoint_id: endpoint.id.clone(),
+                    status: if enabled { DeliveryStatus::Pending } else { DeliveryStatus::Skipped },
+                    last_attempt: 0,
+                    window_start: now,
+                    updated_at: now,
+                    reason: (!enabled).then(|| "endpoint disabled".to_owned()),
+                    next_attempt_at: None,
+                },
+            });
+        }
+    }
+    out
+}
+
+/// Sends pointers, each held back by its delay (batched by ten).
+pub async fn send(queue: &DeliveryQueue, pointers: &[DeliveryPointer]) -> Result<(), StoreError> {
+    let messages: Vec<OutgoingMessage> = pointers
+        .iter()
+        .map(|p| OutgoingMessage {
+            body: serde_json::to_string(p).expect("pointers serialize"),
+            delay_seconds: loop_ground::domain::cadence::delay_before(p.attempt),
+        })
+        .collect();
+    queue.send(&messages).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use loop_ground::domain::endpoint::{Endpoint, EndpointStatus};
+
+    #[test]
+    fn each_event_goes_to_each_enabled_endpoint_that_wants_it_and_is_skipped_by_disabled_ones() {
+        let account = AccountId::generate();
+        let endpoint = Endpoint::for_test;
+        let endpoints = EndpointSet {
+            endpoints: vec![
+                endpoint("we_all", &["*"], EndpointStatus::Enabled),
+                endpoint("we_contacts", &["contact.created"], EndpointStatus::Enabled),
+                endpoint("we_off", &["*"], EndpointStatus::Disabled),
+            ],
+            version: 1,
+        };
+        let events = [
+            OutboundEvent::envelope("contact.created", serde_json::json!({}), 1),
+            OutboundEvent::envelope("event.triggered", serde_json::json!({}), 1),
+        ];
+        let out = fan_out(&account, &endpoints, &events, 1);
+        let pairs: Vec<(&str, &str)> =
+            out.pointers.iter().map(|p| (p.event_id.as_str(), p.endpoint_id.as_str())).collect();
+        assert_eq!(
+            pairs,
+            [
+                (events[0].id.as_str(), "we_all"),
+                (events[0].id.as_str(), "we_contacts"),
+                (events[1].id.as_str(), "we_all")
+            ]
+        );
+        assert!(out.pointers.iter().all(|p| p.attempt == 1));
+        let skipped = out
+            .writes
+            .iter()
+            .filter(|w| matches!(w, Write::PutDelivery { delivery, .. } if delivery.status == DeliveryStatus::Skipped))
+            .count();
+        assert_eq!((out.writes.len(), skipped), (5, 2));
+    }
+}
+
+/// Why a redelivery cannot be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RedeliverError {
+    #[error("no such event")]
+    UnknownEvent,
+    #[error("no such webhook endpoint")]
+    UnknownEndpoint,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Sends an event again, with the same event id, to one endpoint or to every enabled endpoint
+/// that subscribes to it; each delivery gets a fresh retry window. Answers how many.
+pub async fn redeliver(
+    app: &loop_adapters::app::App,
+    account: &AccountId,
+    event_id: &str,
+    endpoint_id: Option<&str>,
+) -> Result<usize, RedeliverError> {
+    let now = app.clock.now_unix();
+    let detail = app.store.event_detail(account, event_id, 0).await?;
+    let event = detail.event.ok_or(RedeliverError::UnknownEvent)?;
+    let endpoints = app.store.get_endpoints(account).await?;
+    let targets: Vec<&loop_ground::domain::endpoint::Endpoint> = match endpoint_id {
+        Some(id) => vec![endpoints.get(id).ok_or(RedeliverError::UnknownEndpoint)?],
+        None => endpoints.endpoints.iter().filter(|e| e.wants(&event.kind)).collect(),
+    };
+    let mut messages = Vec::with_capacity(targets.len());
+    for endpoint in targets {
+        let delivery = restart_delivery(app, account, &event.id, &endpoint.id, now).await?;
+        let pointer = DeliveryPointer {
+            v: 1,
+            account_id: account.to_string(),
+            event_id: event.id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            attempt: delivery.last_attempt + 1,
+        };
+        // By hand means now, whatever the cadence says about this attempt number.
+        messages.push(OutgoingMessage {
+            body: serde_json::to_string(&pointer).expect("pointers serialize"),
+            delay_seconds: 0,
+        });
+    }
+    app.queue.send(&messages).await?;
+    Ok(messages.len())
+}
+
+/// Puts a delivery back to `pending` with a new retry window, after its last attempt. An
+/// attempt in flight (claimed) or recorded meanwhile makes the put fail: read again, and wait a
+/// little for a claim to be recorded (a POST takes up to its 15 s timeout), rather than drop the
+/// claim and have its attempt POSTed twice, or undo its outcome.
+async fn restart_delivery(
+    app: &loop_adapters::app::App,
+    account: &AccountId,
+    event_id: &str,
+    endpoint_id: &str,
+    now: i64,
+) -> Result<Delivery, StoreError> {
+    for round in 0..REDELIVER_ROUNDS {
+        if round > 0 {
+            tokio::time::sleep(loop_ground::backoff::jittered(round).max(std::time::Duration::from_millis(200))).await;
+        }
+        let previous = app.store.get_delivery(account, event_id, endpoint_id).await?;
+        let delivery = Delivery {
+            endpoint_id: endpoint_id.to_owned(),
+            status: DeliveryStatus::Pending,
+            last_attempt: previous.as_ref().map_or(0, |d| d.last_attempt),
+            window_start: now,
+            updated_at: now,
+            reason: None,
+            next_attempt_at: None,
+        };
+        let read_last_attempt = previous.as_ref().map(|d| d.last_attempt);
+        if app.store.put_delivery(account, event_id, &delivery, read_last_attempt, now).await? {
+            return Ok(delivery);
+        }
+    }
+    Err(StoreError::Unavailable("a delivery attempt is in flight; redeliver again shortly".into()))
+}
+
+/// Reads of a delivery that keeps changing (an attempt in flight) before a redelivery gives up
+/// with `503`: about as long as one POST may take.
+const REDELIVER_ROUNDS: u32 = 12;
+
+/// Stores `writes` with `events`, their deliveries and an outbox in one transaction, then hands
+/// the pointers to the queue. The state change is durable once this returns `Ok`; if sending
+/// fails, the outbox stays and the scheduler's sweep sends it.
+pub async fn commit(
+    app: &loop_adapters::app::App,
+    account: &AccountId,
+    endpoints: &EndpointSet,
+    mut writes: Vec<Write>,
+    events: Vec<OutboundEvent>,
+) -> Result<(), loop_adapters::store::WriteError> {
+    let now = app.clock.now_unix();
+    let fan = fan_out(account, endpoints, &events, now);
+    let outbox = loop_ground::ids::new_id("ob_");
+    if !fan.pointers.is_empty() {
+        writes.push(Write::PutOutbox {
+            id: outbox.clone(),
+            pointers: fan.pointers.clone(),
+            due_at: now + OUTBOX_GRACE_SECONDS,
+        });
+    }
+    writes.extend(events.into_iter().map(Write::PutEvent));
+    writes.extend(fan.writes);
+    app.store.write(account, &writes).await?;
+    if fan.pointers.is_empty() {
+        return Ok(());
+    }
+    match send(&app.queue, &fan.pointers).await {
+        Ok(()) => {
+            if let Err(err) = app.store.delete_outbox(account, &outbox).await {
+                tracing::warn!(error = %err, "outbox not cleared; the sweep will resend it (dispatch ignores duplicates)");
+            }
+        }
+        Err(err) => tracing::warn!(error = %err, "pointers not sent; the scheduler's outbox sweep will send them"),
+    }
+    Ok(())
+}
+
+/// How long an outbox waits before the sweep assumes its sender failed.
+pub const OUTBOX_GRACE_SECONDS: i64 = 60;

@@ -1,0 +1,266 @@
+//! `GET /v1/account` and `PATCH /v1/account`.
+
+use std::collections::BTreeMap;
+
+use http::StatusCode;
+use serde_json::{json, Map, Value};
+
+use super::body::{json_object, reject_unknown, wrong_type};
+use loop_adapters::app::App;
+use loop_capabilities::accounts::Caller;
+use loop_ground::domain::account::{is_evm_address, stripe_webhook_path, Account, CryptoSettings};
+use loop_ground::domain::email::Email;
+use loop_ground::error::ApiError;
+use loop_ground::http::{self as h, Request, Response};
+
+pub fn get(caller: &Caller) -> Response {
+    h::json(StatusCode::OK, &account_json(&caller.account))
+}
+
+pub fn account_json(account: &Account) -> Value {
+    let c = &account.crypto;
+    json!({
+        "id": account.id,
+        "name": account.name,
+        "supportEmail": account.support_email,
+        "testMode": account.test_mode,
+        "crypto": {
+            "networkId": c.network_id,
+            "networkName": c.network_name,
+            "contractAddress": c.contract_address,
+            "tokenSymbol": c.token_symbol,
+            "tokenAddress": c.token_address,
+            "tokenDecimals": c.token_decimals,
+            "treasuryAddresses": c.treasury_addresses,
+        },
+        "stripeWebhookPath": stripe_webhook_path(&account.id),
+    })
+}
+
+/// The largest integer every JSON client reads exactly (2^53 − 1).
+const MAX_SAFE_INTEGER: u64 = 9_007_199_254_740_991;
+
+/// A JSON number without a fractional part (`809` or `809.0`, as JSON Schema's `integer`).
+fn whole_number(value: &Value) -> Option<u64> {
+    value.as_u64().or_else(|| {
+        value.as_f64().filter(|f| f.fract() == 0.0 && *f >= 0.0 && *f <= MAX_SAFE_INTEGER as f64).map(|f| f as u64)
+    })
+}
+
+/// A validated `PATCH /v1/account` body: `None` leaves a field as it is.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct AccountPatch {
+    support_email: Option<Option<String>>,
+    network_id: Option<u64>,
+    network_name: Option<String>,
+    contract_address: Option<Option<String>>,
+    token_symbol: Option<String>,
+    token_address: Option<String>,
+    token_decimals: Option<u8>,
+    /// Network id → new address, or `None` to remove that network's address.
+    treasury_addresses: BTreeMap<String, Option<String>>,
+}
+
+impl AccountPatch {
+    pub(super) fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        reject_unknown(body, &["supportEmail", "crypto"], "")?;
+        let mut patch = AccountPatch::default();
+        match body.get("supportEmail") {
+            None => {}
+            Some(Value::Null) => patch.support_email = Some(None),
+            Some(Value::String(raw)) => {
+                let email = Email::parse(raw).ok_or_else(|| {
+                    ApiError::invalid_param(
+                        "parameter_invalid",
+                        "supportEmail",
+                        "supportEmail must be a valid email address.",
+                    )
+                })?;
+                patch.support_email = Some(Some(email.into()));
+            }
+            Some(_) => return Err(wrong_type("supportEmail", "a string or null")),
+        }
+        let crypto = match body.get("crypto") {
+            None => return Ok(patch),
+            Some(Value::Object(crypto)) => crypto,
+            Some(_) => return Err(wrong_type("crypto", "an object")),
+        };
+        reject_unknown(
+            crypto,
+            &[
+                "networkId",
+                "networkName",
+                "contractAddress",
+                "tokenSymbol",
+                "tokenAddress",
+                "tokenDecimals",
+                "treasuryAddresses",
+            ],
+            "crypto.",
+        )?;
+        if let Some(v) = crypto.get("networkId") {
+            patch.network_id = Some(
+                whole_number(v)
+                    .filter(|n| (1..=MAX_SAFE_INTEGER).contains(n))
+                    .ok_or_else(|| wrong_type("crypto.networkId", "a positive integer"))?,
+            );
+        }
+        if let Some(v) = crypto.get("networkName") {
+            patch.network_name = Some(text(v, "crypto.networkName", 100)?);
+        }
+        match crypto.get("contractAddress") {
+            None => {}
+            Some(Value::Null) => patch.contract_address = Some(None),
+            Some(v) => patch.contract_address = Some(Some(address(v, "crypto.contractAddress")?)),
+        }
+        if let Some(v) = crypto.get("tokenSymbol") {
+            patch.token_symbol = Some(text(v, "crypto.tokenSymbol", 20)?);
+        }
+        if let Some(v) = crypto.get("tokenAddress") {
+            patch.token_address = Some(address(v, "crypto.tokenAddress")?);
+        }
+        if let Some(v) = crypto.get("tokenDecimals") {
+            let decimals = whole_number(v)
+                .filter(|d| *d <= 36)
+                .ok_or_else(|| wrong_type("crypto.tokenDecimals", "an integer from 0 to 36"))?;
+            patch.token_decimals = Some(decimals as u8);
+        }
+        match crypto.get("treasuryAddresses") {
+            None => {}
+            Some(Value::Object(addresses)) => {
+                for (network, value) in addresses {
+                    let param = format!("crypto.treasuryAddresses.{network}");
+                    if network.is_empty() || network.len() > 20 || !network.bytes().all(|b| b.is_ascii_digit()) {
+                        return Err(ApiError::invalid_param(
+                            "parameter_invalid",
+                            &param,
+                            format!("{param}: network ids are decimal integers."),
+                        ));
+                    }
+                    let value = match value {
+                        Value::Null => None,
+                        v => Some(address(v, &param)?),
+                    };
+                    patch.treasury_addresses.insert(network.clone(), value);
+                }
+            }
+            Some(_) => return Err(wrong_type("crypto.treasuryAddresses", "an object of network id to address")),
+        }
+        Ok(patch)
+    }
+
+    pub(super) fn apply(&self, account: &mut Account) {
+        if let Some(email) = &self.support_email {
+            account.support_email = email.clone();
+        }
+        let c: &mut CryptoSettings = &mut account.crypto;
+        if let Some(v) = self.network_id {
+            c.network_id = v;
+        }
+        if let Some(v) = &self.network_name {
+            c.network_name = v.clone();
+        }
+        if let Some(v) = &self.contract_address {
+            c.contract_address = v.clone();
+        }
+        if let Some(v) = &self.token_symbol {
+            c.token_symbol = v.clone();
+        }
+        if let Some(v) = &self.token_address {
+            c.token_address = v.clone();
+        }
+        if let Some(v) = self.token_decimals {
+            c.token_decimals = v;
+        }
+        for (network, address) in &self.treasury_addresses {
+            match address {
+                Some(address) => c.treasury_addresses.insert(network.clone(), address.clone()),
+                None => c.treasury_addresses.remove(network),
+            };
+        }
+    }
+}
+
+fn text(value: &Value, param: &str, max: usize) -> Result<String, ApiError> {
+    value
+        .as_str()
+        .map(str::trim)
+        .filter(|s| !s.is_empty() && s.chars().count() <= max && !s.chars().any(char::is_control))
+        .map(str::to_owned)
+        .ok_or_else(|| wrong_type(param, &format!("a non-empty string of at most {max} characters")))
+}
+
+fn address(value: &Value, param: &str) -> Result<String, ApiError> {
+    value.as_str().filter(|s| is_evm_address(s)).map(str::to_owned).ok_or_else(|| {
+        ApiError::invalid_param(
+            "parameter_invalid",
+            param,
+            format!("{param} must be an address: 0x followed by 40 hex digits."),
+        )
+    })
+}
+
+pub async fn patch(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
+    let patch = AccountPatch::parse(&json_object(request)?)?;
+    let updated = loop_capabilities::accounts::update_account(app, caller.account, |account| {
+        patch.apply(account);
+        Ok(())
+    })
+    .await?;
+    Ok(h::json(StatusCode::OK, &account_json(&updated)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(body: Value) -> Result<AccountPatch, ApiError> {
+        AccountPatch::parse(body.as_object().unwrap())
+    }
+
+    fn param_of(err: ApiError) -> Option<String> {
+        match err {
+            ApiError::InvalidRequest { param, .. } => param,
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn every_bad_field_is_named() {
+        let cases = [
+            (json!({"supportEmail": "nope"}), "supportEmail"),
+            (json!({"supportEmail": 5}), "supportEmail"),
+            (json!({"name": "x"}), "name"),
+            (json!({"crypto": []}), "crypto"),
+            (json!({"crypto": {"networkId": 0}}), "crypto.networkId"),
+            (json!({"crypto": {"networkId": "1"}}), "crypto.networkId"),
+            (json!({"crypto": {"networkName": ""}}), "crypto.networkName"),
+            (json!({"crypto": {"tokenAddress": "0x12"}}), "crypto.tokenAddress"),
+            (json!({"crypto": {"contractAddress": "abc"}}), "crypto.contractAddress"),
+            (json!({"crypto": {"tokenDecimals": 99}}), "crypto.tokenDecimals"),
+            (json!({"crypto": {"chain": 1}}), "crypto.chain"),
+            (json!({"crypto": {"treasuryAddresses": {"137": "0xzz"}}}), "crypto.treasuryAddresses.137"),
+            (json!({"crypto": {"treasuryAddresses": {"polygon": null}}}), "crypto.treasuryAddresses.polygon"),
+        ];
+        for (body, param) in cases {
+            assert_eq!(param_of(parse(body.clone()).unwrap_err()).as_deref(), Some(param), "{body}");
+        }
+    }
+
+    #[test]
+    fn treasury_addresses_merge_per_network() {
+        let mut account = loop_ground::domain::account::Account::new("Acme", true, 0);
+        let a1 = "0x1111111111111111111111111111111111111111";
+        let a2 = "0x2222222222222222222222222222222222222222";
+        parse(json!({"crypto": {"treasuryAddresses": {"1": a1, "137": a2}}})).unwrap().apply(&mut account);
+        parse(
+            json!({"supportEmail": "Help@Acme.test", "crypto": {"networkId": 137, "treasuryAddresses": {"1": null}}}),
+        )
+        .unwrap()
+        .apply(&mut account);
+        assert_eq!(account.support_email.as_deref(), Some("help@acme.test"));
+        assert_eq!(account.crypto.network_id, 137);
+        assert_eq!(account.crypto.treasury_addresses, BTreeMap::from([("137".to_owned(), a2.to_owned())]));
+        assert_eq!(account.crypto.treasury_address(), a2);
+    }
+}

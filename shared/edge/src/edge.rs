@@ -1,0 +1,153 @@
+//! The HTTP edge: every route API Gateway sends to a Loop function, written as `template.yaml`
+//! declares it, and the function that serves it.
+//!
+//! This table is the one copy of the routing outside the template. Each HTTP Lambda function
+//! finds its handler here by its binary's name (`lambda::run_http`), and the local runner routes
+//! every request with [`handle`], so the two cannot answer differently; a test
+//! (`tests/tests/template.rs`) holds the table to the template's `HttpApi` events, function by
+//! function, so it cannot drift from what API Gateway does either.
+
+use http::Method;
+
+use loop_adapters::app::App;
+use loop_ground::error::ApiError;
+use loop_ground::http::{self as h, Request, Response};
+
+/// A Lambda function that API Gateway invokes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HttpFunction {
+    StripeIngest,
+    Checkout,
+}
+
+impl HttpFunction {
+    pub const ALL: [HttpFunction; 2] = [HttpFunction::StripeIngest, HttpFunction::Checkout];
+
+    /// Its resource's logical id in `template.yaml`.
+    pub const fn logical_id(self) -> &'static str {
+        match self {
+            HttpFunction::StripeIngest => "StripeIngestFunction",
+            HttpFunction::Checkout => "CheckoutFunction",
+        }
+    }
+
+    /// Its binary (`functions/<binary>`, and `BuildProperties.Binary` in `template.yaml`).
+    pub const fn binary(self) -> &'static str {
+        match self {
+            HttpFunction::StripeIngest => "stripe-ingest",
+            HttpFunction::Checkout => "checkout",
+        }
+    }
+
+    pub fn by_binary(binary: &str) -> Option<HttpFunction> {
+        HttpFunction::ALL.into_iter().find(|f| f.binary() == binary)
+    }
+
+    /// Its handler: every request of its routes, already matched, goes here.
+    pub async fn handle(self, app: &App, request: Request) -> Response {
+        match self {
+            HttpFunction::StripeIngest => loop_capabilities::ingest::handle(app, request).await,
+            HttpFunction::Checkout => crate::api::handle(app, request).await,
+        }
+    }
+}
+
+/// One API Gateway route.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// An HTTP method, or `ANY`.
+    pub method: &'static str,
+    /// As API Gateway writes it: `{name}` is one non-empty segment, a last `{name+}` the rest.
+    pub path: &'static str,
+    pub function: HttpFunction,
+}
+
+pub const ROUTES: &[Route] = &[
+    Route { method: "POST", path: "/stripe/webhooks/{accountId}", function: HttpFunction::StripeIngest },
+    Route { method: "ANY", path: "/v1/{proxy+}", function: HttpFunction::Checkout },
+    Route { method: "GET", path: "/checkout/{sessionId}", function: HttpFunction::Checkout },
+];
+
+impl Route {
+    pub fn matches(&self, method: &Method, path: &str) -> bool {
+        (self.method == "ANY" || self.method == method.as_str()) && path_matches(self.path, path)
+    }
+}
+
+fn path_matches(pattern: &str, path: &str) -> bool {
+    let mut segments = path.trim_start_matches('/').split('/');
+    for expected in pattern.trim_start_matches('/').split('/') {
+        if expected.starts_with('{') && expected.ends_with("+}") {
+            // Greedy: whatever is left, as long as something is.
+            return segments.next().is_some();
+        }
+        match segments.next() {
+            Some(segment) if expected.starts_with('{') => {
+                if segment.is_empty() {
+                    return false;
+                }
+            }
+            Some(segment) if segment == expected => {}
+            _ => return false,
+        }
+    }
+    segments.next().is_none()
+}
+
+/// The route API Gateway would choose for `method` and `path`.
+pub fn find(method: &Method, path: &str) -> Option<&'static Route> {
+    ROUTES.iter().find(|route| route.matches(method, path))
+}
+
+/// Serves `request` as API Gateway and then its function would: by the function of its route,
+/// or `404 unknown_route` when it has none (API Gateway's own 404 carries no Loop error body).
+pub async fn handle(app: &App, request: Request) -> Response {
+    match find(request.method(), request.uri().path()) {
+        Some(route) => route.function.handle(app, request).await,
+        None => h::with_request_id(h::error(&ApiError::NotFound {
+            code: "unknown_route",
+            message: format!("no route {} {}", request.method(), request.uri().path()),
+            param: None,
+        })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn served_by(method: Method, path: &str) -> Option<HttpFunction> {
+        find(&method, path).map(|route| route.function)
+    }
+
+    #[test]
+    fn each_path_goes_to_the_function_the_template_names() {
+        use HttpFunction::{Checkout, StripeIngest};
+        assert_eq!(served_by(Method::POST, "/stripe/webhooks/acct_1"), Some(StripeIngest));
+        assert_eq!(served_by(Method::GET, "/v1/contacts"), Some(Checkout));
+        assert_eq!(served_by(Method::DELETE, "/v1/webhook-endpoints/we_1/x"), Some(Checkout));
+        assert_eq!(served_by(Method::GET, "/checkout/cs_1"), Some(Checkout));
+    }
+
+    #[test]
+    fn a_path_parameter_is_one_non_empty_segment_and_a_greedy_one_at_least_one() {
+        assert_eq!(served_by(Method::GET, "/stripe/webhooks/acct_1"), None);
+        assert_eq!(served_by(Method::POST, "/stripe/webhooks/"), None);
+        assert_eq!(served_by(Method::POST, "/stripe/webhooks/acct_1/more"), None);
+        assert_eq!(served_by(Method::POST, "/checkout/cs_1"), None);
+        assert_eq!(served_by(Method::GET, "/checkout/"), None);
+        assert_eq!(served_by(Method::GET, "/v1"), None);
+        assert_eq!(served_by(Method::GET, "/v1/"), Some(HttpFunction::Checkout));
+        assert_eq!(served_by(Method::GET, "/health"), None);
+        assert_eq!(served_by(Method::GET, "/"), None);
+    }
+
+    #[test]
+    fn every_function_is_found_by_its_binary_and_serves_a_route() {
+        for function in HttpFunction::ALL {
+            assert_eq!(HttpFunction::by_binary(function.binary()), Some(function));
+            assert!(ROUTES.iter().any(|route| route.function == function), "{function:?}");
+        }
+        assert_eq!(HttpFunction::by_binary("dispatch"), None);
+    }
+}

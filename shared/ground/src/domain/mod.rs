@@ -1,0 +1,19 @@
+//! Pure types and rules: no AWS, no HTTP. Values here were parsed at the edge and are valid.
+
+pub mod account;
+pub mod api_key;
+pub mod breaker;
+pub mod cadence;
+pub mod checkout;
+pub mod commerce;
+pub mod connection;
+pub mod contact;
+pub mod delivery;
+pub mod email;
+pub mod endpoint;
+pub mod money;
+pub mod outbound;
+pub mod payloads;
+pub mod stripe_config;
+pub mod stripe_event;
+pub mod stripe_object;
