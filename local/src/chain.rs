@@ -121,7 +121,13 @@ pub fn anvil_binary(dir: &Path) -> Result<PathBuf, ChainError> {
 /// Installs the pinned packages of `dir` (`npm ci`, from its committed lockfile) unless anvil is
 /// there already; answers the binary's path.
 pub async fn install(dir: &Path) -> Result<PathBuf, ChainError> {
+    // One `npm ci` at a time in this process (tests may start chains concurrently).
+    static INSTALLING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
     let anvil = anvil_binary(dir)?;
+    if anvil.exists() {
+        return Ok(anvil);
+    }
+    let _installing = INSTALLING.lock().await;
     if anvil.exists() {
         return Ok(anvil);
     }
@@ -238,7 +244,13 @@ pub struct ChainClient {
 impl ChainClient {
     /// A client for an anvil chain at `rpc_url` whose test token is at [`TOKEN_ADDRESS`].
     pub fn new(rpc_url: String) -> ChainClient {
-        let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build().expect("an HTTP client");
+        // No pooled connections: a client shared by tests outlives each test's runtime, and a
+        // connection left in the pool would die with the runtime that opened it.
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .pool_max_idle_per_host(0)
+            .build()
+            .expect("an HTTP client");
         ChainClient { rpc_url, chain_id: CHAIN_ID, token: TOKEN_ADDRESS.to_owned(), http }
     }
 
@@ -263,7 +275,7 @@ impl ChainClient {
     }
 
     /// Sends a transaction from an unlocked account (`to: None` creates a contract); answers its
-    /// hash without waiting for it to be mined.
+    /// hash without waiting for it to be mined (anvil assigns the nonce).
     pub async fn send_transaction(&self, from: &str, to: Option<&str>, data: &str) -> Result<String, ChainError> {
         let mut tx = json!({ "from": address(from)?, "data": data });
         if let Some(to) = to {
@@ -317,8 +329,10 @@ impl ChainClient {
     }
 
     /// Sends an ERC-20 `transfer` of `amount` base units of the test token from an unlocked
-    /// account (one of [`DEV_ACCOUNTS`]) to `to`; answers the transaction's hash at once, mined
-    /// or not (with automine off it stays pending until [`ChainClient::mine`]).
+    /// account (one of [`DEV_ACCOUNTS`]) to `to`; answers the transaction's hash as soon as the
+    /// chain accepts it, before it is mined: [`ChainClient::wait_for_receipt`] waits for the block
+    /// (even with automine on, anvil mines just after answering), and with automine off it stays
+    /// pending until [`ChainClient::mine`]. A transfer beyond the balance is mined as reverted.
     pub async fn transfer(&self, from: &str, to: &str, amount: u128) -> Result<String, ChainError> {
         let data = encode_call(SELECTOR_TRANSFER, &[address_word(to)?, uint_word(amount)]);
         self.send_transaction(from, Some(&self.token), &data).await
