@@ -1,20 +1,24 @@
 # Loop — the two commands a newcomer needs: `make dev` and `make test`.
-# Needs only the Rust toolchain and Python 3: the emulator and linters go into .venv/.
+# Needs only the Rust toolchain, Python 3 and Node.js: the emulator and linters go into .venv/,
+# the local chain (anvil) and the Solidity compiler into local/chain/node_modules/.
 
 VENV := .venv
 PYTHON ?= python3
 STAMP := $(VENV)/.installed-v2
+CHAIN_DIR := local/chain
+CHAIN_STAMP := $(CHAIN_DIR)/node_modules/.installed-v1
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: dev test lint fmt clippy venv clean package bench-package
 
-## Runs Loop locally: moto on 127.0.0.1:4566, the runner on 127.0.0.1:3000 (Ctrl-C stops both).
-dev: $(STAMP)
+## Runs Loop locally: moto on 127.0.0.1:4566, anvil on 127.0.0.1:8545, the runner on 127.0.0.1:3000
+## (Ctrl-C stops all three).
+dev: $(STAMP) $(CHAIN_STAMP)
 	cargo build -p loop-local
 	LOOP_ALLOW_PRIVATE_ENDPOINTS=1 ./target/debug/loop-local
 
 ## Every test, against an emulator started (and always stopped) for this run.
-test: $(STAMP)
+test: $(STAMP) $(CHAIN_STAMP)
 	cargo build --workspace --all-targets
 	scripts/with-emulator.sh cargo test --workspace --no-fail-fast
 
@@ -22,7 +26,7 @@ test: $(STAMP)
 ## (tests/tests/under_faults.rs; `make test` runs them once with a fixed seed).
 SOAK_MINUTES ?= 10
 .PHONY: soak
-soak: $(STAMP)
+soak: $(STAMP) $(CHAIN_STAMP)
 	cargo build -p loop-tests --tests
 	scripts/with-emulator.sh scripts/soak.sh $(SOAK_MINUTES)
 
@@ -45,6 +49,12 @@ $(STAMP): requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $(STAMP)
+
+# anvil and solc, pinned by local/chain/package-lock.json (its .npmrc turns install scripts off).
+$(CHAIN_STAMP): $(CHAIN_DIR)/package.json $(CHAIN_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "The local chain needs Node.js and npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+	npm ci --prefix $(CHAIN_DIR) --ignore-scripts
+	touch $(CHAIN_STAMP)
 
 ## Lambda packages (README "Packaging"): cargo-lambda and its zig toolchain come from
 ## requirements-package.txt into .venv/, apart from the test tools (they are ~400 MB).
@@ -74,4 +84,4 @@ $(PACKAGE_STAMP): requirements-package.txt
 
 clean:
 	cargo clean
-	rm -rf $(VENV)
+	rm -rf $(VENV) $(CHAIN_DIR)/node_modules

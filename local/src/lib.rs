@@ -4,9 +4,11 @@
 //!
 //! - [`provision`] — tables and queues from `template.yaml`.
 //! - [`emulator`] — the moto server as a child process.
+//! - [`chain`] — the local EVM chain (anvil) and its test token.
 //! - [`server`] — the HTTP routes (`loop_edge::edge`) and `/health`.
 //! - [`workers`] — the queue poller and the schedule.
 
+pub mod chain;
 pub mod emulator;
 pub mod provision;
 pub mod server;

@@ -1,24 +1,41 @@
-//! `make dev`: the emulator (unless `AWS_ENDPOINT_URL` names one), the tables and queues, a demo
-//! account, and every function, until Ctrl-C or SIGTERM.
+//! `make dev`: the emulator (unless `AWS_ENDPOINT_URL` names one), the local chain (unless
+//! `LOOP_CHAINS` names chains), the tables and queues, a demo account, and every function, until
+//! Ctrl-C or SIGTERM.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use bytes::Bytes;
+use http::Method;
 use loop_adapters::App;
 use loop_capabilities::accounts::{self, NewAccount};
 use loop_ground::config::Config;
 use loop_ground::domain::account::stripe_webhook_path;
+use loop_local::chain::{self, ChainClient, LocalChain, DEV_ACCOUNTS};
 use loop_local::emulator::Emulator;
 use loop_local::StackOptions;
 
 const DEMO_ACCOUNT_NAME: &str = "Demo";
+/// The demo's payer wallet (funded with [`PAYER_FUNDS`]) and treasury, among anvil's accounts.
+const PAYER: usize = 1;
+const TREASURY: usize = 9;
+/// 1,000,000 USDC, in base units.
+const PAYER_FUNDS: u128 = 1_000_000 * 10u128.pow(chain::TOKEN_DECIMALS as u32);
 
-#[tokio::main]
-async fn main() -> ExitCode {
+fn main() -> ExitCode {
     loop_ground::logging::init(true);
-    match run().await {
+    let result = chain_port().and_then(|port| {
+        if let Some(port) = port {
+            // Set before any thread starts, so every reader of the environment sees it.
+            let chains = ChainClient::new(chain_url(port)).loop_chains_json(1);
+            std::env::set_var("LOOP_CHAINS", chains.to_string());
+        }
+        let runtime = tokio::runtime::Runtime::new().map_err(|e| format!("cannot start the runtime: {e}"))?;
+        runtime.block_on(run(port))
+    });
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("loop-local: {message}");
@@ -27,11 +44,23 @@ async fn main() -> ExitCode {
     }
 }
 
+/// The port to start the local chain on, or `None` when `LOOP_CHAINS` names the chains to use.
+fn chain_port() -> Result<Option<u16>, String> {
+    if std::env::var("LOOP_CHAINS").is_ok_and(|v| !v.trim().is_empty()) {
+        return Ok(None);
+    }
+    env_or("LOOP_CHAIN_PORT", "8545").parse::<u16>().map(Some).map_err(|e| format!("LOOP_CHAIN_PORT: {e}"))
+}
+
+fn chain_url(port: u16) -> String {
+    format!("http://127.0.0.1:{port}")
+}
+
 fn env_or(name: &str, default: &str) -> String {
     std::env::var(name).ok().filter(|v| !v.is_empty()).unwrap_or_else(|| default.to_owned())
 }
 
-async fn run() -> Result<(), String> {
+async fn run(chain_port: Option<u16>) -> Result<(), String> {
     let http_addr: SocketAddr =
         env_or("LOOP_HTTP_ADDR", "127.0.0.1:3000").parse().map_err(|e| format!("LOOP_HTTP_ADDR: {e}"))?;
     let schedule_interval = env_or("LOOP_SCHEDULE_INTERVAL_SECONDS", "60")
@@ -57,7 +86,27 @@ async fn run() -> Result<(), String> {
             Some(emulator)
         }
     };
-    let result = serve(config, http_addr, Duration::from_secs(schedule_interval.max(1))).await;
+    let chain = match chain_port {
+        None => {
+            eprintln!("Using the chains in LOOP_CHAINS (no local chain started)");
+            None
+        }
+        Some(port) => {
+            let chain = LocalChain::start(port).await.map_err(|e| e.to_string())?;
+            debug_assert_eq!(chain.rpc_url, chain_url(port));
+            eprintln!(
+                "Started anvil on {} (chain id {}, test token at {})",
+                chain.rpc_url, chain.chain_id, chain.token
+            );
+            Some(chain)
+        }
+    };
+    let interval = Duration::from_secs(schedule_interval.max(1));
+    let result = serve(config, http_addr, interval, chain.as_ref().map(|c| c.client())).await;
+    if let Some(chain) = chain {
+        chain.stop().await;
+        eprintln!("Stopped anvil");
+    }
     if let Some(emulator) = emulator {
         emulator.stop().await;
         eprintln!("Stopped the moto server");
@@ -65,21 +114,27 @@ async fn run() -> Result<(), String> {
     result
 }
 
-async fn serve(config: Config, http_addr: SocketAddr, schedule_interval: Duration) -> Result<(), String> {
+async fn serve(
+    config: Config,
+    http_addr: SocketAddr,
+    schedule_interval: Duration,
+    chain: Option<&ChainClient>,
+) -> Result<(), String> {
     let stack = loop_local::start(StackOptions { config, http_addr, schedule_interval, visibility_timeout: None })
         .await
         .map_err(|e| e.to_string())?;
     let base = stack.base_url();
-    print_demo(&stack.app, &base).await?;
+    print_demo(&stack.app, &base, chain).await?;
     wait_for_stop().await;
     eprintln!("Shutting down");
     stack.shutdown().await;
     Ok(())
 }
 
-/// Finds or creates the demo account and prints a fresh test-mode key for it: the only secrets
-/// the runner ever prints.
-async fn print_demo(app: &App, base: &str) -> Result<(), String> {
+/// Finds or creates the demo account, points it at the local chain (if one was started), and prints
+/// a fresh test-mode key for it and the chain's payer wallet: the only secrets the runner ever
+/// prints.
+async fn print_demo(app: &App, base: &str, chain: Option<&ChainClient>) -> Result<(), String> {
     let existing = app.store.list_accounts().await.map_err(|e| e.to_string())?;
     let account = match existing.into_iter().find(|a| a.name == DEMO_ACCOUNT_NAME) {
         Some(account) => account,
@@ -97,19 +152,74 @@ async fn print_demo(app: &App, base: &str) -> Result<(), String> {
     let key =
         accounts::create_key(&app.store, app.clock.as_ref(), &account.id, true).await.map_err(|e| e.to_string())?;
     let secret = account.stripe.signing_secrets.first().map(|s| s.expose().to_owned()).unwrap_or_default();
+    let chain_lines = match chain {
+        Some(chain) => use_local_chain(app, key.api_key.expose(), chain).await?,
+        None => {
+            "\n  Chains:                from LOOP_CHAINS (the demo account's crypto settings are unchanged)".to_owned()
+        }
+    };
     println!(
         "\nLoop is running on {base}\n\
          \n  Demo account:          {id}\
          \n  API key (test mode):   {key}\
          \n  Stripe signing secret: {secret}\
          \n  Stripe webhook URL:    {base}{path}\
+         {chain_lines}\
          \n\nTry it:\n  curl -H 'Authorization: Bearer {key}' {base}/v1/account\n\
-         \nState lives in the emulator's memory: stopping `make dev` forgets it. Ctrl-C stops everything.\n",
+         \nState lives in the emulator's and the chain's memory: stopping `make dev` forgets it. \
+         Ctrl-C stops everything.\n",
         id = account.id,
         key = key.api_key.expose(),
         path = stripe_webhook_path(&account.id),
     );
     Ok(())
+}
+
+/// Points the demo account at the local chain with `PATCH /v1/account` (served in process, so by
+/// the API's own rules), then funds the payer wallet; answers the lines to print.
+async fn use_local_chain(app: &App, api_key: &str, chain: &ChainClient) -> Result<String, String> {
+    let (payer, treasury) = (DEV_ACCOUNTS[PAYER], DEV_ACCOUNTS[TREASURY]);
+    let body = serde_json::json!({"crypto": {
+        "networkId": chain.chain_id,
+        "networkName": chain::NETWORK_NAME,
+        "tokenAddress": chain.token,
+        "tokenSymbol": chain::TOKEN_SYMBOL,
+        "tokenDecimals": chain::TOKEN_DECIMALS,
+        "treasuryAddresses": {chain.chain_id.to_string(): treasury.address},
+    }});
+    let request = http::Request::builder()
+        .method(Method::PATCH)
+        .uri("/v1/account")
+        .header("authorization", format!("Bearer {api_key}"))
+        .header("content-type", "application/json")
+        .body(Bytes::from(body.to_string()))
+        .map_err(|e| e.to_string())?;
+    let response = loop_edge::edge::handle(app, request).await;
+    if !response.status().is_success() {
+        return Err(format!(
+            "cannot point the demo account at the local chain: {} {}",
+            response.status(),
+            String::from_utf8_lossy(response.body())
+        ));
+    }
+    chain.mint(payer.address, PAYER_FUNDS).await.map_err(|e| format!("cannot fund the payer wallet: {e}"))?;
+    Ok(format!(
+        "\n\
+         \n  Local chain (anvil):   {url} (chain id {id}, network \"{network}\")\
+         \n  Test token ({symbol}):     {token} ({decimals} decimals; anyone may call mint)\
+         \n  Treasury (demo):       {treasury}\
+         \n  Payer wallet:          {payer} (holds 1,000,000 {symbol} and ETH for gas)\
+         \n  Payer private key:     {payer_key}",
+        url = chain.rpc_url,
+        id = chain.chain_id,
+        network = chain::NETWORK_NAME,
+        symbol = chain::TOKEN_SYMBOL,
+        token = chain.token,
+        decimals = chain::TOKEN_DECIMALS,
+        treasury = treasury.address,
+        payer = payer.address,
+        payer_key = payer.private_key,
+    ))
 }
 
 /// Ctrl-C, SIGTERM, or the parent going away (a `make` killed without passing the signal on).

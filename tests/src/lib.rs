@@ -1,12 +1,16 @@
 //! Test harness: a whole local stack per test, in-process, on its own freshly provisioned table
 //! and queues in the emulator that `make test` started (`AWS_ENDPOINT_URL`), serving real HTTP on
-//! a free port. Tests then act as a user would: over HTTP, and through the real AWS SDK.
+//! a free port. Tests then act as a user would: over HTTP, and through the real AWS SDK. Payments
+//! go over a local EVM chain ([`chain::test_chain`]).
 
+pub mod chain;
 pub mod faults;
 pub mod proxy;
 pub mod receiver;
 pub mod stripe;
 pub mod stripe_api;
+
+pub use chain::test_chain;
 
 use std::sync::Arc;
 use std::time::Duration;
