@@ -126,6 +126,8 @@ pub async fn create_session(
         created_at: now,
         expires_at: now + app.config.checkout_session_ttl.as_secs() as i64,
         finished_at: None,
+        payment: None,
+        failure_reason: None,
         version: 1,
     };
     app.store.write(&account.id, &[Write::PutSession { session: session.clone(), expected_version: None }]).await?;
@@ -155,7 +157,7 @@ pub async fn finish(
         let writes = vec![Write::PutSession { session: finished.clone(), expected_version: Some(current.version) }];
         match publish::commit(app, &account.id, &endpoints, writes, vec![event]).await {
             Ok(()) => return Ok(finished),
-            Err(WriteError::Conflict) | Err(WriteError::AlreadySeen) => continue,
+            Err(WriteError::Conflict | WriteError::AlreadySeen | WriteError::LogAlreadyUsed) => continue,
             Err(WriteError::Store(err)) => return Err(err.into()),
         }
     }

@@ -101,7 +101,7 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
             match publish::commit(app, &account_id, endpoints, writes, vec![event]).await {
                 Ok(()) => report.late_payments += 1,
                 // Another run notified it first, or it was processed meanwhile.
-                Err(err @ (WriteError::Conflict | WriteError::AlreadySeen)) => {
+                Err(err @ (WriteError::Conflict | WriteError::AlreadySeen | WriteError::LogAlreadyUsed)) => {
                     tracing::warn!(error = %err, "late payment skipped")
                 }
                 Err(WriteError::Store(err)) => return Err(err),

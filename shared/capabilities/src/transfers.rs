@@ -53,7 +53,7 @@ pub async fn process(
         let writes = vec![Write::PutTransfer { transfer: updated.clone(), expected_version: Some(current.version) }];
         match publish::commit(app, &account.id, &endpoints, writes, vec![event]).await {
             Ok(()) => return Ok(updated),
-            Err(WriteError::Conflict) | Err(WriteError::AlreadySeen) => continue,
+            Err(WriteError::Conflict | WriteError::AlreadySeen | WriteError::LogAlreadyUsed) => continue,
             Err(WriteError::Store(err)) => return Err(err.into()),
         }
     }

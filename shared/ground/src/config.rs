@@ -47,6 +47,59 @@ pub struct Config {
     pub allow_private_endpoints: bool,
     pub stripe_api: StripeApiSettings,
     pub backfill: BackfillSettings,
+    /// `LOOP_CHAINS`: the networks Loop verifies payments on (`payments.md`).
+    pub chains: Chains,
+}
+
+/// Network id → how to read that chain. Debug never shows an RPC URL (many carry an API key).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Chains(pub std::collections::BTreeMap<u64, ChainSettings>);
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct ChainSettings {
+    /// A secret of the deployment: never logged, never shown.
+    pub rpc_url: crate::secret::Secret,
+    /// Blocks on top of a payment's block (its own included) before it counts.
+    pub confirmations: u64,
+}
+
+impl std::fmt::Debug for ChainSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainSettings").field("rpc_url", &"…").field("confirmations", &self.confirmations).finish()
+    }
+}
+
+impl Chains {
+    pub fn get(&self, network_id: u64) -> Option<&ChainSettings> {
+        self.0.get(&network_id)
+    }
+
+    /// `{"137": {"rpcUrl": "https://…", "confirmations": 20}}`; confirmations default to 1.
+    /// Errors name the network, never the URL.
+    pub fn parse(raw: &str) -> Result<Chains, ConfigError> {
+        let bad = |reason: String| ConfigError { name: "LOOP_CHAINS", reason };
+        let value: serde_json::Value =
+            serde_json::from_str(raw).map_err(|e| bad(format!("not JSON (line {}, column {})", e.line(), e.column())))?;
+        let map = value.as_object().ok_or_else(|| bad("expected an object of network ids".into()))?;
+        let mut chains = std::collections::BTreeMap::new();
+        for (id, entry) in map {
+            let network: u64 = id.parse().map_err(|_| bad(format!("{id:?} is not a network id")))?;
+            let rpc_url = entry
+                .get("rpcUrl")
+                .and_then(|u| u.as_str())
+                .filter(|u| u.starts_with("http://") || u.starts_with("https://"))
+                .ok_or_else(|| bad(format!("network {network}: rpcUrl must be an http(s) URL")))?;
+            let confirmations = match entry.get("confirmations") {
+                None => 1,
+                Some(c) => c
+                    .as_u64()
+                    .filter(|c| *c >= 1)
+                    .ok_or_else(|| bad(format!("network {network}: confirmations must be a positive integer")))?,
+            };
+            chains.insert(network, ChainSettings { rpc_url: crate::secret::Secret::new(rpc_url.to_owned()), confirmations });
+        }
+        Ok(Chains(chains))
+    }
 }
 
 /// How Loop calls Stripe's API (the connect flow and the catalogue backfill).
@@ -118,6 +171,10 @@ impl Config {
                 pages_per_run: parse_or(&get, "LOOP_BACKFILL_PAGES_PER_RUN", 20u32)?.max(1),
                 retry_delay: Duration::from_secs(parse_or(&get, "LOOP_BACKFILL_RETRY_SECONDS", 30u64)?),
             },
+            chains: match get("LOOP_CHAINS") {
+                Some(raw) => Chains::parse(&raw)?,
+                None => Chains::default(),
+            },
         })
     }
 }
@@ -145,6 +202,23 @@ fn parse_flag(get: &impl Fn(&str) -> Option<String>, name: &'static str) -> Resu
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn chains_parse_with_default_confirmations_and_never_show_their_url() {
+        let chains = super::Chains::parse(
+            r#"{"137": {"rpcUrl": "https://rpc.example/key-abc123", "confirmations": 20}, "31337": {"rpcUrl": "http://127.0.0.1:8545"}}"#,
+        )
+        .unwrap();
+        assert_eq!(chains.get(137).unwrap().confirmations, 20);
+        assert_eq!(chains.get(31337).unwrap().confirmations, 1);
+        assert_eq!(chains.get(137).unwrap().rpc_url.expose(), "https://rpc.example/key-abc123");
+        assert!(!format!("{chains:?}").contains("abc123"));
+        for bad in [r#"{"x": {"rpcUrl": "http://a"}}"#, r#"{"1": {"rpcUrl": "ftp://key-abc123"}}"#, r#"{"1": {"rpcUrl": "http://a", "confirmations": 0}}"#, "[]", "{"] {
+            let err = super::Chains::parse(bad).unwrap_err();
+            assert_eq!(err.name, "LOOP_CHAINS");
+            assert!(!err.to_string().contains("abc123"), "{err}");
+        }
+    }
+
     use super::*;
     use std::collections::HashMap;
 

@@ -41,7 +41,7 @@ pub struct Due<T> {
 
 impl Store {
     /// At most `page_size` items of one shard of `due#{kind}#…` that are due at `now`.
-    async fn due_page<T>(
+    pub(super) async fn due_page<T>(
         &self,
         kind: &str,
         now: i64,

@@ -15,6 +15,7 @@ pub mod keys;
 mod lease;
 mod merged;
 pub mod pages;
+mod payments;
 mod reads;
 pub mod records;
 mod writes;
@@ -34,6 +35,7 @@ pub use contacts::{IngestRead, IngestView};
 pub use deliveries::{AttemptRecord, DispatchView, EventDetail};
 pub use due::{Due, DueCursor};
 pub use merged::MergedQuery;
+pub use payments::{Confirming, PayTarget, SUBMISSIONS_PER_MINUTE};
 pub use pages::{Listed, Page, PageQuery, BY_CREATION};
 pub use writes::{Write, WriteError};
 

@@ -73,6 +73,20 @@ pub enum Write {
         session: CheckoutSession,
         expected_version: Option<u64>,
     },
+    /// Records that a `Transfer` log paid `paid`. Fails the whole write (`LogAlreadyUsed`) if that
+    /// log already paid something: a log pays at most one thing, ever.
+    ClaimPaymentLog {
+        network_id: u64,
+        transaction_hash: String,
+        log_index: u64,
+        paid: super::PayTarget,
+        at: i64,
+    },
+    /// The pay token that opens a transfer's pay page.
+    PutPayToken {
+        token: String,
+        transfer_id: String,
+    },
     /// Pointers to send, kept until they are sent (the scheduler sweeps them after `due_at`).
     PutOutbox {
         id: String,
@@ -86,6 +100,9 @@ pub enum WriteError {
     /// The Stripe event was recorded by someone else first: a duplicate.
     #[error("already seen")]
     AlreadySeen,
+    /// The payment log was claimed by something else first.
+    #[error("the payment was already used")]
+    LogAlreadyUsed,
     /// Another condition failed: state changed since it was read; read again and retry.
     #[error("concurrent change")]
     Conflict,
@@ -117,6 +134,11 @@ impl Store {
                         writes.iter().enumerate().any(|(i, w)| matches!(w, Write::SeenStripeEvent { .. }) && failed(i));
                     if seen_failed {
                         return Err(WriteError::AlreadySeen);
+                    }
+                    let log_failed =
+                        writes.iter().enumerate().any(|(i, w)| matches!(w, Write::ClaimPaymentLog { .. }) && failed(i));
+                    if log_failed {
+                        return Err(WriteError::LogAlreadyUsed);
                     }
                     if (0..writes.len()).any(failed) {
                         return Err(WriteError::Conflict);
@@ -243,6 +265,23 @@ impl Store {
                     agreement: agreement.clone(),
                 })?,
                 *expected_version,
+            ),
+            Write::ClaimPaymentLog { network_id, transaction_hash, log_index, paid, at } => put(
+                to_item(&super::payments::PaymentLogItem {
+                    pk: payment_log_pk(account, *network_id, transaction_hash, *log_index),
+                    sk: PAYMENT_LOG_SK.to_owned(),
+                    paid: paid.clone(),
+                    paid_at: *at,
+                })?,
+                Some(("attribute_not_exists(pk)", None)),
+            ),
+            Write::PutPayToken { token, transfer_id } => put(
+                to_item(&super::payments::PayTokenItem {
+                    pk: pay_token_pk(account, token),
+                    sk: PAY_TOKEN_SK.to_owned(),
+                    transfer_id: transfer_id.clone(),
+                })?,
+                Some(("attribute_not_exists(pk)", None)),
             ),
             Write::PutTrigger(trigger) => put(to_item(&TriggerItem::new(account, trigger))?, None),
             Write::PutEvent(event) => {

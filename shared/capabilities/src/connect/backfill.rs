@@ -115,7 +115,7 @@ async fn apply_page(
         }
         match app.store.write(account_id, &outcome.writes).await {
             Ok(()) => return Ok(Ok(page)),
-            Err(WriteError::Conflict | WriteError::AlreadySeen) => continue,
+            Err(WriteError::Conflict | WriteError::AlreadySeen | WriteError::LogAlreadyUsed) => continue,
             Err(WriteError::Store(err)) => return Err(err),
         }
     }

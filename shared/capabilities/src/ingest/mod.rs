@@ -209,7 +209,7 @@ async fn apply(
                 }
                 return Ok(decision.answer);
             }
-            Err(WriteError::AlreadySeen) | Err(WriteError::Conflict) => {
+            Err(WriteError::AlreadySeen | WriteError::Conflict | WriteError::LogAlreadyUsed) => {
                 view = app.store.read_for_ingest(account_id, &reads_for(Some(event))).await?;
             }
             Err(WriteError::Store(err)) => return Err(err.into()),

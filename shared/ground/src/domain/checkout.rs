@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use super::payment::ChainPayment;
 use crate::clock::rfc3339_from_unix;
 use crate::ids::{new_sortable_id_with_random, AccountId, RANDOM_LEN, TIME_LEN};
 
@@ -76,6 +77,12 @@ pub struct CheckoutSession {
     pub expires_at: i64,
     /// When it left `open` (completed, failed or expired).
     pub finished_at: Option<i64>,
+    /// The on-chain payment that completed it, or that paid too little (`failed`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<ChainPayment>,
+    /// Why it failed (`underpaid`), when Loop knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failure_reason: Option<String>,
     pub version: u64,
 }
 
@@ -127,6 +134,12 @@ impl CheckoutSession {
         };
         if let (Some(field), Some(at)) = (field, self.finished_at) {
             v[field] = json!(rfc3339_from_unix(at));
+        }
+        if let Some(payment) = &self.payment {
+            v["payment"] = payment.to_json();
+        }
+        if let Some(reason) = &self.failure_reason {
+            v["failureReason"] = json!(reason);
         }
         v
     }

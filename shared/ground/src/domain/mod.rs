@@ -14,6 +14,7 @@ pub mod endpoint;
 pub mod money;
 pub mod outbound;
 pub mod payloads;
+pub mod payment;
 pub mod stripe_config;
 pub mod stripe_event;
 pub mod stripe_object;
