@@ -78,8 +78,8 @@ impl Chains {
     /// Errors name the network, never the URL.
     pub fn parse(raw: &str) -> Result<Chains, ConfigError> {
         let bad = |reason: String| ConfigError { name: "LOOP_CHAINS", reason };
-        let value: serde_json::Value =
-            serde_json::from_str(raw).map_err(|e| bad(format!("not JSON (line {}, column {})", e.line(), e.column())))?;
+        let value: serde_json::Value = serde_json::from_str(raw)
+            .map_err(|e| bad(format!("not JSON (line {}, column {})", e.line(), e.column())))?;
         let map = value.as_object().ok_or_else(|| bad("expected an object of network ids".into()))?;
         let mut chains = std::collections::BTreeMap::new();
         for (id, entry) in map {
@@ -96,7 +96,10 @@ impl Chains {
                     .filter(|c| *c >= 1)
                     .ok_or_else(|| bad(format!("network {network}: confirmations must be a positive integer")))?,
             };
-            chains.insert(network, ChainSettings { rpc_url: crate::secret::Secret::new(rpc_url.to_owned()), confirmations });
+            chains.insert(
+                network,
+                ChainSettings { rpc_url: crate::secret::Secret::new(rpc_url.to_owned()), confirmations },
+            );
         }
         Ok(Chains(chains))
     }
@@ -212,7 +215,13 @@ mod tests {
         assert_eq!(chains.get(31337).unwrap().confirmations, 1);
         assert_eq!(chains.get(137).unwrap().rpc_url.expose(), "https://rpc.example/key-abc123");
         assert!(!format!("{chains:?}").contains("abc123"));
-        for bad in [r#"{"x": {"rpcUrl": "http://a"}}"#, r#"{"1": {"rpcUrl": "ftp://key-abc123"}}"#, r#"{"1": {"rpcUrl": "http://a", "confirmations": 0}}"#, "[]", "{"] {
+        for bad in [
+            r#"{"x": {"rpcUrl": "http://a"}}"#,
+            r#"{"1": {"rpcUrl": "ftp://key-abc123"}}"#,
+            r#"{"1": {"rpcUrl": "http://a", "confirmations": 0}}"#,
+            "[]",
+            "{",
+        ] {
             let err = super::Chains::parse(bad).unwrap_err();
             assert_eq!(err.name, "LOOP_CHAINS");
             assert!(!err.to_string().contains("abc123"), "{err}");

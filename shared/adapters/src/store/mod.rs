@@ -35,8 +35,8 @@ pub use contacts::{IngestRead, IngestView};
 pub use deliveries::{AttemptRecord, DispatchView, EventDetail};
 pub use due::{Due, DueCursor};
 pub use merged::MergedQuery;
-pub use payments::{Confirming, PayTarget, SUBMISSIONS_PER_MINUTE};
 pub use pages::{Listed, Page, PageQuery, BY_CREATION};
+pub use payments::{Confirming, PayTarget, SUBMISSIONS_PER_MINUTE};
 pub use writes::{Write, WriteError};
 
 pub type Item = HashMap<String, AttributeValue>;
