@@ -66,6 +66,11 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/stripe/webhooks/{accountId}", function: HttpFunction::StripeIngest },
     Route { method: "ANY", path: "/v1/{proxy+}", function: HttpFunction::Checkout },
     Route { method: "GET", path: "/checkout/{sessionId}", function: HttpFunction::Checkout },
+    Route { method: "POST", path: "/checkout/{sessionId}/payments", function: HttpFunction::Checkout },
+    Route { method: "GET", path: "/checkout/{sessionId}/status", function: HttpFunction::Checkout },
+    Route { method: "GET", path: "/pay/{payToken}", function: HttpFunction::Checkout },
+    Route { method: "POST", path: "/pay/{payToken}/payments", function: HttpFunction::Checkout },
+    Route { method: "GET", path: "/pay/{payToken}/status", function: HttpFunction::Checkout },
 ];
 
 impl Route {

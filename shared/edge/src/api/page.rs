@@ -90,6 +90,42 @@ pub async fn render(app: &App, id: &str) -> Result<Response, ApiError> {
     Ok(page(StatusCode::OK, &format!("Pay {} — {}", account.name, item), &body))
 }
 
+/// `GET /pay/{payToken}`: a transfer request's page.
+pub async fn render_pay_token(app: &App, token: &str) -> Result<Response, ApiError> {
+    let not_found = || {
+        page(
+            StatusCode::NOT_FOUND,
+            "Payment not found",
+            "<div class=\"card\"><h1>Payment not found</h1><p>This payment link does not exist.</p></div>",
+        )
+    };
+    let Ok((account_id, transfer_id)) = super::payments::transfer_of(app, token).await else { return Ok(not_found()) };
+    let (Some(account), Some(transfer)) =
+        (app.store.get_account(&account_id).await?, app.store.get_transfer(&account_id, &transfer_id).await?)
+    else {
+        return Ok(not_found());
+    };
+    let crypto = &account.crypto;
+    let status = match transfer.status {
+        loop_ground::domain::commerce::TransferStatus::Processed => "processed",
+        _ => "open",
+    };
+    let body = format!(
+        r#"<div class="card"><p id="merchant">{merchant}</p><h1 id="item">{item}</h1>
+<p class="amount"><span id="amount">{amount}</span> <span id="token">{token}</span></p>
+<p>Status: <span class="status" id="status" data-status="{status}">{status}</span></p>
+<dl><dt>On network</dt><dd id="network">{network} ({network_id})</dd><dt>To address</dt><dd id="treasury">{treasury}</dd></dl></div>"#,
+        merchant = escape(&account.name),
+        item = escape(transfer.item.as_deref().unwrap_or("Invoice")),
+        amount = escape(&transfer.amount),
+        token = escape(&crypto.token_symbol),
+        network = escape(&crypto.network_name),
+        network_id = crypto.network_id,
+        treasury = escape(crypto.treasury_address()),
+    );
+    Ok(page(StatusCode::OK, &format!("Pay {}", account.name), &body))
+}
+
 #[cfg(test)]
 mod tests {
     use super::escape;
