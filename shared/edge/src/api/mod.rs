@@ -285,6 +285,10 @@ mod tests {
         "/v1/transfers/x1",
         "/v1/agreements",
         "/v1/agreements/x1",
+        "/checkout/x1/payments",
+        "/checkout/x1/status",
+        "/pay/x1/payments",
+        "/pay/x1/status",
     ];
 
     fn methods(allowed: &str) -> Vec<String> {
@@ -298,7 +302,7 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
         let paths = doc["paths"].as_object().unwrap();
         for (template, operations) in paths {
-            let sample = template.replace("{id}", "x1");
+            let sample = template.replace("{id}", "x1").replace("{payToken}", "x1");
             let route = route_of(&sample).unwrap_or_else(|| panic!("{template} is documented but not served"));
             let mut documented: Vec<String> = operations.as_object().unwrap().keys().cloned().collect();
             documented.sort();
@@ -306,7 +310,8 @@ mod tests {
         }
         for sample in SAMPLES {
             let route = route_of(sample).unwrap();
-            let documented = paths.keys().any(|t| route_of(&t.replace("{id}", "x1")) == Some(route));
+            let documented =
+                paths.keys().any(|t| route_of(&t.replace("{id}", "x1").replace("{payToken}", "x1")) == Some(route));
             assert!(documented, "{sample} is served but not documented");
         }
         assert_eq!(paths.len(), SAMPLES.len());
