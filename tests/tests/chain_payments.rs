@@ -394,3 +394,45 @@ async fn a_transfer_paid_through_its_pay_page_publishes_one_transfer_processed()
     assert_eq!(response.status(), 404);
     shop.t.shutdown().await;
 }
+
+/// Submits until the answer is not `503` (as the page's script, or any client, retries).
+async fn submit_until_answered(shop: &Shop, session: &Value, hash: &str) -> (u16, Value) {
+    let until = tokio::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = shop.pay_session(session, hash).await;
+        if status != 503 || tokio::time::Instant::now() > until {
+            return (status, body);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn under_the_emulators_faults_one_transfer_still_pays_exactly_one_of_two_sessions() {
+    let chain = test_chain();
+    let chains = chain.loop_chains_json(1).to_string();
+    let t = TestStack::start_for_faults(&[("LOOP_CHAINS", chains.as_str())]).await;
+    let account = t.account("Acme", true).await;
+    let shop = Shop { t, account, treasury: random_address(), http: reqwest::Client::new() };
+    shop.point_at(&shop.account, &shop.treasury).await;
+    let from = payer(chain, 1, usdc(40)).await;
+    let pairs = [
+        (shop.session("10.00").await, shop.session("10.00").await),
+        (shop.session("10.00").await, shop.session("10.00").await),
+    ];
+    shop.t.start_faults().await;
+    for (a, b) in &pairs {
+        let hash = pay(chain, from, &shop.treasury, usdc(10)).await;
+        let (first, second) =
+            tokio::join!(submit_until_answered(&shop, a, &hash), submit_until_answered(&shop, b, &hash));
+        let mut statuses = [first.0, second.0];
+        statuses.sort();
+        assert_eq!(statuses, [200, 400], "{first:?} {second:?}");
+        let loser = if first.0 == 400 { &first.1 } else { &second.1 };
+        assert_eq!(loser["error"]["code"], "payment_already_used");
+    }
+    shop.t.set_faults(json!({})).await;
+    let completed = shop.t.payloads_of(&shop.account, "checkout.session.completed").await;
+    assert_eq!(completed.len(), 2, "one completion per transfer");
+    shop.t.shutdown().await;
+}
