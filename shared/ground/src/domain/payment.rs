@@ -106,7 +106,7 @@ mod tests {
         let account = AccountId::generate();
         let token = new_pay_token(&account);
         assert_eq!(pay_token_account(&token), Some(account));
-        assert!(PAY_TOKEN_RANDOM_LEN * 5 >= 128);
+        const { assert!(PAY_TOKEN_RANDOM_LEN * 5 >= 128) };
         assert!(token.len() <= 64);
         assert_eq!(pay_token_account("pt_short"), None);
         assert_eq!(pay_token_account("cs_x"), None);
