@@ -18,6 +18,7 @@ NULLABLE_STRING = {"type": ["string", "null"]}
 TEXT = "^[^\\x00-\\x1f\\x7f-\\x9f]*[^\\x00-\\x20\\x7f-\\x9f][^\\x00-\\x1f\\x7f-\\x9f]*$"
 EMAIL = "^[a-zA-Z0-9._%+-]{1,64}@[a-zA-Z0-9-]{1,63}(\\.[a-zA-Z0-9-]{1,63})+$"
 ADDRESS = "^0x[0-9a-fA-F]{40}$"
+HASH = "^0x[0-9a-fA-F]{64}$"
 ID = "^[A-Za-z0-9_-]{1,64}$"
 OUTBOUND = ["checkout.session.completed", "checkout.session.failed", "checkout.session.expired", "contact.created",
             "contact.updated", "contact.unsubscribed", "contact.deleted", "event.triggered", "AgreementSignedUp",
@@ -86,10 +87,20 @@ schemas = {
         obj({"name": text(200), "itemId": string(pattern=ID)}, ["name", "itemId"], extra=False),
         obj({"name": text(200), "amount": string(pattern="^(0{0,3}[1-9][0-9]{0,20}(\\.[0-9]{1,18})?|0{1,3}\\.[0-9]{0,17}[1-9])$"),
              "currency": string(pattern="^[A-Za-z0-9]{3,10}$")}, ["name", "amount", "currency"], extra=False)]},
+    "ChainPayment": obj({"transactionHash": string(pattern=HASH), "logIndex": {"type": "integer"}, "from": string(pattern=ADDRESS),
+                         "amountPaid": string(), "blockNumber": {"type": "integer"}, "networkId": {"type": "integer"}, "confirmedAt": DATE},
+                        ["transactionHash", "logIndex", "from", "amountPaid", "blockNumber", "networkId", "confirmedAt"]),
+    "PaymentSubmission": obj({"transactionHash": string(pattern=HASH)}, ["transactionHash"], extra=False),
+    "PaymentConfirming": obj({"status": string(enum=["confirming"]), "transactionHash": string(pattern=HASH)}, ["status", "transactionHash"]),
+    "PaymentStatus": obj({"status": string(enum=["open", "completed", "failed", "expired", "processed"]), "payment": ref("ChainPayment"),
+                          "failureReason": string(), "transferId": string()}, ["status"]),
+    "TransferPaid": obj({"status": string(enum=["processed", "failed"]), "transferId": string(), "payment": ref("ChainPayment"),
+                         "failureReason": string()}, ["status", "transferId", "payment"]),
     "CheckoutSession": obj({"id": string(), "url": string(), "paymentLinkId": string(), "externalCustomerId": NULLABLE_STRING,
                             "status": string(enum=["open", "completed", "failed", "expired"]),
                             "metadata": {"type": "object", "additionalProperties": string()}, "amount": string(), "currency": string(),
-                            "createdAt": DATE, "expiresAt": DATE, "completedAt": DATE, "failedAt": DATE, "expiredAt": DATE},
+                            "createdAt": DATE, "expiresAt": DATE, "completedAt": DATE, "failedAt": DATE, "expiredAt": DATE,
+                            "payment": ref("ChainPayment"), "failureReason": string()},
                            ["id", "url", "paymentLinkId", "status", "metadata", "amount", "currency", "createdAt", "expiresAt"]),
     "CheckoutSessionCreate": obj({"paymentLinkId": text(64), "externalCustomerId": {"type": ["string", "null"], "maxLength": 255},
                                   "metadata": {"type": ["object", "null"], "maxProperties": 50, "propertyNames": {"minLength": 1, "maxLength": 40},
@@ -124,7 +135,8 @@ schemas = {
                      "amount": string(), "tokenSymbol": string(), "email": NULLABLE_STRING, "item": NULLABLE_STRING, "itemId": NULLABLE_STRING,
                      "agreementId": NULLABLE_STRING, "refId": NULLABLE_STRING, "batchId": NULLABLE_STRING, "billDate": NULLABLE_DATE,
                      "dueDate": NULLABLE_DATE, "createdAt": DATE, "updatedAt": DATE, "processedAt": NULLABLE_DATE, "transaction": NULLABLE_STRING,
-                     "lastFailureReason": NULLABLE_STRING, "latePaymentNotifiedAt": NULLABLE_DATE}),
+                     "lastFailureReason": NULLABLE_STRING, "latePaymentNotifiedAt": NULLABLE_DATE, "paymentUrl": NULLABLE_STRING,
+                     "payment": {"oneOf": [ref("ChainPayment"), {"type": "null"}]}}),
     "TransferProcess": obj({"success": {"type": "boolean"}, "transaction": {"type": ["string", "null"], "maxLength": 200},
                             "amountPaid": {"type": ["string", "null"], "pattern": "^[0-9]{1,20}(\\.[0-9]{1,18})?$"},
                             "reason": {"type": ["string", "null"], "maxLength": 500}}, ["success"], extra=False),
@@ -205,6 +217,32 @@ for action in ["complete", "fail", "expire"]:
                                                                              params=[pid()], test_helper=True, post=True)}
 paths["/v1/test-helpers/transfers/{id}/process"] = {"post": op("Test helper: report a transfer's outcome", "The transfer", ref("Transfer"),
                                                                ref("TransferProcess"), params=[pid()], test_helper=True, post=True)}
+# The customer's side (payments.md): public, no API key; the session id or pay token is the capability.
+PAYMENT_ERRORS = [("400", "Malformed transactionHash, or a payment that pays nothing: payment_not_found, payment_reverted, payment_mismatch, payment_too_old, payment_already_used"),
+                  ("404", "No such session or pay token"), ("409", "session_not_open, or verification_unavailable (the account's network is not configured)"),
+                  ("429", "More than 10 submissions this minute"), ("503", "The network's RPC or a dependency failed: retry")]
+
+def public(o):
+    o["security"] = []
+    for code in ["401", "409", "413"]:
+        o["responses"].pop(code, None)
+    for code, description in PAYMENT_ERRORS:
+        o["responses"][code] = {"description": description, "content": {"application/json": {"schema": ref("Error")}}}
+    return o
+
+def submit_op(what, settled):
+    o = public(op(f"Submit the transaction hash that paid {what}", "Verified now: paid, or failed as underpaid", settled,
+                  ref("PaymentSubmission"), params=[pid()]))
+    o["responses"]["202"] = {"description": "Not confirmed (or not mined) yet: Loop keeps checking it for an hour",
+                             "content": {"application/json": {"schema": ref("PaymentConfirming")}}}
+    o["requestBody"]["content"]["application/x-www-form-urlencoded"] = {"schema": ref("PaymentSubmission")}
+    return o
+
+paths["/checkout/{id}/payments"] = {"post": submit_op("a checkout session", ref("CheckoutSession"))}
+paths["/checkout/{id}/status"] = {"get": public(op("A checkout session's status, for its page", "The status", ref("PaymentStatus"), params=[pid()]))}
+paths["/pay/{payToken}/payments"] = {"post": submit_op("a transfer request (its pay token)", ref("TransferPaid"))}
+paths["/pay/{payToken}/status"] = {"get": public(op("A transfer request's status, for its page", "The status", ref("PaymentStatus"), params=[pid("payToken")]))}
+paths["/pay/{payToken}/payments"]["post"]["parameters"] = [pid("payToken")]
 paths["/v1/openapi.json"] = {"get": {"summary": "This document", "security": [], "parameters": [],
                                      "responses": {"200": {"description": "OpenAPI 3", "content": {"application/json": {"schema": {"type": "object"}}}}}}}
 

@@ -254,6 +254,11 @@ impl ChainClient {
         ChainClient { rpc_url, chain_id: CHAIN_ID, token: TOKEN_ADDRESS.to_owned(), http }
     }
 
+    /// The same chain, for the token at `token`.
+    pub fn with_token(&self, token: &str) -> ChainClient {
+        ChainClient { token: token.to_owned(), ..self.clone() }
+    }
+
     /// The value of `LOOP_CHAINS` for this chain: `{"31337": {"rpcUrl": …, "confirmations": n}}`.
     pub fn loop_chains_json(&self, confirmations: u64) -> Value {
         json!({ self.chain_id.to_string(): { "rpcUrl": self.rpc_url, "confirmations": confirmations } })

@@ -32,6 +32,8 @@ fn transfer(n: usize, status: TransferStatus, created_at: i64) -> Transfer {
         transaction: None,
         last_failure_reason: None,
         late_payment_notified_at: None,
+        payment_url: None,
+        payment: None,
         version: 1,
     }
 }

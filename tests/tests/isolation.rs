@@ -126,6 +126,12 @@ async fn every_route_with_another_accounts_ids_answers_404_or_the_callers_own_da
     let document: Value = serde_json::from_str(loop_edge::api::OPENAPI).unwrap();
     let mut calls = 0;
     for (template, operations) in document["paths"].as_object().unwrap() {
+        // The customer's payment routes take no key: their id is the capability (another
+        // account's session id pays into that session, by design; chain_payments.rs shows that
+        // another account's treasury pays nothing here).
+        if !template.starts_with("/v1/") {
+            continue;
+        }
         for method in operations.as_object().unwrap().keys() {
             let mut path = template.clone();
             if template.contains("{id}") {

@@ -204,6 +204,8 @@ fn transfer(id: usize, due_date: i64, now: i64) -> Transfer {
         transaction: None,
         last_failure_reason: None,
         late_payment_notified_at: None,
+        payment_url: None,
+        payment: None,
         version: 1,
     }
 }

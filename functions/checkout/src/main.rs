@@ -1,7 +1,7 @@
-//! `ANY /v1/{proxy+}` and `GET /checkout/{sessionId}` behind API Gateway: its handler is the one
-//! `loop_edge::edge` gives this binary (`loop_edge::api`).
+//! `ANY /v1/{proxy+}`, the hosted pages and the customer's payment routes behind API Gateway
+//! (`loop_edge::edge::ROUTES`): `loop_edge::api`.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    loop_edge::lambda::run_http(env!("CARGO_BIN_NAME")).await
+    loop_edge::lambda::run_checkout().await
 }

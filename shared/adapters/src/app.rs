@@ -23,6 +23,14 @@ pub struct App {
     http: OnceLock<reqwest::Client>,
     /// Built on first use: for Stripe's API (no SSRF guard: its address is the operator's).
     stripe_http: OnceLock<reqwest::Client>,
+    /// The networks of `LOOP_CHAINS`, each read through its JSON-RPC client.
+    chains: std::collections::BTreeMap<u64, Network>,
+}
+
+/// A network Loop verifies payments on: its client and its required confirmations.
+pub struct Network {
+    pub chain: Arc<dyn loop_chain::Chain>,
+    pub confirmations: u64,
 }
 
 #[derive(Debug, Error)]
@@ -53,7 +61,9 @@ impl App {
             Some(url) => Some(url.clone()),
             None => DeliveryQueue::url_of(&clients.sqs, &names.dead_letter_queue_name).await.ok(),
         };
+        let chains = networks(&config)?;
         Ok(App {
+            chains,
             store: Store::new(clients.dynamodb, names.table.clone()),
             queue: DeliveryQueue::new(clients.sqs, queue_url, dead_letter_url),
             clock: Arc::new(SystemClock { offset_seconds: config.clock_offset_seconds }),
@@ -74,9 +84,40 @@ impl App {
         self.stripe_http.get_or_init(crate::stripe_api::http_client)
     }
 
+    /// The network `network_id`, if Loop verifies payments on it.
+    pub fn network(&self, network_id: u64) -> Option<&Network> {
+        self.chains.get(&network_id)
+    }
+
+    /// Replaces a network's client: for tests that read a chain through a fake or a proxy.
+    pub fn set_network(&mut self, network_id: u64, network: Network) {
+        self.chains.insert(network_id, network);
+    }
+
     /// Both dependencies answer: what `GET /health` reports.
     pub async fn health(&self) -> Result<(), StoreError> {
         self.store.ping().await?;
         self.queue.ping().await
     }
+}
+
+/// One JSON-RPC client per configured network, sharing one HTTP client (no SSRF guard: the RPC
+/// URLs are the operator's).
+fn networks(config: &Config) -> Result<std::collections::BTreeMap<u64, Network>, StartupError> {
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(10))
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .map_err(|_| ConfigError { name: "LOOP_CHAINS", reason: "cannot build the RPC client".into() })?;
+    config
+        .chains
+        .0
+        .iter()
+        .map(|(id, settings)| {
+            let url = loop_chain::RpcUrl::parse(settings.rpc_url.expose())
+                .map_err(|e| ConfigError { name: "LOOP_CHAINS", reason: format!("network {id}: {e}") })?;
+            let chain: Arc<dyn loop_chain::Chain> = Arc::new(loop_chain::RpcClient::new(url, http.clone()));
+            Ok((*id, Network { chain, confirmations: settings.confirmations }))
+        })
+        .collect()
 }

@@ -9,6 +9,7 @@ pub mod checkout;
 pub mod connect;
 pub mod dispatch;
 pub mod ingest;
+pub mod payments;
 pub mod publish;
 pub mod schedule;
 pub mod transfers;

@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use serde::Serialize;
 
 use crate::checkout::{self, CheckoutError};
+use crate::payments::{self, Recheck};
 use crate::publish;
 use loop_adapters::app::App;
 use loop_adapters::store::{DueCursor, Write, WriteError};
@@ -67,6 +68,10 @@ pub struct ScheduleReport {
     pub outboxes_resent: u32,
     /// Parked deliveries whose retry window ended, handed to dispatch to end.
     pub parked_expired: u32,
+    /// Submitted payments confirmed on chain by this run, still confirming, or dropped.
+    pub payments_settled: u32,
+    pub payments_confirming: u32,
+    pub payments_dropped: u32,
     /// Items the due index returned: the run's cost, flat in the number of records not yet due.
     pub items_read: usize,
     /// Due records that could not be decoded: logged and skipped.
@@ -97,7 +102,8 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
             notified.late_payment_notified_at = Some(now);
             notified.version += 1;
             let event = payloads::late_payment(account, &notified, now_ms);
-            let writes = vec![Write::PutTransfer { transfer: notified, expected_version: Some(transfer.version) }];
+            let writes =
+                vec![Write::PutTransfer { transfer: Box::new(notified), expected_version: Some(transfer.version) }];
             match publish::commit(app, &account_id, endpoints, writes, vec![event]).await {
                 Ok(()) => report.late_payments += 1,
                 // Another run notified it first, or it was processed meanwhile.
@@ -105,6 +111,21 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
                     tracing::warn!(error = %err, "late payment skipped")
                 }
                 Err(WriteError::Store(err)) => return Err(err),
+            }
+        }
+    }
+
+    // Before expiry: a payment made in time but confirmed only now still completes its session.
+    let mut confirmings = DueWalk::new(now);
+    while let Some((from, size)) = confirmings.next_page() {
+        let page = app.store.due_confirmings(now, from, size).await?;
+        confirmings.advance(&page, &mut report);
+        for (account_id, confirming) in page.records {
+            match payments::recheck(app, &account_id, &confirming, now).await {
+                Ok(Recheck::Settled) => report.payments_settled += 1,
+                Ok(Recheck::Kept) => report.payments_confirming += 1,
+                Ok(Recheck::Dropped) => report.payments_dropped += 1,
+                Err(err) => tracing::warn!(account = %account_id, error = %err, "confirming payment not checked"),
             }
         }
     }

@@ -50,7 +50,8 @@ pub async fn process(
         updated.version += 1;
         let event = payloads::transfer_processed(account, &updated, report, now_ms);
         let endpoints = app.store.get_endpoints(&account.id).await?;
-        let writes = vec![Write::PutTransfer { transfer: updated.clone(), expected_version: Some(current.version) }];
+        let writes =
+            vec![Write::PutTransfer { transfer: Box::new(updated.clone()), expected_version: Some(current.version) }];
         match publish::commit(app, &account.id, &endpoints, writes, vec![event]).await {
             Ok(()) => return Ok(updated),
             Err(WriteError::Conflict | WriteError::AlreadySeen | WriteError::LogAlreadyUsed) => continue,

@@ -2,7 +2,8 @@
 //! declares it, and the function that serves it.
 //!
 //! This table is the one copy of the routing outside the template. Each HTTP Lambda function
-//! finds its handler here by its binary's name (`lambda::run_http`), and the local runner routes
+//! serves its function's handler ([`HttpFunction::handle`]'s arm, named again in its own
+//! `lambda::run_*` so that its binary links only that handler), and the local runner routes
 //! every request with [`handle`], so the two cannot answer differently; a test
 //! (`tests/tests/template.rs`) holds the table to the template's `HttpApi` events, function by
 //! function, so it cannot drift from what API Gateway does either.
@@ -66,6 +67,11 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/stripe/webhooks/{accountId}", function: HttpFunction::StripeIngest },
     Route { method: "ANY", path: "/v1/{proxy+}", function: HttpFunction::Checkout },
     Route { method: "GET", path: "/checkout/{sessionId}", function: HttpFunction::Checkout },
+    Route { method: "POST", path: "/checkout/{sessionId}/payments", function: HttpFunction::Checkout },
+    Route { method: "GET", path: "/checkout/{sessionId}/status", function: HttpFunction::Checkout },
+    Route { method: "GET", path: "/pay/{payToken}", function: HttpFunction::Checkout },
+    Route { method: "POST", path: "/pay/{payToken}/payments", function: HttpFunction::Checkout },
+    Route { method: "GET", path: "/pay/{payToken}/status", function: HttpFunction::Checkout },
 ];
 
 impl Route {

@@ -29,11 +29,28 @@ async fn app() -> Result<Arc<App>, Error> {
     Ok(App::from_env().await?)
 }
 
-/// Runs the HTTP function (API Gateway) built as `binary`, with the handler the route table
-/// (`edge`) gives it: API Gateway has already matched the route, so every request goes to it.
-pub async fn run_http(binary: &str) -> Result<(), Error> {
-    let function = HttpFunction::by_binary(binary)
-        .ok_or_else(|| format!("{binary} serves no route of loop_edge::edge::ROUTES"))?;
+/// `functions/stripe-ingest`: the Stripe webhook route of the route table (`edge`).
+pub async fn run_stripe_ingest() -> Result<(), Error> {
+    run_http(HttpFunction::StripeIngest, |app, request| async move {
+        loop_capabilities::ingest::handle(&app, request).await
+    })
+    .await
+}
+
+/// `functions/checkout`: the merchant API and the customer's pages and payment routes.
+pub async fn run_checkout() -> Result<(), Error> {
+    run_http(HttpFunction::Checkout, |app, request| async move { crate::api::handle(&app, request).await }).await
+}
+
+/// Runs an HTTP function (API Gateway) with its handler: API Gateway has already matched the
+/// route, so every request goes to it. Each function's binary names its own handler, so it
+/// links only the code that handler reaches.
+async fn run_http<F, Fut>(function: HttpFunction, handler: F) -> Result<(), Error>
+where
+    F: Fn(Arc<App>, Request) -> Fut + Copy + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Response> + Send + 'static,
+{
+    debug_assert!(HttpFunction::ALL.contains(&function));
     let app = app().await?;
     lambda_http::run(service_fn(move |request: LambdaRequest| {
         let app = app.clone();
@@ -47,7 +64,7 @@ pub async fn run_http(binary: &str) -> Result<(), Error> {
             account = Empty,
             stripe_event = Empty,
         );
-        async move { Ok::<_, Error>(to_lambda(function.handle(&app, from_lambda(request)).await)) }.instrument(span)
+        async move { Ok::<_, Error>(to_lambda(handler(app, from_lambda(request)).await)) }.instrument(span)
     }))
     .await
 }

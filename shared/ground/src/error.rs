@@ -51,6 +51,9 @@ pub enum ApiError {
     Idempotency { message: String },
     #[error("request body is larger than 1 MiB")]
     PayloadTooLarge,
+    /// Too many requests for this resource: wait `retry_after_seconds`.
+    #[error("{message}")]
+    RateLimited { code: &'static str, message: String, retry_after_seconds: u64 },
     #[error("request body must be application/json")]
     UnsupportedMediaType,
     /// An upstream service Loop called for the merchant (Stripe) failed: `502`.
@@ -103,6 +106,7 @@ impl ApiError {
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict { .. } | ApiError::Idempotency { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Upstream { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -121,6 +125,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => ("invalid_request_error", *code, None),
             ApiError::Idempotency { .. } => ("idempotency_error", "idempotency_key_reused", None),
             ApiError::PayloadTooLarge => ("invalid_request_error", "body_too_large", None),
+            ApiError::RateLimited { code, .. } => ("rate_limit_error", *code, None),
             ApiError::UnsupportedMediaType => ("invalid_request_error", "unsupported_media_type", None),
             ApiError::Upstream { code, .. } => ("api_error", *code, None),
             ApiError::Unavailable => ("api_error", "service_unavailable", None),

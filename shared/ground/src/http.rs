@@ -32,6 +32,9 @@ pub fn error(err: &ApiError) -> Response {
     if let ApiError::MethodNotAllowed { allowed } = err {
         response.headers_mut().insert(header::ALLOW, HeaderValue::from_static(allowed));
     }
+    if let ApiError::RateLimited { retry_after_seconds, .. } = err {
+        response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+    }
     response
 }
 
@@ -79,6 +82,19 @@ pub fn with_request_id(mut response: Response) -> Response {
         response.headers_mut().insert("request-id", value);
     }
     response
+}
+
+/// The deployment's public base URL: configured (`LOOP_PUBLIC_BASE_URL`), or the one the
+/// request came in on (API Gateway's host, or the local runner's).
+pub fn public_base_url(configured: Option<&str>, request: &Request) -> String {
+    if let Some(base) = configured {
+        return base.to_owned();
+    }
+    let host = header(request, "host").filter(|h| h.chars().all(|c| c.is_ascii_graphic())).unwrap_or("localhost");
+    let proto = header(request, "x-forwarded-proto")
+        .filter(|p| *p == "http" || *p == "https")
+        .unwrap_or(if host.starts_with("127.0.0.1") || host.starts_with("localhost") { "http" } else { "https" });
+    format!("{proto}://{host}")
 }
 
 pub fn header<'a>(request: &'a Request, name: &str) -> Option<&'a str> {

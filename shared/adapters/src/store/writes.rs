@@ -54,7 +54,7 @@ pub enum Write {
         expected_version: Option<u64>,
     },
     PutTransfer {
-        transfer: Transfer,
+        transfer: Box<Transfer>,
         expected_version: Option<u64>,
     },
     PutAgreement {

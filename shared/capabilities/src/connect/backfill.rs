@@ -200,7 +200,7 @@ async fn decide<'a, T: Listed<'a>>(
             previous_email: None,
         };
         commerce::apply(
-            &CommerceInput { event: &event, account_id, account: &account, view: &view, now_ms },
+            &CommerceInput { event: &event, account_id, account: &account, view: &view, now_ms, pay_page: None },
             &mut outcome,
         );
     }

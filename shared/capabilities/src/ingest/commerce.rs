@@ -22,6 +22,22 @@ pub struct CommerceInput<'a> {
     pub view: &'a IngestView,
     /// When the decision is made, in milliseconds (`now()`: in seconds).
     pub now_ms: i64,
+    /// The pay page a transfer made now gets (its token is random, so the caller draws it).
+    pub pay_page: Option<&'a PayPage>,
+}
+
+/// A new transfer's pay page: its random token and its URL.
+#[derive(Clone, Debug)]
+pub struct PayPage {
+    pub token: String,
+    pub url: String,
+}
+
+impl PayPage {
+    pub fn new(account: &AccountId, public_base_url: &str) -> PayPage {
+        let token = loop_ground::domain::payment::new_pay_token(account);
+        PayPage { url: format!("{public_base_url}/pay/{token}"), token }
+    }
 }
 
 impl CommerceInput<'_> {
@@ -180,9 +196,14 @@ fn invoice(input: &CommerceInput<'_>, i: &Invoice<'_>, out: &mut Outcome) {
                 transaction: None,
                 last_failure_reason: None,
                 late_payment_notified_at: None,
+                payment_url: input.pay_page.map(|p| p.url.clone()),
+                payment: None,
                 version: 1,
             };
-            out.writes.push(Write::PutTransfer { transfer: transfer.clone(), expected_version: None });
+            out.writes.push(Write::PutTransfer { transfer: Box::new(transfer.clone()), expected_version: None });
+            if let Some(page) = input.pay_page {
+                out.writes.push(Write::PutPayToken { token: page.token.clone(), transfer_id: transfer.id.clone() });
+            }
             publish(out, "TransferCreated", &transfer);
             if finalizing {
                 publish(out, "TransferFinalized", &transfer);
@@ -202,8 +223,10 @@ fn invoice(input: &CommerceInput<'_>, i: &Invoice<'_>, out: &mut Outcome) {
             }
             transfer.updated_at = input.now();
             transfer.version += 1;
-            out.writes
-                .push(Write::PutTransfer { transfer: transfer.clone(), expected_version: Some(existing.version) });
+            out.writes.push(Write::PutTransfer {
+                transfer: Box::new(transfer.clone()),
+                expected_version: Some(existing.version),
+            });
             if finalizing {
                 publish(out, "TransferFinalized", &transfer);
             }

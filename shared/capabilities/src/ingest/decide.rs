@@ -40,6 +40,7 @@ pub fn decide(
     event: &StripeEvent<'_>,
     view: &IngestView,
     now_ms: i64,
+    pay_page: Option<&commerce::PayPage>,
 ) -> Result<Decision, ApiError> {
     let account = view.account.as_ref().ok_or_else(|| ApiError::not_found("account"))?;
     let kind = event.kind;
@@ -75,7 +76,7 @@ pub fn decide(
         }
     }
     // Commerce effects apply whatever the contact group's settings say.
-    commerce::apply(&commerce::CommerceInput { event, account_id, account, view, now_ms }, &mut outcome);
+    commerce::apply(&commerce::CommerceInput { event, account_id, account, view, now_ms, pay_page }, &mut outcome);
     let answer = match ignored {
         Some(reason) if !kind.is_commerce() => Answer::ignored(reason),
         _ => Answer { status: "processed", reason: None, effects: Some(outcome.effects) },
@@ -137,7 +138,7 @@ mod tests {
         let body = r#"{"id":"evt_1","type":"customer.created","created":1700000000,"data":{"object":{"id":"cus_1","email":"Jenny@Example.com"}}}"#;
 
         // WHEN its creation is decided
-        let decision = decide(&account_id, &event(body), &view, NOW_MS).unwrap();
+        let decision = decide(&account_id, &event(body), &view, NOW_MS, None).unwrap();
 
         // THEN a new contact is put unconditionally, the customer linked to it, a trigger recorded
         assert_eq!(decision.answer.status, "processed");
@@ -163,7 +164,7 @@ mod tests {
         let body = r#"{"id":"evt_2","type":"customer.updated","created":1700000000,"data":{"object":{"id":"cus_1","email":"new@example.com"},"previous_attributes":{"email":"old@example.com"}}}"#;
 
         // WHEN the update is decided
-        let decision = decide(&account_id, &event(body), &view, NOW_MS).unwrap();
+        let decision = decide(&account_id, &event(body), &view, NOW_MS, None).unwrap();
 
         // THEN the old contact is deleted on its version and put again at the new email
         assert_eq!(kinds(&decision), ["contact.updated", "event.triggered"]);
@@ -191,7 +192,7 @@ mod tests {
         assert_eq!(contact_behind_link(&event, &view), None, "read once");
 
         // WHEN it is decided
-        let decision = decide(&account_id, &event, &view, NOW_MS).unwrap();
+        let decision = decide(&account_id, &event, &view, NOW_MS, None).unwrap();
 
         // THEN the contact at the link's email is updated on its version (it learns its customer
         // id), the link is kept as it is, and the trigger names that email
@@ -226,7 +227,7 @@ mod tests {
         let (account_id, view) = view();
         let body =
             r#"{"id":"evt_6","type":"quote.accepted","created":1,"data":{"object":{"id":"qt_1","customer":"cus_9"}}}"#;
-        let decision = decide(&account_id, &event(body), &view, NOW_MS).unwrap();
+        let decision = decide(&account_id, &event(body), &view, NOW_MS, None).unwrap();
         assert_eq!((decision.answer.status, decision.answer.reason), ("ignored", Some("no_email")));
         assert!(decision.writes.is_empty() && decision.events.is_empty());
     }

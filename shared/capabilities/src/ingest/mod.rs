@@ -17,6 +17,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use crate::publish;
+use commerce::PayPage;
 use event::Parsed;
 use loop_adapters::app::App;
 use loop_adapters::store::records::{SeenRecord, SeenStatus};
@@ -24,6 +25,7 @@ use loop_adapters::store::{IngestRead, IngestView, Write, WriteError};
 use loop_ground::domain::account::Account;
 use loop_ground::domain::email::Email;
 use loop_ground::domain::outbound::OutboundEvent;
+use loop_ground::domain::stripe_event::EventType;
 use loop_ground::domain::stripe_object::StripeEvent;
 use loop_ground::error::ApiError;
 use loop_ground::http::{self as h, Request, Response, MAX_BODY_BYTES};
@@ -104,7 +106,11 @@ async fn serve(app: &App, request: Request) -> Result<Answer, ApiError> {
         Ok(Parsed::Supported(event)) => event,
     };
     tracing::Span::current().record("stripe_event", &*event.id);
-    let answer = apply(app, &account_id, &event, view).await?;
+    // A transfer made by this event gets its pay page here (`/pay/{payToken}`, `payments.md`):
+    // the token is random, so it is drawn outside the pure decision.
+    let pay_page = (event.kind == EventType::InvoiceCreated || event.kind == EventType::InvoiceFinalized)
+        .then(|| PayPage::new(&account_id, &h::public_base_url(app.config.public_base_url.as_deref(), &request)));
+    let answer = apply(app, &account_id, &event, view, pay_page.as_ref()).await?;
     tracing::info!(account = %account_id, stripe_event = %event.id, kind = %event.kind, status = answer.status, "stripe event");
     Ok(answer)
 }
@@ -178,6 +184,7 @@ async fn apply(
     account_id: &AccountId,
     event: &StripeEvent<'_>,
     first_view: IngestView,
+    pay_page: Option<&PayPage>,
 ) -> Result<Answer, ApiError> {
     let mut view = first_view;
     // Conflicts mean another writer changed a contact between our read and write: read again.
@@ -186,7 +193,7 @@ async fn apply(
             return duplicate(app, account_id, seen).await;
         }
         read_contact_behind_link(app, account_id, event, &mut view).await?;
-        let decision = decide::decide(account_id, event, &view, app.clock.now_millis())?;
+        let decision = decide::decide(account_id, event, &view, app.clock.now_millis(), pay_page)?;
         let now = app.clock.now_unix();
         let fan_out = publish::fan_out(account_id, &view.endpoints, &decision.events, now);
         let pointers = fan_out.pointers;

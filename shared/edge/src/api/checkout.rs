@@ -52,14 +52,7 @@ fn text(
 
 /// The public base URL: configured, or the one the request came in on.
 pub fn base_url(app: &App, request: &Request) -> String {
-    if let Some(base) = &app.config.public_base_url {
-        return base.clone();
-    }
-    let host = h::header(request, "host").filter(|h| h.chars().all(|c| c.is_ascii_graphic())).unwrap_or("localhost");
-    let proto = h::header(request, "x-forwarded-proto")
-        .filter(|p| *p == "http" || *p == "https")
-        .unwrap_or(if host.starts_with("127.0.0.1") || host.starts_with("localhost") { "http" } else { "https" });
-    format!("{proto}://{host}")
+    h::public_base_url(app.config.public_base_url.as_deref(), request)
 }
 
 /// How a `POST /v1/payment-links` body prices the link.

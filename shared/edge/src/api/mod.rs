@@ -13,6 +13,7 @@ mod idempotency;
 mod integrations;
 mod list;
 mod page;
+mod payments;
 mod test_helpers;
 
 use http::Method;
@@ -42,6 +43,12 @@ enum Route<'a> {
     Session(&'a str),
     FinishSession(&'a str, SessionStatus),
     CheckoutPage(&'a str),
+    /// `POST /checkout/{id}/payments`, `POST /pay/{payToken}/payments`.
+    SubmitPayment(payments::Payable<'a>),
+    /// `GET /checkout/{id}/status`, `GET /pay/{payToken}/status`.
+    PaymentStatus(payments::Payable<'a>),
+    /// `GET /pay/{payToken}`.
+    PayPage(&'a str),
     Endpoints,
     Endpoint(&'a str),
     RotateSecret(&'a str),
@@ -64,7 +71,12 @@ impl Route<'_> {
             Route::StripeIntegration => "GET, PUT",
             Route::Endpoints | Route::PaymentLinks | Route::Sessions => "GET, POST",
             Route::PaymentLink(_) => "GET, PATCH",
-            Route::Session(_) | Route::CheckoutPage(_) | Route::OpenApi => "GET",
+            Route::Session(_)
+            | Route::CheckoutPage(_)
+            | Route::OpenApi
+            | Route::PaymentStatus(_)
+            | Route::PayPage(_) => "GET",
+            Route::SubmitPayment(_) => "POST",
             Route::FinishSession(..) => "POST",
             Route::Endpoint(_) => "GET, PATCH, DELETE",
             Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) | Route::StripeConnect => "POST",
@@ -112,6 +124,15 @@ fn route_of(path: &str) -> Option<Route<'_>> {
             Some(Route::FinishSession(id, to))
         }
         ["checkout", id] if list::is_id(id) => Some(Route::CheckoutPage(id)),
+        ["checkout", id, "payments"] if list::is_id(id) => Some(Route::SubmitPayment(payments::Payable::Session(id))),
+        ["checkout", id, "status"] if list::is_id(id) => Some(Route::PaymentStatus(payments::Payable::Session(id))),
+        ["pay", token] if list::is_id(token) => Some(Route::PayPage(token)),
+        ["pay", token, "payments"] if list::is_id(token) => {
+            Some(Route::SubmitPayment(payments::Payable::PayToken(token)))
+        }
+        ["pay", token, "status"] if list::is_id(token) => {
+            Some(Route::PaymentStatus(payments::Payable::PayToken(token)))
+        }
         ["v1", "webhook-endpoints"] => Some(Route::Endpoints),
         ["v1", "webhook-endpoints", id] if list::is_id(id) => Some(Route::Endpoint(id)),
         ["v1", "webhook-endpoints", id, "rotate-secret"] if list::is_id(id) => Some(Route::RotateSecret(id)),
@@ -141,6 +162,21 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
         let mut response = http::Response::new(bytes::Bytes::from_static(OPENAPI.as_bytes()));
         response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
         return Ok(response);
+    }
+    match route {
+        Route::SubmitPayment(payable) => {
+            payments::allowed(request.method(), true)?;
+            return payments::submit(app, payable, &request).await;
+        }
+        Route::PaymentStatus(payable) => {
+            payments::allowed(request.method(), false)?;
+            return payments::status(app, payable).await;
+        }
+        Route::PayPage(token) => {
+            payments::allowed(request.method(), false)?;
+            return page::render_pay_token(app, token).await;
+        }
+        _ => {}
     }
     if let Route::CheckoutPage(id) = route {
         // The customer's page: public, no API key.
@@ -249,6 +285,10 @@ mod tests {
         "/v1/transfers/x1",
         "/v1/agreements",
         "/v1/agreements/x1",
+        "/checkout/x1/payments",
+        "/checkout/x1/status",
+        "/pay/x1/payments",
+        "/pay/x1/status",
     ];
 
     fn methods(allowed: &str) -> Vec<String> {
@@ -262,7 +302,7 @@ mod tests {
         let doc: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
         let paths = doc["paths"].as_object().unwrap();
         for (template, operations) in paths {
-            let sample = template.replace("{id}", "x1");
+            let sample = template.replace("{id}", "x1").replace("{payToken}", "x1");
             let route = route_of(&sample).unwrap_or_else(|| panic!("{template} is documented but not served"));
             let mut documented: Vec<String> = operations.as_object().unwrap().keys().cloned().collect();
             documented.sort();
@@ -270,7 +310,8 @@ mod tests {
         }
         for sample in SAMPLES {
             let route = route_of(sample).unwrap();
-            let documented = paths.keys().any(|t| route_of(&t.replace("{id}", "x1")) == Some(route));
+            let documented =
+                paths.keys().any(|t| route_of(&t.replace("{id}", "x1").replace("{payToken}", "x1")) == Some(route));
             assert!(documented, "{sample} is served but not documented");
         }
         assert_eq!(paths.len(), SAMPLES.len());

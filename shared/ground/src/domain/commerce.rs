@@ -149,6 +149,12 @@ pub struct Transfer {
     pub transaction: Option<String>,
     pub last_failure_reason: Option<String>,
     pub late_payment_notified_at: Option<i64>,
+    /// The public page where the customer pays it (`/pay/{payToken}`), made with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_url: Option<String>,
+    /// The on-chain payment that processed it (or paid too little).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment: Option<super::payment::ChainPayment>,
     pub version: u64,
 }
 
@@ -175,6 +181,8 @@ impl Transfer {
             "transaction": self.transaction,
             "lastFailureReason": self.last_failure_reason,
             "latePaymentNotifiedAt": date(self.late_payment_notified_at),
+            "paymentUrl": self.payment_url,
+            "payment": self.payment.as_ref().map(|p| p.to_json()),
         })
     }
 }

@@ -18,3 +18,5 @@ pub mod payment;
 pub mod stripe_config;
 pub mod stripe_event;
 pub mod stripe_object;
+pub mod unsubscribe;
+pub mod workflow;

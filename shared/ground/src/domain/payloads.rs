@@ -61,6 +61,7 @@ pub fn transfer(kind: &str, account: &Account, t: &Transfer, now_ms: i64) -> Out
         "transferId": t.id,
         "refId": or_dash(t.ref_id.as_deref()),
         "agreementId": or_dash(t.agreement_id.as_deref()),
+        "paymentUrl": or_dash(t.payment_url.as_deref()),
     });
     OutboundEvent::loop_family(kind, extend(common(account, t.email.as_deref()), fields), now_ms)
 }
@@ -195,6 +196,8 @@ mod tests {
             transaction: None,
             last_failure_reason: None,
             late_payment_notified_at: None,
+            payment_url: None,
+            payment: None,
             version: 1,
         }
     }
