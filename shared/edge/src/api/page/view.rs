@@ -135,11 +135,6 @@ impl PayPage<'_> {
         let uri = payment_request_uri(token, c.network_id, treasury, base_units);
         Ok(Request { token, treasury, base_units, uri })
     }
-
-    /// The page itself: the submit path without `/payments` (`/checkout/cs_…`, `/pay/pt_…`).
-    fn page_path(&self) -> &str {
-        self.submit_path.strip_suffix("/payments").unwrap_or(self.submit_path)
-    }
 }
 
 /// A fresh nonce for one response's script and style.
@@ -168,7 +163,6 @@ pub fn not_found(title_kind: &str) -> Response {
     let body = layout(
         &title,
         &nonce,
-        None,
         html! {
             main.card {
                 h1 { (title) }
@@ -179,7 +173,7 @@ pub fn not_found(title_kind: &str) -> Response {
     html_with_csp(StatusCode::NOT_FOUND, body.into_string(), &content_security_policy(&nonce))
 }
 
-fn layout(title: &str, nonce: &str, refresh_to: Option<&str>, body: Markup) -> Markup {
+fn layout(title: &str, nonce: &str, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -189,10 +183,6 @@ fn layout(title: &str, nonce: &str, refresh_to: Option<&str>, body: Markup) -> M
                 meta name="referrer" content="no-referrer";
                 title { (title) }
                 style nonce=(nonce) { (PreEscaped(STYLE)) }
-                @if let Some(path) = refresh_to {
-                    // Without JavaScript nothing polls: a confirming page reloads itself.
-                    noscript { meta http-equiv="refresh" content=(format!("5;url={path}")); }
-                }
             }
             body { (body) }
         }
@@ -200,10 +190,12 @@ fn layout(title: &str, nonce: &str, refresh_to: Option<&str>, body: Markup) -> M
 }
 
 fn markup(page: &PayPage, nonce: &str) -> Markup {
-    let status = page.status;
+    // A transaction just taken (the form's answer) is confirming, whatever the record says yet.
+    let status = match (page.status, page.notice) {
+        (PageStatus::Open, Some(Notice::Confirming)) => PageStatus::Confirming,
+        (status, _) => status,
+    };
     let request = page.request();
-    let confirming = status == PageStatus::Confirming || page.notice == Some(Notice::Confirming);
-    let refresh_to = (confirming && status.is_live()).then(|| page.page_path());
     let title = format!("Pay {} — {}", page.merchant, page.item);
     let status_text = match (status, page.failure_reason) {
         (PageStatus::Failed, Some(reason)) => format!("Failed ({reason})"),
@@ -230,14 +222,14 @@ fn markup(page: &PayPage, nonce: &str) -> Markup {
                 PageStatus::Paid => p { "This payment is complete. No further payment is needed." },
                 PageStatus::Failed => p { "This payment has failed. Please ask the merchant for a new link." },
                 PageStatus::Expired => p { "This payment has expired. Please ask the merchant for a new link." },
-                PageStatus::Open | PageStatus::Confirming => (offer(page, &request)),
+                PageStatus::Open | PageStatus::Confirming => (offer(page, status, &request)),
             }
         }
         @if status.is_live() {
             script nonce=(nonce) { (PreEscaped(SCRIPT)) }
         }
     };
-    layout(&title, nonce, refresh_to, body)
+    layout(&title, nonce, body)
 }
 
 fn notice(notice: Option<Notice>) -> Markup {
@@ -245,7 +237,7 @@ fn notice(notice: Option<Notice>) -> Markup {
         None => html! { div #notice .notice role="alert" hidden {} },
         Some(Notice::Confirming) => html! {
             div #notice .notice .info role="alert" data-kind="confirming" {
-                "Transaction received: waiting for its confirmations. This page updates when it is confirmed."
+                "Transaction received: waiting for its confirmations. This page shows the payment once it is confirmed (without JavaScript, reload it in a minute)."
             }
         },
         Some(Notice::Error { code, message }) => html! {
@@ -258,9 +250,9 @@ fn notice(notice: Option<Notice>) -> Markup {
 
 /// How to pay an open (or confirming) payment: the request, where to send it, the wallet button
 /// and the hash form.
-fn offer(page: &PayPage, request: &Result<Request, &str>) -> Markup {
+fn offer(page: &PayPage, status: PageStatus, request: &Result<Request, &str>) -> Markup {
     let c = page.crypto;
-    let open = page.status == PageStatus::Open;
+    let open = status == PageStatus::Open;
     html! {
         @if !page.verification_available {
             p #verification-unavailable .notice .info {
@@ -449,7 +441,6 @@ mod tests {
         assert!(html.contains("Anvil (31337)"));
         assert!(html.contains("2025-01-15T10:30:00Z"));
         assert!(html.contains(r#"<code id="payment-tx"></code>"#), "an empty slot for the script: {html}");
-        assert!(!html.contains("http-equiv=\"refresh\""));
     }
 
     #[test]
@@ -491,17 +482,14 @@ mod tests {
     }
 
     #[test]
-    fn a_confirming_payment_hides_the_request_and_reloads_itself_without_javascript() {
+    fn a_confirming_payment_hides_the_request_but_keeps_the_form() {
         let crypto = crypto();
         let mut p = page(&crypto);
         p.status = PageStatus::Confirming;
         let html = html_of(&p);
         assert!(html.contains(r#"data-status="confirming""#) && html.contains(">Confirming<"));
         assert!(html.contains(r#"<div id="pay-options" hidden>"#), "{html}");
-        assert!(
-            html.contains(r#"<noscript><meta http-equiv="refresh" content="5;url=/checkout/cs_1"></noscript>"#),
-            "{html}"
-        );
+        assert!(html.contains("id=\"tx-form\""));
         assert!(html.contains("<script"), "the script polls until it is confirmed");
     }
 
@@ -512,12 +500,13 @@ mod tests {
         p.notice = Some(Notice::Confirming);
         let html = html_of(&p);
         assert!(html.contains(r#"data-kind="confirming""#) && html.contains("waiting for its confirmations"));
-        assert!(html.contains("http-equiv=\"refresh\""));
+        assert!(html.contains(r#"data-status="confirming""#), "a taken transaction is confirming: {html}");
+        assert!(html.contains(r#"<div id="pay-options" hidden>"#));
         p.notice = Some(Notice::Error { code: "payment_mismatch", message: "no <Transfer> to the treasury" });
         let html = html_of(&p);
         assert!(html.contains(r#"data-code="payment_mismatch""#), "{html}");
         assert!(html.contains("no &lt;Transfer&gt; to the treasury"));
-        assert!(!html.contains("http-equiv=\"refresh\""));
+        assert!(html.contains(r#"data-status="open""#));
         assert!(html.contains("id=\"tx-form\""), "the form stays for another try");
     }
 
