@@ -12,6 +12,8 @@
 //   qr       — screenshot #qr and decode the QR code in it (jsQR over pngjs's pixels);
 //   paste    — with JavaScript off, paste `hash` into the form and submit it (a real form post);
 //   poll     — load the page, say ready, and wait (no reload) until it shows `until`;
+//   typed    — with JavaScript on, paste `hash` into the form and submit it (the script posts it
+//              as JSON): wait (no reload) until the page is paid;
 //   wallet   — inject an EIP-1193 provider whose requests go to the chain at `rpcUrl` from the
 //              unlocked account `account`, click "Pay with wallet", wait until the page is paid.
 //
@@ -159,12 +161,18 @@ const scenarios = {
         page.waitForNavigation(),
         page.click('#tx-form button[type=submit]'),
       ]);
+      // The form's own request (the first of a redirect chain: the route may answer with the
+      // page itself, or send the browser back to it).
+      let submission = response ? response.request() : null;
+      while (submission && submission.redirectedFrom()) submission = submission.redirectedFrom();
       return {
         before: { status: before.status, offers: before.offers },
-        postStatus: response ? response.status() : null,
-        postedTo: response ? new URL(response.url()).pathname : null,
-        method: response ? response.request().method() : null,
-        contentType: response ? response.request().headers()['content-type'] : null,
+        method: submission ? submission.method() : null,
+        postedTo: submission ? new URL(submission.url()).pathname : null,
+        contentType: submission ? submission.headers()['content-type'] : null,
+        redirected: submission !== (response ? response.request() : null),
+        landedOn: new URL(page.url()).pathname,
+        pageStatus: response ? response.status() : null,
         page: await snapshot(page),
       };
     });
@@ -178,6 +186,17 @@ const scenarios = {
       say({ event: 'ready' });
       await waitFor(page, `#status[data-status="${args.until ?? 'paid'}"]`);
       return { before, mark: await documentMark(page), page: await snapshot(page) };
+    });
+  },
+
+  async typed() {
+    return withPage({}, async (page) => {
+      await open(page, args.url);
+      await markDocument(page);
+      await page.fill('#tx-hash', args.hash);
+      await page.click('#tx-form button[type=submit]');
+      await waitFor(page, '#status[data-status="paid"]');
+      return { mark: await documentMark(page), page: await snapshot(page) };
     });
   },
 

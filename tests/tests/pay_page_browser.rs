@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use loop_chain::{payment_request_uri, U256};
 use loop_tests::chain::{random_address, test_chain, usdc, CHAIN_ID, DEV_ACCOUNTS, TOKEN_ADDRESS};
+use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
@@ -181,9 +182,13 @@ async fn new_session(t: &TestStack, account: &TestAccount, item: &str) -> (Strin
 
 /// A real transfer of [`AMOUNT`] from `payer` (funded first) to `treasury`, mined: its hash.
 async fn pay_on_chain(payer: &str, treasury: &str) -> String {
+    pay_on_chain_exactly(payer, treasury, AMOUNT_BASE_UNITS).await
+}
+
+async fn pay_on_chain_exactly(payer: &str, treasury: &str, base_units: u128) -> String {
     let chain = test_chain();
     chain.wait_for_receipt(&chain.mint(payer, usdc(100)).await.unwrap()).await.unwrap();
-    let hash = chain.transfer(payer, treasury, AMOUNT_BASE_UNITS).await.unwrap();
+    let hash = chain.transfer(payer, treasury, base_units).await.unwrap();
     chain.wait_for_receipt(&hash).await.unwrap();
     hash
 }
@@ -231,7 +236,7 @@ async fn without_javascript_the_pasted_hash_form_completes_the_payment() {
         answer["contentType"]
     );
     assert_eq!(answer["postedTo"], format!("/checkout/{id}/payments"));
-    assert_eq!(answer["postStatus"], 200);
+    assert_eq!(answer["pageStatus"], 200);
     let page = &answer["page"];
     assert_eq!(page["status"], "paid", "{}", page["html"]);
     assert!(same_hex(&page["paymentTx"], &hash), "{}", page["paymentTx"]);
@@ -309,6 +314,48 @@ async fn pay_with_wallet_sends_the_transfer_and_the_page_reaches_paid() {
     assert_eq!(session["status"], "completed");
     assert!(same_hex(&session["payment"]["from"], wallet), "{session}");
     assert!(same_hex(&page["paymentTx"], session["payment"]["transactionHash"].as_str().unwrap()));
+    shop.t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_transfer_requests_pay_page_takes_a_pasted_hash_without_a_reload() {
+    // GIVEN a Stripe invoice for 25.00 USD: a transfer request with a pay page
+    let shop = Shop::open().await;
+    let invoice = object(
+        "invoice",
+        json!({"id": "in_page", "status": "open", "customer_email": "payer@example.com", "amount_due": 2500,
+               "currency": "usd", "due_date": now() + 86_400, "created": now(), "parent": null, "subscription": null}),
+    );
+    let (status, _) = shop.t.send_stripe(&shop.merchant, &event("evt_page", "invoice.finalized", now(), invoice)).await;
+    assert_eq!(status, 200);
+    let transfer = shop.t.read(&shop.merchant, "/v1/transfers").await["data"][0].clone();
+    let url = transfer["paymentUrl"].as_str().expect("a pay page").to_owned();
+    assert!(url.contains("/pay/pt_"), "{url}");
+
+    // THEN its QR code asks for 25.00 USDC to the treasury
+    let qr = drive(json!({"scenario": "qr", "url": url})).await;
+    let expected = payment_request_uri(
+        TOKEN_ADDRESS.parse().unwrap(),
+        CHAIN_ID,
+        shop.treasury.parse().unwrap(),
+        U256::from(usdc(25)),
+    );
+    assert_eq!(qr["decoded"], expected);
+    assert_clean(&qr);
+
+    // AND a hash pasted with JavaScript on is posted by the script and the page shows paid in place
+    let hash = pay_on_chain_exactly(DEV_ACCOUNTS[8].address, &shop.treasury, usdc(25)).await;
+    let answer = drive(json!({"scenario": "typed", "url": url, "hash": hash})).await;
+    assert_eq!(answer["mark"], "same document", "the page was reloaded");
+    assert_eq!(answer["navigations"], 1);
+    let page = &answer["page"];
+    assert_eq!(page["amount"], "25.00");
+    assert_eq!(page["status"], "paid");
+    assert!(same_hex(&page["paymentTx"], &hash), "{}", page["paymentTx"]);
+    assert_offers_nothing(page);
+    assert_clean(&answer);
+    let read = shop.t.read(&shop.merchant, &format!("/v1/transfers/{}", transfer["id"].as_str().unwrap())).await;
+    assert_eq!(read["status"], "processed");
     shop.t.shutdown().await;
 }
 
