@@ -7,6 +7,8 @@ PYTHON ?= python3
 STAMP := $(VENV)/.installed-v2
 CHAIN_DIR := local/chain
 CHAIN_STAMP := $(CHAIN_DIR)/node_modules/.installed-v1
+BROWSER_DIR := tests/browser
+BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed-v1
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: dev test lint fmt clippy venv clean package bench-package
@@ -18,7 +20,7 @@ dev: $(STAMP) $(CHAIN_STAMP)
 	LOOP_ALLOW_PRIVATE_ENDPOINTS=1 ./target/debug/loop-local
 
 ## Every test, against an emulator started (and always stopped) for this run.
-test: $(STAMP) $(CHAIN_STAMP)
+test: $(STAMP) $(CHAIN_STAMP) $(BROWSER_STAMP)
 	cargo build --workspace --all-targets
 	scripts/with-emulator.sh cargo test --workspace --no-fail-fast
 
@@ -56,6 +58,13 @@ $(CHAIN_STAMP): $(CHAIN_DIR)/package.json $(CHAIN_DIR)/package-lock.json
 	npm ci --prefix $(CHAIN_DIR) --ignore-scripts
 	touch $(CHAIN_STAMP)
 
+# The browser tests' driver (playwright-core, jsQR, pngjs), pinned by tests/browser/package-lock.json;
+# it drives Debian's Chromium and never downloads a browser.
+$(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "The browser tests need Node.js and npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+	npm ci --prefix $(BROWSER_DIR) --ignore-scripts
+	touch $(BROWSER_STAMP)
+
 ## Lambda packages (README "Packaging"): cargo-lambda and its zig toolchain come from
 ## requirements-package.txt into .venv/, apart from the test tools (they are ~400 MB).
 PACKAGE_STAMP := $(VENV)/.installed-package-v1
@@ -84,4 +93,4 @@ $(PACKAGE_STAMP): requirements-package.txt
 
 clean:
 	cargo clean
-	rm -rf $(VENV) $(CHAIN_DIR)/node_modules
+	rm -rf $(VENV) $(CHAIN_DIR)/node_modules $(BROWSER_DIR)/node_modules

@@ -290,7 +290,7 @@ async fn the_hosted_page_shows_the_payment_and_escapes_what_merchants_wrote() {
     let done = t.http.get(t.url(&format!("/checkout/{id}"))).send().await.unwrap();
     assert_eq!(done.status(), 200);
     let html = done.text().await.unwrap();
-    assert!(html.contains(r#"data-status="completed""#) && !html.contains("id=\"treasury\""));
+    assert!(html.contains(r#"data-status="paid""#) && !html.contains("id=\"treasury\""));
     let missing = t.http.get(t.url("/checkout/cs_doesnotexist")).send().await.unwrap();
     assert_eq!(missing.status(), 404);
     assert!(missing.text().await.unwrap().contains("Checkout not found"));

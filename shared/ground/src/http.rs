@@ -38,17 +38,28 @@ pub fn error(err: &ApiError) -> Response {
     response
 }
 
+/// A page with the default policy: no scripts, inline styles only, nothing loaded.
 pub fn html(status: StatusCode, body: String) -> Response {
+    html_with_csp(
+        status,
+        body,
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'; base-uri 'none'",
+    )
+}
+
+/// A page under its own Content-Security-Policy (a page with a script gives it a nonce per
+/// response). Never cached, so a nonce is never served twice; never framed, never sniffed, and
+/// no `Referer` leaves with the page's URL (a checkout URL is a capability).
+pub fn html_with_csp(status: StatusCode, body: String, csp: &str) -> Response {
     let mut response = with_body(status, "text/html; charset=utf-8", body.into_bytes());
     let headers = response.headers_mut();
-    // The hosted page runs no scripts and loads nothing: a strict policy costs nothing.
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'",
-        ),
-    );
+    // A policy that is not a valid header value falls back to the strictest one.
+    let csp = HeaderValue::from_str(csp).unwrap_or(HeaderValue::from_static("default-src 'none'"));
+    headers.insert(header::CONTENT_SECURITY_POLICY, csp);
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
 }
 
@@ -156,5 +167,18 @@ mod tests {
         assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
         assert_eq!(response.headers()[header::ALLOW], "GET, PATCH");
         assert_eq!(response.headers()[header::CONTENT_TYPE], "application/json");
+    }
+
+    #[test]
+    fn pages_carry_their_policy_and_are_never_framed_sniffed_or_cached() {
+        let response = html_with_csp(StatusCode::OK, "<p>x</p>".into(), "default-src 'none'; script-src 'nonce-abc'");
+        let headers = response.headers();
+        assert_eq!(headers[header::CONTENT_SECURITY_POLICY], "default-src 'none'; script-src 'nonce-abc'");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        assert_eq!(headers[header::REFERRER_POLICY], "no-referrer");
+        assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY");
+        assert_eq!(headers[header::CACHE_CONTROL], "no-store");
+        let broken = html_with_csp(StatusCode::OK, String::new(), "default-src 'none'\n; script-src *");
+        assert_eq!(broken.headers()[header::CONTENT_SECURITY_POLICY], "default-src 'none'");
     }
 }
