@@ -436,3 +436,38 @@ async fn under_the_emulators_faults_one_transfer_still_pays_exactly_one_of_two_s
     assert_eq!(completed.len(), 2, "one completion per transfer");
     shop.t.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_hash_form_without_javascript_answers_with_the_page_and_what_happened() {
+    let chain = test_chain();
+    let shop = Shop::open(chain, 1, &[]).await;
+    let from = payer(chain, 2, usdc(20)).await;
+    let session = shop.session("10.00").await;
+    let url = shop.t.url(&format!("/checkout/{}/payments", session["id"].as_str().unwrap()));
+    let post = |hash: String| {
+        let url = url.clone();
+        let http = shop.http.clone();
+        async move {
+            let response = http
+                .post(url)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(format!("transactionHash={hash}"))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            assert_eq!(response.headers()["content-type"], "text/html; charset=utf-8");
+            (status, response.text().await.unwrap())
+        }
+    };
+    let (status, html) = post("0x12".into()).await;
+    assert_eq!(status, 200);
+    assert!(html.contains(r#"data-code="invalid_transaction_hash""#), "{html}");
+    let elsewhere = pay(chain, from, &random_address(), usdc(1)).await;
+    let (_, html) = post(elsewhere).await;
+    assert!(html.contains(r#"data-code="payment_mismatch""#), "{html}");
+    let hash = pay(chain, from, &shop.treasury, usdc(10)).await;
+    let (_, html) = post(hash.clone()).await;
+    assert!(html.contains(r#"data-status="paid""#) && html.contains(&hash.to_lowercase()), "{html}");
+    shop.t.shutdown().await;
+}

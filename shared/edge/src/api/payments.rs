@@ -6,6 +6,7 @@
 use http::{Method, StatusCode};
 use serde_json::{json, Value};
 
+use super::page::{self, Notice};
 use loop_adapters::app::App;
 use loop_capabilities::payments::{self, PaymentError, Submitted};
 use loop_ground::domain::checkout::{session_account, CheckoutSession, SessionStatus};
@@ -26,35 +27,26 @@ pub enum Payable<'a> {
 /// `POST /checkout/{id}/payments`, `POST /pay/{payToken}/payments`.
 pub async fn submit(app: &App, payable: Payable<'_>, request: &Request) -> Result<Response, ApiError> {
     let form = is_form(request);
-    let hash = match transaction_hash(request, form) {
-        Ok(hash) => hash,
-        Err(err) if form => return Ok(back_to_page(payable, Err(&err))),
-        Err(err) => return Err(err),
+    let outcome = match transaction_hash(request, form) {
+        Ok(hash) => submit_hash(app, payable, &hash).await,
+        Err(err) => Err(err),
     };
-    let outcome = submit_hash(app, payable, &hash).await;
-    if form {
-        return Ok(back_to_page(payable, outcome.as_ref().map(|_| ())));
+    if !form {
+        return outcome;
     }
-    outcome
-}
-
-/// A form post's answer: back to the page (`303`), which shows the new status, or what was
-/// wrong (`?error=<code>`).
-fn back_to_page(payable: Payable<'_>, outcome: Result<(), &ApiError>) -> Response {
-    let page = match payable {
-        Payable::Session(id) => format!("/checkout/{id}"),
-        Payable::PayToken(token) => format!("/pay/{token}"),
+    // The page's form without JavaScript: the page again, saying what happened (a refused hash,
+    // or one taken and confirming); a payment verified now shows as paid by itself.
+    let error = outcome.as_ref().err().map(ApiError::body);
+    let notice = match (&outcome, &error) {
+        (Ok(response), _) if response.status() == StatusCode::ACCEPTED => Some(Notice::Confirming),
+        (Ok(_), _) => None,
+        (Err(_), Some(body)) => Some(Notice::Error { code: body.error.code, message: &body.error.message }),
+        (Err(_), None) => None,
     };
-    let location = match outcome {
-        Ok(()) => page,
-        Err(err) => format!("{page}?error={}", err.body().error.code),
-    };
-    let mut response = http::Response::new(bytes::Bytes::new());
-    *response.status_mut() = StatusCode::SEE_OTHER;
-    if let Ok(value) = http::HeaderValue::from_str(&location) {
-        response.headers_mut().insert(http::header::LOCATION, value);
+    match payable {
+        Payable::Session(id) => page::checkout_page(app, id, notice).await,
+        Payable::PayToken(token) => page::transfer_page(app, token, notice).await,
     }
-    response
 }
 
 async fn submit_hash(app: &App, payable: Payable<'_>, hash: &str) -> Result<Response, ApiError> {

@@ -17,7 +17,6 @@ pub use view::{new_nonce, not_found, Notice, PageStatus, PayPage};
 use loop_adapters::app::App;
 use loop_ground::domain::checkout::session_account;
 use loop_ground::domain::commerce::TransferStatus;
-use loop_ground::domain::payment::Rejection;
 use loop_ground::error::ApiError;
 use loop_ground::http::Response;
 
@@ -100,50 +99,4 @@ pub async fn transfer_page(app: &App, token: &str, notice: Option<Notice<'_>>) -
         notice,
     };
     Ok(view::render(&page, &new_nonce()))
-}
-
-/// The notice for a form post answered with a redirect to the page and `?error=<code>`: known
-/// codes only, in Loop's words (a query string is anyone's to write, so it is never echoed).
-#[allow(dead_code)] // for the page routes, which do not pass the query yet
-pub fn notice_from_query(query: Option<&str>) -> Option<Notice<'static>> {
-    let code = query?.split('&').find_map(|pair| pair.strip_prefix("error="))?;
-    let rejections =
-        [Rejection::NotFound, Rejection::Reverted, Rejection::Mismatch, Rejection::TooOld, Rejection::AlreadyUsed];
-    if let Some(rejection) = rejections.into_iter().find(|r| r.code() == code) {
-        return Some(Notice::Error { code: rejection.code(), message: rejection.message() });
-    }
-    let (code, message) = match code {
-        "invalid_transaction_hash" | "parameter_missing" => {
-            ("invalid_transaction_hash", "a transaction hash is 0x followed by 64 hexadecimal characters")
-        }
-        "session_not_open" => ("session_not_open", "this checkout has ended and takes no payment"),
-        "transfer_not_open" => ("transfer_not_open", "this payment is already complete"),
-        "rate_limited" => ("rate_limited", "too many submissions: try again in a minute"),
-        "verification_unavailable" => {
-            ("verification_unavailable", "on-chain verification is not available for this network")
-        }
-        "service_unavailable" => ("service_unavailable", "the network could not be read just now: submit it again"),
-        _ => return None,
-    };
-    Some(Notice::Error { code, message })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_redirected_form_post_shows_known_errors_in_loops_words_only() {
-        assert_eq!(
-            notice_from_query(Some("error=payment_mismatch")),
-            Some(Notice::Error { code: "payment_mismatch", message: Rejection::Mismatch.message() })
-        );
-        assert!(matches!(
-            notice_from_query(Some("x=1&error=parameter_missing")),
-            Some(Notice::Error { code: "invalid_transaction_hash", .. })
-        ));
-        assert_eq!(notice_from_query(Some("error=%3Cscript%3E")), None);
-        assert_eq!(notice_from_query(Some("error=")), None);
-        assert_eq!(notice_from_query(None), None);
-    }
 }

@@ -77,7 +77,6 @@ impl From<SessionStatus> for PageStatus {
 }
 
 /// The answer to the hash form posted without JavaScript, shown above the payment.
-#[allow(dead_code)] // built by the payment routes
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Notice<'a> {
     /// The transaction was taken and waits for confirmations (the route's `202`).
