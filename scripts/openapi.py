@@ -35,13 +35,20 @@ def text(max_length, nullable=False):
 DATE = {"type": "string", "format": "date-time"}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date-time"}
 
-def obj(props, required=None, extra=True):
+def obj(props, required=None, extra=True, additional=None, description=None):
     o = {"type": "object", "properties": props}
     if required:
         o["required"] = required
     if not extra:
         o["additionalProperties"] = False
+    if additional is not None:
+        o["additionalProperties"] = additional
+    if description:
+        o["description"] = description
     return o
+
+# A custom property's value: a string (an RFC 3339 date is one), a number, a boolean, or null (removes it).
+PROPERTY_VALUE = {"type": ["string", "number", "boolean", "null"], "maxLength": 500}
 
 def page(item):
     return obj({"data": {"type": "array", "items": ref(item)}, "hasMore": {"type": "boolean"},
@@ -124,9 +131,25 @@ schemas = {
     "Attempt": obj({"id": string(), "endpointId": string(), "attempt": {"type": "integer"}, "at": DATE, "responseStatus": {"type": ["integer", "null"]}, "durationMs": {"type": "integer"},
                     "error": NULLABLE_STRING, "responseBody": NULLABLE_STRING}),
     "Contact": obj({"id": string(), "email": string(), "firstName": NULLABLE_STRING, "lastName": NULLABLE_STRING, "userGroup": NULLABLE_STRING,
-                    "source": string(), "subscribed": {"type": "boolean"}, "stripeCustomerId": NULLABLE_STRING, "createdAt": DATE, "updatedAt": DATE}),
+                    "source": string(), "subscribed": {"type": "boolean"}, "stripeCustomerId": NULLABLE_STRING, "userId": NULLABLE_STRING,
+                    "createdAt": DATE, "updatedAt": DATE},
+                   description="Custom properties appear beside these fields, by name."),
     "ContactEvent": obj({"id": string(), "eventName": string(), "email": string(), "eventProperties": {"type": "object"},
-                         "stripeEventId": string(), "createdAt": DATE}),
+                         "stripeEventId": NULLABLE_STRING, "createdAt": DATE}),
+    "ContactWrite": obj({"email": {"type": "string", "maxLength": 254, "pattern": EMAIL}, "userId": text(255),
+                         "firstName": text(200, True), "lastName": text(200, True), "userGroup": text(200, True),
+                         "subscribed": {"type": "boolean"}, "source": text(100)},
+                        additional=PROPERTY_VALUE,
+                        description="Any other field is a custom property (at most 50 per contact, names up to 40 characters, reserved names refused); null removes it."),
+    "ContactEventSend": obj({"email": {"type": "string", "maxLength": 254, "pattern": EMAIL}, "userId": text(255),
+                             "eventName": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^:]*$"},
+                             "eventProperties": {"type": "object", "additionalProperties": PROPERTY_VALUE, "maxProperties": 50},
+                             "firstName": text(200, True), "lastName": text(200, True), "userGroup": text(200, True),
+                             "subscribed": {"type": "boolean"}, "source": text(100)}, ["eventName"],
+                            additional=PROPERTY_VALUE,
+                            description="email or userId names the contact (created if missing, with source api); other fields update it as PUT /v1/contacts does."),
+    "Saved": obj({"success": {"type": "boolean"}, "id": string()}, ["success", "id"]),
+    "ContactDeleted": obj({"success": {"type": "boolean"}, "id": string(), "message": string()}, ["success", "id"]),
     # frequencyNumber and frequencyUnit are absent for one-time prices.
     "Item": obj({"itemId": string(), "name": NULLABLE_STRING, "amount": NULLABLE_STRING, "currency": NULLABLE_STRING,
                  "frequencyNumber": {"type": "integer"}, "frequencyUnit": string(enum=["Day", "Week", "Month", "Year"]), "active": {"type": "boolean"},
@@ -202,9 +225,17 @@ paths = {
                                            "A page", page("Attempt"), params=LIST_PARAMS + [q("endpointId", pattern=ID)])},
     "/v1/events/{id}/redeliver": {"post": op("Send an event again with the same id", "Accepted", ref("Redelivery"),
                                              obj({"endpointId": string(pattern=ID)}, extra=False), params=[pid()], status="202", post=True, body_required=False)},
-    "/v1/contacts": {"get": op("Contacts (or the one with ?email=)", "A page", page("Contact"), params=LIST_PARAMS + [q("email", pattern=EMAIL, maxLength=254)])},
+    "/v1/contacts": {"get": op("Contacts (or the one with ?email=)", "A page", page("Contact"), params=LIST_PARAMS + [q("email", pattern=EMAIL, maxLength=254)]),
+                     "post": op("Create a contact (publishes contact.created)", "Created", ref("Saved"), ref("ContactWrite"), status="201", post=True,
+                                extra_errors=[("409", "contact_exists (the email has a contact), user_id_taken, or Idempotency-Key reused")]),
+                     "put": op("Update the contact with this email (or userId), or create it (publishes contact.*)", "Saved", ref("Saved"), ref("ContactWrite"),
+                               extra_errors=[("409", "contact_exists (moving to a taken email), email_follows_stripe")])},
+    "/v1/contacts/{id}": {"get": op("A contact", "The contact", ref("Contact"), params=[pid()]),
+                          "delete": op("Delete a contact (publishes contact.deleted)", "Deleted", ref("ContactDeleted"), params=[pid()])},
     "/v1/contact-events": {"get": op("Trigger events of an email", "A page", page("ContactEvent"),
-                                     params=LIST_PARAMS + [{"name": "email", "in": "query", "required": True, "schema": {"type": "string", "pattern": EMAIL, "maxLength": 254}}])},
+                                     params=LIST_PARAMS + [{"name": "email", "in": "query", "required": True, "schema": {"type": "string", "pattern": EMAIL, "maxLength": 254}}]),
+                           "post": op("Record a trigger event for a contact (created if missing; publishes event.triggered)", "Recorded",
+                                      ref("Saved"), ref("ContactEventSend"), post=True)},
     "/v1/items": {"get": op("Catalogue items", "A page", page("Item"), params=LIST_PARAMS)},
     "/v1/items/{id}": {"get": op("A catalogue item", "The item", ref("Item"), params=[pid()])},
     "/v1/transfers": {"get": op("Transfer requests", "A page", page("Transfer"), params=LIST_PARAMS + [q("status", enum=["draft", "open", "finalized", "failed", "processed"])])},

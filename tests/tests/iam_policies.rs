@@ -205,6 +205,13 @@ async fn the_api_policy_allows_what_the_api_calls() {
     ] {
         call(app, &acme, "GET", list, None).await;
     }
+    // The contacts and events API: create, upsert by userId, an event, read and delete by id.
+    let contact = json!({"email": "api@example.com", "userId": "iam-1", "plan": "pro"});
+    let contact_id = call(app, &acme, "POST", "/v1/contacts", Some(contact)).await["id"].as_str().unwrap().to_owned();
+    call(app, &acme, "PUT", "/v1/contacts", Some(json!({"userId": "iam-1", "firstName": "Ia"}))).await;
+    call(app, &acme, "POST", "/v1/contact-events", Some(json!({"userId": "iam-1", "eventName": "signup"}))).await;
+    call(app, &acme, "GET", &format!("/v1/contacts/{contact_id}"), None).await;
+    call(app, &acme, "DELETE", &format!("/v1/contacts/{contact_id}"), None).await;
     let published = &call(app, &acme, "GET", "/v1/events", None).await["data"][0];
     let event_path = format!("/v1/events/{}", published["id"].as_str().unwrap());
     call(app, &acme, "GET", &event_path, None).await;

@@ -67,6 +67,7 @@ async fn populate(t: &TestStack, a: &TestAccount) -> Owned {
             ("items", item.clone()),
             ("transfers", first_id(t, a, "/v1/transfers", "id").await),
             ("agreements", first_id(t, a, "/v1/agreements", "id").await),
+            ("contacts", first_id(t, a, "/v1/contacts", "id").await),
         ],
         secrets: vec![
             a.id.clone(),
@@ -96,6 +97,10 @@ fn body_for(path: &str, method: &str, a: &Owned) -> Option<Value> {
         ("/v1/webhook-endpoints/{id}", "patch") => json!({"description": "hijacked"}),
         ("/v1/events/{id}/redeliver", "post") => json!({"endpointId": a.id("webhook-endpoints")}),
         ("/v1/test-helpers/transfers/{id}/process", "post") => json!({"success": true, "transaction": "0xabc"}),
+        // B's own contacts (same-email isolation: contacts_api.rs).
+        ("/v1/contacts", "post") => json!({"email": "mallory@rival.test", "firstName": "Mallory"}),
+        ("/v1/contacts", "put") => json!({"email": "trudy@rival.test", "firstName": "Trudy"}),
+        ("/v1/contact-events", "post") => json!({"email": "eve@rival.test", "eventName": "stolen"}),
         (_, "post") => json!({}),
         _ => return None,
     })
@@ -109,7 +114,7 @@ fn expected_status(path: &str, method: &str) -> u16 {
         ("/v1/payment-links", "post") | ("/v1/checkout-sessions", "post") => 404,
         // The connect route refuses a publishable key before anything else.
         ("/v1/integrations/stripe/connect", "post") => 400,
-        ("/v1/webhook-endpoints", "post") => 201,
+        ("/v1/webhook-endpoints", "post") | ("/v1/contacts", "post") => 201,
         // Lists, the caller's own account and configuration.
         _ => 200,
     }
@@ -158,7 +163,7 @@ async fn every_route_with_another_accounts_ids_answers_404_or_the_callers_own_da
             calls += 1;
         }
     }
-    assert_eq!(calls, 35, "the document's 35 operations were all tried");
+    assert_eq!(calls, 40, "the document's 40 operations were all tried");
     assert_eq!(snapshot(&t, &a, &owned).await, before, "nothing of A changed");
     t.shutdown().await;
 }

@@ -31,6 +31,7 @@ enum Route<'a> {
     StripeIntegration,
     StripeConnect,
     Contacts,
+    Contact(&'a str),
     ContactEvents,
     Events,
     Event(&'a str),
@@ -79,10 +80,11 @@ impl Route<'_> {
             Route::SubmitPayment(_) => "POST",
             Route::FinishSession(..) => "POST",
             Route::Endpoint(_) => "GET, PATCH, DELETE",
+            Route::Contacts => "GET, POST, PUT",
+            Route::Contact(_) => "GET, DELETE",
+            Route::ContactEvents => "GET, POST",
             Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) | Route::StripeConnect => "POST",
-            Route::Contacts
-            | Route::ContactEvents
-            | Route::Events
+            Route::Events
             | Route::Event(_)
             | Route::Attempts(_)
             | Route::Items
@@ -104,6 +106,7 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "integrations", "stripe"] => Some(Route::StripeIntegration),
         ["v1", "integrations", "stripe", "connect"] => Some(Route::StripeConnect),
         ["v1", "contacts"] => Some(Route::Contacts),
+        ["v1", "contacts", id] if list::is_id(id) => Some(Route::Contact(id)),
         ["v1", "contact-events"] => Some(Route::ContactEvents),
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if list::is_id(id) => Some(Route::Event(id)),
@@ -200,6 +203,8 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     dispatch(app, caller, route, &request).await
 }
 
+/// The contacts API's routes are boxed: their futures (reads joined, then a commit) would
+/// otherwise grow every request's future by their size.
 async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request) -> Result<Response, ApiError> {
     if matches!(route, Route::ProcessTransfer(_) | Route::FinishSession(..)) && request.method() == Method::POST {
         require_test_mode(&caller)?;
@@ -211,7 +216,12 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
         (Route::StripeIntegration, Method::PUT) => integrations::put(app, caller, request).await,
         (Route::StripeConnect, Method::POST) => integrations::connect(app, caller, request).await,
         (Route::Contacts, Method::GET) => contacts::list(app, &caller, request).await,
+        (Route::Contacts, Method::POST) => Box::pin(contacts::create(app, &caller, request)).await,
+        (Route::Contacts, Method::PUT) => Box::pin(contacts::put(app, &caller, request)).await,
+        (Route::Contact(id), Method::GET) => contacts::get(app, &caller, id).await,
+        (Route::Contact(id), Method::DELETE) => Box::pin(contacts::delete(app, &caller, id)).await,
         (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, request).await,
+        (Route::ContactEvents, Method::POST) => Box::pin(contacts::send_event(app, &caller, request)).await,
         (Route::Events, Method::GET) => events::list(app, &caller, request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
         (Route::Attempts(id), Method::GET) => events::attempts(app, &caller, id, request).await,
@@ -263,6 +273,7 @@ mod tests {
         "/v1/integrations/stripe",
         "/v1/integrations/stripe/connect",
         "/v1/contacts",
+        "/v1/contacts/x1",
         "/v1/contact-events",
         "/v1/events",
         "/v1/events/x1",

@@ -85,12 +85,13 @@ mod formats {
             event_name: "x".into(),
             email,
             event_properties: serde_json::Value::Null,
-            stripe_event_id: "evt_1".into(),
+            stripe_event_id: Some("evt_1".into()),
             created_at: 0,
         };
         let item = TriggerItem::new(&a, &trigger);
         assert_eq!((item.pk.as_str(), item.sk.as_str()), ("A#acct_abcdefghijklmnopqrst#C#ann@example.com", "TE#te_1"));
         assert_eq!(trigger_sk("te_1"), "TE#te_1");
+        assert_eq!((user_id_pk(&a, "u1").as_str(), USER_ID_SK), ("A#acct_abcdefghijklmnopqrst#UID#u1", "USERID"));
     }
 
     #[test]
