@@ -43,7 +43,8 @@ fn needed(counts: &RequestCounts) -> BTreeSet<String> {
     let dynamodb = counts.dynamodb.operations().into_iter().map(|op| format!("dynamodb:{op}"));
     let sqs = counts.sqs.operations().into_iter().map(|op| format!("sqs:{}", op.trim_end_matches("Batch")));
     let kms = counts.kms.operations().into_iter().map(|op| format!("kms:{op}"));
-    dynamodb.chain(sqs).chain(kms).collect()
+    let ses = counts.sesv2.operations().into_iter().map(|op| format!("ses:{op}"));
+    dynamodb.chain(sqs).chain(kms).chain(ses).collect()
 }
 
 fn assert_allowed(function: &str, counts: &RequestCounts) {
@@ -78,7 +79,8 @@ fn api_request(account: &TestAccount, method: &str, path: &str, body: Option<Val
 }
 
 async fn call(app: &App, account: &TestAccount, method: &str, path: &str, body: Option<Value>) -> Value {
-    let response = loop_edge::api::handle(app, api_request(account, method, path, body)).await;
+    // Boxed: a debug build keeps each request's future on the test's stack otherwise.
+    let response = Box::pin(loop_edge::api::handle(app, api_request(account, method, path, body))).await;
     let status = response.status();
     let body: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
     assert!(status.is_success(), "{method} {path}: {status} {body}");
@@ -163,6 +165,8 @@ async fn the_api_policy_allows_what_the_api_calls() {
     let app = &app;
     call(app, &acme, "GET", "/v1/account", None).await;
     call(app, &acme, "PATCH", "/v1/account", Some(json!({"supportEmail": "help@acme.example"}))).await;
+    t.app().mailer.create_identity("iam.loop.test").await.unwrap();
+    call(app, &acme, "PATCH", "/v1/account", Some(json!({"email": {"fromAddress": "hi@iam.loop.test"}}))).await;
     call(app, &acme, "PUT", "/v1/integrations/stripe", Some(json!({"customerDeleted": "unsubscribe"}))).await;
     call(app, &acme, "GET", "/v1/integrations/stripe", None).await;
     let endpoint = call(

@@ -203,7 +203,7 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     dispatch(app, caller, route, &request).await
 }
 
-/// The contacts API's routes are boxed: their futures (reads joined, then a commit) would
+/// The contacts API's routes and the account patch are boxed: their futures (reads joined, SES, a commit) would
 /// otherwise grow every request's future by their size.
 async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request) -> Result<Response, ApiError> {
     if matches!(route, Route::ProcessTransfer(_) | Route::FinishSession(..)) && request.method() == Method::POST {
@@ -211,7 +211,7 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
     }
     match (route, request.method().clone()) {
         (Route::Account, Method::GET) => Ok(account::get(&caller)),
-        (Route::Account, Method::PATCH) => account::patch(app, caller, request).await,
+        (Route::Account, Method::PATCH) => Box::pin(account::patch(app, caller, request)).await,
         (Route::StripeIntegration, Method::GET) => integrations::get(app, &caller).await,
         (Route::StripeIntegration, Method::PUT) => integrations::put(app, caller, request).await,
         (Route::StripeConnect, Method::POST) => integrations::connect(app, caller, request).await,
