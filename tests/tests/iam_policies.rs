@@ -167,6 +167,18 @@ async fn the_api_policy_allows_what_the_api_calls() {
     call(app, &acme, "PATCH", "/v1/account", Some(json!({"supportEmail": "help@acme.example"}))).await;
     t.app().mailer.create_identity("iam.loop.test").await.unwrap();
     call(app, &acme, "PATCH", "/v1/account", Some(json!({"email": {"fromAddress": "hi@iam.loop.test"}}))).await;
+    let template = json!({"name": "Hi", "subject": "Hi {{ contact.firstName }}", "html": "<p>Hi</p>"});
+    let template = call(app, &acme, "POST", "/v1/email-templates", Some(template)).await;
+    let template_path = format!("/v1/email-templates/{}", template["id"].as_str().unwrap());
+    call(app, &acme, "GET", "/v1/email-templates", None).await;
+    call(app, &acme, "PATCH", &template_path, Some(json!({"text": "Hi"}))).await;
+    call(app, &acme, "POST", &format!("{template_path}/preview"), None).await;
+    let send = json!({"transactionalId": template["id"], "email": "iam-tx@example.com", "addToAudience": true});
+    let sent = call(app, &acme, "POST", "/v1/transactional", Some(send)).await;
+    assert_eq!(sent["success"], true, "{sent}");
+    call(app, &acme, "GET", &format!("/v1/emails/{}", sent["id"].as_str().unwrap()), None).await;
+    call(app, &acme, "GET", "/v1/emails?email=iam-tx@example.com", None).await;
+    call(app, &acme, "DELETE", &template_path, None).await;
     call(app, &acme, "PUT", "/v1/integrations/stripe", Some(json!({"customerDeleted": "unsubscribe"}))).await;
     call(app, &acme, "GET", "/v1/integrations/stripe", None).await;
     let endpoint = call(

@@ -6,6 +6,7 @@ mod body;
 mod checkout;
 mod commerce;
 mod contacts;
+mod email;
 mod endpoints;
 mod events;
 pub(crate) mod fuzzing;
@@ -33,6 +34,12 @@ enum Route<'a> {
     Contacts,
     Contact(&'a str),
     ContactEvents,
+    EmailTemplates,
+    EmailTemplate(&'a str),
+    PreviewTemplate(&'a str),
+    Transactional,
+    Emails,
+    Email(&'a str),
     Events,
     Event(&'a str),
     Attempts(&'a str),
@@ -82,7 +89,10 @@ impl Route<'_> {
             Route::Endpoint(_) => "GET, PATCH, DELETE",
             Route::Contacts => "GET, POST, PUT",
             Route::Contact(_) => "GET, DELETE",
-            Route::ContactEvents => "GET, POST",
+            Route::ContactEvents | Route::EmailTemplates => "GET, POST",
+            Route::EmailTemplate(_) => "GET, PATCH, DELETE",
+            Route::PreviewTemplate(_) | Route::Transactional => "POST",
+            Route::Emails | Route::Email(_) => "GET",
             Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) | Route::StripeConnect => "POST",
             Route::Events
             | Route::Event(_)
@@ -108,6 +118,12 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "contacts"] => Some(Route::Contacts),
         ["v1", "contacts", id] if list::is_id(id) => Some(Route::Contact(id)),
         ["v1", "contact-events"] => Some(Route::ContactEvents),
+        ["v1", "email-templates"] => Some(Route::EmailTemplates),
+        ["v1", "email-templates", id] if list::is_id(id) => Some(Route::EmailTemplate(id)),
+        ["v1", "email-templates", id, "preview"] if list::is_id(id) => Some(Route::PreviewTemplate(id)),
+        ["v1", "transactional"] => Some(Route::Transactional),
+        ["v1", "emails"] => Some(Route::Emails),
+        ["v1", "emails", id] if list::is_id(id) => Some(Route::Email(id)),
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if list::is_id(id) => Some(Route::Event(id)),
         ["v1", "events", id, "attempts"] if list::is_id(id) => Some(Route::Attempts(id)),
@@ -222,6 +238,15 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
         (Route::Contact(id), Method::DELETE) => Box::pin(contacts::delete(app, &caller, id)).await,
         (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, request).await,
         (Route::ContactEvents, Method::POST) => Box::pin(contacts::send_event(app, &caller, request)).await,
+        (Route::EmailTemplates, Method::GET) => email::list_templates(app, &caller, request).await,
+        (Route::EmailTemplates, Method::POST) => Box::pin(email::create_template(app, &caller, request)).await,
+        (Route::EmailTemplate(id), Method::GET) => email::get_template(app, &caller, id).await,
+        (Route::EmailTemplate(id), Method::PATCH) => Box::pin(email::update_template(app, &caller, id, request)).await,
+        (Route::EmailTemplate(id), Method::DELETE) => Box::pin(email::delete_template(app, &caller, id)).await,
+        (Route::PreviewTemplate(id), Method::POST) => Box::pin(email::preview(app, &caller, id, request)).await,
+        (Route::Transactional, Method::POST) => Box::pin(email::send_transactional(app, &caller, request)).await,
+        (Route::Emails, Method::GET) => email::list_emails(app, &caller, request).await,
+        (Route::Email(id), Method::GET) => email::get_email(app, &caller, id).await,
         (Route::Events, Method::GET) => events::list(app, &caller, request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
         (Route::Attempts(id), Method::GET) => events::attempts(app, &caller, id, request).await,
@@ -275,6 +300,12 @@ mod tests {
         "/v1/contacts",
         "/v1/contacts/x1",
         "/v1/contact-events",
+        "/v1/email-templates",
+        "/v1/email-templates/x1",
+        "/v1/email-templates/x1/preview",
+        "/v1/transactional",
+        "/v1/emails",
+        "/v1/emails/x1",
         "/v1/events",
         "/v1/events/x1",
         "/v1/events/x1/attempts",
