@@ -35,13 +35,20 @@ def text(max_length, nullable=False):
 DATE = {"type": "string", "format": "date-time"}
 NULLABLE_DATE = {"type": ["string", "null"], "format": "date-time"}
 
-def obj(props, required=None, extra=True):
+def obj(props, required=None, extra=True, additional=None, description=None):
     o = {"type": "object", "properties": props}
     if required:
         o["required"] = required
     if not extra:
         o["additionalProperties"] = False
+    if additional is not None:
+        o["additionalProperties"] = additional
+    if description:
+        o["description"] = description
     return o
+
+# A custom property's value: a string (an RFC 3339 date is one), a number, a boolean, or null (removes it).
+PROPERTY_VALUE = {"type": ["string", "number", "boolean", "null"], "maxLength": 500}
 
 def page(item):
     return obj({"data": {"type": "array", "items": ref(item)}, "hasMore": {"type": "boolean"},
@@ -52,8 +59,13 @@ schemas = {
     "Error": obj({"error": obj({"type": string(enum=["invalid_request_error", "authentication_error", "permission_error", "idempotency_error", "api_error"]),
                                  "code": string(), "message": string(), "param": string()}, ["type", "code", "message"])}, ["error"]),
     "Account": obj({"id": string(), "name": string(), "supportEmail": NULLABLE_STRING, "testMode": {"type": "boolean"},
-                    "crypto": ref("CryptoSettings"), "stripeWebhookPath": string()},
-                   ["id", "name", "supportEmail", "testMode", "crypto", "stripeWebhookPath"]),
+                    "crypto": ref("CryptoSettings"), "stripeWebhookPath": string(),
+                    "email": {"oneOf": [ref("EmailSettings"), {"type": "null"}],
+                              "description": "The sending identity; null until set (nothing is sent without one)."}},
+                   ["id", "name", "supportEmail", "testMode", "crypto", "stripeWebhookPath", "email"]),
+    "EmailSettings": obj({"fromAddress": string(), "fromName": NULLABLE_STRING,
+                          "replyTo": {"type": ["string", "null"], "description": "The replyTo set, else the account's supportEmail."}},
+                         ["fromAddress", "fromName", "replyTo"]),
     "CryptoSettings": obj({"networkId": {"type": "integer"}, "networkName": string(), "contractAddress": NULLABLE_STRING,
                            "tokenSymbol": string(), "tokenAddress": string(), "tokenDecimals": {"type": "integer"},
                            "treasuryAddresses": {"type": "object", "additionalProperties": string()}}),
@@ -62,7 +74,12 @@ schemas = {
         "contractAddress": {"type": ["string", "null"], "pattern": ADDRESS},
         "tokenSymbol": text(20), "tokenAddress": string(pattern=ADDRESS), "tokenDecimals": {"type": "integer", "minimum": 0, "maximum": 36},
         "treasuryAddresses": {"type": "object", "propertyNames": {"pattern": "^[0-9]{1,20}$"},
-                              "additionalProperties": {"type": ["string", "null"], "pattern": ADDRESS}}}, extra=False)}, extra=False),
+                              "additionalProperties": {"type": ["string", "null"], "pattern": ADDRESS}}}, extra=False),
+        "email": {"oneOf": [obj({"fromAddress": {"type": "string", "maxLength": 254, "pattern": EMAIL,
+                                                 "description": "Must be a verified SES identity, or an address of a verified domain (400 identity_not_verified otherwise). Required when the account has no sender yet."},
+                                 "fromName": text(100, nullable=True),
+                                 "replyTo": {"type": ["string", "null"], "maxLength": 254, "pattern": EMAIL}}, extra=False),
+                            {"type": "null"}], "description": "null removes the sender."}}, extra=False),
     "StripeIntegrationUpdate": obj({
         "signingSecrets": {"type": "array", "minItems": 1, "maxItems": 2, "items": string(pattern="^whsec_[!-~]{4,194}$"),
                            "description": "New secrets; an entry may instead be the masked form GET shows (whsec_…abcd), which keeps the stored secret it masks."},
@@ -124,9 +141,48 @@ schemas = {
     "Attempt": obj({"id": string(), "endpointId": string(), "attempt": {"type": "integer"}, "at": DATE, "responseStatus": {"type": ["integer", "null"]}, "durationMs": {"type": "integer"},
                     "error": NULLABLE_STRING, "responseBody": NULLABLE_STRING}),
     "Contact": obj({"id": string(), "email": string(), "firstName": NULLABLE_STRING, "lastName": NULLABLE_STRING, "userGroup": NULLABLE_STRING,
-                    "source": string(), "subscribed": {"type": "boolean"}, "stripeCustomerId": NULLABLE_STRING, "createdAt": DATE, "updatedAt": DATE}),
+                    "source": string(), "subscribed": {"type": "boolean"}, "stripeCustomerId": NULLABLE_STRING, "userId": NULLABLE_STRING,
+                    "createdAt": DATE, "updatedAt": DATE},
+                   description="Custom properties appear beside these fields, by name."),
     "ContactEvent": obj({"id": string(), "eventName": string(), "email": string(), "eventProperties": {"type": "object"},
-                         "stripeEventId": string(), "createdAt": DATE}),
+                         "stripeEventId": NULLABLE_STRING, "createdAt": DATE}),
+    "ContactWrite": obj({"email": {"type": "string", "maxLength": 254, "pattern": EMAIL}, "userId": text(255),
+                         "firstName": text(200, True), "lastName": text(200, True), "userGroup": text(200, True),
+                         "subscribed": {"type": "boolean"}, "source": text(100)},
+                        additional=PROPERTY_VALUE,
+                        description="Any other field is a custom property (at most 50 per contact, names up to 40 characters, reserved names refused); null removes it."),
+    "ContactEventSend": obj({"email": {"type": "string", "maxLength": 254, "pattern": EMAIL}, "userId": text(255),
+                             "eventName": {"type": "string", "minLength": 1, "maxLength": 100, "pattern": "^[^:]*$"},
+                             "eventProperties": {"type": "object", "additionalProperties": PROPERTY_VALUE, "maxProperties": 50},
+                             "firstName": text(200, True), "lastName": text(200, True), "userGroup": text(200, True),
+                             "subscribed": {"type": "boolean"}, "source": text(100)}, ["eventName"],
+                            additional=PROPERTY_VALUE,
+                            description="email or userId names the contact (created if missing, with source api); other fields update it as PUT /v1/contacts does."),
+    "EmailTemplate": obj({"id": string(), "name": string(), "subject": string(), "html": string(), "text": NULLABLE_STRING,
+                          "createdAt": DATE, "updatedAt": DATE}, ["id", "name", "subject", "html", "text", "createdAt", "updatedAt"]),
+    "EmailTemplateCreate": obj({"name": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "subject": {"type": "string", "minLength": 1, "maxLength": 998},
+                                "html": {"type": "string", "minLength": 1, "maxLength": 200000},
+                                "text": {"type": ["string", "null"], "minLength": 1, "maxLength": 200000, "description": "Derived from html when absent."}},
+                               ["name", "subject", "html"], extra=False,
+                               description="MiniJinja (Jinja2) syntax; variables contact, event, account, unsubscribeUrl; HTML auto-escaped in html only. A part that does not parse is a 400 naming the part, with the line."),
+    "EmailTemplateUpdate": obj({"name": {"type": "string", "minLength": 1, "maxLength": 200},
+                                "subject": {"type": "string", "minLength": 1, "maxLength": 998},
+                                "html": {"type": "string", "minLength": 1, "maxLength": 200000},
+                                "text": {"type": ["string", "null"], "minLength": 1, "maxLength": 200000}}, extra=False),
+    "TemplatePreview": obj({"contact": {"type": ["object", "null"]}, "eventProperties": {"type": ["object", "null"]}}, extra=False),
+    "Rendered": obj({"subject": string(), "html": string(), "text": string()}, ["subject", "html", "text"]),
+    "TransactionalSend": obj({"transactionalId": string(pattern=ID), "email": {"type": "string", "maxLength": 254, "pattern": EMAIL},
+                              "dataVariables": {"type": ["object", "null"], "description": "Each as event.<name> in the template."},
+                              "addToAudience": {"type": "boolean"}}, ["transactionalId", "email"], extra=False),
+    "TransactionalSent": obj({"success": {"type": "boolean", "description": "false when SES refused it (recorded as failed, with reason)"},
+                              "id": string(), "status": string(enum=["failed"]), "reason": string()}, ["success", "id"]),
+    "SentEmail": obj({"id": string(), "to": string(), "subject": string(), "templateId": string(), "workflowId": string(), "runId": string(),
+                      "kind": string(enum=["workflow", "transactional", "automated"]), "status": string(enum=["sent", "failed", "skipped"]),
+                      "reason": NULLABLE_STRING, "sesMessageId": NULLABLE_STRING, "createdAt": DATE},
+                     ["id", "to", "subject", "templateId", "kind", "status", "createdAt"]),
+    "Saved": obj({"success": {"type": "boolean"}, "id": string()}, ["success", "id"]),
+    "ContactDeleted": obj({"success": {"type": "boolean"}, "id": string(), "message": string()}, ["success", "id"]),
     # frequencyNumber and frequencyUnit are absent for one-time prices.
     "Item": obj({"itemId": string(), "name": NULLABLE_STRING, "amount": NULLABLE_STRING, "currency": NULLABLE_STRING,
                  "frequencyNumber": {"type": "integer"}, "frequencyUnit": string(enum=["Day", "Week", "Month", "Year"]), "active": {"type": "boolean"},
@@ -177,7 +233,7 @@ def q(name, **schema):
 
 paths = {
     "/v1/account": {"get": op("The account", "The account", ref("Account")),
-                    "patch": op("Update support email and crypto settings", "The account", ref("Account"), ref("AccountPatch"), body_required=False)},
+                    "patch": op("Update support email, crypto settings and the email sender", "The account", ref("Account"), ref("AccountPatch"), body_required=False)},
     "/v1/integrations/stripe": {"get": op("Stripe webhook configuration (secrets masked)", "Configuration", ref("StripeIntegration")),
                                 "put": op("Replace parts of the Stripe configuration", "Configuration", ref("StripeIntegration"), ref("StripeIntegrationUpdate"), body_required=False)},
     "/v1/integrations/stripe/connect": {"post": op("Connect a Stripe account with a restricted key: makes Loop's webhook endpoint there and backfills products and prices",
@@ -202,9 +258,30 @@ paths = {
                                            "A page", page("Attempt"), params=LIST_PARAMS + [q("endpointId", pattern=ID)])},
     "/v1/events/{id}/redeliver": {"post": op("Send an event again with the same id", "Accepted", ref("Redelivery"),
                                              obj({"endpointId": string(pattern=ID)}, extra=False), params=[pid()], status="202", post=True, body_required=False)},
-    "/v1/contacts": {"get": op("Contacts (or the one with ?email=)", "A page", page("Contact"), params=LIST_PARAMS + [q("email", pattern=EMAIL, maxLength=254)])},
+    "/v1/contacts": {"get": op("Contacts (or the one with ?email=)", "A page", page("Contact"), params=LIST_PARAMS + [q("email", pattern=EMAIL, maxLength=254)]),
+                     "post": op("Create a contact (publishes contact.created)", "Created", ref("Saved"), ref("ContactWrite"), status="201", post=True,
+                                extra_errors=[("409", "contact_exists (the email has a contact), user_id_taken, or Idempotency-Key reused")]),
+                     "put": op("Update the contact with this email (or userId), or create it (publishes contact.*)", "Saved", ref("Saved"), ref("ContactWrite"),
+                               extra_errors=[("409", "contact_exists (moving to a taken email), email_follows_stripe")])},
+    "/v1/contacts/{id}": {"get": op("A contact", "The contact", ref("Contact"), params=[pid()]),
+                          "delete": op("Delete a contact (publishes contact.deleted)", "Deleted", ref("ContactDeleted"), params=[pid()])},
     "/v1/contact-events": {"get": op("Trigger events of an email", "A page", page("ContactEvent"),
-                                     params=LIST_PARAMS + [{"name": "email", "in": "query", "required": True, "schema": {"type": "string", "pattern": EMAIL, "maxLength": 254}}])},
+                                     params=LIST_PARAMS + [{"name": "email", "in": "query", "required": True, "schema": {"type": "string", "pattern": EMAIL, "maxLength": 254}}]),
+                           "post": op("Record a trigger event for a contact (created if missing; publishes event.triggered)", "Recorded",
+                                      ref("Saved"), ref("ContactEventSend"), post=True)},
+    "/v1/email-templates": {"get": op("Email templates", "A page", page("EmailTemplate"), params=LIST_PARAMS),
+                            "post": op("Create an email template (it must parse)", "Created", ref("EmailTemplate"), ref("EmailTemplateCreate"), status="201", post=True)},
+    "/v1/email-templates/{id}": {"get": op("An email template", "The template", ref("EmailTemplate"), params=[pid()]),
+                                 "patch": op("Update an email template (it must still parse)", "The template", ref("EmailTemplate"), ref("EmailTemplateUpdate"), params=[pid()], body_required=False),
+                                 "delete": op("Delete an email template", "Deleted", ref("Deleted"), params=[pid()])},
+    "/v1/email-templates/{id}/preview": {"post": op("Render a template with the given (or sample) contact and event properties; nothing is sent",
+                                                    "Rendered", ref("Rendered"), ref("TemplatePreview"), params=[pid()], post=True, body_required=False)},
+    "/v1/transactional": {"post": op("Send a transactional email (whether or not the contact is subscribed; no unsubscribe header); one per Idempotency-Key",
+                                     "Sent, or refused by SES and recorded as failed", ref("TransactionalSent"), ref("TransactionalSend"), post=True,
+                                     extra_errors=[("409", "sender_not_configured (no email.fromAddress on the account), or Idempotency-Key reused")])},
+    "/v1/emails": {"get": op("Emails sent to an address, newest first", "A page", page("SentEmail"),
+                             params=LIST_PARAMS + [{"name": "email", "in": "query", "required": True, "schema": {"type": "string", "pattern": EMAIL, "maxLength": 254}}])},
+    "/v1/emails/{id}": {"get": op("An email sent", "The email", ref("SentEmail"), params=[pid()])},
     "/v1/items": {"get": op("Catalogue items", "A page", page("Item"), params=LIST_PARAMS)},
     "/v1/items/{id}": {"get": op("A catalogue item", "The item", ref("Item"), params=[pid()])},
     "/v1/transfers": {"get": op("Transfer requests", "A page", page("Transfer"), params=LIST_PARAMS + [q("status", enum=["draft", "open", "finalized", "failed", "processed"])])},
@@ -249,7 +326,7 @@ paths["/v1/openapi.json"] = {"get": {"summary": "This document", "security": [],
 document = {
     "openapi": "3.1.0",
     "info": {"title": "Loop merchant API", "version": "1.0.0",
-             "description": "Checkout sessions, payment links, webhook endpoints and what Stripe ingest keeps. Errors: {error: {type, code, message, param?}}; every response carries Request-Id."},
+             "description": "Checkout sessions, payment links, webhook endpoints, what Stripe ingest keeps, contacts and events, email templates and transactional email. Errors: {error: {type, code, message, param?}}; every response carries Request-Id."},
     "servers": [{"url": "/"}],
     "security": [{"apiKey": []}],
     "components": {"securitySchemes": {"apiKey": {"type": "http", "scheme": "bearer", "description": "lk_test_… or lk_live_…"}},

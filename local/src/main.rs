@@ -158,12 +158,14 @@ async fn print_demo(app: &App, base: &str, chain: Option<&ChainClient>) -> Resul
             "\n  Chains:                from LOOP_CHAINS (the demo account's crypto settings are unchanged)".to_owned()
         }
     };
+    let email_lines = use_demo_sender(app, key.api_key.expose()).await?;
     println!(
         "\nLoop is running on {base}\n\
          \n  Demo account:          {id}\
          \n  API key (test mode):   {key}\
          \n  Stripe signing secret: {secret}\
          \n  Stripe webhook URL:    {base}{path}\
+         {email_lines}\
          {chain_lines}\
          \n\nTry it:\n  curl -H 'Authorization: Bearer {key}' {base}/v1/account\n\
          \nState lives in the emulator's and the chain's memory: stopping `make dev` forgets it. \
@@ -173,6 +175,39 @@ async fn print_demo(app: &App, base: &str, chain: Option<&ChainClient>) -> Resul
         path = stripe_webhook_path(&account.id),
     );
     Ok(())
+}
+
+/// The demo account's sending identity: a domain verified in the emulator's SES.
+const DEMO_EMAIL_DOMAIN: &str = "demo.loop.test";
+
+/// Verifies the demo domain in the emulator's SES and makes it the demo account's sender with
+/// `PATCH /v1/account` (by the API's own rules); answers the lines to print.
+async fn use_demo_sender(app: &App, api_key: &str) -> Result<String, String> {
+    app.mailer
+        .create_identity(DEMO_EMAIL_DOMAIN)
+        .await
+        .map_err(|e| format!("cannot verify {DEMO_EMAIL_DOMAIN} in the emulator's SES: {e}"))?;
+    let (from, reply_to) = (format!("hello@{DEMO_EMAIL_DOMAIN}"), format!("support@{DEMO_EMAIL_DOMAIN}"));
+    let body = serde_json::json!({"email": {"fromAddress": from, "fromName": "Loop Demo", "replyTo": reply_to}});
+    let request = http::Request::builder()
+        .method(Method::PATCH)
+        .uri("/v1/account")
+        .header("authorization", format!("Bearer {api_key}"))
+        .header("content-type", "application/json")
+        .body(Bytes::from(body.to_string()))
+        .map_err(|e| e.to_string())?;
+    let response = loop_edge::edge::handle(app, request).await;
+    if !response.status().is_success() {
+        return Err(format!(
+            "cannot set the demo account's sender: {} {}",
+            response.status(),
+            String::from_utf8_lossy(response.body())
+        ));
+    }
+    Ok(format!(
+        "\n  Email sender (SES):    \"Loop Demo\" <{from}> (domain {DEMO_EMAIL_DOMAIN} verified in the emulator; \
+         replies to {reply_to})"
+    ))
 }
 
 /// Points the demo account at the local chain with `PATCH /v1/account` (served in process, so by

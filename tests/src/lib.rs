@@ -173,6 +173,14 @@ impl TestStack {
         self.http.get(self.url(path)).bearer_auth(key)
     }
 
+    /// Every raw message the emulator's SES has sent (`{source, destinations, raw_data}`), from
+    /// its `GET /moto-api/data.json`: what really went out, whole MIME included.
+    pub async fn ses_raw_messages(&self) -> Vec<serde_json::Value> {
+        let url = format!("{}/moto-api/data.json", emulator_endpoint());
+        let data: serde_json::Value = self.http.get(url).send().await.unwrap().json().await.unwrap();
+        data["ses"]["RawMessage"].as_array().cloned().unwrap_or_default()
+    }
+
     pub async fn shutdown(self) {
         self.stack.shutdown().await;
     }

@@ -34,6 +34,7 @@ async fn a_new_key_reads_its_account_with_the_documented_defaults() {
                 "tokenSymbol": "USDC", "tokenAddress": "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48",
                 "tokenDecimals": 6, "treasuryAddresses": {}},
             "stripeWebhookPath": format!("/stripe/webhooks/{}", acme.id),
+            "email": null,
         })
     );
     t.shutdown().await;
@@ -323,5 +324,46 @@ async fn the_openapi_document_is_public() {
     let doc = body(response).await;
     assert_eq!(doc["openapi"], "3.1.0");
     assert!(doc["paths"]["/v1/checkout-sessions"]["post"].is_object());
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_sending_identity_must_be_verified_in_ses_and_replies_default_to_the_support_email() {
+    // GIVEN an account without a sender, and a domain verified in the emulator's SES
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    assert_eq!(t.read(&acme, "/v1/account").await["email"], Value::Null, "no sender yet");
+    t.app().mailer.create_identity("acme-mail.loop.test").await.unwrap();
+    let patch = |body: Value| t.http.patch(t.url("/v1/account")).bearer_auth(&acme.api_key).json(&body).send();
+
+    // WHEN the sender is an address SES does not know
+    let refused = patch(json!({"email": {"fromAddress": "hi@unverified.loop.test"}})).await.unwrap();
+    // THEN it is a 400 naming email.fromAddress, and nothing changes
+    assert_eq!(refused.status(), 400);
+    let error = body(refused).await;
+    assert_eq!(
+        (error["error"]["param"].as_str(), error["error"]["code"].as_str()),
+        (Some("email.fromAddress"), Some("identity_not_verified"))
+    );
+    assert_eq!(t.read(&acme, "/v1/account").await["email"], Value::Null);
+
+    // WHEN it is an address of the verified domain
+    let accepted = patch(json!({"supportEmail": "help@acme.test",
+                                "email": {"fromAddress": "hello@acme-mail.loop.test", "fromName": "Acme"}}))
+    .await
+    .unwrap();
+    // THEN it is kept, and replies go to the support email
+    assert_eq!(accepted.status(), 200);
+    let email = &t.read(&acme, "/v1/account").await["email"];
+    assert_eq!(
+        *email,
+        json!({"fromAddress": "hello@acme-mail.loop.test", "fromName": "Acme", "replyTo": "help@acme.test"})
+    );
+
+    // AND a replyTo of its own replaces the default; null removes the sender
+    assert_eq!(patch(json!({"email": {"replyTo": "replies@acme.test"}})).await.unwrap().status(), 200);
+    assert_eq!(t.read(&acme, "/v1/account").await["email"]["replyTo"], "replies@acme.test");
+    assert_eq!(patch(json!({"email": null})).await.unwrap().status(), 200);
+    assert_eq!(t.read(&acme, "/v1/account").await["email"], Value::Null);
     t.shutdown().await;
 }

@@ -43,7 +43,8 @@ fn needed(counts: &RequestCounts) -> BTreeSet<String> {
     let dynamodb = counts.dynamodb.operations().into_iter().map(|op| format!("dynamodb:{op}"));
     let sqs = counts.sqs.operations().into_iter().map(|op| format!("sqs:{}", op.trim_end_matches("Batch")));
     let kms = counts.kms.operations().into_iter().map(|op| format!("kms:{op}"));
-    dynamodb.chain(sqs).chain(kms).collect()
+    let ses = counts.sesv2.operations().into_iter().map(|op| format!("ses:{op}"));
+    dynamodb.chain(sqs).chain(kms).chain(ses).collect()
 }
 
 fn assert_allowed(function: &str, counts: &RequestCounts) {
@@ -78,7 +79,8 @@ fn api_request(account: &TestAccount, method: &str, path: &str, body: Option<Val
 }
 
 async fn call(app: &App, account: &TestAccount, method: &str, path: &str, body: Option<Value>) -> Value {
-    let response = loop_edge::api::handle(app, api_request(account, method, path, body)).await;
+    // Boxed: a debug build keeps each request's future on the test's stack otherwise.
+    let response = Box::pin(loop_edge::api::handle(app, api_request(account, method, path, body))).await;
     let status = response.status();
     let body: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
     assert!(status.is_success(), "{method} {path}: {status} {body}");
@@ -163,6 +165,20 @@ async fn the_api_policy_allows_what_the_api_calls() {
     let app = &app;
     call(app, &acme, "GET", "/v1/account", None).await;
     call(app, &acme, "PATCH", "/v1/account", Some(json!({"supportEmail": "help@acme.example"}))).await;
+    t.app().mailer.create_identity("iam.loop.test").await.unwrap();
+    call(app, &acme, "PATCH", "/v1/account", Some(json!({"email": {"fromAddress": "hi@iam.loop.test"}}))).await;
+    let template = json!({"name": "Hi", "subject": "Hi {{ contact.firstName }}", "html": "<p>Hi</p>"});
+    let template = call(app, &acme, "POST", "/v1/email-templates", Some(template)).await;
+    let template_path = format!("/v1/email-templates/{}", template["id"].as_str().unwrap());
+    call(app, &acme, "GET", "/v1/email-templates", None).await;
+    call(app, &acme, "PATCH", &template_path, Some(json!({"text": "Hi"}))).await;
+    call(app, &acme, "POST", &format!("{template_path}/preview"), None).await;
+    let send = json!({"transactionalId": template["id"], "email": "iam-tx@example.com", "addToAudience": true});
+    let sent = call(app, &acme, "POST", "/v1/transactional", Some(send)).await;
+    assert_eq!(sent["success"], true, "{sent}");
+    call(app, &acme, "GET", &format!("/v1/emails/{}", sent["id"].as_str().unwrap()), None).await;
+    call(app, &acme, "GET", "/v1/emails?email=iam-tx@example.com", None).await;
+    call(app, &acme, "DELETE", &template_path, None).await;
     call(app, &acme, "PUT", "/v1/integrations/stripe", Some(json!({"customerDeleted": "unsubscribe"}))).await;
     call(app, &acme, "GET", "/v1/integrations/stripe", None).await;
     let endpoint = call(
@@ -205,6 +221,13 @@ async fn the_api_policy_allows_what_the_api_calls() {
     ] {
         call(app, &acme, "GET", list, None).await;
     }
+    // The contacts and events API: create, upsert by userId, an event, read and delete by id.
+    let contact = json!({"email": "api@example.com", "userId": "iam-1", "plan": "pro"});
+    let contact_id = call(app, &acme, "POST", "/v1/contacts", Some(contact)).await["id"].as_str().unwrap().to_owned();
+    call(app, &acme, "PUT", "/v1/contacts", Some(json!({"userId": "iam-1", "firstName": "Ia"}))).await;
+    call(app, &acme, "POST", "/v1/contact-events", Some(json!({"userId": "iam-1", "eventName": "signup"}))).await;
+    call(app, &acme, "GET", &format!("/v1/contacts/{contact_id}"), None).await;
+    call(app, &acme, "DELETE", &format!("/v1/contacts/{contact_id}"), None).await;
     let published = &call(app, &acme, "GET", "/v1/events", None).await["data"][0];
     let event_path = format!("/v1/events/{}", published["id"].as_str().unwrap());
     call(app, &acme, "GET", &event_path, None).await;

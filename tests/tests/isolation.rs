@@ -58,8 +58,20 @@ async fn populate(t: &TestStack, a: &TestAccount) -> Owned {
         .post_json(a, "/v1/webhook-endpoints", &json!({"url": "https://hooks.acme.test/secret", "events": ["*"]}))
         .await;
     assert_eq!(status, 201, "{endpoint}");
+    let template = json!({"name": "Acme Secret Template", "subject": "Hi", "html": "<p>Hi</p>"});
+    let template = created_id(t, a, "/v1/email-templates", template).await;
+    t.app().mailer.create_identity("acme-iso.loop.test").await.unwrap();
+    let sender = json!({"email": {"fromAddress": "hi@acme-iso.loop.test"}});
+    let response = t.http.patch(t.url("/v1/account")).bearer_auth(&a.api_key).json(&sender).send().await.unwrap();
+    assert_eq!(response.status(), 200);
+    let (status, sent) = t
+        .post_json(a, "/v1/transactional", &json!({"transactionalId": template, "email": "secret-contact@acme.test"}))
+        .await;
+    assert_eq!((status, &sent["success"]), (200, &json!(true)), "{sent}");
     Owned {
         ids: vec![
+            ("email-templates", template.clone()),
+            ("emails", sent["id"].as_str().unwrap().to_owned()),
             ("payment-links", link.clone()),
             ("checkout-sessions", session.clone()),
             ("webhook-endpoints", endpoint["id"].as_str().unwrap().to_owned()),
@@ -67,6 +79,7 @@ async fn populate(t: &TestStack, a: &TestAccount) -> Owned {
             ("items", item.clone()),
             ("transfers", first_id(t, a, "/v1/transfers", "id").await),
             ("agreements", first_id(t, a, "/v1/agreements", "id").await),
+            ("contacts", first_id(t, a, "/v1/contacts", "id").await),
         ],
         secrets: vec![
             a.id.clone(),
@@ -79,6 +92,8 @@ async fn populate(t: &TestStack, a: &TestAccount) -> Owned {
             item,
             link,
             session,
+            template,
+            "Acme Secret Template".to_owned(),
         ],
     }
 }
@@ -96,6 +111,13 @@ fn body_for(path: &str, method: &str, a: &Owned) -> Option<Value> {
         ("/v1/webhook-endpoints/{id}", "patch") => json!({"description": "hijacked"}),
         ("/v1/events/{id}/redeliver", "post") => json!({"endpointId": a.id("webhook-endpoints")}),
         ("/v1/test-helpers/transfers/{id}/process", "post") => json!({"success": true, "transaction": "0xabc"}),
+        // B's own contacts (same-email isolation: contacts_api.rs).
+        ("/v1/contacts", "post") => json!({"email": "mallory@rival.test", "firstName": "Mallory"}),
+        ("/v1/contacts", "put") => json!({"email": "trudy@rival.test", "firstName": "Trudy"}),
+        ("/v1/email-templates", "post") => json!({"name": "Rival's", "subject": "Hi", "html": "<p>Hi</p>"}),
+        ("/v1/email-templates/{id}", "patch") => json!({"name": "hijacked"}),
+        ("/v1/transactional", "post") => json!({"transactionalId": a.id("email-templates"), "email": "eve@rival.test"}),
+        ("/v1/contact-events", "post") => json!({"email": "eve@rival.test", "eventName": "stolen"}),
         (_, "post") => json!({}),
         _ => return None,
     })
@@ -106,10 +128,10 @@ fn expected_status(path: &str, method: &str) -> u16 {
     match (path, method) {
         // Records named in the path, or in the body, are not found.
         (p, _) if p.contains("{id}") => 404,
-        ("/v1/payment-links", "post") | ("/v1/checkout-sessions", "post") => 404,
+        ("/v1/payment-links", "post") | ("/v1/checkout-sessions", "post") | ("/v1/transactional", "post") => 404,
         // The connect route refuses a publishable key before anything else.
         ("/v1/integrations/stripe/connect", "post") => 400,
-        ("/v1/webhook-endpoints", "post") => 201,
+        ("/v1/webhook-endpoints", "post") | ("/v1/contacts", "post") | ("/v1/email-templates", "post") => 201,
         // Lists, the caller's own account and configuration.
         _ => 200,
     }
@@ -139,7 +161,7 @@ async fn every_route_with_another_accounts_ids_answers_404_or_the_callers_own_da
                 let resource = resource.split('/').nth(2).unwrap();
                 path = path.replace("{id}", owned.id(resource));
             }
-            if template == "/v1/contacts" || template == "/v1/contact-events" {
+            if template == "/v1/contacts" || template == "/v1/contact-events" || template == "/v1/emails" {
                 path = format!("{path}?email=secret-contact@acme.test");
             }
             let mut request =
@@ -158,7 +180,7 @@ async fn every_route_with_another_accounts_ids_answers_404_or_the_callers_own_da
             calls += 1;
         }
     }
-    assert_eq!(calls, 35, "the document's 35 operations were all tried");
+    assert_eq!(calls, 49, "the document's 49 operations were all tried");
     assert_eq!(snapshot(&t, &a, &owned).await, before, "nothing of A changed");
     t.shutdown().await;
 }

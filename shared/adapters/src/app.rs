@@ -5,6 +5,7 @@ use std::sync::{Arc, OnceLock};
 use thiserror::Error;
 
 use crate::aws::AwsClients;
+use crate::mailer::Mailer;
 use crate::queue::DeliveryQueue;
 use crate::store::Store;
 use crate::vault::Vault;
@@ -19,6 +20,8 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Seals secrets Loop keeps for a while (a restricted Stripe key during a backfill).
     pub vault: Vault,
+    /// SES: only the functions that send email call it.
+    pub mailer: Mailer,
     /// Built on first use: only dispatch sends webhooks.
     http: OnceLock<reqwest::Client>,
     /// Built on first use: for Stripe's API (no SSRF guard: its address is the operator's).
@@ -68,6 +71,7 @@ impl App {
             queue: DeliveryQueue::new(clients.sqs, queue_url, dead_letter_url),
             clock: Arc::new(SystemClock { offset_seconds: config.clock_offset_seconds }),
             vault: Vault::new(clients.kms, names.kms_key_id.clone()),
+            mailer: Mailer::new(clients.sesv2),
             http: OnceLock::new(),
             stripe_http: OnceLock::new(),
             config,

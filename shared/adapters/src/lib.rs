@@ -1,10 +1,11 @@
 //! Loop's adapters: the one place where AWS and the outside world are spoken to. [`store`]
-//! (DynamoDB), [`queue`] (SQS), [`vault`] (KMS), [`stripe_api`] (Stripe's REST API),
+//! (DynamoDB), [`queue`] (SQS), [`vault`] (KMS), [`mailer`] (SES), [`stripe_api`] (Stripe's REST API),
 //! [`outbound_http`] (the webhook client and its SSRF guard), built by [`aws`] and composed by
 //! [`app`]. Stands on `loop-ground` only.
 
 pub mod app;
 pub mod aws;
+pub mod mailer;
 pub mod outbound_http;
 pub mod queue;
 pub mod store;

@@ -20,6 +20,7 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub kms: aws_sdk_kms::Client,
+    pub sesv2: aws_sdk_sesv2::Client,
 }
 
 /// Counts the HTTP requests a client sends, retries included, and names the operations they
@@ -63,8 +64,13 @@ impl Intercept for RequestCounter {
         self.count.fetch_add(1, Ordering::SeqCst);
         // DynamoDB, SQS and KMS all speak AWS JSON, which names the operation in this header
         // (`DynamoDB_20120810.BatchGetItem`).
-        let target = context.request().headers().get("x-amz-target").unwrap_or("unknown.unknown");
-        let operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        let request = context.request();
+        let target = request.headers().get("x-amz-target").unwrap_or("unknown.unknown");
+        let mut operation = target.rsplit('.').next().unwrap_or(target).to_owned();
+        // SES v2 speaks REST-JSON: the operation is in the method and path.
+        if let Some(ses) = ses_operation(request.method(), request.uri()) {
+            operation = ses.to_owned();
+        }
         let inside = match operation.as_str() {
             "TransactWriteItems" | "TransactGetItems" => transaction_actions(context.request().body().bytes()),
             _ => Vec::new(),
@@ -74,6 +80,17 @@ impl Intercept for RequestCounter {
             operations.extend(inside);
         }
         Ok(())
+    }
+}
+
+/// The SES v2 operations Loop calls, from their REST method and path.
+fn ses_operation(method: &str, uri: &str) -> Option<&'static str> {
+    let path = uri.split("://").nth(1).and_then(|rest| rest.find('/').map(|i| &rest[i..])).unwrap_or(uri);
+    match method {
+        "POST" if path.starts_with("/v2/email/outbound-emails") => Some("SendEmail"),
+        "GET" if path.starts_with("/v2/email/identities/") => Some("GetEmailIdentity"),
+        "POST" if path.starts_with("/v2/email/identities") => Some("CreateEmailIdentity"),
+        _ => None,
     }
 }
 
@@ -96,6 +113,7 @@ pub struct RequestCounts {
     pub dynamodb: RequestCounter,
     pub sqs: RequestCounter,
     pub kms: RequestCounter,
+    pub sesv2: RequestCounter,
 }
 
 impl RequestCounts {
@@ -103,6 +121,7 @@ impl RequestCounts {
         self.dynamodb.reset();
         self.sqs.reset();
         self.kms.reset();
+        self.sesv2.reset();
     }
 }
 
@@ -144,7 +163,9 @@ impl AwsClients {
             aws_sdk_dynamodb::config::Builder::from(&shared).retry_classifier(conflicts::TransactionConflicts);
         let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
         let mut kms = aws_sdk_kms::config::Builder::from(&shared);
+        let mut sesv2 = aws_sdk_sesv2::config::Builder::from(&shared);
         if let Some(counts) = counts {
+            sesv2 = sesv2.interceptor(counts.sesv2.clone());
             dynamodb = dynamodb.interceptor(counts.dynamodb.clone());
             sqs = sqs.interceptor(counts.sqs.clone());
             kms = kms.interceptor(counts.kms.clone());
@@ -153,6 +174,7 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
+            sesv2: aws_sdk_sesv2::Client::from_conf(sesv2.build()),
         }
     }
 }

@@ -101,6 +101,35 @@ impl Store {
         item.map(|i| from_item::<ContactItem>(i).map(|c| c.contact)).transpose()
     }
 
+    /// The contact with this id (its email is its key: the id is found on the contacts listing).
+    pub async fn get_contact_by_id(&self, account: &AccountId, id: &str) -> Result<Option<Contact>, StoreError> {
+        for partition in [Listing::Contacts.partition(account, id), Listing::Contacts.legacy_partition(account)] {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(GSI1)
+                .key_condition_expression("gsi1pk = :p AND gsi1sk = :id")
+                .expression_attribute_values(":p", s(partition))
+                .expression_attribute_values(":id", s(id))
+                .send()
+                .await
+                .map_err(classify)?;
+            if let Some(item) = output.items.unwrap_or_default().into_iter().next() {
+                let listed = from_item::<ContactItem>(item)?.contact;
+                // The index may lag: the contact itself, read consistently, is the truth.
+                return Ok(self.get_contact(account, &listed.email).await?.filter(|c| c.id == id));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The email of the contact that has `user_id`, if any.
+    pub async fn get_user_id_email(&self, account: &AccountId, user_id: &str) -> Result<Option<Email>, StoreError> {
+        let item = self.get_one(user_id_pk(account, user_id), USER_ID_SK).await?;
+        item.map(|i| from_item::<UserIdItem>(i).map(|u| u.email)).transpose()
+    }
+
     pub async fn list_contacts(
         &self,
         account: &AccountId,

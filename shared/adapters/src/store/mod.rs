@@ -10,6 +10,7 @@ mod commerce;
 mod contacts;
 mod deliveries;
 mod due;
+mod email;
 pub mod idempotency;
 pub mod keys;
 mod lease;

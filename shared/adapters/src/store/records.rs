@@ -78,6 +78,14 @@ pub struct LinkItem {
     pub link: CustomerLink,
 }
 
+/// A `userId`'s contact: one contact per `userId` in an account.
+#[derive(Serialize, Deserialize)]
+pub struct UserIdItem {
+    pub pk: String,
+    pub sk: String,
+    pub email: Email,
+}
+
 #[derive(Serialize, Deserialize)]
 pub struct TriggerItem {
     pub pk: String,

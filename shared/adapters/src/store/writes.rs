@@ -43,6 +43,18 @@ pub enum Write {
         customer_id: String,
         link: CustomerLink,
     },
+    /// Gives `user_id` to the contact at `email`: fails (a conflict) if another contact has it,
+    /// unless that is `replacing` (the contact's old email, or a contact that no longer holds it).
+    LinkUserId {
+        user_id: String,
+        email: Email,
+        replacing: Option<Email>,
+    },
+    /// Takes `user_id` from the contact at `email`.
+    UnlinkUserId {
+        user_id: String,
+        email: Email,
+    },
     PutTrigger(TriggerEvent),
     PutEvent(OutboundEvent),
     PutProduct {
@@ -203,6 +215,35 @@ impl Store {
                 })?,
                 None,
             ),
+            Write::LinkUserId { user_id, email, replacing } => {
+                let item = to_item(&UserIdItem {
+                    pk: user_id_pk(account, user_id),
+                    sk: USER_ID_SK.to_owned(),
+                    email: email.clone(),
+                })?;
+                let mut put = Put::builder()
+                    .table_name(&self.table)
+                    .set_item(Some(item))
+                    .condition_expression(if replacing.is_some() {
+                        "attribute_not_exists(pk) OR email = :e OR email = :o"
+                    } else {
+                        "attribute_not_exists(pk) OR email = :e"
+                    })
+                    .expression_attribute_values(":e", s(email.as_str()));
+                if let Some(old) = replacing {
+                    put = put.expression_attribute_values(":o", s(old.as_str()));
+                }
+                put.build().map(|p| TransactWriteItem::builder().put(p).build()).map_err(fault)
+            }
+            Write::UnlinkUserId { user_id, email } => Delete::builder()
+                .table_name(&self.table)
+                .key("pk", s(user_id_pk(account, user_id)))
+                .key("sk", s(USER_ID_SK))
+                .condition_expression("attribute_not_exists(pk) OR email = :e")
+                .expression_attribute_values(":e", s(email.as_str()))
+                .build()
+                .map(|d| TransactWriteItem::builder().delete(d).build())
+                .map_err(fault),
             Write::PutProduct { product, expected_version } => versioned(
                 to_item(&ProductItem {
                     pk: product_pk(account, &product.stripe_product_id),

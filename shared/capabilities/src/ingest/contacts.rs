@@ -6,7 +6,7 @@ use super::Outcome;
 use loop_adapters::store::records::CustomerLink;
 use loop_adapters::store::Write;
 use loop_ground::clock::unix_seconds;
-use loop_ground::domain::contact::{split_name, Contact, TriggerEvent};
+use loop_ground::domain::contact::{split_name, Contact, ContactEvent, TriggerEvent};
 use loop_ground::domain::email::Email;
 use loop_ground::domain::money::format_minor;
 use loop_ground::domain::stripe_config::{CustomerDeleted, EventSettings};
@@ -193,17 +193,12 @@ pub fn sync(input: SyncInput<'_>) -> Outcome {
             id: new_sortable_id("te_", input.now_ms),
             event_name: event_name.clone(),
             email: input.email.clone(),
-            event_properties: properties.clone(),
-            stripe_event_id: event.id.to_string(),
+            event_properties: properties,
+            stripe_event_id: Some(event.id.to_string()),
             created_at: input.now(),
         };
+        let data = trigger.payload(contact_after.as_ref());
         out.writes.push(Write::PutTrigger(trigger));
-        let data = json!({
-            "eventName": event_name,
-            "contact": contact_after.map(|c| c.to_json()),
-            "eventProperties": properties,
-            "stripeEventId": event.id,
-        });
         out.publish("event.triggered", data, input.now_ms);
     }
     out
@@ -232,36 +227,23 @@ fn apply_fields(input: &SyncInput<'_>, contact: &mut Contact) {
 fn upsert(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Contact> {
     match input.existing {
         None => {
-            let mut contact = Contact {
-                id: new_sortable_id("ct_", input.now_ms),
-                email: input.email.clone(),
-                first_name: None,
-                last_name: None,
-                user_group: None,
-                source: "stripe".to_owned(),
-                subscribed: true,
-                stripe_customer_id: None,
-                created_at: input.now(),
-                updated_at: input.now(),
-                last_event_at: input.event.created,
-                version: 1,
-            };
+            let mut contact =
+                Contact::new(new_sortable_id("ct_", input.now_ms), input.email.clone(), "stripe", input.now());
+            contact.last_event_at = input.event.created;
             apply_fields(input, &mut contact);
             out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: None });
-            out.publish("contact.created", contact.to_json(), input.now_ms);
+            out.publish(ContactEvent::Created.as_str(), contact.to_json(), input.now_ms);
             Some(contact)
         }
         Some(existing) if is_stale(input.event, existing) => Some(existing.clone()),
         Some(existing) => {
-            let mut contact = existing.clone();
-            apply_fields(input, &mut contact);
-            if contact.same_as(existing) {
+            let mut edited = existing.clone();
+            apply_fields(input, &mut edited);
+            let Some((contact, event)) = existing.revise(edited, input.now()) else {
                 return Some(existing.clone());
-            }
-            contact.version += 1;
-            contact.updated_at = input.now();
+            };
             out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: Some(existing.version) });
-            out.publish("contact.updated", contact.to_json(), input.now_ms);
+            out.publish(event.as_str(), contact.to_json(), input.now_ms);
             Some(contact)
         }
     }
@@ -278,7 +260,12 @@ fn move_contact(input: &SyncInput<'_>, old: &Contact, out: &mut Outcome) -> Opti
     contact.updated_at = input.now();
     out.writes.push(Write::DeleteContact { email: old.email.clone(), expected_version: old.version });
     out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: None });
-    out.publish("contact.updated", contact.to_json(), input.now_ms);
+    if let Some(user_id) = &contact.user_id {
+        // The contacts API's `userId` follows its contact to the new email.
+        let (user_id, email, replacing) = (user_id.clone(), contact.email.clone(), Some(old.email.clone()));
+        out.writes.push(Write::LinkUserId { user_id, email, replacing });
+    }
+    out.publish(ContactEvent::Updated.as_str(), contact.to_json(), input.now_ms);
     Some(contact)
 }
 
@@ -290,18 +277,20 @@ fn delete_or_unsubscribe(input: &SyncInput<'_>, out: &mut Outcome) -> Option<Con
     match input.customer_deleted {
         CustomerDeleted::Delete => {
             out.writes.push(Write::DeleteContact { email: existing.email.clone(), expected_version: existing.version });
-            out.publish("contact.deleted", existing.to_json(), input.now_ms);
+            if let Some(user_id) = &existing.user_id {
+                out.writes.push(Write::UnlinkUserId { user_id: user_id.clone(), email: existing.email.clone() });
+            }
+            out.publish(ContactEvent::Deleted.as_str(), existing.to_json(), input.now_ms);
             Some(existing.clone())
         }
         CustomerDeleted::Unsubscribe if !existing.subscribed => Some(existing.clone()),
         CustomerDeleted::Unsubscribe => {
-            let mut contact = existing.clone();
-            contact.subscribed = false;
-            contact.version += 1;
-            contact.updated_at = input.now();
-            contact.last_event_at = contact.last_event_at.max(input.event.created);
+            let mut edited = existing.clone();
+            edited.subscribed = false;
+            edited.last_event_at = edited.last_event_at.max(input.event.created);
+            let (contact, event) = existing.revise(edited, input.now())?;
             out.writes.push(Write::PutContact { contact: contact.clone(), expected_version: Some(existing.version) });
-            out.publish("contact.unsubscribed", contact.to_json(), input.now_ms);
+            out.publish(event.as_str(), contact.to_json(), input.now_ms);
             Some(contact)
         }
     }

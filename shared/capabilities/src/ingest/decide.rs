@@ -120,6 +120,8 @@ mod tests {
             source: "stripe".into(),
             subscribed: true,
             stripe_customer_id: None,
+            user_id: None,
+            properties: Default::default(),
             created_at: 1_600_000_000,
             updated_at: 1_600_000_000,
             last_event_at: 1_600_000_000,

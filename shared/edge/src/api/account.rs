@@ -8,7 +8,7 @@ use serde_json::{json, Map, Value};
 use super::body::{json_object, reject_unknown, wrong_type};
 use loop_adapters::app::App;
 use loop_capabilities::accounts::Caller;
-use loop_ground::domain::account::{is_evm_address, stripe_webhook_path, Account, CryptoSettings};
+use loop_ground::domain::account::{is_evm_address, stripe_webhook_path, Account, CryptoSettings, EmailSettings};
 use loop_ground::domain::email::Email;
 use loop_ground::error::ApiError;
 use loop_ground::http::{self as h, Request, Response};
@@ -34,6 +34,11 @@ pub fn account_json(account: &Account) -> Value {
             "treasuryAddresses": c.treasury_addresses,
         },
         "stripeWebhookPath": stripe_webhook_path(&account.id),
+        "email": account.email.as_ref().map(|e| json!({
+            "fromAddress": e.from_address,
+            "fromName": e.from_name,
+            "replyTo": account.reply_to(),
+        })),
     })
 }
 
@@ -59,12 +64,72 @@ pub(super) struct AccountPatch {
     token_decimals: Option<u8>,
     /// Network id → new address, or `None` to remove that network's address.
     treasury_addresses: BTreeMap<String, Option<String>>,
+    /// `Some(None)`: no sending identity any more.
+    email: Option<Option<EmailPatch>>,
+}
+
+/// `email` in a `PATCH /v1/account`: fields given replace those stored.
+#[derive(Debug, Default, PartialEq)]
+pub(super) struct EmailPatch {
+    from_address: Option<String>,
+    from_name: Option<Option<String>>,
+    reply_to: Option<Option<String>>,
+}
+
+fn email_address(value: &Value, param: &str) -> Result<String, ApiError> {
+    value.as_str().and_then(Email::parse).map(String::from).ok_or_else(|| {
+        ApiError::invalid_param("parameter_invalid", param, format!("{param} must be a valid email address."))
+    })
+}
+
+impl EmailPatch {
+    fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
+        reject_unknown(body, &["fromAddress", "fromName", "replyTo"], "email.")?;
+        let mut patch = EmailPatch::default();
+        if let Some(v) = body.get("fromAddress") {
+            patch.from_address = Some(email_address(v, "email.fromAddress")?);
+        }
+        match body.get("fromName") {
+            None => {}
+            Some(Value::Null) => patch.from_name = Some(None),
+            Some(v) => patch.from_name = Some(Some(text(v, "email.fromName", 100)?)),
+        }
+        match body.get("replyTo") {
+            None => {}
+            Some(Value::Null) => patch.reply_to = Some(None),
+            Some(v) => patch.reply_to = Some(Some(email_address(v, "email.replyTo")?)),
+        }
+        Ok(patch)
+    }
+
+    fn apply(&self, current: Option<&EmailSettings>) -> Result<EmailSettings, ApiError> {
+        let from_address = match (&self.from_address, current) {
+            (Some(address), _) => address.clone(),
+            (None, Some(current)) => current.from_address.clone(),
+            (None, None) => return Err(ApiError::missing_param("email.fromAddress")),
+        };
+        let pick = |given: &Option<Option<String>>, stored: Option<&Option<String>>| match given {
+            Some(v) => v.clone(),
+            None => stored.cloned().flatten(),
+        };
+        Ok(EmailSettings {
+            from_address,
+            from_name: pick(&self.from_name, current.map(|c| &c.from_name)),
+            reply_to: pick(&self.reply_to, current.map(|c| &c.reply_to)),
+        })
+    }
 }
 
 impl AccountPatch {
     pub(super) fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
-        reject_unknown(body, &["supportEmail", "crypto"], "")?;
+        reject_unknown(body, &["supportEmail", "crypto", "email"], "")?;
         let mut patch = AccountPatch::default();
+        match body.get("email") {
+            None => {}
+            Some(Value::Null) => patch.email = Some(None),
+            Some(Value::Object(email)) => patch.email = Some(Some(EmailPatch::parse(email)?)),
+            Some(_) => return Err(wrong_type("email", "an object or null")),
+        }
         match body.get("supportEmail") {
             None => {}
             Some(Value::Null) => patch.support_email = Some(None),
@@ -149,9 +214,14 @@ impl AccountPatch {
         Ok(patch)
     }
 
-    pub(super) fn apply(&self, account: &mut Account) {
+    pub(super) fn apply(&self, account: &mut Account) -> Result<(), ApiError> {
         if let Some(email) = &self.support_email {
             account.support_email = email.clone();
+        }
+        match &self.email {
+            None => {}
+            Some(None) => account.email = None,
+            Some(Some(patch)) => account.email = Some(patch.apply(account.email.as_ref())?),
         }
         let c: &mut CryptoSettings = &mut account.crypto;
         if let Some(v) = self.network_id {
@@ -178,6 +248,7 @@ impl AccountPatch {
                 None => c.treasury_addresses.remove(network),
             };
         }
+        Ok(())
     }
 }
 
@@ -202,11 +273,19 @@ fn address(value: &Value, param: &str) -> Result<String, ApiError> {
 
 pub async fn patch(app: &App, caller: Caller, request: &Request) -> Result<Response, ApiError> {
     let patch = AccountPatch::parse(&json_object(request)?)?;
-    let updated = loop_capabilities::accounts::update_account(app, caller.account, |account| {
-        patch.apply(account);
-        Ok(())
-    })
-    .await?;
+    // A new sender must be one SES lets send (the address or its domain verified), checked once
+    // before the write.
+    if let Some(Some(EmailPatch { from_address: Some(address), .. })) = &patch.email {
+        if !app.mailer.may_send_as(address).await? {
+            return Err(ApiError::invalid_param(
+                "identity_not_verified",
+                "email.fromAddress",
+                format!("email.fromAddress: {address} is not a verified identity in SES (verify the address or its domain first)."),
+            ));
+        }
+    }
+    let updated =
+        loop_capabilities::accounts::update_account(app, caller.account, |account| patch.apply(account)).await?;
     Ok(h::json(StatusCode::OK, &account_json(&updated)))
 }
 
@@ -241,6 +320,11 @@ mod tests {
             (json!({"crypto": {"chain": 1}}), "crypto.chain"),
             (json!({"crypto": {"treasuryAddresses": {"137": "0xzz"}}}), "crypto.treasuryAddresses.137"),
             (json!({"crypto": {"treasuryAddresses": {"polygon": null}}}), "crypto.treasuryAddresses.polygon"),
+            (json!({"email": "x"}), "email"),
+            (json!({"email": {"fromAddress": "nope"}}), "email.fromAddress"),
+            (json!({"email": {"fromName": ""}}), "email.fromName"),
+            (json!({"email": {"replyTo": 3}}), "email.replyTo"),
+            (json!({"email": {"from": "a@b.test"}}), "email.from"),
         ];
         for (body, param) in cases {
             assert_eq!(param_of(parse(body.clone()).unwrap_err()).as_deref(), Some(param), "{body}");
@@ -252,15 +336,33 @@ mod tests {
         let mut account = loop_ground::domain::account::Account::new("Acme", true, 0);
         let a1 = "0x1111111111111111111111111111111111111111";
         let a2 = "0x2222222222222222222222222222222222222222";
-        parse(json!({"crypto": {"treasuryAddresses": {"1": a1, "137": a2}}})).unwrap().apply(&mut account);
+        parse(json!({"crypto": {"treasuryAddresses": {"1": a1, "137": a2}}})).unwrap().apply(&mut account).unwrap();
         parse(
             json!({"supportEmail": "Help@Acme.test", "crypto": {"networkId": 137, "treasuryAddresses": {"1": null}}}),
         )
         .unwrap()
-        .apply(&mut account);
+        .apply(&mut account)
+        .unwrap();
         assert_eq!(account.support_email.as_deref(), Some("help@acme.test"));
         assert_eq!(account.crypto.network_id, 137);
         assert_eq!(account.crypto.treasury_addresses, BTreeMap::from([("137".to_owned(), a2.to_owned())]));
         assert_eq!(account.crypto.treasury_address(), a2);
+    }
+
+    #[test]
+    fn the_sending_identity_is_set_merged_and_replies_default_to_the_support_email() {
+        let mut account = loop_ground::domain::account::Account::new("Acme", true, 0);
+        assert!(parse(json!({"email": {"fromName": "Acme"}})).unwrap().apply(&mut account).is_err(), "no address yet");
+        parse(json!({"supportEmail": "help@acme.test", "email": {"fromAddress": "hi@acme.test", "fromName": "Acme"}}))
+            .unwrap()
+            .apply(&mut account)
+            .unwrap();
+        assert_eq!(account.reply_to(), Some("help@acme.test"));
+        parse(json!({"email": {"replyTo": "replies@acme.test"}})).unwrap().apply(&mut account).unwrap();
+        let settings = account.email.clone().unwrap();
+        assert_eq!((settings.from_address.as_str(), settings.from_name.as_deref()), ("hi@acme.test", Some("Acme")));
+        assert_eq!(account.reply_to(), Some("replies@acme.test"));
+        parse(json!({"email": null})).unwrap().apply(&mut account).unwrap();
+        assert_eq!((account.email.as_ref(), account.reply_to()), (None, None));
     }
 }

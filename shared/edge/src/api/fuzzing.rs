@@ -61,7 +61,7 @@ pub fn parse(route: BodyRoute, content_type: Option<&str>, body: &[u8]) -> Resul
         BodyRoute::AccountPatch => {
             let patch = super::account::AccountPatch::parse(&body)?;
             let mut account = Account::new("Fuzz", true, 0);
-            patch.apply(&mut account);
+            patch.apply(&mut account)?;
             serde_json::to_vec(&super::account::account_json(&account)).expect("an account renders");
         }
         BodyRoute::StripeIntegration => {

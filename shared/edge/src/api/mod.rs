@@ -6,6 +6,7 @@ mod body;
 mod checkout;
 mod commerce;
 mod contacts;
+mod email;
 mod endpoints;
 mod events;
 pub(crate) mod fuzzing;
@@ -31,7 +32,14 @@ enum Route<'a> {
     StripeIntegration,
     StripeConnect,
     Contacts,
+    Contact(&'a str),
     ContactEvents,
+    EmailTemplates,
+    EmailTemplate(&'a str),
+    PreviewTemplate(&'a str),
+    Transactional,
+    Emails,
+    Email(&'a str),
     Events,
     Event(&'a str),
     Attempts(&'a str),
@@ -79,10 +87,14 @@ impl Route<'_> {
             Route::SubmitPayment(_) => "POST",
             Route::FinishSession(..) => "POST",
             Route::Endpoint(_) => "GET, PATCH, DELETE",
+            Route::Contacts => "GET, POST, PUT",
+            Route::Contact(_) => "GET, DELETE",
+            Route::ContactEvents | Route::EmailTemplates => "GET, POST",
+            Route::EmailTemplate(_) => "GET, PATCH, DELETE",
+            Route::PreviewTemplate(_) | Route::Transactional => "POST",
+            Route::Emails | Route::Email(_) => "GET",
             Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) | Route::StripeConnect => "POST",
-            Route::Contacts
-            | Route::ContactEvents
-            | Route::Events
+            Route::Events
             | Route::Event(_)
             | Route::Attempts(_)
             | Route::Items
@@ -104,7 +116,14 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "integrations", "stripe"] => Some(Route::StripeIntegration),
         ["v1", "integrations", "stripe", "connect"] => Some(Route::StripeConnect),
         ["v1", "contacts"] => Some(Route::Contacts),
+        ["v1", "contacts", id] if list::is_id(id) => Some(Route::Contact(id)),
         ["v1", "contact-events"] => Some(Route::ContactEvents),
+        ["v1", "email-templates"] => Some(Route::EmailTemplates),
+        ["v1", "email-templates", id] if list::is_id(id) => Some(Route::EmailTemplate(id)),
+        ["v1", "email-templates", id, "preview"] if list::is_id(id) => Some(Route::PreviewTemplate(id)),
+        ["v1", "transactional"] => Some(Route::Transactional),
+        ["v1", "emails"] => Some(Route::Emails),
+        ["v1", "emails", id] if list::is_id(id) => Some(Route::Email(id)),
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if list::is_id(id) => Some(Route::Event(id)),
         ["v1", "events", id, "attempts"] if list::is_id(id) => Some(Route::Attempts(id)),
@@ -200,18 +219,34 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     dispatch(app, caller, route, &request).await
 }
 
+/// The contacts API's routes and the account patch are boxed: their futures (reads joined, SES, a commit) would
+/// otherwise grow every request's future by their size.
 async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request) -> Result<Response, ApiError> {
     if matches!(route, Route::ProcessTransfer(_) | Route::FinishSession(..)) && request.method() == Method::POST {
         require_test_mode(&caller)?;
     }
     match (route, request.method().clone()) {
         (Route::Account, Method::GET) => Ok(account::get(&caller)),
-        (Route::Account, Method::PATCH) => account::patch(app, caller, request).await,
+        (Route::Account, Method::PATCH) => Box::pin(account::patch(app, caller, request)).await,
         (Route::StripeIntegration, Method::GET) => integrations::get(app, &caller).await,
         (Route::StripeIntegration, Method::PUT) => integrations::put(app, caller, request).await,
         (Route::StripeConnect, Method::POST) => integrations::connect(app, caller, request).await,
         (Route::Contacts, Method::GET) => contacts::list(app, &caller, request).await,
+        (Route::Contacts, Method::POST) => Box::pin(contacts::create(app, &caller, request)).await,
+        (Route::Contacts, Method::PUT) => Box::pin(contacts::put(app, &caller, request)).await,
+        (Route::Contact(id), Method::GET) => contacts::get(app, &caller, id).await,
+        (Route::Contact(id), Method::DELETE) => Box::pin(contacts::delete(app, &caller, id)).await,
         (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, request).await,
+        (Route::ContactEvents, Method::POST) => Box::pin(contacts::send_event(app, &caller, request)).await,
+        (Route::EmailTemplates, Method::GET) => email::list_templates(app, &caller, request).await,
+        (Route::EmailTemplates, Method::POST) => Box::pin(email::create_template(app, &caller, request)).await,
+        (Route::EmailTemplate(id), Method::GET) => email::get_template(app, &caller, id).await,
+        (Route::EmailTemplate(id), Method::PATCH) => Box::pin(email::update_template(app, &caller, id, request)).await,
+        (Route::EmailTemplate(id), Method::DELETE) => Box::pin(email::delete_template(app, &caller, id)).await,
+        (Route::PreviewTemplate(id), Method::POST) => Box::pin(email::preview(app, &caller, id, request)).await,
+        (Route::Transactional, Method::POST) => Box::pin(email::send_transactional(app, &caller, request)).await,
+        (Route::Emails, Method::GET) => email::list_emails(app, &caller, request).await,
+        (Route::Email(id), Method::GET) => email::get_email(app, &caller, id).await,
         (Route::Events, Method::GET) => events::list(app, &caller, request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
         (Route::Attempts(id), Method::GET) => events::attempts(app, &caller, id, request).await,
@@ -263,7 +298,14 @@ mod tests {
         "/v1/integrations/stripe",
         "/v1/integrations/stripe/connect",
         "/v1/contacts",
+        "/v1/contacts/x1",
         "/v1/contact-events",
+        "/v1/email-templates",
+        "/v1/email-templates/x1",
+        "/v1/email-templates/x1/preview",
+        "/v1/transactional",
+        "/v1/emails",
+        "/v1/emails/x1",
         "/v1/events",
         "/v1/events/x1",
         "/v1/events/x1/attempts",

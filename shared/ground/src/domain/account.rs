@@ -17,6 +17,10 @@ pub struct Account {
     pub test_mode: bool,
     pub crypto: CryptoSettings,
     pub stripe: StripeIntegration,
+    /// The sending identity (`email.md`): `None` until the merchant sets one; nothing is sent
+    /// without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<EmailSettings>,
     /// Unix seconds.
     pub created_at: i64,
     /// Bumped on every write, so concurrent read-modify-writes cannot lose each other's changes.
@@ -33,9 +37,31 @@ impl Account {
             test_mode,
             crypto: CryptoSettings::default(),
             stripe: StripeIntegration::default(),
+            email: None,
             created_at: now,
             version: 1,
         }
+    }
+}
+
+/// Who the account's email comes from. `from_address` was a verified SES identity (or in one of
+/// its verified domains) when it was set.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EmailSettings {
+    pub from_address: String,
+    #[serde(default)]
+    pub from_name: Option<String>,
+    /// `None`: replies go to the account's `supportEmail`.
+    #[serde(default)]
+    pub reply_to: Option<String>,
+}
+
+impl Account {
+    /// Where replies to the account's email go: its `replyTo`, else its `supportEmail`.
+    pub fn reply_to(&self) -> Option<&str> {
+        let settings = self.email.as_ref()?;
+        settings.reply_to.as_deref().or(self.support_email.as_deref())
     }
 }
 

@@ -10,6 +10,7 @@ pub mod connection;
 pub mod contact;
 pub mod delivery;
 pub mod email;
+pub mod email_template;
 pub mod endpoint;
 pub mod money;
 pub mod outbound;

@@ -8,6 +8,8 @@ pub const CONTACT_SK: &str = "CONTACT";
 pub const SEEN_SK: &str = "SEEN";
 pub const LINK_SK: &str = "LINK";
 pub const TRIGGER_PREFIX: &str = "TE#";
+/// A merchant's `userId` for a contact (contacts API) → the contact's email.
+pub const USER_ID_SK: &str = "USERID";
 
 /// A trigger event's sort key in its contact's partition: ids sort by time, so these do too.
 pub fn trigger_sk(trigger_id: &str) -> String {
@@ -24,4 +26,8 @@ pub fn contact_pk(account: &AccountId, email: &Email) -> String {
 
 pub fn customer_link_pk(account: &AccountId, customer_id: &str) -> String {
     format!("A#{account}#CUS#{customer_id}")
+}
+
+pub fn user_id_pk(account: &AccountId, user_id: &str) -> String {
+    format!("A#{account}#UID#{user_id}")
 }

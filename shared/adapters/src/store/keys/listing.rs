@@ -49,6 +49,7 @@ pub enum Listing {
     Agreements,
     PaymentLinks,
     CheckoutSessions,
+    EmailTemplates,
 }
 
 impl Listing {
@@ -61,6 +62,7 @@ impl Listing {
             Listing::Agreements => "agreements",
             Listing::PaymentLinks => "payment-links",
             Listing::CheckoutSessions => "checkout-sessions",
+            Listing::EmailTemplates => "email-templates",
         }
     }
 

@@ -9,12 +9,14 @@
 mod commerce;
 mod contacts;
 mod due;
+mod email;
 mod events;
 mod listing;
 
 pub use commerce::*;
 pub use contacts::*;
 pub use due::*;
+pub use email::*;
 pub use events::*;
 pub use listing::*;
 
@@ -85,12 +87,20 @@ mod formats {
             event_name: "x".into(),
             email,
             event_properties: serde_json::Value::Null,
-            stripe_event_id: "evt_1".into(),
+            stripe_event_id: Some("evt_1".into()),
             created_at: 0,
         };
         let item = TriggerItem::new(&a, &trigger);
         assert_eq!((item.pk.as_str(), item.sk.as_str()), ("A#acct_abcdefghijklmnopqrst#C#ann@example.com", "TE#te_1"));
         assert_eq!(trigger_sk("te_1"), "TE#te_1");
+        assert_eq!((user_id_pk(&a, "u1").as_str(), USER_ID_SK), ("A#acct_abcdefghijklmnopqrst#UID#u1", "USERID"));
+        assert_eq!(
+            (template_pk(&a, "et_1").as_str(), TEMPLATE_SK),
+            ("A#acct_abcdefghijklmnopqrst#ET#et_1", "TEMPLATE")
+        );
+        assert_eq!((email_pk(&a, "em_1").as_str(), EMAIL_SK), ("A#acct_abcdefghijklmnopqrst#EM#em_1", "EMAIL"));
+        let to = Email::parse("ann@example.com").unwrap();
+        assert_eq!(emails_to_partition(&a, &to), "A#acct_abcdefghijklmnopqrst#emails-to#ann@example.com");
     }
 
     #[test]

@@ -1,0 +1,145 @@
+//! Email templates (`A#acct#ET#id`, listed newest first on the sharded `email-templates` listing)
+//! and the emails sent (`A#acct#EM#id`, listed per recipient on `gsi1`).
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::keys::*;
+use super::{from_item, put_if, s, to_item, MergedQuery, PageQuery, Store};
+use loop_ground::domain::email::Email;
+use loop_ground::domain::email_template::{EmailTemplate, SentEmail};
+use loop_ground::error::StoreError;
+use loop_ground::ids::AccountId;
+
+#[derive(Serialize, Deserialize)]
+struct TemplateItem {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+    #[serde(flatten)]
+    template: EmailTemplate,
+}
+
+#[derive(Serialize, Deserialize)]
+struct EmailItem {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+    #[serde(flatten)]
+    email: SentEmail,
+}
+
+impl Store {
+    pub async fn get_template(&self, account: &AccountId, id: &str) -> Result<Option<EmailTemplate>, StoreError> {
+        let item = self.get_one(template_pk(account, id), TEMPLATE_SK).await?;
+        item.map(|i| from_item::<TemplateItem>(i).map(|t| t.template)).transpose()
+    }
+
+    /// Creates the template (`template.version == 1`) or replaces it at the version before;
+    /// `Ok(false)` when a concurrent change won.
+    pub async fn put_template(&self, account: &AccountId, template: &EmailTemplate) -> Result<bool, StoreError> {
+        let item = to_item(&TemplateItem {
+            pk: template_pk(account, &template.id),
+            sk: TEMPLATE_SK.to_owned(),
+            gsi1pk: Listing::EmailTemplates.partition(account, &template.id),
+            gsi1sk: template.id.clone(),
+            template: template.clone(),
+        })?;
+        let mut request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        request = if template.version <= 1 {
+            request.condition_expression("attribute_not_exists(pk)")
+        } else {
+            request
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N((template.version - 1).to_string()))
+        };
+        put_if(request.send().await)
+    }
+
+    /// Deletes the template if it is still at `version`; `Ok(false)` if it changed meanwhile.
+    pub async fn delete_template(&self, account: &AccountId, id: &str, version: u64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(template_pk(account, id)))
+            .key("sk", s(TEMPLATE_SK))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .send()
+            .await;
+        put_if(result)
+    }
+
+    pub async fn list_templates(
+        &self,
+        account: &AccountId,
+        limit: usize,
+        starting_after: Option<&str>,
+    ) -> Result<(Vec<EmailTemplate>, bool), StoreError> {
+        let page = self
+            .query_merged(MergedQuery {
+                partitions: Listing::EmailTemplates.partitions(account),
+                before: starting_after.map(str::to_owned),
+                limit,
+                filter: None,
+            })
+            .await?;
+        let templates = page
+            .items
+            .into_iter()
+            .map(|i| from_item::<TemplateItem>(i).map(|t| t.template))
+            .collect::<Result<_, _>>()?;
+        Ok((templates, page.has_more))
+    }
+
+    /// Records an email; a second record under the same id is refused (`Ok(false)`).
+    pub async fn put_email(&self, account: &AccountId, email: &SentEmail) -> Result<bool, StoreError> {
+        let item = to_item(&EmailItem {
+            pk: email_pk(account, &email.id),
+            sk: EMAIL_SK.to_owned(),
+            gsi1pk: emails_to_partition(account, &email.to),
+            gsi1sk: email.id.clone(),
+            email: email.clone(),
+        })?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        put_if(result)
+    }
+
+    pub async fn get_email(&self, account: &AccountId, id: &str) -> Result<Option<SentEmail>, StoreError> {
+        let item = self.get_one(email_pk(account, id), EMAIL_SK).await?;
+        item.map(|i| from_item::<EmailItem>(i).map(|e| e.email)).transpose()
+    }
+
+    /// The emails sent to `to`, newest first.
+    pub async fn list_emails_to(
+        &self,
+        account: &AccountId,
+        to: &Email,
+        limit: usize,
+        starting_after: Option<&str>,
+    ) -> Result<(Vec<SentEmail>, bool), StoreError> {
+        let page = self
+            .page(PageQuery {
+                index: Some(GSI1),
+                partition: emails_to_partition(account, to),
+                sort_prefix: None,
+                before: starting_after.map(str::to_owned),
+                limit,
+                filter: None,
+            })
+            .await?;
+        let emails =
+            page.items.into_iter().map(|i| from_item::<EmailItem>(i).map(|e| e.email)).collect::<Result<_, _>>()?;
+        Ok((emails, page.has_more))
+    }
+}
