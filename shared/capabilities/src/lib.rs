@@ -1,12 +1,14 @@
 //! What Loop does, written over the adapters: [`ingest`] (Stripe webhooks), [`publish`]
 //! (events to endpoints' deliveries), [`dispatch`] (outbound deliveries), [`schedule`] (late
 //! payments, expiry), [`checkout`] (sessions and payment links), [`transfers`], [`accounts`]
-//! (accounts, keys, authentication), [`connect`] (Stripe onboarding and catalogue backfill).
+//! (accounts, keys, authentication), [`connect`] (Stripe onboarding and catalogue backfill),
+//! [`dashboard`] (signing in to the dashboard: one-time links and sessions).
 //! Stands on `loop-adapters` and `loop-ground`; knows nothing of HTTP routes or Lambda.
 
 pub mod accounts;
 pub mod checkout;
 pub mod connect;
+pub mod dashboard;
 pub mod dispatch;
 pub mod ingest;
 pub mod payments;
