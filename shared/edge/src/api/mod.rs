@@ -6,6 +6,7 @@ mod body;
 mod checkout;
 mod commerce;
 mod contacts;
+mod dashboard_links;
 mod endpoints;
 mod events;
 pub(crate) mod fuzzing;
@@ -32,6 +33,7 @@ enum Route<'a> {
     StripeConnect,
     Contacts,
     ContactEvents,
+    DashboardLinks,
     Events,
     Event(&'a str),
     Attempts(&'a str),
@@ -76,7 +78,7 @@ impl Route<'_> {
             | Route::OpenApi
             | Route::PaymentStatus(_)
             | Route::PayPage(_) => "GET",
-            Route::SubmitPayment(_) => "POST",
+            Route::SubmitPayment(_) | Route::DashboardLinks => "POST",
             Route::FinishSession(..) => "POST",
             Route::Endpoint(_) => "GET, PATCH, DELETE",
             Route::Redeliver(_) | Route::RotateSecret(_) | Route::ProcessTransfer(_) | Route::StripeConnect => "POST",
@@ -105,6 +107,7 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "integrations", "stripe", "connect"] => Some(Route::StripeConnect),
         ["v1", "contacts"] => Some(Route::Contacts),
         ["v1", "contact-events"] => Some(Route::ContactEvents),
+        ["v1", "dashboard-links"] => Some(Route::DashboardLinks),
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if list::is_id(id) => Some(Route::Event(id)),
         ["v1", "events", id, "attempts"] if list::is_id(id) => Some(Route::Attempts(id)),
@@ -212,6 +215,7 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
         (Route::StripeConnect, Method::POST) => integrations::connect(app, caller, request).await,
         (Route::Contacts, Method::GET) => contacts::list(app, &caller, request).await,
         (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, request).await,
+        (Route::DashboardLinks, Method::POST) => dashboard_links::create(app, &caller, request).await,
         (Route::Events, Method::GET) => events::list(app, &caller, request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
         (Route::Attempts(id), Method::GET) => events::attempts(app, &caller, id, request).await,
@@ -241,6 +245,8 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
     }
 }
 
+pub use dashboard_links::link_url as dashboard_link_url;
+
 fn require_test_mode(caller: &Caller) -> Result<(), ApiError> {
     if caller.test_mode {
         Ok(())
@@ -264,6 +270,7 @@ mod tests {
         "/v1/integrations/stripe/connect",
         "/v1/contacts",
         "/v1/contact-events",
+        "/v1/dashboard-links",
         "/v1/events",
         "/v1/events/x1",
         "/v1/events/x1/attempts",
