@@ -12,7 +12,7 @@ mod events;
 pub(crate) mod fuzzing;
 mod idempotency;
 mod integrations;
-mod list;
+pub(crate) mod list;
 mod page;
 mod payments;
 mod test_helpers;
@@ -246,6 +246,28 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
 }
 
 pub use dashboard_links::link_url as dashboard_link_url;
+
+/// A `/v1` request made for `caller` by the dashboard: routed and handled by exactly the code
+/// that serves it over HTTP (the same parameters, rules and errors), without the API key, whose
+/// place the dashboard's session takes. Answers the response's JSON.
+pub(crate) async fn call(
+    app: &App,
+    caller: &Caller,
+    method: Method,
+    path_and_query: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, ApiError> {
+    let mut request = http::Request::builder().method(method).uri(path_and_query);
+    if body.is_some() {
+        request = request.header(http::header::CONTENT_TYPE, "application/json");
+    }
+    let body = body.map(|b| bytes::Bytes::from(b.to_string())).unwrap_or_default();
+    let request = request.body(body).map_err(|_| ApiError::not_found("page"))?;
+    let path = request.uri().path().to_owned();
+    let route = route_of(&path).ok_or_else(|| ApiError::not_found("page"))?;
+    let response = dispatch(app, caller.clone(), route, &request).await?;
+    Ok(serde_json::from_slice(response.body()).unwrap_or(serde_json::Value::Null))
+}
 
 fn require_test_mode(caller: &Caller) -> Result<(), ApiError> {
     if caller.test_mode {

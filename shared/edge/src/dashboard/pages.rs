@@ -1,0 +1,461 @@
+//! The pages. Each reads and acts through [`crate::api::call`], the `/v1` routes' own code, and
+//! draws what they answer: lists page as the API's do (`startingAfter`), and an error the API
+//! would answer is shown on the page.
+
+use http::{Method, StatusCode};
+use maud::{html, Markup};
+use serde_json::{json, Value};
+
+use super::view::{self, csrf, time};
+use super::{enc, redirect, Ctx};
+use crate::api::call;
+use loop_ground::clock::rfc3339_from_unix;
+use loop_ground::domain::outbound::OUTBOUND_TYPES;
+use loop_ground::error::ApiError;
+use loop_ground::http::{self as h, Response};
+
+/// Rows per page of a list.
+const PAGE_SIZE: usize = 20;
+
+type PageResult = Result<Response, ApiError>;
+
+impl Ctx<'_> {
+    async fn get(&self, path: &str) -> Result<Value, ApiError> {
+        call(self.app, &self.session.caller, Method::GET, path, None).await
+    }
+
+    async fn send(&self, method: Method, path: &str, body: Value) -> Result<Value, ApiError> {
+        call(self.app, &self.session.caller, method, path, Some(body)).await
+    }
+
+    fn page(&self, title: &str, body: Markup) -> Response {
+        self.page_with(StatusCode::OK, title, body)
+    }
+
+    fn page_with(&self, status: StatusCode, title: &str, body: Markup) -> Response {
+        view::page(status, title, Some(&self.session), body)
+    }
+
+    fn query(&self, name: &str) -> Option<String> {
+        h::query_pairs(self.request).into_iter().find(|(k, v)| k == name && !v.is_empty()).map(|(_, v)| v)
+    }
+
+    /// Where Stripe sends this account's events.
+    fn stripe_webhook_url(&self) -> String {
+        let base = h::public_base_url(self.app.config.public_base_url.as_deref(), self.request);
+        format!("{base}/stripe/webhooks/{}", self.session.caller.account.id)
+    }
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn rows(page: &Value) -> &[Value] {
+    page["data"].as_array().map(Vec::as_slice).unwrap_or_default()
+}
+
+/// "Next page" while the list has more, keeping the page's other parameters.
+fn next_link(path: &str, page: &Value, keep: &[(&str, Option<String>)]) -> Markup {
+    let next = page["nextStartingAfter"].as_str().filter(|_| page["hasMore"] == json!(true));
+    let href = next.map(|next| {
+        let mut href = format!("{path}?startingAfter={}", enc(next));
+        for (name, value) in keep {
+            if let Some(value) = value {
+                href.push_str(&format!("&{name}={}", enc(value)));
+            }
+        }
+        href
+    });
+    html! { @if let Some(href) = href { p { a.next href=(href) { "Next page →" } } } }
+}
+
+// Overview
+
+pub(super) async fn overview(ctx: &Ctx<'_>) -> PageResult {
+    let now = ctx.app.clock.now_unix();
+    let since = rfc3339_from_unix(now - 24 * 3600);
+    let events = ctx.get("/v1/events?limit=100").await?;
+    let contacts = ctx.get("/v1/contacts?limit=100").await?;
+    let sessions = ctx.get("/v1/checkout-sessions?limit=100").await?;
+    // RFC 3339 UTC times of one width sort as text: no parsing needed to compare them.
+    let recent = |page: &Value, field: &str| -> (usize, bool) {
+        let all = rows(page);
+        let n = all.iter().filter(|r| r[field].as_str().is_some_and(|t| t >= since.as_str())).count();
+        (n, n == all.len() && page["hasMore"] == json!(true))
+    };
+    let count = |(n, more): (usize, bool)| if more { format!("{n}+") } else { n.to_string() };
+    let mut by_status: Vec<(String, usize)> = Vec::new();
+    for s in rows(&sessions).iter().filter(|r| r["createdAt"].as_str().is_some_and(|t| t >= since.as_str())) {
+        let status = text(&s["status"]);
+        match by_status.iter_mut().find(|(k, _)| *k == status) {
+            Some((_, n)) => *n += 1,
+            None => by_status.push((status, 1)),
+        }
+    }
+    let hours: Vec<usize> = (0..24)
+        .map(|i| {
+            let from = rfc3339_from_unix(now - (24 - i) * 3600);
+            let to = rfc3339_from_unix(now - (23 - i) * 3600);
+            rows(&events)
+                .iter()
+                .filter(|e| e["created"].as_str().is_some_and(|t| t >= from.as_str() && t < to.as_str()))
+                .count()
+        })
+        .collect();
+    Ok(ctx.page(
+        "Overview",
+        html! {
+            h1 { "Overview" }
+            section.card {
+                h2 { "Last 24 hours" }
+                div.stats {
+                    div.stat #stat-events { strong { (count(recent(&events, "created"))) } "outbound events" }
+                    div.stat #stat-contacts { strong { (count(recent(&contacts, "createdAt"))) } "new contacts" }
+                    @for (status, n) in &by_status { div.stat { strong { (n) } "checkout sessions " (status) } }
+                    @if by_status.is_empty() { div.stat { strong { "0" } "checkout sessions" } }
+                }
+            }
+            section.card {
+                h2 { "Outbound events per hour" }
+                (chart(&hours))
+                p.hint { "Each event is delivered to every enabled endpoint that wants its type: see Events." }
+            }
+            section.card {
+                h2 { "Stripe" }
+                p { "Point a Stripe webhook endpoint at " code #stripe-url { (ctx.stripe_webhook_url()) } }
+            }
+        },
+    ))
+}
+
+/// Bars of the last 24 hours, oldest first, drawn here as SVG.
+fn chart(hours: &[usize]) -> Markup {
+    let max = hours.iter().copied().max().unwrap_or(0).max(1);
+    let (width, height, bar) = (hours.len() * 20, 100usize, 16usize);
+    html! {
+        svg.chart #chart xmlns="http://www.w3.org/2000/svg" width=(width) height=(height + 14) role="img"
+            aria-label="Outbound events per hour, last 24 hours" {
+            @for (i, n) in hours.iter().enumerate() {
+                @let h = n * height / max;
+                rect x=(i * 20 + 2) y=(height - h) width=(bar) height=(h) { title { (n) } }
+            }
+            text x="0" y=(height + 12) { "24 h ago" }
+            text x=(width - 24) y=(height + 12) { "now" }
+        }
+    }
+}
+
+// Webhooks
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WebhookAction {
+    Enable,
+    Disable,
+    RotateSecret,
+}
+
+impl WebhookAction {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "enable" => Some(WebhookAction::Enable),
+            "disable" => Some(WebhookAction::Disable),
+            "rotate-secret" => Some(WebhookAction::RotateSecret),
+            _ => None,
+        }
+    }
+}
+
+/// What a webhooks page says above the list.
+pub(super) enum Notice {
+    /// A secret, shown this once.
+    Secret {
+        endpoint: String,
+        secret: String,
+    },
+    Error(String),
+}
+
+pub(super) async fn webhooks(ctx: &Ctx<'_>, notice: Option<Notice>) -> PageResult {
+    let list = ctx.get("/v1/webhook-endpoints?limit=100").await?;
+    let status = if matches!(notice, Some(Notice::Error(_))) { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    Ok(ctx.page_with(
+        status,
+        "Webhooks",
+        html! {
+            h1 { "Webhooks" }
+            @match &notice {
+                Some(Notice::Secret { endpoint, secret }) => section.card.notice #new-secret-card {
+                    h2 { "Signing secret of " code { (endpoint) } }
+                    p { "Copy it now: it is shown only this once." }
+                    pre { code #new-secret { (secret) } }
+                    button.secondary type="button" data-copy="new-secret" hidden { "Copy" }
+                },
+                Some(Notice::Error(message)) => section.card.notice.error role="alert" { p.error { (message) } },
+                None => {},
+            }
+            section.card {
+                @if rows(&list).is_empty() {
+                    p #empty { "No endpoints yet. Add the HTTPS URL that should receive Loop's events below; Loop signs each delivery with the endpoint's secret." }
+                } @else {
+                    table #endpoints {
+                        thead { tr { th { "URL" } th { "Events" } th { "Status" } th { "Secret" } th { "Created" } th {} } }
+                        tbody {
+                            @for e in rows(&list) {
+                                @let id = text(&e["id"]);
+                                tr data-id=(id) {
+                                    td { (text(&e["url"])) br; small.muted { (id) } @if let Some(d) = e["description"].as_str() { br; small { (d) } } }
+                                    td { (e["events"].as_array().map(|l| l.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
+                                    td { span class={ "status-" (text(&e["status"])) } { (text(&e["status"])) } @if let Some(r) = e["disabledReason"].as_str() { br; small.muted { (r) } } }
+                                    td { code { (text(&e["secret"])) } }
+                                    td { (time(&text(&e["createdAt"]))) }
+                                    td {
+                                        @let toggle = if e["status"] == json!("enabled") { "disable" } else { "enable" };
+                                        form.inline method="post" action={ "/dashboard/webhooks/" (id) "/" (toggle) } {
+                                            (csrf(&ctx.session)) button.secondary type="submit" { (if toggle == "disable" { "Disable" } else { "Enable" }) }
+                                        }
+                                        " "
+                                        form.inline method="post" action={ "/dashboard/webhooks/" (id) "/rotate-secret" } {
+                                            (csrf(&ctx.session)) button.secondary type="submit" { "Rotate secret" }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Add an endpoint" }
+                form #create-endpoint method="post" action="/dashboard/webhooks" {
+                    (csrf(&ctx.session))
+                    label for="url" { "URL" }
+                    input #url type="url" name="url" required placeholder="https://example.com/webhooks/loop";
+                    label for="description" { "Description (optional)" }
+                    input #description type="text" name="description" maxlength="500";
+                    label { "Events" }
+                    div.checks {
+                        label { input type="checkbox" name="events" value="*" checked; " All events" }
+                        @for kind in OUTBOUND_TYPES { label { input type="checkbox" name="events" value=(kind); " " (kind) } }
+                    }
+                    button type="submit" { "Add endpoint" }
+                }
+            }
+        },
+    ))
+}
+
+pub(super) async fn create_webhook(ctx: &Ctx<'_>) -> PageResult {
+    let events: Vec<&str> = ctx.form.iter().filter(|(k, _)| k == "events").map(|(_, v)| v.as_str()).collect();
+    let mut body = json!({"url": ctx.field("url").unwrap_or_default().trim(), "events": events});
+    if let Some(description) = ctx.field("description").map(str::trim).filter(|d| !d.is_empty()) {
+        body["description"] = json!(description);
+    }
+    match ctx.send(Method::POST, "/v1/webhook-endpoints", body).await {
+        Ok(created) => {
+            let notice = Notice::Secret { endpoint: text(&created["id"]), secret: text(&created["secret"]) };
+            webhooks(ctx, Some(notice)).await
+        }
+        Err(ApiError::InvalidRequest { message, .. }) => webhooks(ctx, Some(Notice::Error(message))).await,
+        Err(err) => Err(err),
+    }
+}
+
+pub(super) async fn webhook_action(ctx: &Ctx<'_>, id: &str, action: WebhookAction) -> PageResult {
+    let path = format!("/v1/webhook-endpoints/{id}");
+    match action {
+        WebhookAction::Enable | WebhookAction::Disable => {
+            let status = if action == WebhookAction::Enable { "enabled" } else { "disabled" };
+            ctx.send(Method::PATCH, &path, json!({"status": status})).await?;
+            Ok(redirect("/dashboard/webhooks"))
+        }
+        WebhookAction::RotateSecret => {
+            let rotated = ctx.send(Method::POST, &format!("{path}/rotate-secret"), json!({})).await?;
+            webhooks(ctx, Some(Notice::Secret { endpoint: id.to_owned(), secret: text(&rotated["secret"]) })).await
+        }
+    }
+}
+
+// Events
+
+pub(super) async fn events(ctx: &Ctx<'_>) -> PageResult {
+    let kind = ctx.query("type");
+    let after = ctx.query("startingAfter");
+    let mut path = format!("/v1/events?limit={PAGE_SIZE}");
+    if let Some(kind) = &kind {
+        path.push_str(&format!("&type={}", enc(kind)));
+    }
+    if let Some(after) = &after {
+        path.push_str(&format!("&startingAfter={}", enc(after)));
+    }
+    let list = ctx.get(&path).await?;
+    Ok(ctx.page(
+        "Events",
+        html! {
+            h1 { "Events" }
+            section.card {
+                form.row #filter method="get" action="/dashboard/events" {
+                    div {
+                        label for="type" { "Type" }
+                        select #type name="type" {
+                            option value="" { "All types" }
+                            @for t in OUTBOUND_TYPES { option value=(t) selected[kind.as_deref() == Some(t)] { (t) } }
+                        }
+                    }
+                    button type="submit" { "Filter" }
+                }
+            }
+            section.card {
+                @if rows(&list).is_empty() {
+                    p #empty {
+                        @if kind.is_some() { "No events of this type. " a href="/dashboard/events" { "Show all types" } }
+                        @else {
+                            "No events yet. Loop publishes an event when Stripe sends it one that changes something (a new customer, an invoice, a subscription), and when a checkout session ends. Stripe sends to "
+                            code { (ctx.stripe_webhook_url()) }
+                            "."
+                        }
+                    }
+                } @else {
+                    table #events {
+                        thead { tr { th { "Event" } th { "Type" } th { "Created" } } }
+                        tbody {
+                            @for e in rows(&list) {
+                                @let id = text(&e["id"]);
+                                tr { td { a href={ "/dashboard/events/" (id) } { code { (id) } } } td { (text(&e["type"])) } td { (time(&text(&e["created"]))) } }
+                            }
+                        }
+                    }
+                    (next_link("/dashboard/events", &list, &[("type", kind.clone())]))
+                }
+            }
+        },
+    ))
+}
+
+pub(super) async fn event(ctx: &Ctx<'_>, id: &str) -> PageResult {
+    let event = ctx.get(&format!("/v1/events/{id}")).await?;
+    let redelivered = ctx.query("redelivered");
+    let endpoints = event["endpoints"].as_array().map(Vec::as_slice).unwrap_or_default();
+    Ok(ctx.page(
+        "Event",
+        html! {
+            p { a href="/dashboard/events" { "← Events" } }
+            h1 { (text(&event["type"])) " " code { (id) } }
+            @if let Some(n) = redelivered { section.card.notice #redelivered { p { "Sent again to " (n) " endpoint(s)." } } }
+            section.card {
+                h2 { "Deliveries" }
+                @if endpoints.is_empty() {
+                    p #no-deliveries { "No endpoint wanted this event when it was published. " a href="/dashboard/webhooks" { "Add an endpoint" } ", then redeliver it." }
+                }
+                @for d in endpoints {
+                    @let endpoint = text(&d["endpointId"]);
+                    div.delivery data-endpoint=(endpoint) {
+                        p {
+                            code { (endpoint) } " — "
+                            span.delivery-status class={ "status-" (text(&d["status"])) } { (text(&d["status"])) }
+                            @if let Some(reason) = d["reason"].as_str() { " (" (reason) ")" }
+                        }
+                        table.attempts {
+                            thead { tr { th { "#" } th { "At" } th { "Status" } th { "Duration" } th { "Error" } th { "Response" } } }
+                            tbody {
+                                @for a in d["attempts"].as_array().map(Vec::as_slice).unwrap_or_default() {
+                                    tr {
+                                        td { (text(&a["attempt"])) }
+                                        td { (time(&text(&a["at"]))) }
+                                        td { (text(&a["responseStatus"])) }
+                                        td { @if let Some(ms) = a["durationMs"].as_i64() { (ms) " ms" } }
+                                        td { (text(&a["error"])) }
+                                        td { code { (text(&a["responseBody"]).chars().take(200).collect::<String>()) } }
+                                    }
+                                }
+                            }
+                        }
+                        form.inline method="post" action={ "/dashboard/events/" (id) "/redeliver" } {
+                            (csrf(&ctx.session))
+                            input type="hidden" name="endpointId" value=(endpoint);
+                            button.secondary type="submit" { "Redeliver to this endpoint" }
+                        }
+                    }
+                }
+                form method="post" action={ "/dashboard/events/" (id) "/redeliver" } {
+                    (csrf(&ctx.session))
+                    button #redeliver type="submit" { "Redeliver to every endpoint that wants it" }
+                }
+            }
+            section.card {
+                h2 { "Payload" }
+                pre #payload { (serde_json::to_string_pretty(&event["payload"]).unwrap_or_default()) }
+            }
+        },
+    ))
+}
+
+pub(super) async fn redeliver(ctx: &Ctx<'_>, id: &str) -> PageResult {
+    let body = match ctx.field("endpointId").filter(|e| !e.is_empty()) {
+        Some(endpoint) => json!({"endpointId": endpoint}),
+        None => json!({}),
+    };
+    let answer = ctx.send(Method::POST, &format!("/v1/events/{id}/redeliver"), body).await?;
+    Ok(redirect(&format!("/dashboard/events/{id}?redelivered={}", text(&answer["endpoints"]))))
+}
+
+// Audience
+
+pub(super) async fn audience(ctx: &Ctx<'_>) -> PageResult {
+    let email = ctx.query("email");
+    let after = ctx.query("startingAfter");
+    let path = match (&email, &after) {
+        (Some(email), _) => format!("/v1/contacts?email={}", enc(email.trim())),
+        (None, Some(after)) => format!("/v1/contacts?limit={PAGE_SIZE}&startingAfter={}", enc(after)),
+        (None, None) => format!("/v1/contacts?limit={PAGE_SIZE}"),
+    };
+    let list = match ctx.get(&path).await {
+        Err(ApiError::InvalidRequest { .. }) if email.is_some() => json!({"data": [], "hasMore": false}),
+        other => other?,
+    };
+    Ok(ctx.page(
+        "Audience",
+        html! {
+            h1 { "Audience" }
+            section.card {
+                form.row #search method="get" action="/dashboard/audience" {
+                    div { label for="email" { "Email" } input #email type="text" name="email" value=(email.clone().unwrap_or_default()) placeholder="someone@example.com"; }
+                    button type="submit" { "Search" }
+                }
+            }
+            section.card {
+                @if rows(&list).is_empty() {
+                    @if email.is_some() {
+                        p #empty { "No contact with this email. " a href="/dashboard/audience" { "Show everyone" } }
+                    } @else {
+                        div #empty {
+                            p { "No contacts yet. Contacts appear here when Stripe tells Loop about a customer." }
+                            p { "Add a webhook endpoint in Stripe (Developers → Webhooks) with the URL " code { (ctx.stripe_webhook_url()) } ", then create a customer in Stripe (or run " code { "stripe trigger customer.created" } ")." }
+                        }
+                    }
+                } @else {
+                    table #contacts {
+                        thead { tr { th { "Email" } th { "Name" } th { "Subscribed" } th { "Group" } th { "Source" } th { "Created" } } }
+                        tbody {
+                            @for c in rows(&list) {
+                                tr {
+                                    td.email { (text(&c["email"])) }
+                                    td { (text(&c["firstName"])) " " (text(&c["lastName"])) }
+                                    td { (if c["subscribed"] == json!(true) { "yes" } else { "no" }) }
+                                    td { (text(&c["userGroup"])) }
+                                    td { (text(&c["source"])) }
+                                    td { (time(&text(&c["createdAt"]))) }
+                                }
+                            }
+                        }
+                    }
+                    (next_link("/dashboard/audience", &list, &[]))
+                }
+            }
+        },
+    ))
+}
