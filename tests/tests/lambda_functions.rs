@@ -145,6 +145,18 @@ async fn checkout_answers_an_api_gateway_request() {
 }
 
 #[tokio::test]
+async fn dashboard_answers_an_api_gateway_request() {
+    let t = TestStack::start().await;
+    // The sample's cookie names no session: signed out, the page sends the visitor to sign in,
+    // with the dashboard's headers.
+    let answer = response(invoke(&t, "dashboard").await);
+    assert_eq!(answer["statusCode"], 303, "{answer}");
+    assert_eq!(answer["headers"]["location"], "/dashboard/login", "{answer}");
+    assert_eq!(answer["headers"]["x-frame-options"], "DENY", "{answer}");
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn stripe_ingest_answers_an_api_gateway_request() {
     let t = TestStack::start().await;
     // The sample's account does not exist in this fresh table.
