@@ -31,6 +31,8 @@ pub fn page(status: StatusCode, title: &str, session: Option<&Session>, body: Ma
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 title { (title) " · Loop" }
+                // No icon to fetch (there is no route for one).
+                link rel="icon" href="data:,";
                 style nonce=(nonce) { (PreEscaped(STYLE)) }
             }
             body {
