@@ -1,9 +1,10 @@
 // Drives the merchant dashboard in headless Chromium (Debian's /usr/bin/chromium, through
 // playwright-core: no browser is downloaded) for tests/tests/dashboard_browser.rs.
 //
-//   node tests/browser/dashboard.mjs '{"link", "endpointUrl", "email"}'
+//   node tests/browser/dashboard.mjs '{"link", "endpointUrl", "email", "userGroup"}'
 //
-// It signs in with the one-time link, creates a webhook endpoint and copies its secret (the copy
+// It signs in with the one-time link, sets the user group that customer.created gives on the
+// Stripe page, creates a webhook endpoint and copies its secret (the copy
 // button, read back from the clipboard), then prints {"event": "endpoint", "secret"} and waits
 // (reloading) for the test's Stripe event to show: the contact on Audience (also found by
 // searching its email), the event on Events with its delivery succeeded; redelivers it and waits
@@ -76,6 +77,15 @@ async function run() {
     steps.push('signed in');
     await collect();
 
+    // A Stripe event setting: the user group customer.created gives a contact.
+    await page.click('a[href="/dashboard/stripe"]');
+    await page.fill('input[name="userGroup.customer.created"]', args.userGroup);
+    await page.click('#save-stripe');
+    await page.waitForSelector('#saved');
+    const savedGroup = await page.inputValue('input[name="userGroup.customer.created"]');
+    steps.push('stripe setting saved');
+    await collect();
+
     // Create an endpoint; copy its secret.
     await page.click('a[href="/dashboard/webhooks"]');
     await page.fill('#url', args.endpointUrl);
@@ -95,6 +105,7 @@ async function run() {
     await page.fill('#email', args.email);
     await page.click('#search button[type=submit]');
     const found = await page.$$eval('td.email', (cells) => cells.map((c) => c.textContent.trim()));
+    const group = await page.$eval('td.group', (cell) => cell.textContent.trim());
     steps.push('contact seen');
     await collect();
 
@@ -124,7 +135,7 @@ async function run() {
     steps.push('signed out');
     await collect();
 
-    return { ok: true, steps, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
+    return { ok: true, steps, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
   } finally {
     await browser.close();
   }

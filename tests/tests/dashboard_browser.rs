@@ -38,7 +38,8 @@ fn install_driver() {
 }
 
 #[tokio::test]
-async fn a_merchant_signs_in_makes_an_endpoint_sees_a_contact_and_its_delivery_redelivers_and_signs_out() {
+async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_and_signs_out(
+) {
     // GIVEN a stack, a test-mode account, a receiver for its webhooks and a sign-in link
     let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
     let acme = t.account("Acme Coffee", true).await;
@@ -51,7 +52,7 @@ async fn a_merchant_signs_in_makes_an_endpoint_sees_a_contact_and_its_delivery_r
 
     // WHEN the driver signs in and makes an endpoint
     install_driver();
-    let args = json!({"link": link, "endpointUrl": receiver.url, "email": email, "chromium": CHROMIUM});
+    let args = json!({"link": link, "endpointUrl": receiver.url, "email": email, "userGroup": "browser", "chromium": CHROMIUM});
     let mut child = Command::new("node")
         .arg(driver_dir().join("dashboard.mjs"))
         .arg(args.to_string())
@@ -89,6 +90,10 @@ async fn a_merchant_signs_in_makes_an_endpoint_sees_a_contact_and_its_delivery_r
         serde_json::from_str(&last).unwrap_or_else(|_| panic!("no JSON answer ({exit}): {last}\nstderr: {stderr}"));
     assert!(answer["ok"] == true && exit.success(), "the driver failed: {answer}\nstderr: {stderr}");
     assert_eq!(answer["testBadge"], true, "{answer}");
+    assert_eq!(answer["savedGroup"], "browser", "{answer}");
+    assert_eq!(answer["group"], "browser", "the contact took the user group set on the Stripe page");
+    let integration = t.read(&acme, "/v1/integrations/stripe").await;
+    assert_eq!(integration["events"]["customer.created"]["userGroup"], "browser", "{integration}");
     assert_eq!(answer["chart"], true, "{answer}");
     assert!(secret.starts_with("whsec_"), "{answer}");
     assert_eq!(answer["shown"], json!(secret), "the copy button copies the secret shown");

@@ -303,9 +303,14 @@ async fn every_page_sends_the_security_headers() {
         assert_secure_headers(&response, page);
     }
     browser.sign_in(&acme).await;
-    for page in
-        ["/dashboard", "/dashboard/webhooks", "/dashboard/events", "/dashboard/audience", "/dashboard/events/evt_none"]
-    {
+    for page in [
+        "/dashboard",
+        "/dashboard/webhooks",
+        "/dashboard/events",
+        "/dashboard/audience",
+        "/dashboard/stripe",
+        "/dashboard/events/evt_none",
+    ] {
         let response = browser.get(page).await;
         assert_secure_headers(&response, page);
         if response.status() == 200 {

@@ -282,6 +282,10 @@ async fn the_dashboard_policy_allows_what_the_dashboard_calls() {
         assert_eq!(page(path, cookie, None).await.status(), 200, "{path}");
     }
     assert_eq!(page(&format!("/dashboard/events/{event_id}"), cookie, None).await.status(), 200);
+    assert_eq!(page("/dashboard/stripe", cookie, None).await.status(), 200);
+    let stripe_form =
+        format!("csrf={csrf}&enabled.customer.created=on&eventName.customer.created=&userGroup.customer.created=vip");
+    assert_eq!(page("/dashboard/stripe", cookie, Some(&stripe_form)).await.status(), 303);
     let redelivered =
         page(&format!("/dashboard/events/{event_id}/redeliver"), cookie, Some(&format!("csrf={csrf}"))).await;
     assert_eq!(redelivered.status(), 303);

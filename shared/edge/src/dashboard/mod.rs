@@ -35,6 +35,7 @@ enum Page<'a> {
     Event(&'a str),
     Redeliver(&'a str),
     Audience,
+    Stripe,
 }
 
 fn page_of(path: &str) -> Option<Page<'_>> {
@@ -52,6 +53,7 @@ fn page_of(path: &str) -> Option<Page<'_>> {
         ["dashboard", "events", id] if is_id(id) => Some(Page::Event(id)),
         ["dashboard", "events", id, "redeliver"] if is_id(id) => Some(Page::Redeliver(id)),
         ["dashboard", "audience"] => Some(Page::Audience),
+        ["dashboard", "stripe"] => Some(Page::Stripe),
         _ => None,
     }
 }
@@ -125,6 +127,8 @@ async fn serve(app: &App, request: &Request) -> Response {
         (Page::Event(id), false) => pages::event(&ctx, id).await,
         (Page::Redeliver(id), true) => pages::redeliver(&ctx, id).await,
         (Page::Audience, false) => pages::audience(&ctx).await,
+        (Page::Stripe, false) => pages::stripe(&ctx, None).await,
+        (Page::Stripe, true) => pages::save_stripe(&ctx).await,
         _ => return view::message_page(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", "Use the page's forms.", None),
     };
     result.unwrap_or_else(|err| view::error_page(&err, Some(&ctx.session)))

@@ -446,7 +446,7 @@ pub(super) async fn audience(ctx: &Ctx<'_>) -> PageResult {
                                     td.email { (text(&c["email"])) }
                                     td { (text(&c["firstName"])) " " (text(&c["lastName"])) }
                                     td { (if c["subscribed"] == json!(true) { "yes" } else { "no" }) }
-                                    td { (text(&c["userGroup"])) }
+                                    td.group { (text(&c["userGroup"])) }
                                     td { (text(&c["source"])) }
                                     td { (time(&text(&c["createdAt"]))) }
                                 }
@@ -458,4 +458,86 @@ pub(super) async fn audience(ctx: &Ctx<'_>) -> PageResult {
             }
         },
     ))
+}
+
+// Stripe
+
+pub(super) async fn stripe(ctx: &Ctx<'_>, error: Option<String>) -> PageResult {
+    let integration = ctx.get("/v1/integrations/stripe").await?;
+    let saved = ctx.query("saved").is_some();
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let empty = serde_json::Map::new();
+    let events = integration["events"].as_object().unwrap_or(&empty);
+    Ok(ctx.page_with(
+        status,
+        "Stripe",
+        html! {
+            h1 { "Stripe" }
+            @if saved { section.card.notice #saved { p { "Saved." } } }
+            @if let Some(error) = &error { section.card.notice.error role="alert" { p.error { (error) } } }
+            section.card {
+                h2 { "Webhook" }
+                p { "In Stripe (Developers → Webhooks), send events to " code #stripe-url { (ctx.stripe_webhook_url()) } }
+                p { "Signing secrets: "
+                    @for s in integration["signingSecrets"].as_array().map(Vec::as_slice).unwrap_or_default() { code { (text(s)) } " " }
+                }
+                @if integration["connected"] == json!(true) {
+                    p.ok { "Connected to Stripe" @if let Some(at) = integration["connectedAt"].as_str() { " since " (time(at)) } "." }
+                }
+            }
+            section.card {
+                h2 { "Contact events" }
+                p.hint { "What each Stripe event does to your audience: whether it is applied, the trigger event it fires, whether it syncs the customer's name, and the user group it sets." }
+                form #stripe-events method="post" action="/dashboard/stripe" {
+                    (csrf(&ctx.session))
+                    table {
+                        thead { tr { th { "Stripe event" } th { "Enabled" } th { "Trigger event name" } th { "Sync names" } th { "User group" } } }
+                        tbody {
+                            @for (kind, s) in events {
+                                tr data-type=(kind) {
+                                    td { code { (kind) } }
+                                    td { input type="checkbox" name={ "enabled." (kind) } value="on" checked[s["enabled"] == json!(true)]; }
+                                    td { input type="text" name={ "eventName." (kind) } value=(text(&s["eventName"])) maxlength="100"; }
+                                    td { input type="checkbox" name={ "syncName." (kind) } value="on" checked[s["syncName"] == json!(true)]; }
+                                    td { input type="text" name={ "userGroup." (kind) } value=(text(&s["userGroup"])) maxlength="100"; }
+                                }
+                            }
+                        }
+                    }
+                    button #save-stripe type="submit" { "Save settings" }
+                }
+            }
+        },
+    ))
+}
+
+pub(super) async fn save_stripe(ctx: &Ctx<'_>) -> PageResult {
+    let current = ctx.get("/v1/integrations/stripe").await?;
+    let empty = serde_json::Map::new();
+    let checked = |name: String| ctx.field(&name).is_some();
+    let optional = |name: String| match ctx.field(&name).map(str::trim) {
+        Some(value) if !value.is_empty() => json!(value),
+        _ => Value::Null,
+    };
+    // Every row of the form is sent: an unchecked box is `false`, an empty field `null`.
+    let events: serde_json::Map<String, Value> = current["events"]
+        .as_object()
+        .unwrap_or(&empty)
+        .keys()
+        .filter(|kind| ctx.field(&format!("eventName.{kind}")).is_some())
+        .map(|kind| {
+            let settings = json!({
+                "enabled": checked(format!("enabled.{kind}")),
+                "eventName": optional(format!("eventName.{kind}")),
+                "syncName": checked(format!("syncName.{kind}")),
+                "userGroup": optional(format!("userGroup.{kind}")),
+            });
+            (kind.clone(), settings)
+        })
+        .collect();
+    match ctx.send(Method::PUT, "/v1/integrations/stripe", json!({"events": events})).await {
+        Ok(_) => Ok(redirect("/dashboard/stripe?saved=1")),
+        Err(ApiError::InvalidRequest { message, .. }) => stripe(ctx, Some(message)).await,
+        Err(err) => Err(err),
+    }
 }
