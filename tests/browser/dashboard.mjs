@@ -8,7 +8,8 @@
 // button, read back from the clipboard), then prints {"event": "endpoint", "secret"} and waits
 // (reloading) for the test's Stripe event to show: the contact on Audience (also found by
 // searching its email), the event on Events with its delivery succeeded; redelivers it and waits
-// for the second attempt; signs out and checks that the dashboard is closed. The answer is one
+// for the second attempt; creates a payment link and opens a checkout session's hosted page from
+// it; signs out and checks that the dashboard is closed. The answer is one
 // JSON line on stdout (the last), `{"ok": true, …}` or `{"ok": false, "error"}` with exit status
 // 1, with the pages' Content-Security-Policy violations and console errors. A browser that
 // cannot start is an error: the test fails, it never skips.
@@ -127,6 +128,23 @@ async function run() {
     steps.push('redelivered');
     await collect();
 
+    // A payment link, and a checkout session opened from it on its hosted page.
+    await page.click('a[href="/dashboard/payments"]');
+    await page.fill('#name', 'Gold plan');
+    await page.fill('#amount', '10.00');
+    await page.click('#create-link button[type=submit]');
+    await page.waitForSelector('#links tbody tr');
+    const linkName = (await page.textContent('#links tbody td')).trim();
+    await Promise.all([page.waitForNavigation({ waitUntil: 'domcontentloaded' }), page.click('#links button.open-session')]);
+    if (!/\/checkout\/cs_/.test(page.url())) {
+      throw new Error(`no checkout page but ${page.url()}: ${(await page.textContent('main')).trim()}`);
+    }
+    const sessionPage = new URL(page.url()).pathname;
+    await page.goto(`${origin}/dashboard/payments`);
+    const sessionRows = (await page.$$('#sessions tbody tr')).length;
+    steps.push('payment link and session');
+    await collect();
+
     // Sign out: the dashboard is closed to this browser.
     await page.click('#sign-out');
     await page.waitForURL(`${origin}/dashboard/login`);
@@ -135,7 +153,7 @@ async function run() {
     steps.push('signed out');
     await collect();
 
-    return { ok: true, steps, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
+    return { ok: true, steps, linkName, sessionPage, sessionRows, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
   } finally {
     await browser.close();
   }

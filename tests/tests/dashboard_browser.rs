@@ -38,7 +38,7 @@ fn install_driver() {
 }
 
 #[tokio::test]
-async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_and_signs_out(
+async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_sells_and_signs_out(
 ) {
     // GIVEN a stack, a test-mode account, a receiver for its webhooks and a sign-in link
     let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
@@ -102,6 +102,9 @@ async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_cont
     assert_eq!(answer["firstAttempts"], 1);
     assert_eq!(answer["redelivered"], "Sent again to 1 endpoint(s).");
     assert!(answer["attempts"].as_u64().unwrap() >= 2, "{answer}");
+    assert!(answer["linkName"].as_str().unwrap().starts_with("Gold plan"), "{answer}");
+    assert!(answer["sessionPage"].as_str().unwrap().starts_with("/checkout/cs_"), "{answer}");
+    assert_eq!(answer["sessionRows"], 1, "{answer}");
     assert_eq!(answer["afterSignOut"], "/dashboard/login");
     assert_eq!(answer["cspViolations"], json!([]), "the policy blocked something the pages need");
     assert_eq!(answer["consoleErrors"], json!([]), "errors in the pages' console");

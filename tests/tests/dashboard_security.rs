@@ -237,6 +237,10 @@ async fn another_accounts_objects_are_404_pages() {
     let endpoint = t.create_endpoint(&globex, "http://127.0.0.1:9/hook", &["*"]).await;
     let customer = object("customer", json!({"id": "cus_g1", "email": "g@example.com", "name": "G"}));
     assert_eq!(t.send_stripe(&globex, &event("evt_g1", "customer.created", now(), customer)).await.0, 200);
+    let (status, link) =
+        t.post_json(&globex, "/v1/payment-links", &json!({"name": "Gold", "amount": "10", "currency": "USDC"})).await;
+    assert_eq!(status, 201, "{link}");
+    let link_id = link["id"].as_str().unwrap().to_owned();
     let events = t.read(&globex, "/v1/events").await;
     let event_id = events["data"][0]["id"].as_str().unwrap().to_owned();
     let mut browser = Browser::new(&t);
@@ -259,6 +263,12 @@ async fn another_accounts_objects_are_404_pages() {
     }
     let redeliver = browser.post(&format!("/dashboard/events/{event_id}/redeliver"), &[("csrf", &csrf)]).await;
     assert_eq!(redeliver.status(), 404);
+    for action in ["deactivate", "session"] {
+        let response = browser.post(&format!("/dashboard/payment-links/{link_id}/{action}"), &[("csrf", &csrf)]).await;
+        assert_eq!(response.status(), 404, "{action}");
+    }
+    assert_eq!(t.read(&globex, &format!("/v1/payment-links/{link_id}")).await["active"], true);
+    assert_eq!(t.read(&globex, "/v1/checkout-sessions").await["data"], json!([]));
     let after = t.read(&globex, &format!("/v1/webhook-endpoints/{endpoint_id}")).await;
     assert_eq!(after, before);
     t.shutdown().await;
@@ -269,8 +279,15 @@ async fn signed_out_pages_redirect_to_sign_in_and_sign_out_ends_the_session() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
     let mut browser = Browser::new(&t);
-    let pages =
-        ["/dashboard", "/dashboard/webhooks", "/dashboard/events", "/dashboard/events/evt_1", "/dashboard/audience"];
+    let pages = [
+        "/dashboard",
+        "/dashboard/webhooks",
+        "/dashboard/events",
+        "/dashboard/events/evt_1",
+        "/dashboard/audience",
+        "/dashboard/stripe",
+        "/dashboard/payments",
+    ];
     // Signed out, or with a cookie that names no session
     for cookie in [None, Some("loop_dashboard=ds_nothing".to_owned())] {
         browser.cookie = cookie;
@@ -309,6 +326,7 @@ async fn every_page_sends_the_security_headers() {
         "/dashboard/events",
         "/dashboard/audience",
         "/dashboard/stripe",
+        "/dashboard/payments",
         "/dashboard/events/evt_none",
     ] {
         let response = browser.get(page).await;

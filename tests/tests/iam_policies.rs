@@ -286,6 +286,16 @@ async fn the_dashboard_policy_allows_what_the_dashboard_calls() {
     let stripe_form =
         format!("csrf={csrf}&enabled.customer.created=on&eventName.customer.created=&userGroup.customer.created=vip");
     assert_eq!(page("/dashboard/stripe", cookie, Some(&stripe_form)).await.status(), 303);
+    let link_form = format!("csrf={csrf}&name=Gold&amount=10.00&currency=USDC");
+    assert_eq!(page("/dashboard/payments", cookie, Some(&link_form)).await.status(), 303);
+    let link = t.read(&acme, "/v1/payment-links").await["data"][0]["id"].as_str().unwrap().to_owned();
+    for action in ["session", "deactivate", "activate"] {
+        let answer =
+            page(&format!("/dashboard/payment-links/{link}/{action}"), cookie, Some(&format!("csrf={csrf}"))).await;
+        assert_eq!(answer.status(), 303, "{action}");
+    }
+    assert_eq!(page("/dashboard/payments", cookie, None).await.status(), 200);
+    assert_eq!(page("/dashboard/payments?status=open", cookie, None).await.status(), 200);
     let redelivered =
         page(&format!("/dashboard/events/{event_id}/redeliver"), cookie, Some(&format!("csrf={csrf}"))).await;
     assert_eq!(redelivered.status(), 303);

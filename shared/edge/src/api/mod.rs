@@ -249,15 +249,23 @@ pub use dashboard_links::link_url as dashboard_link_url;
 
 /// A `/v1` request made for `caller` by the dashboard: routed and handled by exactly the code
 /// that serves it over HTTP (the same parameters, rules and errors), without the API key, whose
-/// place the dashboard's session takes. Answers the response's JSON.
+/// place the dashboard's session takes. It carries the page request's `Host` and
+/// `X-Forwarded-Proto`, so URLs it makes (a checkout session's) are on the page's host.
+/// Answers the response's JSON.
 pub(crate) async fn call(
     app: &App,
     caller: &Caller,
+    page: &Request,
     method: Method,
     path_and_query: &str,
     body: Option<serde_json::Value>,
 ) -> Result<serde_json::Value, ApiError> {
     let mut request = http::Request::builder().method(method).uri(path_and_query);
+    for name in ["host", "x-forwarded-proto"] {
+        if let Some(value) = page.headers().get(name) {
+            request = request.header(name, value);
+        }
+    }
     if body.is_some() {
         request = request.header(http::header::CONTENT_TYPE, "application/json");
     }

@@ -36,6 +36,8 @@ enum Page<'a> {
     Redeliver(&'a str),
     Audience,
     Stripe,
+    Payments,
+    PaymentLinkAction(&'a str, pages::LinkAction),
 }
 
 fn page_of(path: &str) -> Option<Page<'_>> {
@@ -54,6 +56,10 @@ fn page_of(path: &str) -> Option<Page<'_>> {
         ["dashboard", "events", id, "redeliver"] if is_id(id) => Some(Page::Redeliver(id)),
         ["dashboard", "audience"] => Some(Page::Audience),
         ["dashboard", "stripe"] => Some(Page::Stripe),
+        ["dashboard", "payments"] => Some(Page::Payments),
+        ["dashboard", "payment-links", id, action] if is_id(id) => {
+            pages::LinkAction::parse(action).map(|a| Page::PaymentLinkAction(id, a))
+        }
         _ => None,
     }
 }
@@ -129,6 +135,9 @@ async fn serve(app: &App, request: &Request) -> Response {
         (Page::Audience, false) => pages::audience(&ctx).await,
         (Page::Stripe, false) => pages::stripe(&ctx, None).await,
         (Page::Stripe, true) => pages::save_stripe(&ctx).await,
+        (Page::Payments, false) => pages::payments(&ctx, None).await,
+        (Page::Payments, true) => pages::create_payment_link(&ctx).await,
+        (Page::PaymentLinkAction(id, action), true) => pages::payment_link_action(&ctx, id, action).await,
         _ => return view::message_page(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", "Use the page's forms.", None),
     };
     result.unwrap_or_else(|err| view::error_page(&err, Some(&ctx.session)))

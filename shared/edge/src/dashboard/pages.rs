@@ -21,11 +21,11 @@ type PageResult = Result<Response, ApiError>;
 
 impl Ctx<'_> {
     async fn get(&self, path: &str) -> Result<Value, ApiError> {
-        call(self.app, &self.session.caller, Method::GET, path, None).await
+        call(self.app, &self.session.caller, self.request, Method::GET, path, None).await
     }
 
     async fn send(&self, method: Method, path: &str, body: Value) -> Result<Value, ApiError> {
-        call(self.app, &self.session.caller, method, path, Some(body)).await
+        call(self.app, &self.session.caller, self.request, method, path, Some(body)).await
     }
 
     fn page(&self, title: &str, body: Markup) -> Response {
@@ -539,5 +539,159 @@ pub(super) async fn save_stripe(ctx: &Ctx<'_>) -> PageResult {
         Ok(_) => Ok(redirect("/dashboard/stripe?saved=1")),
         Err(ApiError::InvalidRequest { message, .. }) => stripe(ctx, Some(message)).await,
         Err(err) => Err(err),
+    }
+}
+
+// Payments
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum LinkAction {
+    Activate,
+    Deactivate,
+    /// Opens a checkout session for the link and goes to its hosted page.
+    Session,
+}
+
+impl LinkAction {
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "activate" => Some(LinkAction::Activate),
+            "deactivate" => Some(LinkAction::Deactivate),
+            "session" => Some(LinkAction::Session),
+            _ => None,
+        }
+    }
+}
+
+const SESSION_STATUSES: [&str; 4] = ["open", "completed", "failed", "expired"];
+
+pub(super) async fn payments(ctx: &Ctx<'_>, error: Option<String>) -> PageResult {
+    let links_after = ctx.query("linksAfter");
+    let sessions_after = ctx.query("startingAfter");
+    let status_filter = ctx.query("status");
+    let mut links_path = format!("/v1/payment-links?limit={PAGE_SIZE}");
+    if let Some(after) = &links_after {
+        links_path.push_str(&format!("&startingAfter={}", enc(after)));
+    }
+    let mut sessions_path = format!("/v1/checkout-sessions?limit={PAGE_SIZE}");
+    if let Some(status) = &status_filter {
+        sessions_path.push_str(&format!("&status={}", enc(status)));
+    }
+    if let Some(after) = &sessions_after {
+        sessions_path.push_str(&format!("&startingAfter={}", enc(after)));
+    }
+    let links = ctx.get(&links_path).await?;
+    let sessions = ctx.get(&sessions_path).await?;
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let next_links = links["nextStartingAfter"]
+        .as_str()
+        .filter(|_| links["hasMore"] == json!(true))
+        .map(|next| format!("/dashboard/payments?linksAfter={}", enc(next)));
+    Ok(ctx.page_with(
+        status,
+        "Payments",
+        html! {
+            h1 { "Payments" }
+            @if let Some(error) = &error { section.card.notice.error role="alert" { p.error { (error) } } }
+            section.card {
+                h2 { "Payment links" }
+                @if rows(&links).is_empty() {
+                    p #no-links { "No payment links yet. Create one below, then open a checkout session for it: its hosted page takes the payment on chain." }
+                } @else {
+                    table #links {
+                        thead { tr { th { "Name" } th { "Amount" } th { "Active" } th { "Created" } th {} } }
+                        tbody {
+                            @for l in rows(&links) {
+                                @let id = text(&l["id"]);
+                                @let active = l["active"] == json!(true);
+                                tr data-id=(id) {
+                                    td { (text(&l["name"])) br; small.muted { (id) } }
+                                    td { (text(&l["amount"])) " " (text(&l["currency"])) }
+                                    td { (if active { "yes" } else { "no" }) }
+                                    td { (time(&text(&l["createdAt"]))) }
+                                    td {
+                                        @if active {
+                                            form.inline method="post" action={ "/dashboard/payment-links/" (id) "/session" } {
+                                                (csrf(&ctx.session)) button.open-session type="submit" { "Open a checkout session" }
+                                            }
+                                            " "
+                                        }
+                                        form.inline method="post" action={ "/dashboard/payment-links/" (id) "/" (if active { "deactivate" } else { "activate" }) } {
+                                            (csrf(&ctx.session)) button.secondary type="submit" { (if active { "Deactivate" } else { "Activate" }) }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(href) = next_links { p { a.next href=(href) { "More links →" } } }
+                }
+                h2 { "Create a payment link" }
+                form.row #create-link method="post" action="/dashboard/payments" {
+                    (csrf(&ctx.session))
+                    div { label for="name" { "Name" } input #name type="text" name="name" required maxlength="200"; }
+                    div { label for="amount" { "Amount" } input #amount type="text" name="amount" required placeholder="10.00"; }
+                    div { label for="currency" { "Currency" } input #currency type="text" name="currency" required value="USDC"; }
+                    button type="submit" { "Create" }
+                }
+            }
+            section.card {
+                h2 { "Checkout sessions" }
+                form.row #session-filter method="get" action="/dashboard/payments" {
+                    div {
+                        label for="status" { "Status" }
+                        select #status name="status" {
+                            option value="" { "Any status" }
+                            @for s in SESSION_STATUSES { option value=(s) selected[status_filter.as_deref() == Some(s)] { (s) } }
+                        }
+                    }
+                    button type="submit" { "Filter" }
+                }
+                @if rows(&sessions).is_empty() {
+                    p #no-sessions { "No checkout sessions" @if status_filter.is_some() { " with this status" } ". Open one from a payment link above, or create them with " code { "POST /v1/checkout-sessions" } "." }
+                } @else {
+                    table #sessions {
+                        thead { tr { th { "Session" } th { "Status" } th { "Amount" } th { "Created" } th { "Payment" } } }
+                        tbody {
+                            @for s in rows(&sessions) {
+                                tr {
+                                    td { a href=(text(&s["url"])) { code { (text(&s["id"])) } } }
+                                    td { span class={ "status-" (text(&s["status"])) } { (text(&s["status"])) } @if let Some(r) = s["failureReason"].as_str() { br; small.muted { (r) } } }
+                                    td { (text(&s["amount"])) " " (text(&s["currency"])) }
+                                    td { (time(&text(&s["createdAt"]))) }
+                                    td { @if let Some(tx) = s["payment"]["transactionHash"].as_str() { code { (tx) } } }
+                                }
+                            }
+                        }
+                    }
+                    (next_link("/dashboard/payments", &sessions, &[("status", status_filter.clone())]))
+                }
+            }
+        },
+    ))
+}
+
+pub(super) async fn create_payment_link(ctx: &Ctx<'_>) -> PageResult {
+    let field = |name: &str| ctx.field(name).unwrap_or_default().trim().to_owned();
+    let body = json!({"name": field("name"), "amount": field("amount"), "currency": field("currency")});
+    match ctx.send(Method::POST, "/v1/payment-links", body).await {
+        Ok(_) => Ok(redirect("/dashboard/payments")),
+        Err(ApiError::InvalidRequest { message, .. }) => payments(ctx, Some(message)).await,
+        Err(err) => Err(err),
+    }
+}
+
+pub(super) async fn payment_link_action(ctx: &Ctx<'_>, id: &str, action: LinkAction) -> PageResult {
+    match action {
+        LinkAction::Activate | LinkAction::Deactivate => {
+            let active = action == LinkAction::Activate;
+            ctx.send(Method::PATCH, &format!("/v1/payment-links/{id}"), json!({"active": active})).await?;
+            Ok(redirect("/dashboard/payments"))
+        }
+        LinkAction::Session => {
+            // Another account's link is "no such payment link" (a 404 page) there too.
+            let session = ctx.send(Method::POST, "/v1/checkout-sessions", json!({"paymentLinkId": id})).await?;
+            Ok(redirect(session["url"].as_str().unwrap_or("/dashboard/payments")))
+        }
     }
 }

@@ -44,6 +44,7 @@ pub fn page(status: StatusCode, title: &str, session: Option<&Session>, body: Ma
                             a href="/dashboard/webhooks" { "Webhooks" }
                             a href="/dashboard/events" { "Events" }
                             a href="/dashboard/audience" { "Audience" }
+                            a href="/dashboard/payments" { "Payments" }
                             a href="/dashboard/stripe" { "Stripe" }
                         }
                         span.account { (session.caller.account.name) }
