@@ -7,7 +7,8 @@
 // Stripe page, creates a webhook endpoint and copies its secret (the copy
 // button, read back from the clipboard), then prints {"event": "endpoint", "secret"} and waits
 // (reloading) for the test's Stripe event to show: the contact on Audience (also found by
-// searching its email), the event on Events with its delivery succeeded; redelivers it and waits
+// searching its email, and opened: its trigger events), the event on Events with its delivery
+// succeeded; redelivers it and waits
 // for the second attempt; creates a payment link and opens a checkout session's hosted page from
 // it; signs out and checks that the dashboard is closed. The answer is one
 // JSON line on stdout (the last), `{"ok": true, …}` or `{"ok": false, "error"}` with exit status
@@ -107,6 +108,9 @@ async function run() {
     await page.click('#search button[type=submit]');
     const found = await page.$$eval('td.email', (cells) => cells.map((c) => c.textContent.trim()));
     const group = await page.$eval('td.group', (cell) => cell.textContent.trim());
+    await page.click('td.email a');
+    await page.waitForSelector('#contact');
+    const triggers = await page.$$eval('td.trigger', (cells) => cells.map((c) => c.textContent.trim()));
     steps.push('contact seen');
     await collect();
 
@@ -153,7 +157,7 @@ async function run() {
     steps.push('signed out');
     await collect();
 
-    return { ok: true, steps, linkName, sessionPage, sessionRows, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
+    return { ok: true, steps, triggers, linkName, sessionPage, sessionRows, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
   } finally {
     await browser.close();
   }

@@ -99,6 +99,7 @@ async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_cont
     assert_eq!(answer["shown"], json!(secret), "the copy button copies the secret shown");
     assert_eq!(answer["listed"], 1);
     assert_eq!(answer["found"], json!([email]));
+    assert!(!answer["triggers"].as_array().unwrap().is_empty(), "the contact's trigger events: {answer}");
     assert_eq!(answer["firstAttempts"], 1);
     assert_eq!(answer["redelivered"], "Sent again to 1 endpoint(s).");
     assert!(answer["attempts"].as_u64().unwrap() >= 2, "{answer}");

@@ -263,6 +263,7 @@ async fn another_accounts_objects_are_404_pages() {
     }
     let redeliver = browser.post(&format!("/dashboard/events/{event_id}/redeliver"), &[("csrf", &csrf)]).await;
     assert_eq!(redeliver.status(), 404);
+    assert_eq!(browser.get("/dashboard/contact?email=g%40example.com").await.status(), 404);
     for action in ["deactivate", "session"] {
         let response = browser.post(&format!("/dashboard/payment-links/{link_id}/{action}"), &[("csrf", &csrf)]).await;
         assert_eq!(response.status(), 404, "{action}");
@@ -287,6 +288,7 @@ async fn signed_out_pages_redirect_to_sign_in_and_sign_out_ends_the_session() {
         "/dashboard/audience",
         "/dashboard/stripe",
         "/dashboard/payments",
+        "/dashboard/contact?email=a%40example.com",
     ];
     // Signed out, or with a cookie that names no session
     for cookie in [None, Some("loop_dashboard=ds_nothing".to_owned())] {

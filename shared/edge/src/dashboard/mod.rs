@@ -35,6 +35,7 @@ enum Page<'a> {
     Event(&'a str),
     Redeliver(&'a str),
     Audience,
+    Contact,
     Stripe,
     Payments,
     PaymentLinkAction(&'a str, pages::LinkAction),
@@ -55,6 +56,7 @@ fn page_of(path: &str) -> Option<Page<'_>> {
         ["dashboard", "events", id] if is_id(id) => Some(Page::Event(id)),
         ["dashboard", "events", id, "redeliver"] if is_id(id) => Some(Page::Redeliver(id)),
         ["dashboard", "audience"] => Some(Page::Audience),
+        ["dashboard", "contact"] => Some(Page::Contact),
         ["dashboard", "stripe"] => Some(Page::Stripe),
         ["dashboard", "payments"] => Some(Page::Payments),
         ["dashboard", "payment-links", id, action] if is_id(id) => {
@@ -133,6 +135,7 @@ async fn serve(app: &App, request: &Request) -> Response {
         (Page::Event(id), false) => pages::event(&ctx, id).await,
         (Page::Redeliver(id), true) => pages::redeliver(&ctx, id).await,
         (Page::Audience, false) => pages::audience(&ctx).await,
+        (Page::Contact, false) => pages::contact(&ctx).await,
         (Page::Stripe, false) => pages::stripe(&ctx, None).await,
         (Page::Stripe, true) => pages::save_stripe(&ctx).await,
         (Page::Payments, false) => pages::payments(&ctx, None).await,

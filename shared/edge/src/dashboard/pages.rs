@@ -443,7 +443,7 @@ pub(super) async fn audience(ctx: &Ctx<'_>) -> PageResult {
                         tbody {
                             @for c in rows(&list) {
                                 tr {
-                                    td.email { (text(&c["email"])) }
+                                    td.email { a href={ "/dashboard/contact?email=" (enc(&text(&c["email"]))) } { (text(&c["email"])) } }
                                     td { (text(&c["firstName"])) " " (text(&c["lastName"])) }
                                     td { (if c["subscribed"] == json!(true) { "yes" } else { "no" }) }
                                     td.group { (text(&c["userGroup"])) }
@@ -694,4 +694,57 @@ pub(super) async fn payment_link_action(ctx: &Ctx<'_>, id: &str, action: LinkAct
             Ok(redirect(session["url"].as_str().unwrap_or("/dashboard/payments")))
         }
     }
+}
+
+/// `GET /dashboard/contact?email=…`: a contact's fields and its trigger events, newest first.
+pub(super) async fn contact(ctx: &Ctx<'_>) -> PageResult {
+    let email = ctx.query("email").ok_or_else(|| ApiError::not_found("contact"))?;
+    let found = match ctx.get(&format!("/v1/contacts?email={}", enc(email.trim()))).await {
+        Err(ApiError::InvalidRequest { .. }) => return Err(ApiError::not_found("contact")),
+        other => other?,
+    };
+    let contact = rows(&found).first().cloned().ok_or_else(|| ApiError::not_found("contact"))?;
+    let mut path = format!("/v1/contact-events?email={}&limit={PAGE_SIZE}", enc(email.trim()));
+    if let Some(after) = ctx.query("startingAfter") {
+        path.push_str(&format!("&startingAfter={}", enc(&after)));
+    }
+    let triggers = ctx.get(&path).await?;
+    let fields = ["email", "firstName", "lastName", "subscribed", "userGroup", "source", "stripeCustomerId", "id"];
+    Ok(ctx.page(
+        "Contact",
+        html! {
+            p { a href="/dashboard/audience" { "← Audience" } }
+            h1 { (text(&contact["email"])) }
+            section.card {
+                table #contact {
+                    tbody {
+                        @for f in fields { tr { th { (f) } td { (text(&contact[f])) } } }
+                        tr { th { "createdAt" } td { (time(&text(&contact["createdAt"]))) } }
+                        tr { th { "updatedAt" } td { (time(&text(&contact["updatedAt"]))) } }
+                    }
+                }
+            }
+            section.card {
+                h2 { "Trigger events" }
+                @if rows(&triggers).is_empty() {
+                    p #no-triggers { "No trigger events for this contact yet: they fire when Stripe events enabled on the Stripe page name one." }
+                } @else {
+                    table #triggers {
+                        thead { tr { th { "Event" } th { "Properties" } th { "Stripe event" } th { "At" } } }
+                        tbody {
+                            @for e in rows(&triggers) {
+                                tr {
+                                    td.trigger { (text(&e["eventName"])) }
+                                    td { code { (text(&e["eventProperties"])) } }
+                                    td { code { (text(&e["stripeEventId"])) } }
+                                    td { (time(&text(&e["createdAt"]))) }
+                                }
+                            }
+                        }
+                    }
+                    (next_link("/dashboard/contact", &triggers, &[("email", Some(email.clone()))]))
+                }
+            }
+        },
+    ))
 }
