@@ -257,8 +257,10 @@ async fn another_accounts_objects_are_404_pages() {
     assert_eq!(page.status(), 404);
     assert_secure_headers(&page, "404 page");
     assert!(page.text().await.unwrap().contains("Not found"));
-    for action in ["disable", "rotate-secret"] {
-        let response = browser.post(&format!("/dashboard/webhooks/{endpoint_id}/{action}"), &[("csrf", &csrf)]).await;
+    for action in ["disable", "rotate-secret", "edit"] {
+        // (a valid form: an edit's fields are checked before its endpoint is looked up)
+        let form = [("csrf", csrf.as_str()), ("events", "*")];
+        let response = browser.post(&format!("/dashboard/webhooks/{endpoint_id}/{action}"), &form).await;
         assert_eq!(response.status(), 404, "{action}");
     }
     let redeliver = browser.post(&format!("/dashboard/events/{event_id}/redeliver"), &[("csrf", &csrf)]).await;
@@ -340,5 +342,32 @@ async fn every_page_sends_the_security_headers() {
             assert_eq!(html.matches("<script").count(), html.matches("<script nonce=").count(), "{page}");
         }
     }
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_endpoint_is_edited_under_the_apis_rules() {
+    // GIVEN an endpoint for every event
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let endpoint = t.create_endpoint(&acme, "http://127.0.0.1:9/hook", &["*"]).await;
+    let id = endpoint["id"].as_str().unwrap();
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let csrf = browser.csrf().await;
+    let edit = format!("/dashboard/webhooks/{id}/edit");
+    // WHEN its events and description are edited
+    let form =
+        [("csrf", csrf.as_str()), ("description", "Orders"), ("events", "contact.created"), ("events", "LatePayment")];
+    assert_eq!(browser.post(&edit, &form).await.status(), StatusCode::SEE_OTHER);
+    // THEN the API shows them
+    let read = t.read(&acme, &format!("/v1/webhook-endpoints/{id}")).await;
+    assert_eq!(read["events"], json!(["contact.created", "LatePayment"]));
+    assert_eq!(read["description"], "Orders");
+    // AND no event at all is refused as the API refuses it, on the page, changing nothing
+    let refused = browser.post(&edit, &[("csrf", csrf.as_str()), ("description", "")]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("events"));
+    assert_eq!(t.read(&acme, &format!("/v1/webhook-endpoints/{id}")).await, read);
     t.shutdown().await;
 }

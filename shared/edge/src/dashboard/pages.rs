@@ -157,6 +157,8 @@ pub(crate) enum WebhookAction {
     Enable,
     Disable,
     RotateSecret,
+    /// Its events and description.
+    Edit,
 }
 
 impl WebhookAction {
@@ -165,6 +167,7 @@ impl WebhookAction {
             "enable" => Some(WebhookAction::Enable),
             "disable" => Some(WebhookAction::Disable),
             "rotate-secret" => Some(WebhookAction::RotateSecret),
+            "edit" => Some(WebhookAction::Edit),
             _ => None,
         }
     }
@@ -222,6 +225,16 @@ pub(super) async fn webhooks(ctx: &Ctx<'_>, notice: Option<Notice>) -> PageResul
                                         form.inline method="post" action={ "/dashboard/webhooks/" (id) "/rotate-secret" } {
                                             (csrf(&ctx.session)) button.secondary type="submit" { "Rotate secret" }
                                         }
+                                        details.edit {
+                                            summary { "Edit" }
+                                            form method="post" action={ "/dashboard/webhooks/" (id) "/edit" } {
+                                                (csrf(&ctx.session))
+                                                label { "Description" }
+                                                input type="text" name="description" maxlength="500" value=(text(&e["description"]));
+                                                (event_checks(e["events"].as_array().map(Vec::as_slice).unwrap_or_default()))
+                                                button.secondary type="submit" { "Save" }
+                                            }
+                                        }
                                     }
                                 }
                             }
@@ -237,16 +250,24 @@ pub(super) async fn webhooks(ctx: &Ctx<'_>, notice: Option<Notice>) -> PageResul
                     input #url type="url" name="url" required placeholder="https://example.com/webhooks/loop";
                     label for="description" { "Description (optional)" }
                     input #description type="text" name="description" maxlength="500";
-                    label { "Events" }
-                    div.checks {
-                        label { input type="checkbox" name="events" value="*" checked; " All events" }
-                        @for kind in OUTBOUND_TYPES { label { input type="checkbox" name="events" value=(kind); " " (kind) } }
-                    }
+                    (event_checks(&[json!("*")]))
                     button type="submit" { "Add endpoint" }
                 }
             }
         },
     ))
+}
+
+/// The event filter of an endpoint, as checkboxes: `*` for all of them.
+fn event_checks(chosen: &[Value]) -> Markup {
+    let on = |kind: &str| chosen.iter().any(|c| c == kind);
+    html! {
+        label { "Events" }
+        div.checks {
+            label { input type="checkbox" name="events" value="*" checked[on("*")]; " All events" }
+            @for kind in OUTBOUND_TYPES { label { input type="checkbox" name="events" value=(kind) checked[on(kind)]; " " (kind) } }
+        }
+    }
 }
 
 pub(super) async fn create_webhook(ctx: &Ctx<'_>) -> PageResult {
@@ -272,6 +293,15 @@ pub(super) async fn webhook_action(ctx: &Ctx<'_>, id: &str, action: WebhookActio
             let status = if action == WebhookAction::Enable { "enabled" } else { "disabled" };
             ctx.send(Method::PATCH, &path, json!({"status": status})).await?;
             Ok(redirect("/dashboard/webhooks"))
+        }
+        WebhookAction::Edit => {
+            let events: Vec<&str> = ctx.form.iter().filter(|(k, _)| k == "events").map(|(_, v)| v.as_str()).collect();
+            let description = ctx.field("description").map(str::trim).filter(|d| !d.is_empty());
+            match ctx.send(Method::PATCH, &path, json!({"events": events, "description": description})).await {
+                Ok(_) => Ok(redirect("/dashboard/webhooks")),
+                Err(ApiError::InvalidRequest { message, .. }) => webhooks(ctx, Some(Notice::Error(message))).await,
+                Err(err) => Err(err),
+            }
         }
         WebhookAction::RotateSecret => {
             let rotated = ctx.send(Method::POST, &format!("{path}/rotate-secret"), json!({})).await?;
