@@ -291,6 +291,7 @@ async fn signed_out_pages_redirect_to_sign_in_and_sign_out_ends_the_session() {
         "/dashboard/stripe",
         "/dashboard/payments",
         "/dashboard/contact?email=a%40example.com",
+        "/dashboard/settings",
     ];
     // Signed out, or with a cookie that names no session
     for cookie in [None, Some("loop_dashboard=ds_nothing".to_owned())] {
@@ -331,6 +332,7 @@ async fn every_page_sends_the_security_headers() {
         "/dashboard/audience",
         "/dashboard/stripe",
         "/dashboard/payments",
+        "/dashboard/settings",
         "/dashboard/events/evt_none",
     ] {
         let response = browser.get(page).await;
@@ -369,5 +371,24 @@ async fn an_endpoint_is_edited_under_the_apis_rules() {
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert!(refused.text().await.unwrap().contains("events"));
     assert_eq!(t.read(&acme, &format!("/v1/webhook-endpoints/{id}")).await, read);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_support_email_is_saved_under_the_apis_rules() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let csrf = browser.csrf().await;
+    let saved = browser.post("/dashboard/settings", &[("csrf", &csrf), ("supportEmail", "help@acme.test")]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(t.read(&acme, "/v1/account").await["supportEmail"], "help@acme.test");
+    let refused = browser.post("/dashboard/settings", &[("csrf", &csrf), ("supportEmail", "nope")]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("supportEmail must be a valid email address."));
+    assert_eq!(t.read(&acme, "/v1/account").await["supportEmail"], "help@acme.test");
+    let page = browser.get("/dashboard/settings").await.text().await.unwrap();
+    assert!(page.contains(&acme.id) && page.contains("help@acme.test"));
     t.shutdown().await;
 }

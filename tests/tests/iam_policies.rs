@@ -296,6 +296,10 @@ async fn the_dashboard_policy_allows_what_the_dashboard_calls() {
     }
     assert_eq!(page("/dashboard/payments", cookie, None).await.status(), 200);
     assert_eq!(page("/dashboard/payments?status=open", cookie, None).await.status(), 200);
+    assert_eq!(page("/dashboard/settings", cookie, None).await.status(), 200);
+    let settings_form = format!("csrf={csrf}&supportEmail=help%40acme.test");
+    assert_eq!(page("/dashboard/settings", cookie, Some(&settings_form)).await.status(), 303);
+    assert_eq!(page("/dashboard/contact?email=iam%40example.com", cookie, None).await.status(), 200);
     let redelivered =
         page(&format!("/dashboard/events/{event_id}/redeliver"), cookie, Some(&format!("csrf={csrf}"))).await;
     assert_eq!(redelivered.status(), 303);

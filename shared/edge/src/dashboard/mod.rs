@@ -37,6 +37,7 @@ enum Page<'a> {
     Audience,
     Contact,
     Stripe,
+    Settings,
     Payments,
     PaymentLinkAction(&'a str, pages::LinkAction),
 }
@@ -58,6 +59,7 @@ fn page_of(path: &str) -> Option<Page<'_>> {
         ["dashboard", "audience"] => Some(Page::Audience),
         ["dashboard", "contact"] => Some(Page::Contact),
         ["dashboard", "stripe"] => Some(Page::Stripe),
+        ["dashboard", "settings"] => Some(Page::Settings),
         ["dashboard", "payments"] => Some(Page::Payments),
         ["dashboard", "payment-links", id, action] if is_id(id) => {
             pages::LinkAction::parse(action).map(|a| Page::PaymentLinkAction(id, a))
@@ -138,6 +140,8 @@ async fn serve(app: &App, request: &Request) -> Response {
         (Page::Contact, false) => pages::contact(&ctx).await,
         (Page::Stripe, false) => pages::stripe(&ctx, None).await,
         (Page::Stripe, true) => pages::save_stripe(&ctx).await,
+        (Page::Settings, false) => pages::settings(&ctx, None).await,
+        (Page::Settings, true) => pages::save_settings(&ctx).await,
         (Page::Payments, false) => pages::payments(&ctx, None).await,
         (Page::Payments, true) => pages::create_payment_link(&ctx).await,
         (Page::PaymentLinkAction(id, action), true) => pages::payment_link_action(&ctx, id, action).await,

@@ -778,3 +778,63 @@ pub(super) async fn contact(ctx: &Ctx<'_>) -> PageResult {
         },
     ))
 }
+
+// Settings
+
+pub(super) async fn settings(ctx: &Ctx<'_>, error: Option<String>) -> PageResult {
+    let account = ctx.get("/v1/account").await?;
+    let saved = ctx.query("saved").is_some();
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let crypto = &account["crypto"];
+    let empty = serde_json::Map::new();
+    let treasuries = crypto["treasuryAddresses"].as_object().unwrap_or(&empty);
+    Ok(ctx.page_with(
+        status,
+        "Settings",
+        html! {
+            h1 { "Settings" }
+            @if saved { section.card.notice #saved { p { "Saved." } } }
+            @if let Some(error) = &error { section.card.notice.error role="alert" { p.error { (error) } } }
+            section.card {
+                h2 { "Account" }
+                table #account {
+                    tbody {
+                        tr { th { "Id" } td { code { (text(&account["id"])) } } }
+                        tr { th { "Name" } td { (text(&account["name"])) } }
+                        tr { th { "Mode" } td { (if account["testMode"] == json!(true) { "test" } else { "live" }) } }
+                    }
+                }
+                form.row #support method="post" action="/dashboard/settings" {
+                    (csrf(&ctx.session))
+                    div {
+                        label for="supportEmail" { "Support email (shown to customers on the payment page)" }
+                        input #supportEmail type="email" name="supportEmail" value=(text(&account["supportEmail"])) maxlength="254";
+                    }
+                    button type="submit" { "Save" }
+                }
+            }
+            section.card {
+                h2 { "Crypto payments" }
+                table #crypto {
+                    tbody {
+                        tr { th { "Network" } td { (text(&crypto["networkName"])) " (" (text(&crypto["networkId"])) ")" } }
+                        tr { th { "Token" } td { (text(&crypto["tokenSymbol"])) " " code { (text(&crypto["tokenAddress"])) } } }
+                        @for (network, address) in treasuries { tr { th { "Treasury on " (network) } td { code { (text(address)) } } } }
+                    }
+                }
+                @if treasuries.is_empty() {
+                    p.hint { "No treasury address yet: checkout sessions need one. Set it with " code { "PATCH /v1/account" } " (" code { "crypto.treasuryAddresses" } ")." }
+                }
+            }
+        },
+    ))
+}
+
+pub(super) async fn save_settings(ctx: &Ctx<'_>) -> PageResult {
+    let email = ctx.field("supportEmail").map(str::trim).filter(|e| !e.is_empty());
+    match ctx.send(Method::PATCH, "/v1/account", json!({"supportEmail": email})).await {
+        Ok(_) => Ok(redirect("/dashboard/settings?saved=1")),
+        Err(ApiError::InvalidRequest { message, .. }) => settings(ctx, Some(message)).await,
+        Err(err) => Err(err),
+    }
+}

@@ -46,6 +46,7 @@ pub fn page(status: StatusCode, title: &str, session: Option<&Session>, body: Ma
                             a href="/dashboard/audience" { "Audience" }
                             a href="/dashboard/payments" { "Payments" }
                             a href="/dashboard/stripe" { "Stripe" }
+                            a href="/dashboard/settings" { "Settings" }
                         }
                         span.account { (session.caller.account.name) }
                         @if session.caller.test_mode { span.badge #test-mode { "Test mode" } }
