@@ -3,16 +3,15 @@
 //
 //   node tests/browser/dashboard.mjs '{"link", "endpointUrl", "email", "userGroup"}'
 //
-// It signs in with the one-time link, sets the user group that customer.created gives on the
-// Stripe page, creates a webhook endpoint and copies its secret (the copy
-// button, read back from the clipboard), then prints {"event": "endpoint", "secret"} and waits
-// (reloading) for the test's Stripe event to show: the contact on Audience (also found by
-// searching its email, and opened: its trigger events), the event on Events with its delivery
-// succeeded; redelivers it and waits
+// It signs in with the one-time link; sets the user group that customer.created gives, on the
+// Stripe page; creates a webhook endpoint and copies its secret (the copy button, read back from
+// the clipboard); prints {"event": "endpoint", "secret"} and waits (reloading) for the test's
+// Stripe event to show: the contact on Audience (also found by searching its email, and opened:
+// its trigger events), the event on Events with its delivery succeeded; redelivers it and waits
 // for the second attempt; creates a payment link and opens a checkout session's hosted page from
-// it; signs out and checks that the dashboard is closed. The answer is one
-// JSON line on stdout (the last), `{"ok": true, …}` or `{"ok": false, "error"}` with exit status
-// 1, with the pages' Content-Security-Policy violations and console errors. A browser that
+// it; signs out and checks that the dashboard is closed. The answer is one JSON line on stdout
+// (the last), `{"ok": true, …}` or `{"ok": false, "error"}` with exit status 1, with the pages'
+// Content-Security-Policy violations and console errors. A browser that
 // cannot start is an error: the test fails, it never skips.
 
 import { chromium } from 'playwright-core';
