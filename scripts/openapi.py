@@ -203,6 +203,7 @@ schemas = {
     "Redelivery": obj({"id": string(), "endpoints": {"type": "integer"}}, ["id", "endpoints"]),
     "Deleted": obj({"id": string(), "deleted": {"type": "boolean"}}, ["id", "deleted"]),
     "Secret": obj({"id": string(), "secret": string()}, ["id", "secret"]),
+    "DashboardLink": obj({"url": string(format="uri"), "expiresAt": string(format="date-time")}, ["url", "expiresAt"]),
 }
 
 ERRORS = {code: {"description": text, "content": {"application/json": {"schema": ref("Error")}}}
@@ -252,6 +253,9 @@ paths = {
                                    "patch": op("Update an endpoint", "The endpoint", ref("WebhookEndpoint"), ref("WebhookEndpointUpdate"), params=[pid()], body_required=False),
                                    "delete": op("Delete an endpoint", "Deleted", ref("Deleted"), params=[pid()])},
     "/v1/webhook-endpoints/{id}/rotate-secret": {"post": op("Rotate the secret (the old one signs 24 h more)", "The new secret", ref("Secret"), params=[pid()], post=True)},
+    "/v1/dashboard-links": {"post": op("A one-time sign-in link to the dashboard, for the key's account and mode (ttlSeconds: 30 to 86400, default 900)",
+                                       "The link", ref("DashboardLink"), obj({"ttlSeconds": {"type": "integer", "minimum": 30, "maximum": 86400}}, extra=False),
+                                       status="201", post=True, body_required=False)},
     "/v1/events": {"get": op("Published events", "A page", page("Event"), params=LIST_PARAMS + [q("type", enum=OUTBOUND)])},
     "/v1/events/{id}": {"get": op("An event with its deliveries and the latest 20 attempts of each", "The event", ref("Event"), params=[pid()])},
     "/v1/events/{id}/attempts": {"get": op("Every attempt of an event (or of its delivery to endpointId), newest first; startingAfter takes an attempt id",

@@ -22,7 +22,7 @@ use serde_json::json;
 #[command(
     name = "loopctl",
     version,
-    about = "Operate a Loop deployment: accounts, API keys, redelivery, transfers, dead letters."
+    about = "Operate a Loop deployment: accounts, API keys, redelivery, transfers, dead letters, dashboard links."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,6 +47,29 @@ enum Command {
     /// delivery queue's dead-letter queue.
     #[command(subcommand, name = "dead-letters")]
     DeadLetters(DeadLettersCommand),
+    /// The merchant dashboard.
+    #[command(subcommand)]
+    Dashboard(DashboardCommand),
+}
+
+#[derive(Subcommand)]
+enum DashboardCommand {
+    /// Prints a one-time sign-in link to an account's dashboard.
+    Link {
+        #[arg(long)]
+        account: String,
+        /// How long the link works: 30s, 15m, 1h (at most 24h).
+        #[arg(long, default_value = "15m", value_parser = parse_ttl)]
+        ttl: i64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_ttl(raw: &str) -> Result<i64, String> {
+    loop_capabilities::dashboard::parse_ttl(raw)
+        .filter(|s| *s <= loop_capabilities::dashboard::MAX_LINK_TTL_SECONDS)
+        .ok_or_else(|| format!("{raw:?} is not a duration of at most 24h such as 30s, 15m or 1h"))
 }
 
 #[derive(Subcommand)]
@@ -206,6 +229,21 @@ async fn run(command: Command) -> Result<(), String> {
             } else {
                 println!("Created key {} ({}) for {id}: {}", key.key_id, mode(key.test_mode), key.api_key.expose());
                 println!("The API key is shown only now: store it safely.");
+            }
+        }
+        Command::Dashboard(DashboardCommand::Link { account, ttl, json }) => {
+            let id = parse_account(&account)?;
+            let link = loop_capabilities::dashboard::create_link_for_account(&store, &clock, &id, ttl)
+                .await
+                .map_err(explain)?;
+            let base = config.public_base_url.as_deref().unwrap_or("http://127.0.0.1:3000");
+            let url = loop_edge::api::dashboard_link_url(base, &link.token);
+            let expires_at = rfc3339_from_unix(link.expires_at);
+            if json {
+                println!("{}", json!({"url": url, "expiresAt": expires_at}));
+            } else {
+                println!("{url}");
+                println!("Works once, until {expires_at}.");
             }
         }
         Command::Keys(KeysCommand::Revoke { account, key_id }) => {

@@ -232,11 +232,104 @@ async fn the_api_policy_allows_what_the_api_calls() {
     let event_path = format!("/v1/events/{}", published["id"].as_str().unwrap());
     call(app, &acme, "GET", &event_path, None).await;
     call(app, &acme, "POST", &format!("{event_path}/redeliver"), None).await;
+    call(app, &acme, "POST", "/v1/dashboard-links", None).await;
     call(app, &acme, "DELETE", &endpoint_path, None).await;
     call(app, &acme, "POST", "/v1/integrations/stripe/connect", Some(json!({"restrictedKey": GOOD_KEY}))).await;
 
     // THEN the checkout function's policy allows every action that took
     assert_allowed("CheckoutFunction", &counts);
+    t.shutdown().await;
+}
+
+/// A dashboard request: a form post when `form` is given, with the session cookie if any.
+fn page_request(path: &str, cookie: Option<&str>, form: Option<&str>) -> http::Request<Bytes> {
+    let mut builder = http::Request::builder().uri(path).header("host", "127.0.0.1");
+    if let Some(cookie) = cookie {
+        builder = builder.header("cookie", cookie);
+    }
+    match form {
+        Some(form) => builder
+            .method("POST")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(Bytes::from(form.to_owned()))
+            .unwrap(),
+        None => builder.method("GET").body(Bytes::new()).unwrap(),
+    }
+}
+
+#[tokio::test]
+async fn the_dashboard_policy_allows_what_the_dashboard_calls() {
+    // GIVEN an account with a published event and a sign-in link
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    t.create_endpoint(&acme, "http://127.0.0.1:9/x", &["*"]).await;
+    let customer = object("customer", json!({"id": "cus_iam", "email": "iam@example.com", "name": "Ada"}));
+    assert_eq!(t.send_stripe(&acme, &event("evt_iam_d", "customer.created", now(), customer)).await.0, 200);
+    let account = loop_ground::ids::AccountId::parse(&acme.id).unwrap();
+    let link = loop_capabilities::dashboard::create_link(&t.app().store, t.app().clock.as_ref(), &account, true, 60)
+        .await
+        .unwrap();
+    let (app, counts) = recorded(t.app().config.clone()).await;
+    let app = &app;
+
+    // WHEN a merchant signs in with it and with a key, uses every page and action, and signs out
+    let page = |path: &str, cookie: Option<&str>, form: Option<&str>| {
+        let request = page_request(path, cookie, form);
+        async move { loop_edge::dashboard::handle(app, request).await }
+    };
+    let signed_in = page(&format!("/dashboard/link/{}", link.token), None, Some("")).await;
+    assert_eq!(signed_in.status(), 303);
+    let cookie = signed_in.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    let cookie = Some(cookie.as_str());
+    let by_key = page("/dashboard/login", None, Some(&format!("apiKey={}", acme.api_key))).await;
+    assert_eq!(by_key.status(), 303);
+    let html = String::from_utf8(page("/dashboard/webhooks", cookie, None).await.body().to_vec()).unwrap();
+    let at = html.find("name=\"csrf\" value=\"").unwrap() + 19;
+    let csrf = html[at..].split('"').next().unwrap().to_owned();
+    let created =
+        page("/dashboard/webhooks", cookie, Some(&format!("csrf={csrf}&url=http%3A%2F%2F127.0.0.1%3A9%2Fy&events=*")))
+            .await;
+    assert_eq!(created.status(), 200);
+    let endpoints = t.read(&acme, "/v1/webhook-endpoints").await;
+    let endpoint = endpoints["data"][0]["id"].as_str().unwrap().to_owned();
+    for action in ["disable", "enable", "rotate-secret"] {
+        let answer =
+            page(&format!("/dashboard/webhooks/{endpoint}/{action}"), cookie, Some(&format!("csrf={csrf}"))).await;
+        assert!(answer.status().is_success() || answer.status().is_redirection(), "{action}: {}", answer.status());
+    }
+    let events = t.read(&acme, "/v1/events").await;
+    let event_id = events["data"][0]["id"].as_str().unwrap().to_owned();
+    for path in
+        ["/dashboard", "/dashboard/events", "/dashboard/audience", "/dashboard/audience?email=iam%40example.com"]
+    {
+        assert_eq!(page(path, cookie, None).await.status(), 200, "{path}");
+    }
+    assert_eq!(page(&format!("/dashboard/events/{event_id}"), cookie, None).await.status(), 200);
+    assert_eq!(page("/dashboard/stripe", cookie, None).await.status(), 200);
+    let stripe_form =
+        format!("csrf={csrf}&enabled.customer.created=on&eventName.customer.created=&userGroup.customer.created=vip");
+    assert_eq!(page("/dashboard/stripe", cookie, Some(&stripe_form)).await.status(), 303);
+    let link_form = format!("csrf={csrf}&name=Gold&amount=10.00&currency=USDC");
+    assert_eq!(page("/dashboard/payments", cookie, Some(&link_form)).await.status(), 303);
+    let link = t.read(&acme, "/v1/payment-links").await["data"][0]["id"].as_str().unwrap().to_owned();
+    for action in ["session", "deactivate", "activate"] {
+        let answer =
+            page(&format!("/dashboard/payment-links/{link}/{action}"), cookie, Some(&format!("csrf={csrf}"))).await;
+        assert_eq!(answer.status(), 303, "{action}");
+    }
+    assert_eq!(page("/dashboard/payments", cookie, None).await.status(), 200);
+    assert_eq!(page("/dashboard/payments?status=open", cookie, None).await.status(), 200);
+    assert_eq!(page("/dashboard/settings", cookie, None).await.status(), 200);
+    let settings_form = format!("csrf={csrf}&supportEmail=help%40acme.test");
+    assert_eq!(page("/dashboard/settings", cookie, Some(&settings_form)).await.status(), 303);
+    assert_eq!(page("/dashboard/contact?email=iam%40example.com", cookie, None).await.status(), 200);
+    let redelivered =
+        page(&format!("/dashboard/events/{event_id}/redeliver"), cookie, Some(&format!("csrf={csrf}"))).await;
+    assert_eq!(redelivered.status(), 303);
+    assert_eq!(page("/dashboard/logout", cookie, Some(&format!("csrf={csrf}"))).await.status(), 303);
+
+    // THEN the dashboard function's policy allows every action that took
+    assert_allowed("DashboardFunction", &counts);
     t.shutdown().await;
 }
 

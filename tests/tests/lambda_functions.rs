@@ -76,7 +76,20 @@ async fn invoke(stack: &TestStack, function: &str) -> Outcome {
 /// Runs `function` on its sample event with extra environment; answers what it answered, and
 /// what it printed on standard output and standard error.
 async fn invoke_with(stack: &TestStack, function: &str, env: &[(&str, &str)]) -> (Outcome, String, String) {
-    let event = std::fs::read_to_string(format!("{}/../events/{function}.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    invoke_event(stack, function, sample(function), env).await
+}
+
+fn sample(function: &str) -> String {
+    std::fs::read_to_string(format!("{}/../events/{function}.json", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+/// Runs `function` on `event` with extra environment.
+async fn invoke_event(
+    stack: &TestStack,
+    function: &str,
+    event: String,
+    env: &[(&str, &str)],
+) -> (Outcome, String, String) {
     let (outcomes, mut received) = mpsc::unbounded_channel();
     let api = Arc::new(RuntimeApi { event: Mutex::new(Some(event)), outcomes });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -141,6 +154,52 @@ async fn checkout_answers_an_api_gateway_request() {
     assert_eq!(answer["statusCode"], 401, "{answer}");
     let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
     assert_eq!(body["error"]["type"], "authentication_error");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn dashboard_answers_an_api_gateway_request() {
+    let t = TestStack::start().await;
+    // The sample's cookie names no session: signed out, the page sends the visitor to sign in,
+    // with the dashboard's headers.
+    let answer = response(invoke(&t, "dashboard").await);
+    assert_eq!(answer["statusCode"], 303, "{answer}");
+    assert_eq!(answer["headers"]["location"], "/dashboard/login", "{answer}");
+    assert_eq!(answer["headers"]["x-frame-options"], "DENY", "{answer}");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_dashboard_reads_and_sets_its_cookie_through_api_gateway() {
+    // GIVEN a one-time link, and a session signed in with an API key
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let app = t.app();
+    let account = loop_ground::ids::AccountId::parse(&acme.id).unwrap();
+    let link =
+        loop_capabilities::dashboard::create_link(&app.store, app.clock.as_ref(), &account, true, 60).await.unwrap();
+    let session =
+        loop_capabilities::dashboard::sign_in_with_key(&app.store, app.clock.as_ref(), &acme.api_key).await.unwrap();
+    let mut event: Value = serde_json::from_str(&sample("dashboard")).unwrap();
+    // WHEN API Gateway passes the session's cookie (HTTP APIs send cookies in `cookies`)
+    event["cookies"] = serde_json::json!(["other=1".to_owned(), format!("loop_dashboard={}", session.id)]);
+    event["rawPath"] = "/dashboard/webhooks".into();
+    event["requestContext"]["http"]["path"] = "/dashboard/webhooks".into();
+    let answer = response(invoke_event(&t, "dashboard", event.to_string(), &[]).await.0);
+    // THEN the page is served to the signed-in account
+    assert_eq!(answer["statusCode"], 200, "{answer}");
+    assert!(answer["body"].as_str().unwrap().contains("Acme"), "{answer}");
+    // AND a link used through API Gateway answers its cookie in `cookies`
+    let mut event: Value = serde_json::from_str(&sample("dashboard")).unwrap();
+    let path = format!("/dashboard/link/{}", link.token);
+    event["cookies"] = serde_json::json!([]);
+    event["rawPath"] = path.clone().into();
+    event["requestContext"]["http"]["path"] = path.into();
+    event["requestContext"]["http"]["method"] = "POST".into();
+    let answer = response(invoke_event(&t, "dashboard", event.to_string(), &[]).await.0);
+    assert_eq!(answer["statusCode"], 303, "{answer}");
+    let cookies = answer["cookies"].to_string();
+    assert!(cookies.contains("loop_dashboard=ds_") && cookies.contains("HttpOnly"), "{answer}");
     t.shutdown().await;
 }
 

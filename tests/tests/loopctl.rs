@@ -140,3 +140,35 @@ async fn dead_letters_are_listed_and_redriven_from_the_command_line() {
     assert_eq!(loopctl_json(&t, &["dead-letters", "list", "--json"])["count"], 0);
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_dashboard_link_from_the_command_line_signs_in_once() {
+    // GIVEN an account
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    // WHEN an operator prints a link for it, with and without --json
+    let link = loopctl_json(&t, &["dashboard", "link", "--account", &acme.id, "--ttl", "1h", "--json"]);
+    let url = link["url"].as_str().unwrap();
+    let (ok, plain, _) = loopctl(&t, &["dashboard", "link", "--account", &acme.id]);
+    assert!(ok && plain.starts_with("http://127.0.0.1:3000/dashboard/link/dl_"), "{plain}");
+    // THEN the link is on the default host, expires in an hour, and signs in once here
+    let path = url.strip_prefix("http://127.0.0.1:3000").unwrap_or_else(|| panic!("{url}"));
+    let expires = time::OffsetDateTime::parse(
+        link["expiresAt"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    let left = expires.unix_timestamp() - now();
+    assert!((3590..=3600).contains(&left), "{link}");
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let used = http.post(t.url(path)).send().await.unwrap();
+    assert_eq!(used.status(), 303);
+    assert!(used.headers().get("set-cookie").is_some());
+    assert_eq!(http.post(t.url(path)).send().await.unwrap().status(), 410);
+    // AND nonsense is refused: an unknown account, a bad duration
+    let (ok, _, stderr) = loopctl(&t, &["dashboard", "link", "--account", "acct_aaaaaaaaaaaaaaaaaaaa"]);
+    assert!(!ok && stderr.contains("acct_aaaaaaaaaaaaaaaaaaaa"), "{stderr}");
+    let (ok, _, stderr) = loopctl(&t, &["dashboard", "link", "--account", &acme.id, "--ttl", "2d"]);
+    assert!(!ok && stderr.contains("2d"), "{stderr}");
+    t.shutdown().await;
+}

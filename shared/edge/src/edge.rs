@@ -19,16 +19,18 @@ use loop_ground::http::{self as h, Request, Response};
 pub enum HttpFunction {
     StripeIngest,
     Checkout,
+    Dashboard,
 }
 
 impl HttpFunction {
-    pub const ALL: [HttpFunction; 2] = [HttpFunction::StripeIngest, HttpFunction::Checkout];
+    pub const ALL: [HttpFunction; 3] = [HttpFunction::StripeIngest, HttpFunction::Checkout, HttpFunction::Dashboard];
 
     /// Its resource's logical id in `template.yaml`.
     pub const fn logical_id(self) -> &'static str {
         match self {
             HttpFunction::StripeIngest => "StripeIngestFunction",
             HttpFunction::Checkout => "CheckoutFunction",
+            HttpFunction::Dashboard => "DashboardFunction",
         }
     }
 
@@ -37,6 +39,7 @@ impl HttpFunction {
         match self {
             HttpFunction::StripeIngest => "stripe-ingest",
             HttpFunction::Checkout => "checkout",
+            HttpFunction::Dashboard => "dashboard",
         }
     }
 
@@ -49,6 +52,7 @@ impl HttpFunction {
         match self {
             HttpFunction::StripeIngest => loop_capabilities::ingest::handle(app, request).await,
             HttpFunction::Checkout => crate::api::handle(app, request).await,
+            HttpFunction::Dashboard => crate::dashboard::handle(app, request).await,
         }
     }
 }
@@ -72,6 +76,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/pay/{payToken}", function: HttpFunction::Checkout },
     Route { method: "POST", path: "/pay/{payToken}/payments", function: HttpFunction::Checkout },
     Route { method: "GET", path: "/pay/{payToken}/status", function: HttpFunction::Checkout },
+    Route { method: "ANY", path: "/dashboard", function: HttpFunction::Dashboard },
+    Route { method: "ANY", path: "/dashboard/{proxy+}", function: HttpFunction::Dashboard },
 ];
 
 impl Route {
@@ -133,6 +139,8 @@ mod tests {
         assert_eq!(served_by(Method::GET, "/v1/contacts"), Some(Checkout));
         assert_eq!(served_by(Method::DELETE, "/v1/webhook-endpoints/we_1/x"), Some(Checkout));
         assert_eq!(served_by(Method::GET, "/checkout/cs_1"), Some(Checkout));
+        assert_eq!(served_by(Method::GET, "/dashboard"), Some(HttpFunction::Dashboard));
+        assert_eq!(served_by(Method::POST, "/dashboard/events/evt_1/redeliver"), Some(HttpFunction::Dashboard));
     }
 
     #[test]

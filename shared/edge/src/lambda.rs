@@ -42,6 +42,11 @@ pub async fn run_checkout() -> Result<(), Error> {
     run_http(HttpFunction::Checkout, |app, request| async move { crate::api::handle(&app, request).await }).await
 }
 
+/// `functions/dashboard`: the merchant dashboard's pages.
+pub async fn run_dashboard() -> Result<(), Error> {
+    run_http(HttpFunction::Dashboard, |app, request| async move { crate::dashboard::handle(&app, request).await }).await
+}
+
 /// Runs an HTTP function (API Gateway) with its handler: API Gateway has already matched the
 /// route, so every request goes to it. Each function's binary names its own handler, so it
 /// links only the code that handler reaches.

@@ -106,6 +106,11 @@ pub fn query_pairs(request: &Request) -> Vec<(String, String)> {
     request.uri().query().map(parse_query).unwrap_or_default()
 }
 
+/// The decoded pairs of an `application/x-www-form-urlencoded` body (an HTML form's post).
+pub fn form_pairs(body: &[u8]) -> Vec<(String, String)> {
+    std::str::from_utf8(body).map(parse_query).unwrap_or_default()
+}
+
 fn parse_query(query: &str) -> Vec<(String, String)> {
     query
         .split('&')

@@ -7,12 +7,13 @@ mod checkout;
 mod commerce;
 mod contacts;
 mod email;
+mod dashboard_links;
 mod endpoints;
 mod events;
 pub(crate) mod fuzzing;
 mod idempotency;
 mod integrations;
-mod list;
+pub(crate) mod list;
 mod page;
 mod payments;
 mod test_helpers;
@@ -40,6 +41,7 @@ enum Route<'a> {
     Transactional,
     Emails,
     Email(&'a str),
+    DashboardLinks,
     Events,
     Event(&'a str),
     Attempts(&'a str),
@@ -84,7 +86,7 @@ impl Route<'_> {
             | Route::OpenApi
             | Route::PaymentStatus(_)
             | Route::PayPage(_) => "GET",
-            Route::SubmitPayment(_) => "POST",
+            Route::SubmitPayment(_) | Route::DashboardLinks => "POST",
             Route::FinishSession(..) => "POST",
             Route::Endpoint(_) => "GET, PATCH, DELETE",
             Route::Contacts => "GET, POST, PUT",
@@ -124,6 +126,7 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "transactional"] => Some(Route::Transactional),
         ["v1", "emails"] => Some(Route::Emails),
         ["v1", "emails", id] if list::is_id(id) => Some(Route::Email(id)),
+        ["v1", "dashboard-links"] => Some(Route::DashboardLinks),
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if list::is_id(id) => Some(Route::Event(id)),
         ["v1", "events", id, "attempts"] if list::is_id(id) => Some(Route::Attempts(id)),
@@ -247,6 +250,7 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
         (Route::Transactional, Method::POST) => Box::pin(email::send_transactional(app, &caller, request)).await,
         (Route::Emails, Method::GET) => email::list_emails(app, &caller, request).await,
         (Route::Email(id), Method::GET) => email::get_email(app, &caller, id).await,
+        (Route::DashboardLinks, Method::POST) => dashboard_links::create(app, &caller, request).await,
         (Route::Events, Method::GET) => events::list(app, &caller, request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
         (Route::Attempts(id), Method::GET) => events::attempts(app, &caller, id, request).await,
@@ -274,6 +278,38 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
         (Route::Agreement(id), Method::GET) => commerce::get_agreement(app, &caller, id).await,
         (route, _) => Err(ApiError::MethodNotAllowed { allowed: route.allowed() }),
     }
+}
+
+pub use dashboard_links::link_url as dashboard_link_url;
+
+/// A `/v1` request made for `caller` by the dashboard: routed and handled by exactly the code
+/// that serves it over HTTP (the same parameters, rules and errors), without the API key, whose
+/// place the dashboard's session takes. It carries the page request's `Host` and
+/// `X-Forwarded-Proto`, so URLs it makes (a checkout session's) are on the page's host.
+/// Answers the response's JSON.
+pub(crate) async fn call(
+    app: &App,
+    caller: &Caller,
+    page: &Request,
+    method: Method,
+    path_and_query: &str,
+    body: Option<serde_json::Value>,
+) -> Result<serde_json::Value, ApiError> {
+    let mut request = http::Request::builder().method(method).uri(path_and_query);
+    for name in ["host", "x-forwarded-proto"] {
+        if let Some(value) = page.headers().get(name) {
+            request = request.header(name, value);
+        }
+    }
+    if body.is_some() {
+        request = request.header(http::header::CONTENT_TYPE, "application/json");
+    }
+    let body = body.map(|b| bytes::Bytes::from(b.to_string())).unwrap_or_default();
+    let request = request.body(body).map_err(|_| ApiError::not_found("page"))?;
+    let path = request.uri().path().to_owned();
+    let route = route_of(&path).ok_or_else(|| ApiError::not_found("page"))?;
+    let response = dispatch(app, caller.clone(), route, &request).await?;
+    Ok(serde_json::from_slice(response.body()).unwrap_or(serde_json::Value::Null))
 }
 
 fn require_test_mode(caller: &Caller) -> Result<(), ApiError> {
@@ -306,6 +342,7 @@ mod tests {
         "/v1/transactional",
         "/v1/emails",
         "/v1/emails/x1",
+        "/v1/dashboard-links",
         "/v1/events",
         "/v1/events/x1",
         "/v1/events/x1/attempts",

@@ -43,6 +43,19 @@ pub fn lease_sk(name: &str) -> String {
 
 pub const IDEMPOTENCY_SK: &str = "IDEM";
 
+pub const DASHBOARD_LINK_SK: &str = "DLINK";
+pub const DASHBOARD_SESSION_SK: &str = "DSESSION";
+
+/// A one-time dashboard sign-in link, by the SHA-256 of its token (hex).
+pub fn dashboard_link_pk(account: &AccountId, token_hash: &str) -> String {
+    format!("A#{account}#DL#{token_hash}")
+}
+
+/// A dashboard session, by the SHA-256 of its id (hex).
+pub fn dashboard_session_pk(account: &AccountId, id_hash: &str) -> String {
+    format!("A#{account}#DS#{id_hash}")
+}
+
 /// Keys are hashed into the partition key: any printable key is safe there.
 pub fn idempotency_pk(account: &AccountId, key_hash: &str) -> String {
     format!("A#{account}#IDEM#{key_hash}")
@@ -71,6 +84,9 @@ mod formats {
         assert_eq!(ENDPOINTS_SK, "ENDPOINTS");
         assert_eq!(health_sk("we_1"), "WEH#we_1");
         assert_eq!(lease_sk("connect"), "LEASE#connect");
+        assert_eq!(dashboard_link_pk(&a, "f00d"), "A#acct_abcdefghijklmnopqrst#DL#f00d");
+        assert_eq!(dashboard_session_pk(&a, "f00d"), "A#acct_abcdefghijklmnopqrst#DS#f00d");
+        assert_eq!([DASHBOARD_LINK_SK, DASHBOARD_SESSION_SK], ["DLINK", "DSESSION"]);
         assert_eq!(account_list_sk(1_700_000_000, &a), "001700000000#acct_abcdefghijklmnopqrst");
     }
 

@@ -1,0 +1,122 @@
+//! The dashboard in a real browser: headless Chromium (Debian's package) driven by
+//! `tests/browser/dashboard.mjs` (playwright-core). The test starts a stack and a webhook
+//! receiver, hands the driver a one-time link, and plays Stripe when the driver has made its
+//! endpoint; the driver answers what the pages showed.
+//!
+//! A browser test that cannot start its browser fails: it proves nothing by passing.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::Duration;
+
+use loop_tests::receiver::{verify_with_standard_webhooks, Receiver};
+use loop_tests::stripe::{event, now, object};
+use loop_tests::TestStack;
+use serde_json::{json, Value};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
+use tokio::process::Command;
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+fn driver_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
+}
+
+/// `npm ci` of the driver's pinned packages, unless they are there.
+fn install_driver() {
+    assert!(Path::new(CHROMIUM).exists(), "Chromium is not installed: `apt-get install chromium` (`.ci/run` does)");
+    let dir = driver_dir();
+    if dir.join("node_modules/playwright-core/package.json").exists() {
+        return;
+    }
+    let status = std::process::Command::new("npm")
+        .args(["ci", "--ignore-scripts", "--prefix"])
+        .arg(&dir)
+        .status()
+        .expect("npm runs (the browser tests need Node.js and npm)");
+    assert!(status.success(), "`npm ci --prefix {}` failed", dir.display());
+}
+
+#[tokio::test]
+async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_sells_and_signs_out(
+) {
+    // GIVEN a stack, a test-mode account, a receiver for its webhooks and a sign-in link
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme Coffee", true).await;
+    let receiver = Receiver::start(0).await;
+    let (status, link) = t.post_json(&acme, "/v1/dashboard-links", &json!({})).await;
+    assert_eq!(status, 201, "{link}");
+    let link = link["url"].as_str().unwrap().to_owned();
+    assert!(link.starts_with(&t.url("/dashboard/link/")), "{link}");
+    let email = "jenny.rosen@example.com";
+
+    // WHEN the driver signs in and makes an endpoint
+    install_driver();
+    let args = json!({"link": link, "endpointUrl": receiver.url, "email": email, "userGroup": "browser", "chromium": CHROMIUM});
+    let mut child = Command::new("node")
+        .arg(driver_dir().join("dashboard.mjs"))
+        .arg(args.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("node runs (the browser tests need Node.js)");
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = tokio::time::timeout(Duration::from_secs(60), lines.next_line())
+        .await
+        .expect("the driver says something within a minute")
+        .unwrap()
+        .unwrap_or_default();
+    let endpoint: Value = serde_json::from_str(&first).unwrap_or_else(|_| panic!("not JSON: {first}"));
+    assert_eq!(endpoint["event"], "endpoint", "the driver ended early: {endpoint}");
+    let secret = endpoint["secret"].as_str().unwrap().to_owned();
+
+    // AND Stripe tells Loop about a new customer
+    let customer = object("customer", json!({"id": "cus_dash", "email": email, "name": "Jenny Rosen"}));
+    assert_eq!(t.send_stripe(&acme, &event("evt_dash_1", "customer.created", now(), customer)).await.0, 200);
+
+    // THEN the driver sees the contact, the event and its delivery, redelivers and signs out
+    let mut last = String::new();
+    let read = async {
+        while let Some(line) = lines.next_line().await.unwrap() {
+            last = line;
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(120), read).await.expect("the driver ends within two minutes");
+    let exit = child.wait().await.unwrap();
+    let mut stderr = String::new();
+    child.stderr.take().unwrap().read_to_string(&mut stderr).await.unwrap();
+    let answer: Value =
+        serde_json::from_str(&last).unwrap_or_else(|_| panic!("no JSON answer ({exit}): {last}\nstderr: {stderr}"));
+    assert!(answer["ok"] == true && exit.success(), "the driver failed: {answer}\nstderr: {stderr}");
+    assert_eq!(answer["testBadge"], true, "{answer}");
+    assert_eq!(answer["savedGroup"], "browser", "{answer}");
+    assert_eq!(answer["group"], "browser", "the contact took the user group set on the Stripe page");
+    let integration = t.read(&acme, "/v1/integrations/stripe").await;
+    assert_eq!(integration["events"]["customer.created"]["userGroup"], "browser", "{integration}");
+    assert_eq!(answer["chart"], true, "{answer}");
+    assert!(secret.starts_with("whsec_"), "{answer}");
+    assert_eq!(answer["shown"], json!(secret), "the copy button copies the secret shown");
+    assert_eq!(answer["listed"], 1);
+    assert_eq!(answer["found"], json!([email]));
+    assert!(!answer["triggers"].as_array().unwrap().is_empty(), "the contact's trigger events: {answer}");
+    assert_eq!(answer["firstAttempts"], 1);
+    assert_eq!(answer["redelivered"], "Sent again to 1 endpoint(s).");
+    assert!(answer["attempts"].as_u64().unwrap() >= 2, "{answer}");
+    assert!(answer["linkName"].as_str().unwrap().starts_with("Gold plan"), "{answer}");
+    assert!(answer["sessionPage"].as_str().unwrap().starts_with("/checkout/cs_"), "{answer}");
+    assert_eq!(answer["sessionRows"], 1, "{answer}");
+    assert_eq!(answer["afterSignOut"], "/dashboard/login");
+    assert_eq!(answer["cspViolations"], json!([]), "the policy blocked something the pages need");
+    assert_eq!(answer["consoleErrors"], json!([]), "errors in the pages' console");
+
+    // AND the receiver got the event twice (a redelivery keeps its id), every delivery signed
+    // with the secret the page showed
+    let twice = |r: &[loop_tests::receiver::Received]| {
+        r.iter().any(|a| r.iter().filter(|b| b.header("webhook-id") == a.header("webhook-id")).count() == 2)
+    };
+    let deliveries = receiver.wait_for(Duration::from_secs(10), twice).await;
+    assert!(twice(&deliveries), "{} deliveries, none twice", deliveries.len());
+    assert_eq!(verify_with_standard_webhooks(&secret, &deliveries), deliveries.len());
+    t.shutdown().await;
+}

@@ -1,0 +1,394 @@
+//! The dashboard's sign-in and its defences, over HTTP against a whole local stack: one-time
+//! links, sessions in cookies, CSRF tokens, tenancy, and the headers of every page.
+
+use loop_tests::stripe::{event, now, object};
+use loop_tests::{TestAccount, TestStack};
+use reqwest::header::{CONTENT_TYPE, COOKIE, LOCATION, SET_COOKIE};
+use reqwest::{Response, StatusCode};
+use serde_json::{json, Value};
+
+/// A client that shows redirects instead of following them.
+fn client() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+struct Browser<'a> {
+    t: &'a TestStack,
+    http: reqwest::Client,
+    cookie: Option<String>,
+}
+
+impl<'a> Browser<'a> {
+    fn new(t: &'a TestStack) -> Self {
+        Browser { t, http: client(), cookie: None }
+    }
+
+    async fn get(&self, path: &str) -> Response {
+        let mut request = self.http.get(self.t.url(path));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> Response {
+        let body: Vec<String> = form.iter().map(|(k, v)| format!("{k}={}", urlencoded(v))).collect();
+        let mut request = self
+            .http
+            .post(self.t.url(path))
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(body.join("&"));
+        if let Some(cookie) = &self.cookie {
+            request = request.header(COOKIE, cookie);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Signs in with a fresh link, keeping the session cookie.
+    async fn sign_in(&mut self, account: &TestAccount) {
+        let url = link(self.t, account, None).await;
+        let response = self.post(path_of(&url), &[]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        self.cookie = Some(session_cookie(&response));
+    }
+
+    /// The CSRF token of the session, as its pages carry it.
+    async fn csrf(&self) -> String {
+        let page = self.get("/dashboard/webhooks").await.text().await.unwrap();
+        let at = page.find("name=\"csrf\" value=\"").expect("the page carries a CSRF token") + 19;
+        page[at..].split('"').next().unwrap().to_owned()
+    }
+}
+
+fn urlencoded(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+fn path_of(url: &str) -> &str {
+    let after_scheme = url.split_once("://").unwrap().1;
+    &after_scheme[after_scheme.find('/').unwrap()..]
+}
+
+/// `name=value` of the session cookie set by a response.
+fn session_cookie(response: &Response) -> String {
+    let set = response.headers().get(SET_COOKIE).expect("a session cookie").to_str().unwrap();
+    set.split(';').next().unwrap().to_owned()
+}
+
+async fn link(t: &TestStack, account: &TestAccount, body: Option<Value>) -> String {
+    let response = t
+        .http
+        .post(t.url("/v1/dashboard-links"))
+        .bearer_auth(&account.api_key)
+        .json(&body.unwrap_or(json!({})))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["expiresAt"].as_str().is_some(), "{body}");
+    body["url"].as_str().unwrap().to_owned()
+}
+
+fn assert_secure_headers(response: &Response, what: &str) {
+    let header = |name: &str| response.headers().get(name).map(|v| v.to_str().unwrap().to_owned());
+    let csp = header("content-security-policy").unwrap_or_else(|| panic!("{what}: no CSP"));
+    assert!(!csp.contains("unsafe-inline") && !csp.contains("unsafe-eval"), "{what}: {csp}");
+    assert!(csp.contains("frame-ancestors 'none'"), "{what}: {csp}");
+    assert_eq!(header("x-frame-options").as_deref(), Some("DENY"), "{what}");
+    assert_eq!(header("referrer-policy").as_deref(), Some("same-origin"), "{what}");
+}
+
+#[tokio::test]
+async fn a_link_works_once_and_starts_a_session_in_a_locked_down_cookie() {
+    // GIVEN a link to a test-mode account's dashboard
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let url = link(&t, &acme, None).await;
+    assert!(url.starts_with(&t.url("/dashboard/link/dl_")), "{url}");
+    let browser = Browser::new(&t);
+    // WHEN it is opened, it asks before using itself up
+    let page = browser.get(path_of(&url)).await;
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("Continue to the dashboard"));
+    // AND used
+    let used = browser.post(path_of(&url), &[]).await;
+    // THEN it signs in: a session cookie, HttpOnly, SameSite=Lax, for /dashboard only (no
+    // Secure on http://127.0.0.1), and the overview with its test-mode badge
+    assert_eq!(used.status(), StatusCode::SEE_OTHER);
+    assert_eq!(used.headers()[LOCATION], "/dashboard");
+    let set = used.headers()[SET_COOKIE].to_str().unwrap().to_owned();
+    for part in ["HttpOnly", "SameSite=Lax", "Path=/dashboard", "Max-Age=43200"] {
+        assert!(set.contains(part), "{set}");
+    }
+    assert!(!set.contains("Secure"), "{set}");
+    let mut signed_in = Browser::new(&t);
+    signed_in.cookie = Some(session_cookie(&used));
+    let overview = signed_in.get("/dashboard").await;
+    assert_eq!(overview.status(), 200);
+    let html = overview.text().await.unwrap();
+    assert!(html.contains("Test mode") && html.contains("Acme"), "{html}");
+    // AND used again, it fails
+    let again = browser.post(path_of(&url), &[]).await;
+    assert_eq!(again.status(), StatusCode::GONE);
+    assert!(again.headers().get(SET_COOKIE).is_none());
+    // AND a live account's session shows no badge
+    let live = t.account("Live", false).await;
+    let mut live_browser = Browser::new(&t);
+    live_browser.sign_in(&live).await;
+    assert!(!live_browser.get("/dashboard").await.text().await.unwrap().contains("Test mode"));
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_expired_or_altered_link_fails() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let browser = Browser::new(&t);
+    // GIVEN a link altered by one character, and one for another account's id
+    let url = link(&t, &acme, None).await;
+    let last = url.chars().last().unwrap();
+    let altered = format!("{}{}", &url[..url.len() - 1], if last == 'a' { 'b' } else { 'a' });
+    assert_eq!(browser.post(path_of(&altered), &[]).await.status(), StatusCode::GONE);
+    let other = t.account("Other", true).await;
+    let forged = url.replace(&acme.id["acct_".len()..], &other.id["acct_".len()..]);
+    assert_eq!(browser.post(path_of(&forged), &[]).await.status(), StatusCode::GONE);
+    assert_eq!(browser.post("/dashboard/link/nonsense", &[]).await.status(), StatusCode::GONE);
+    // (the real one still works after those tries)
+    assert_eq!(browser.post(path_of(&url), &[]).await.status(), StatusCode::SEE_OTHER);
+    // GIVEN a link that works for 30 seconds, made 31 seconds ago
+    let app = t.app();
+    let account = loop_ground::ids::AccountId::parse(&acme.id).unwrap();
+    let past = loop_ground::clock::SystemClock { offset_seconds: -31 };
+    let expired = loop_capabilities::dashboard::create_link(&app.store, &past, &account, true, 30).await.unwrap();
+    // THEN it fails
+    let response = browser.post(&format!("/dashboard/link/{}", expired.token), &[]).await;
+    assert_eq!(response.status(), StatusCode::GONE);
+    // AND the API refuses a lifetime out of bounds
+    let (status, body) = t.post_json(&acme, "/v1/dashboard-links", &json!({"ttlSeconds": 5})).await;
+    assert_eq!(status, 400, "{body}");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_api_key_signs_in_and_a_wrong_one_does_not() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", false).await;
+    let browser = Browser::new(&t);
+    let wrong = browser.post("/dashboard/login", &[("apiKey", "lk_live_nothing")]).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    assert!(wrong.headers().get(SET_COOKIE).is_none());
+    let right = browser.post("/dashboard/login", &[("apiKey", &acme.api_key)]).await;
+    assert_eq!(right.status(), StatusCode::SEE_OTHER);
+    let mut signed_in = Browser::new(&t);
+    signed_in.cookie = Some(session_cookie(&right));
+    assert_eq!(signed_in.get("/dashboard/audience").await.status(), 200);
+    // A form posted from another site is refused, signed in or not.
+    let forged = client()
+        .post(t.url("/dashboard/login"))
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header("origin", "https://evil.example")
+        .body(format!("apiKey={}", acme.api_key))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_post_without_its_csrf_token_is_refused() {
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let form = [("url", "http://127.0.0.1:9/hook"), ("events", "*")];
+    // WHEN a form comes without the token, or with another session's
+    let without = browser.post("/dashboard/webhooks", &form).await;
+    assert_eq!(without.status(), StatusCode::FORBIDDEN);
+    let mut other = Browser::new(&t);
+    other.sign_in(&acme).await;
+    let others_token = other.csrf().await;
+    let with_other = browser.post("/dashboard/webhooks", &[form[0], form[1], ("csrf", &others_token)]).await;
+    assert_eq!(with_other.status(), StatusCode::FORBIDDEN);
+    // THEN nothing was made
+    let endpoints = t.read(&acme, "/v1/webhook-endpoints").await;
+    assert_eq!(endpoints["data"], json!([]));
+    // AND with its own token it is
+    let token = browser.csrf().await;
+    let with = browser.post("/dashboard/webhooks", &[form[0], form[1], ("csrf", &token)]).await;
+    assert_eq!(with.status(), 200);
+    assert_eq!(t.read(&acme, "/v1/webhook-endpoints").await["data"].as_array().unwrap().len(), 1);
+    // AND sign-out needs it too
+    assert_eq!(browser.post("/dashboard/logout", &[]).await.status(), StatusCode::FORBIDDEN);
+    assert_eq!(browser.get("/dashboard").await.status(), 200);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn another_accounts_objects_are_404_pages() {
+    // GIVEN another account with an endpoint and an event
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let globex = t.account("Globex", true).await;
+    let endpoint = t.create_endpoint(&globex, "http://127.0.0.1:9/hook", &["*"]).await;
+    let customer = object("customer", json!({"id": "cus_g1", "email": "g@example.com", "name": "G"}));
+    assert_eq!(t.send_stripe(&globex, &event("evt_g1", "customer.created", now(), customer)).await.0, 200);
+    let (status, link) =
+        t.post_json(&globex, "/v1/payment-links", &json!({"name": "Gold", "amount": "10", "currency": "USDC"})).await;
+    assert_eq!(status, 201, "{link}");
+    let link_id = link["id"].as_str().unwrap().to_owned();
+    let events = t.read(&globex, "/v1/events").await;
+    let event_id = events["data"][0]["id"].as_str().unwrap().to_owned();
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&globex).await;
+    assert_eq!(browser.get(&format!("/dashboard/events/{event_id}")).await.status(), 200);
+    // WHEN Acme's session asks for them
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let csrf = browser.csrf().await;
+    let endpoint_id = endpoint["id"].as_str().unwrap();
+    let before = t.read(&globex, &format!("/v1/webhook-endpoints/{endpoint_id}")).await;
+    let page = browser.get(&format!("/dashboard/events/{event_id}")).await;
+    // THEN each is a 404 page, and nothing changed
+    assert_eq!(page.status(), 404);
+    assert_secure_headers(&page, "404 page");
+    assert!(page.text().await.unwrap().contains("Not found"));
+    for action in ["disable", "rotate-secret", "edit"] {
+        // (a valid form: an edit's fields are checked before its endpoint is looked up)
+        let form = [("csrf", csrf.as_str()), ("events", "*")];
+        let response = browser.post(&format!("/dashboard/webhooks/{endpoint_id}/{action}"), &form).await;
+        assert_eq!(response.status(), 404, "{action}");
+    }
+    let redeliver = browser.post(&format!("/dashboard/events/{event_id}/redeliver"), &[("csrf", &csrf)]).await;
+    assert_eq!(redeliver.status(), 404);
+    assert_eq!(browser.get("/dashboard/contact?email=g%40example.com").await.status(), 404);
+    for action in ["deactivate", "session"] {
+        let response = browser.post(&format!("/dashboard/payment-links/{link_id}/{action}"), &[("csrf", &csrf)]).await;
+        assert_eq!(response.status(), 404, "{action}");
+    }
+    assert_eq!(t.read(&globex, &format!("/v1/payment-links/{link_id}")).await["active"], true);
+    assert_eq!(t.read(&globex, "/v1/checkout-sessions").await["data"], json!([]));
+    let after = t.read(&globex, &format!("/v1/webhook-endpoints/{endpoint_id}")).await;
+    assert_eq!(after, before);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn signed_out_pages_redirect_to_sign_in_and_sign_out_ends_the_session() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let mut browser = Browser::new(&t);
+    let pages = [
+        "/dashboard",
+        "/dashboard/webhooks",
+        "/dashboard/events",
+        "/dashboard/events/evt_1",
+        "/dashboard/audience",
+        "/dashboard/stripe",
+        "/dashboard/payments",
+        "/dashboard/contact?email=a%40example.com",
+        "/dashboard/settings",
+    ];
+    // Signed out, or with a cookie that names no session
+    for cookie in [None, Some("loop_dashboard=ds_nothing".to_owned())] {
+        browser.cookie = cookie;
+        for page in pages {
+            let response = browser.get(page).await;
+            assert_eq!(response.status(), StatusCode::SEE_OTHER, "{page}");
+            assert_eq!(response.headers()[LOCATION], "/dashboard/login", "{page}");
+        }
+    }
+    // Signed in, then out: the same cookie no longer works
+    browser.sign_in(&acme).await;
+    assert_eq!(browser.get("/dashboard").await.status(), 200);
+    let csrf = browser.csrf().await;
+    let out = browser.post("/dashboard/logout", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status(), StatusCode::SEE_OTHER);
+    assert!(out.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    for page in pages {
+        assert_eq!(browser.get(page).await.status(), StatusCode::SEE_OTHER, "{page}");
+    }
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_page_sends_the_security_headers() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let mut browser = Browser::new(&t);
+    for page in ["/dashboard/login", "/dashboard/link/dl_x", "/dashboard", "/dashboard/nothing"] {
+        let response = browser.get(page).await;
+        assert_secure_headers(&response, page);
+    }
+    browser.sign_in(&acme).await;
+    for page in [
+        "/dashboard",
+        "/dashboard/webhooks",
+        "/dashboard/events",
+        "/dashboard/audience",
+        "/dashboard/stripe",
+        "/dashboard/payments",
+        "/dashboard/settings",
+        "/dashboard/events/evt_none",
+    ] {
+        let response = browser.get(page).await;
+        assert_secure_headers(&response, page);
+        if response.status() == 200 {
+            let html = response.text().await.unwrap();
+            // Scripts only under the nonce: no inline handlers, no script without it.
+            assert!(!html.contains(" onclick="), "{page}");
+            assert_eq!(html.matches("<script").count(), html.matches("<script nonce=").count(), "{page}");
+        }
+    }
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_endpoint_is_edited_under_the_apis_rules() {
+    // GIVEN an endpoint for every event
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let endpoint = t.create_endpoint(&acme, "http://127.0.0.1:9/hook", &["*"]).await;
+    let id = endpoint["id"].as_str().unwrap();
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let csrf = browser.csrf().await;
+    let edit = format!("/dashboard/webhooks/{id}/edit");
+    // WHEN its events and description are edited
+    let form =
+        [("csrf", csrf.as_str()), ("description", "Orders"), ("events", "contact.created"), ("events", "LatePayment")];
+    assert_eq!(browser.post(&edit, &form).await.status(), StatusCode::SEE_OTHER);
+    // THEN the API shows them
+    let read = t.read(&acme, &format!("/v1/webhook-endpoints/{id}")).await;
+    assert_eq!(read["events"], json!(["contact.created", "LatePayment"]));
+    assert_eq!(read["description"], "Orders");
+    // AND no event at all is refused as the API refuses it, on the page, changing nothing
+    let refused = browser.post(&edit, &[("csrf", csrf.as_str()), ("description", "")]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("events"));
+    assert_eq!(t.read(&acme, &format!("/v1/webhook-endpoints/{id}")).await, read);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_support_email_is_saved_under_the_apis_rules() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let csrf = browser.csrf().await;
+    let saved = browser.post("/dashboard/settings", &[("csrf", &csrf), ("supportEmail", "help@acme.test")]).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(t.read(&acme, "/v1/account").await["supportEmail"], "help@acme.test");
+    let refused = browser.post("/dashboard/settings", &[("csrf", &csrf), ("supportEmail", "nope")]).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("supportEmail must be a valid email address."));
+    assert_eq!(t.read(&acme, "/v1/account").await["supportEmail"], "help@acme.test");
+    let page = browser.get("/dashboard/settings").await.text().await.unwrap();
+    assert!(page.contains(&acme.id) && page.contains("help@acme.test"));
+    t.shutdown().await;
+}
