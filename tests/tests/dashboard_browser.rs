@@ -120,3 +120,52 @@ async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_cont
     assert_eq!(verify_with_standard_webhooks(&secret, &deliveries), deliveries.len());
     t.shutdown().await;
 }
+
+/// The README's screenshots of the dashboard (`docs/dashboard/*.png`), from a stack with a few
+/// contacts, events, deliveries and a payment link. Not a check: run it by hand after changing a
+/// page, `cargo test -p loop-tests --test dashboard_browser -- --ignored readme_screenshots`.
+#[tokio::test]
+#[ignore]
+async fn readme_screenshots() {
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme Coffee", true).await;
+    let receiver = Receiver::start(0).await;
+    t.create_endpoint(&acme, &receiver.url, &["*"]).await;
+    for (i, name) in ["Jenny Rosen", "Ada Lovelace", "Grace Hopper"].iter().enumerate() {
+        let email = format!("{}@example.com", name.split(' ').next().unwrap().to_lowercase());
+        let customer = object("customer", json!({"id": format!("cus_shot{i}"), "email": email, "name": name}));
+        assert_eq!(
+            t.send_stripe(&acme, &event(&format!("evt_shot{i}"), "customer.created", now(), customer)).await.0,
+            200
+        );
+    }
+    let (status, link) = t
+        .post_json(&acme, "/v1/payment-links", &json!({"name": "Gold plan", "amount": "10.00", "currency": "USDC"}))
+        .await;
+    assert_eq!(status, 201, "{link}");
+    let (status, _) = t.post_json(&acme, "/v1/checkout-sessions", &json!({"paymentLinkId": link["id"]})).await;
+    assert_eq!(status, 201);
+    receiver.wait_for(Duration::from_secs(10), |r| r.len() >= 6).await;
+    let events = t.read(&acme, "/v1/events?type=contact.created").await;
+    let event_id = events["data"][0]["id"].as_str().unwrap();
+    let (_, sign_in) = t.post_json(&acme, "/v1/dashboard-links", &json!({})).await;
+    let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/dashboard");
+    std::fs::create_dir_all(&out).unwrap();
+    let pages = json!([
+        {"path": "/dashboard", "name": "overview"},
+        {"path": "/dashboard/webhooks", "name": "webhooks"},
+        {"path": format!("/dashboard/events/{event_id}"), "name": "event"},
+        {"path": "/dashboard/audience", "name": "audience"},
+    ]);
+    install_driver();
+    let args = json!({"link": sign_in["url"], "out": out, "pages": pages, "chromium": CHROMIUM});
+    let output = Command::new("node")
+        .arg(driver_dir().join("screenshots.mjs"))
+        .arg(args.to_string())
+        .output()
+        .await
+        .expect("node runs");
+    let answer = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{answer}\n{}", String::from_utf8_lossy(&output.stderr));
+    t.shutdown().await;
+}

@@ -386,7 +386,7 @@ pub(super) async fn event(ctx: &Ctx<'_>, id: &str) -> PageResult {
                     div.delivery data-endpoint=(endpoint) {
                         p {
                             code { (endpoint) } " — "
-                            span.delivery-status class={ "status-" (text(&d["status"])) } { (text(&d["status"])) }
+                            span class={ "delivery-status status-" (text(&d["status"])) } { (text(&d["status"])) }
                             @if let Some(reason) = d["reason"].as_str() { " (" (reason) ")" }
                         }
                         table.attempts {
