@@ -189,6 +189,15 @@ async fn use_demo_sender(app: &App, api_key: &str) -> Result<String, String> {
         .map_err(|e| format!("cannot verify {DEMO_EMAIL_DOMAIN} in the emulator's SES: {e}"))?;
     let (from, reply_to) = (format!("hello@{DEMO_EMAIL_DOMAIN}"), format!("support@{DEMO_EMAIL_DOMAIN}"));
     let body = serde_json::json!({"email": {"fromAddress": from, "fromName": "Loop Demo", "replyTo": reply_to}});
+    patch_account(app, api_key, &body).await.map_err(|e| format!("cannot set the demo account's sender: {e}"))?;
+    Ok(format!(
+        "\n  Email sender (SES):    \"Loop Demo\" <{from}> (domain {DEMO_EMAIL_DOMAIN} verified in the emulator; \
+         replies to {reply_to})"
+    ))
+}
+
+/// `PATCH /v1/account` as the demo account, served in process (so by the API's own rules).
+async fn patch_account(app: &App, api_key: &str, body: &serde_json::Value) -> Result<(), String> {
     let request = http::Request::builder()
         .method(Method::PATCH)
         .uri("/v1/account")
@@ -198,16 +207,9 @@ async fn use_demo_sender(app: &App, api_key: &str) -> Result<String, String> {
         .map_err(|e| e.to_string())?;
     let response = loop_edge::edge::handle(app, request).await;
     if !response.status().is_success() {
-        return Err(format!(
-            "cannot set the demo account's sender: {} {}",
-            response.status(),
-            String::from_utf8_lossy(response.body())
-        ));
+        return Err(format!("{} {}", response.status(), String::from_utf8_lossy(response.body())));
     }
-    Ok(format!(
-        "\n  Email sender (SES):    \"Loop Demo\" <{from}> (domain {DEMO_EMAIL_DOMAIN} verified in the emulator; \
-         replies to {reply_to})"
-    ))
+    Ok(())
 }
 
 /// Points the demo account at the local chain with `PATCH /v1/account` (served in process, so by
@@ -222,21 +224,9 @@ async fn use_local_chain(app: &App, api_key: &str, chain: &ChainClient) -> Resul
         "tokenDecimals": chain::TOKEN_DECIMALS,
         "treasuryAddresses": {chain.chain_id.to_string(): treasury.address},
     }});
-    let request = http::Request::builder()
-        .method(Method::PATCH)
-        .uri("/v1/account")
-        .header("authorization", format!("Bearer {api_key}"))
-        .header("content-type", "application/json")
-        .body(Bytes::from(body.to_string()))
-        .map_err(|e| e.to_string())?;
-    let response = loop_edge::edge::handle(app, request).await;
-    if !response.status().is_success() {
-        return Err(format!(
-            "cannot point the demo account at the local chain: {} {}",
-            response.status(),
-            String::from_utf8_lossy(response.body())
-        ));
-    }
+    patch_account(app, api_key, &body)
+        .await
+        .map_err(|e| format!("cannot point the demo account at the local chain: {e}"))?;
     chain.mint(payer.address, PAYER_FUNDS).await.map_err(|e| format!("cannot fund the payer wallet: {e}"))?;
     Ok(format!(
         "\n\
