@@ -308,7 +308,8 @@ pub(crate) async fn call(
     let request = request.body(body).map_err(|_| ApiError::not_found("page"))?;
     let path = request.uri().path().to_owned();
     let route = route_of(&path).ok_or_else(|| ApiError::not_found("page"))?;
-    let response = dispatch(app, caller.clone(), route, &request).await?;
+    // Boxed: the API's dispatch is a large future, and the dashboard's pages await it inside their own.
+    let response = Box::pin(dispatch(app, caller.clone(), route, &request)).await?;
     Ok(serde_json::from_slice(response.body()).unwrap_or(serde_json::Value::Null))
 }
 

@@ -91,7 +91,7 @@ pub(crate) fn field<'f>(form: &'f [(String, String)], name: &str) -> Option<&'f 
 
 /// The entry point for `ANY /dashboard` and `ANY /dashboard/{proxy+}`.
 pub async fn handle(app: &App, request: Request) -> Response {
-    h::with_request_id(secure(serve(app, &request).await))
+    h::with_request_id(secure(Box::pin(serve(app, &request)).await))
 }
 
 async fn serve(app: &App, request: &Request) -> Response {
