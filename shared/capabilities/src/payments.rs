@@ -11,7 +11,7 @@ use loop_adapters::store::{Confirming, PayTarget, Write, WriteError};
 use loop_chain::{Address, Chain, Expectation, Payment, Verdict, B256};
 use loop_ground::domain::account::Account;
 use loop_ground::domain::checkout::{CheckoutSession, SessionStatus};
-use loop_ground::domain::commerce::{Transfer, TransferStatus};
+use loop_ground::domain::commerce::{PayState, Transfer, TransferStatus};
 use loop_ground::domain::outbound::OutboundEvent;
 use loop_ground::domain::payloads::{self, ProcessingReport};
 use loop_ground::domain::payment::{ChainPayment, Rejection, UNDERPAID};
@@ -79,8 +79,9 @@ impl Payable {
             Payable::Session(s) if s.status != SessionStatus::Open => {
                 Err(PaymentError::NotOpen { kind: "session", status: s.status.as_str() })
             }
-            Payable::Transfer(t) if t.status == TransferStatus::Processed => {
-                Err(PaymentError::NotOpen { kind: "transfer", status: t.status.as_str() })
+            // The same rule as its page's: processed, or failed as underpaid on chain.
+            Payable::Transfer(t) if t.pay_state() != PayState::Open => {
+                Err(PaymentError::NotOpen { kind: "transfer", status: t.pay_state().as_str() })
             }
             _ => Ok(()),
         }

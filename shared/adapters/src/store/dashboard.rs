@@ -105,17 +105,8 @@ impl Store {
         now: i64,
     ) -> Result<Option<DashboardGrant>, StoreError> {
         let (pk, sk) = key_of(kind, account, hash);
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .consistent_read(true)
-            .send()
-            .await
-            .map_err(classify)?;
-        let grant = output.item.map(|item| from_item::<GrantItem>(item).map(|i| i.grant)).transpose()?;
+        let item = self.get_one(pk, &sk).await?;
+        let grant = item.map(|item| from_item::<GrantItem>(item).map(|i| i.grant)).transpose()?;
         Ok(grant.filter(|g| g.expires_at > now && &g.account_id == account))
     }
 }

@@ -10,7 +10,7 @@ use super::page::{self, Notice};
 use loop_adapters::app::App;
 use loop_capabilities::payments::{self, PaymentError, Submitted};
 use loop_ground::domain::checkout::{session_account, CheckoutSession, SessionStatus};
-use loop_ground::domain::commerce::{Transfer, TransferStatus};
+use loop_ground::domain::commerce::{PayState, Transfer};
 use loop_ground::domain::payment::{is_transaction_hash, pay_token_account};
 use loop_ground::error::ApiError;
 use loop_ground::http::{self as h, Request, Response};
@@ -120,16 +120,13 @@ fn session_status(session: &CheckoutSession) -> Value {
 
 /// A transfer's status for its page: `open` until paid, then `processed` or `failed`.
 fn transfer_status(transfer: &Transfer) -> Value {
-    let status = match transfer.status {
-        TransferStatus::Processed => "processed",
-        TransferStatus::Failed if transfer.payment.is_some() => "failed",
-        _ => "open",
-    };
+    let state = transfer.pay_state();
+    let status = state.as_str();
     let mut body = json!({"status": status, "transferId": transfer.id});
     if let Some(payment) = &transfer.payment {
         body["payment"] = payment.to_json();
     }
-    if let Some(reason) = transfer.last_failure_reason.as_ref().filter(|_| status == "failed") {
+    if let Some(reason) = transfer.last_failure_reason.as_ref().filter(|_| state == PayState::Failed) {
         body["failureReason"] = json!(reason);
     }
     body

@@ -158,7 +158,36 @@ pub struct Transfer {
     pub version: u64,
 }
 
+/// Where a transfer stands for the customer who pays it (its pay page and status route).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayState {
+    Open,
+    Processed,
+    /// Paid on chain, too little (`underpaid`).
+    Failed,
+}
+
+impl PayState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PayState::Open => "open",
+            PayState::Processed => "processed",
+            PayState::Failed => "failed",
+        }
+    }
+}
+
 impl Transfer {
+    /// A failure reported by the processor leaves the page open; only an on-chain underpayment
+    /// fails it.
+    pub fn pay_state(&self) -> PayState {
+        match self.status {
+            TransferStatus::Processed => PayState::Processed,
+            TransferStatus::Failed if self.payment.is_some() => PayState::Failed,
+            _ => PayState::Open,
+        }
+    }
+
     pub fn to_json(&self) -> Value {
         let date = |d: Option<i64>| d.map(rfc3339_from_unix);
         json!({

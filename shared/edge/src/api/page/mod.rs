@@ -16,7 +16,7 @@ pub use view::{new_nonce, not_found, Notice, PageStatus, PayPage};
 
 use loop_adapters::app::App;
 use loop_ground::domain::checkout::session_account;
-use loop_ground::domain::commerce::TransferStatus;
+use loop_ground::domain::commerce::PayState;
 use loop_ground::error::ApiError;
 use loop_ground::http::Response;
 
@@ -75,10 +75,10 @@ pub async fn transfer_page(app: &App, token: &str, notice: Option<Notice<'_>>) -
     else {
         return Ok(not_found());
     };
-    let status = match transfer.status {
-        TransferStatus::Processed => PageStatus::Paid,
-        TransferStatus::Failed if transfer.payment.is_some() => PageStatus::Failed,
-        _ => PageStatus::Open,
+    let status = match transfer.pay_state() {
+        PayState::Processed => PageStatus::Paid,
+        PayState::Failed => PageStatus::Failed,
+        PayState::Open => PageStatus::Open,
     };
     let currency = if transfer.token_symbol.is_empty() { &account.crypto.token_symbol } else { &transfer.token_symbol };
     let submit_path = format!("/pay/{token}/payments");
