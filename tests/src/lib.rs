@@ -3,6 +3,7 @@
 //! a free port. Tests then act as a user would: over HTTP, and through the real AWS SDK. Payments
 //! go over a local EVM chain ([`chain::test_chain`]).
 
+pub mod browser;
 pub mod chain;
 pub mod faults;
 pub mod proxy;

@@ -5,37 +5,17 @@
 //!
 //! A browser test that cannot start its browser fails: it proves nothing by passing.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
+use loop_tests::browser::{driver_dir, install_driver, CHROMIUM};
 use loop_tests::receiver::{verify_with_standard_webhooks, Receiver};
 use loop_tests::stripe::{event, now, object};
 use loop_tests::TestStack;
 use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
-
-const CHROMIUM: &str = "/usr/bin/chromium";
-
-fn driver_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
-}
-
-/// `npm ci` of the driver's pinned packages, unless they are there.
-fn install_driver() {
-    assert!(Path::new(CHROMIUM).exists(), "Chromium is not installed: `apt-get install chromium` (`.ci/run` does)");
-    let dir = driver_dir();
-    if dir.join("node_modules/playwright-core/package.json").exists() {
-        return;
-    }
-    let status = std::process::Command::new("npm")
-        .args(["ci", "--ignore-scripts", "--prefix"])
-        .arg(&dir)
-        .status()
-        .expect("npm runs (the browser tests need Node.js and npm)");
-    assert!(status.success(), "`npm ci --prefix {}` failed", dir.display());
-}
 
 #[tokio::test]
 async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_sells_and_signs_out(

@@ -6,12 +6,11 @@
 //! A browser test that cannot start its browser fails: it proves nothing by passing. The
 //! driver's npm packages are installed on first use (`make test` installs them first).
 
-use std::path::{Path, PathBuf};
 use std::process::Stdio;
-use std::sync::OnceLock;
 use std::time::Duration;
 
 use loop_chain::{payment_request_uri, U256};
+use loop_tests::browser::{driver_dir, install_driver};
 use loop_tests::chain::{random_address, test_chain, usdc, CHAIN_ID, DEV_ACCOUNTS, TOKEN_ADDRESS};
 use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
@@ -19,35 +18,9 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader, Lines};
 use tokio::process::{Child, ChildStdout, Command};
 
-const CHROMIUM: &str = "/usr/bin/chromium";
 /// What every session here costs: 42.50 USDC.
 const AMOUNT: &str = "42.50";
 const AMOUNT_BASE_UNITS: u128 = 42_500_000;
-
-fn driver_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("browser")
-}
-
-/// `npm ci` of the driver's pinned packages, once per test process, unless they are there.
-fn install_driver() {
-    static INSTALLED: OnceLock<()> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        assert!(
-            Path::new(CHROMIUM).exists(),
-            "Chromium is not installed: `apt-get install chromium` (Debian's package; `.ci/run` installs it)"
-        );
-        let dir = driver_dir();
-        if dir.join("node_modules/playwright-core/package.json").exists() {
-            return;
-        }
-        let status = std::process::Command::new("npm")
-            .args(["ci", "--ignore-scripts", "--prefix"])
-            .arg(&dir)
-            .status()
-            .expect("npm runs (the browser tests need Node.js and npm: apt-get install nodejs npm)");
-        assert!(status.success(), "`npm ci --prefix {}` failed: run it by hand to see why", dir.display());
-    });
-}
 
 /// A running driver: its stdout's lines are JSON (events, then the answer last).
 struct Driver {
