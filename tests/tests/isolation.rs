@@ -68,8 +68,12 @@ async fn populate(t: &TestStack, a: &TestAccount) -> Owned {
         .post_json(a, "/v1/transactional", &json!({"transactionalId": template, "email": "secret-contact@acme.test"}))
         .await;
     assert_eq!((status, &sent["success"]), (200, &json!(true)), "{sent}");
+    let workflow = json!({"name": "Acme Secret Workflow", "trigger": {"eventName": "signed_up"},
+                          "steps": [{"type": "email", "templateId": template}]});
+    let workflow = created_id(t, a, "/v1/workflows", workflow).await;
     Owned {
         ids: vec![
+            ("workflows", workflow.clone()),
             ("email-templates", template.clone()),
             ("emails", sent["id"].as_str().unwrap().to_owned()),
             ("payment-links", link.clone()),
@@ -94,6 +98,8 @@ async fn populate(t: &TestStack, a: &TestAccount) -> Owned {
             session,
             template,
             "Acme Secret Template".to_owned(),
+            workflow,
+            "Acme Secret Workflow".to_owned(),
         ],
     }
 }
@@ -117,6 +123,9 @@ fn body_for(path: &str, method: &str, a: &Owned) -> Option<Value> {
         ("/v1/email-templates", "post") => json!({"name": "Rival's", "subject": "Hi", "html": "<p>Hi</p>"}),
         ("/v1/email-templates/{id}", "patch") => json!({"name": "hijacked"}),
         ("/v1/transactional", "post") => json!({"transactionalId": a.id("email-templates"), "email": "eve@rival.test"}),
+        ("/v1/workflows", "post") => json!({"name": "Rival's", "trigger": {"eventName": "x"},
+                                            "steps": [{"type": "email", "templateId": a.id("email-templates")}]}),
+        ("/v1/workflows/{id}", "patch") => json!({"status": "paused"}),
         ("/v1/contact-events", "post") => json!({"email": "eve@rival.test", "eventName": "stolen"}),
         (_, "post") => json!({}),
         _ => return None,
@@ -131,6 +140,8 @@ fn expected_status(path: &str, method: &str) -> u16 {
         ("/v1/payment-links", "post") | ("/v1/checkout-sessions", "post") | ("/v1/transactional", "post") => 404,
         // The connect route refuses a publishable key before anything else.
         ("/v1/integrations/stripe/connect", "post") => 400,
+        // A's template, named in a step, does not exist for B.
+        ("/v1/workflows", "post") => 400,
         ("/v1/webhook-endpoints", "post") | ("/v1/contacts", "post") | ("/v1/email-templates", "post") => 201,
         // A sign-in link to the caller's own dashboard.
         ("/v1/dashboard-links", "post") => 201,
@@ -182,7 +193,7 @@ async fn every_route_with_another_accounts_ids_answers_404_or_the_callers_own_da
             calls += 1;
         }
     }
-    assert_eq!(calls, 50, "the document's 50 operations were all tried");
+    assert_eq!(calls, 56, "the document's 56 operations were all tried");
     assert_eq!(snapshot(&t, &a, &owned).await, before, "nothing of A changed");
     t.shutdown().await;
 }

@@ -5,10 +5,11 @@
 //! payload), then committed with its events through [`publish::commit`]; a concurrent change to
 //! the same contact is read again and decided again.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
+use crate::email::workflows;
 use crate::publish;
 use loop_adapters::app::App;
 use loop_adapters::store::{Write, WriteError};
@@ -40,6 +41,8 @@ pub enum Mode {
     Create,
     /// `PUT /v1/contacts`, `POST /v1/contact-events`: updated, or created if missing.
     Upsert,
+    /// Unsubscribing: updated; a contact that does not exist is `NotFound`.
+    Existing,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +134,7 @@ pub fn decide(mode: Mode, fields: &ContactFields, read: &Read, now_ms: i64) -> R
     let existing = match (mode, by_user_id, &read.at_email) {
         (Mode::Create, _, Some(_)) => return Err(ContactError::EmailExists),
         (Mode::Create, Some(_), None) => return Err(ContactError::UserIdTaken),
-        (Mode::Upsert, Some(found), at_email) => {
+        (Mode::Upsert | Mode::Existing, Some(found), at_email) => {
             if let (Some(email), Some(other)) = (&fields.email, at_email) {
                 if *email != found.email && other.id != found.id {
                     return Err(ContactError::EmailExists);
@@ -142,6 +145,7 @@ pub fn decide(mode: Mode, fields: &ContactFields, read: &Read, now_ms: i64) -> R
         (_, None, at_email) => at_email.as_ref(),
     };
     match existing {
+        None if mode == Mode::Existing => return Err(ContactError::NotFound),
         None => {
             let email = fields.email.clone().ok_or(ContactError::UnknownUserId)?;
             let source = fields.source.as_deref().unwrap_or("api");
@@ -203,26 +207,37 @@ async fn read(app: &App, account: &AccountId, fields: &ContactFields) -> Result<
     Ok(Read { at_email, user_id_email, at_user_id })
 }
 
+/// A trigger event to record with a contact's change (`POST /v1/contact-events`).
+#[derive(Debug, Clone, Copy)]
+pub struct TriggerRequest<'a> {
+    pub name: &'a str,
+    pub properties: &'a Value,
+    /// Where the deployment's pages are: the host of the unsubscribe links its workflow emails carry.
+    pub base_url: &'a str,
+}
+
 /// Creates or upserts a contact; with `event`, also records that trigger event for it (as
-/// `POST /v1/contact-events` does). Answers the plan that was committed.
+/// `POST /v1/contact-events` does) and starts the workflows on it, in the same transaction.
+/// Answers the plan that was committed.
 pub async fn save(
     app: &App,
     account: &AccountId,
     mode: Mode,
     fields: &ContactFields,
-    event: Option<(&str, &Value)>,
+    event: Option<TriggerRequest<'_>>,
 ) -> Result<(Plan, Option<TriggerEvent>), ContactError> {
+    let mut workflows = None;
     for _ in 0..ROUNDS {
         let (read, endpoints) = tokio::try_join!(read(app, account, fields), app.store.get_endpoints(account))?;
         let now_ms = app.clock.now_millis();
         let mut plan = decide(mode, fields, &read, now_ms)?;
-        let trigger = event.map(|(name, properties)| {
+        let trigger = event.map(|event| {
             let contact = plan.contact.as_ref().expect("a saved contact");
             let trigger = TriggerEvent {
                 id: new_sortable_id("te_", now_ms),
-                event_name: name.to_owned(),
+                event_name: event.name.to_owned(),
                 email: contact.email.clone(),
-                event_properties: properties.clone(),
+                event_properties: event.properties.clone(),
                 stripe_event_id: None,
                 created_at: unix_seconds(now_ms),
             };
@@ -233,14 +248,32 @@ pub async fn save(
         if plan.writes.is_empty() {
             return Ok((plan, trigger));
         }
+        let mut runs = Vec::new();
+        if let (Some(event), Some(contact)) = (event, &plan.contact) {
+            let known = HashMap::from([(contact.email.clone(), contact.clone())]);
+            runs = workflows::started_by(app, account, &plan.writes, &known, event.base_url, &mut workflows).await?;
+        }
         let events = std::mem::take(&mut plan.events);
-        match publish::commit(app, account, &endpoints, plan.writes.clone(), events).await {
-            Ok(()) => return Ok((plan, trigger)),
+        let mut writes = plan.writes.clone();
+        writes.extend(runs.iter().map(|r| Write::PutRun(Box::new(r.clone()))));
+        match publish::commit(app, account, &endpoints, writes, events).await {
+            Ok(()) => {
+                workflows::kick(app, account, &runs).await;
+                return Ok((plan, trigger));
+            }
             Err(WriteError::Conflict | WriteError::AlreadySeen | WriteError::LogAlreadyUsed) => continue,
             Err(WriteError::Store(err)) => return Err(err.into()),
         }
     }
     Err(StoreError::Unavailable("the contact keeps changing; try again".into()).into())
+}
+
+/// Unsubscribes the contact at `email` (an unsubscribe link, or the dashboard): publishes
+/// `contact.unsubscribed` once, however often it is asked.
+pub async fn unsubscribe(app: &App, account: &AccountId, email: &Email) -> Result<Contact, ContactError> {
+    let fields = ContactFields { email: Some(email.clone()), subscribed: Some(false), ..ContactFields::default() };
+    let (plan, _) = save(app, account, Mode::Existing, &fields, None).await?;
+    plan.contact.ok_or(ContactError::NotFound)
 }
 
 /// Deletes the contact with `id` and publishes `contact.deleted`.

@@ -13,12 +13,13 @@ use crate::checkout::{self, CheckoutError};
 use crate::payments::{self, Recheck};
 use crate::publish;
 use loop_adapters::app::App;
+use loop_adapters::queue::OutgoingMessage;
 use loop_adapters::store::{DueCursor, Write, WriteError};
 use loop_ground::clock::unix_seconds;
 use loop_ground::domain::account::Account;
 use loop_ground::domain::checkout::SessionStatus;
 use loop_ground::domain::endpoint::EndpointSet;
-use loop_ground::domain::outbound::DeliveryPointer;
+use loop_ground::domain::outbound::{DeliveryPointer, RunPointer};
 use loop_ground::domain::payloads;
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
@@ -72,6 +73,8 @@ pub struct ScheduleReport {
     pub payments_settled: u32,
     pub payments_confirming: u32,
     pub payments_dropped: u32,
+    /// Workflow runs due (a wait over, or a step to retry), handed to dispatch.
+    pub runs_resumed: u32,
     /// Items the due index returned: the run's cost, flat in the number of records not yet due.
     pub items_read: usize,
     /// Due records that could not be decoded: logged and skipped.
@@ -191,6 +194,23 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
             app.store.unpark(&account_id, &endpoint_id, &released).await?;
         }
         report.parked_expired += pointers.len() as u32;
+    }
+    // Workflow runs whose wait is over (or whose step must be tried again): handed to dispatch,
+    // which sends their emails; a run handed over twice sends nothing twice (its steps' claims).
+    let mut runs = DueWalk::new(now);
+    while let Some((from, size)) = runs.next_page() {
+        let page = app.store.due_runs(now, from, size).await?;
+        runs.advance(&page, &mut report);
+        let messages: Vec<_> = page
+            .records
+            .iter()
+            .map(|(account_id, run)| {
+                let body = RunPointer { run: 1, account_id: account_id.to_string(), run_id: run.id.clone() };
+                OutgoingMessage { body: serde_json::to_string(&body).unwrap_or_default(), delay_seconds: 0 }
+            })
+            .collect();
+        app.queue.send(&messages).await?;
+        report.runs_resumed += messages.len() as u32;
     }
     if report != ScheduleReport::default() {
         tracing::info!(?report, "schedule ran");

@@ -76,6 +76,8 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/pay/{payToken}", function: HttpFunction::Checkout },
     Route { method: "POST", path: "/pay/{payToken}/payments", function: HttpFunction::Checkout },
     Route { method: "GET", path: "/pay/{payToken}/status", function: HttpFunction::Checkout },
+    Route { method: "GET", path: "/u/{token}", function: HttpFunction::Checkout },
+    Route { method: "POST", path: "/u/{token}", function: HttpFunction::Checkout },
     Route { method: "ANY", path: "/dashboard", function: HttpFunction::Dashboard },
     Route { method: "ANY", path: "/dashboard/{proxy+}", function: HttpFunction::Dashboard },
 ];

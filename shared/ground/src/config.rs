@@ -49,6 +49,10 @@ pub struct Config {
     pub backfill: BackfillSettings,
     /// `LOOP_CHAINS`: the networks Loop verifies payments on (`payments.md`).
     pub chains: Chains,
+    /// The deployment's key for unsubscribe links (`LOOP_UNSUBSCRIBE_KEY`): HMAC-SHA256 over the
+    /// account and email, so links cannot be forged and never expire. Against the emulator a
+    /// fixed local key stands in when unset; in AWS the template generates one.
+    pub unsubscribe_key: Option<crate::secret::Secret>,
 }
 
 /// Network id → how to read that chain. Debug never shows an RPC URL (many carry an API key).
@@ -146,6 +150,7 @@ impl Config {
         let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION")).unwrap_or_else(|| "us-east-1".to_owned());
         let has_credentials = get("AWS_ACCESS_KEY_ID").is_some() || get("AWS_PROFILE").is_some();
         let use_dummy_credentials = endpoint_url.is_some() && !has_credentials;
+        let emulated = endpoint_url.is_some();
         Ok(Config {
             aws: AwsSettings { endpoint_url, region, use_dummy_credentials },
             resources: ResourceNames {
@@ -177,6 +182,19 @@ impl Config {
             chains: match get("LOOP_CHAINS") {
                 Some(raw) => Chains::parse(&raw)?,
                 None => Chains::default(),
+            },
+            unsubscribe_key: match get("LOOP_UNSUBSCRIBE_KEY") {
+                Some(key) if key.len() < 32 => {
+                    return Err(ConfigError {
+                        name: "LOOP_UNSUBSCRIBE_KEY",
+                        reason: "must be at least 32 characters".into(),
+                    })
+                }
+                Some(key) => Some(crate::secret::Secret::new(key)),
+                None if emulated => {
+                    Some(crate::secret::Secret::new("loop-local-unsubscribe-key-for-the-emulator-only"))
+                }
+                None => None,
             },
         })
     }

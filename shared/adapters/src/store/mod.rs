@@ -20,6 +20,7 @@ pub mod pages;
 mod payments;
 mod reads;
 pub mod records;
+mod workflows;
 mod writes;
 
 use std::collections::HashMap;
@@ -40,6 +41,7 @@ pub use due::{Due, DueCursor};
 pub use merged::MergedQuery;
 pub use pages::{Listed, Page, PageQuery, BY_CREATION};
 pub use payments::{Confirming, PayTarget, SUBMISSIONS_PER_MINUTE};
+pub use workflows::{StepClaim, CLAIM_SENDING, MAX_WORKFLOWS};
 pub use writes::{Write, WriteError};
 
 pub type Item = HashMap<String, AttributeValue>;

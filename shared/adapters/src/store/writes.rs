@@ -13,6 +13,7 @@ use loop_ground::domain::contact::{Contact, TriggerEvent};
 use loop_ground::domain::delivery::Delivery;
 use loop_ground::domain::email::Email;
 use loop_ground::domain::outbound::{DeliveryPointer, OutboundEvent};
+use loop_ground::domain::workflow::Run;
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
 
@@ -56,6 +57,8 @@ pub enum Write {
         email: Email,
     },
     PutTrigger(TriggerEvent),
+    /// Starts a workflow run (with its trigger event, so it starts once per trigger).
+    PutRun(Box<Run>),
     PutEvent(OutboundEvent),
     PutProduct {
         product: Product,
@@ -325,6 +328,9 @@ impl Store {
                 Some(("attribute_not_exists(pk)", None)),
             ),
             Write::PutTrigger(trigger) => put(to_item(&TriggerItem::new(account, trigger))?, None),
+            Write::PutRun(run) => {
+                put(to_item(&super::workflows::RunItem::new(account, run))?, Some(("attribute_not_exists(pk)", None)))
+            }
             Write::PutEvent(event) => {
                 put(to_item(&EventItem::new(account, event))?, Some(("attribute_not_exists(pk)", None)))
             }

@@ -84,6 +84,20 @@ async fn handle_message(app: &App, message: &QueueMessage) -> bool {
                 }
             };
         }
+        Ok(QueueJob::Run(job)) => {
+            let Some(account) = AccountId::parse(&job.account_id) else {
+                tracing::error!(message_id = %message.message_id, "run message without an account id: dropped");
+                return true;
+            };
+            tracing::Span::current().record("account", job.account_id.as_str());
+            return match crate::email::workflows::advance(app, &account, &job.run_id).await {
+                Ok(()) => true,
+                Err(err) => {
+                    tracing::warn!(account = %job.account_id, run = %job.run_id, error = %err, "workflow run not advanced");
+                    false
+                }
+            };
+        }
         Ok(QueueJob::Backfill(pointer)) => {
             return match crate::connect::backfill::run(app, &pointer).await {
                 Ok(()) => true,

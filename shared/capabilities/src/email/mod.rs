@@ -3,13 +3,14 @@
 //! what was sent (`sent`, or `failed` with SES's reason: a refusal is final, never retried).
 
 pub mod render;
+pub mod workflows;
 
 use serde_json::{json, Map, Value};
 
 use crate::contacts::{self, ContactError, ContactFields, Mode};
 use loop_adapters::app::App;
-use loop_adapters::mailer::{mime, Outgoing, SendError};
-use loop_ground::domain::account::Account;
+use loop_adapters::mailer::{mime, Outgoing, SendError, Unsubscribe};
+use loop_ground::domain::account::{Account, EmailSettings};
 use loop_ground::domain::email::Email;
 use loop_ground::domain::email_template::{EmailTemplate, SentEmail};
 use loop_ground::error::StoreError;
@@ -22,6 +23,8 @@ pub enum EmailError {
     UnknownTemplate,
     #[error(transparent)]
     Template(#[from] TemplateError),
+    #[error("An active workflow sends this template: pause or change the workflow first.")]
+    InUse,
     #[error("This account has no sending identity: set email.fromAddress with PATCH /v1/account.")]
     NoSender,
     #[error(transparent)]
@@ -102,6 +105,9 @@ pub async fn update_template(
 }
 
 pub async fn delete_template(app: &App, account: &Account, id: &str) -> Result<EmailTemplate, EmailError> {
+    if workflows::template_in_use(app, &account.id, id).await? {
+        return Err(EmailError::InUse);
+    }
     for _ in 0..4 {
         let current = app.store.get_template(&account.id, id).await?.ok_or(EmailError::UnknownTemplate)?;
         if app.store.delete_template(&account.id, id, current.version).await? {
@@ -139,6 +145,53 @@ pub fn preview(
         Some(&unsubscribe),
     );
     render::render(template, &variables)
+}
+
+/// What became of one send: `sent` with SES's message id, or `failed` with the reason.
+pub(crate) struct SendOutcome {
+    pub sent: bool,
+    pub reason: Option<String>,
+    pub ses_message_id: Option<String>,
+}
+
+impl SendOutcome {
+    pub(crate) fn record_on(self, record: &mut SentEmail) {
+        record.status = if self.sent { "sent" } else { "failed" }.to_owned();
+        record.reason = self.reason;
+        record.ses_message_id = self.ses_message_id;
+    }
+}
+
+/// Builds and sends one rendered email from the account's sending identity. A refusal (by SES,
+/// or an address lettre will not build) is an outcome; SES unavailable is an error (nothing sent).
+pub(crate) async fn send_rendered(
+    app: &App,
+    account: &Account,
+    sender: &EmailSettings,
+    to: &Email,
+    rendered: &Rendered,
+    unsubscribe: Option<Unsubscribe<'_>>,
+) -> Result<SendOutcome, StoreError> {
+    let outgoing = Outgoing {
+        from_name: sender.from_name.as_deref(),
+        from_address: &sender.from_address,
+        to: to.as_str(),
+        reply_to: account.reply_to(),
+        subject: &rendered.subject,
+        text: &rendered.text,
+        html: &rendered.html,
+        unsubscribe,
+    };
+    let failed = |reason: String| SendOutcome { sent: false, reason: Some(reason), ses_message_id: None };
+    let raw = match mime(&outgoing) {
+        Ok(raw) => raw,
+        Err(err) => return Ok(failed(err.to_string())),
+    };
+    match app.mailer.send_raw(&sender.from_address, to.as_str(), raw).await {
+        Ok(message_id) => Ok(SendOutcome { sent: true, reason: None, ses_message_id: Some(message_id) }),
+        Err(SendError::Refused(reason)) => Ok(failed(reason)),
+        Err(SendError::Unavailable(err)) => Err(err),
+    }
 }
 
 /// `POST /v1/transactional`'s request.
@@ -187,27 +240,8 @@ pub async fn send_transactional(
         Err(err) => record.reason = Some(format!("template: {err}")),
         Ok(rendered) => {
             record.subject = rendered.subject.clone();
-            let outgoing = Outgoing {
-                from_name: sender.from_name.as_deref(),
-                from_address: &sender.from_address,
-                to: request.to.as_str(),
-                reply_to: account.reply_to(),
-                subject: &rendered.subject,
-                text: &rendered.text,
-                html: &rendered.html,
-                unsubscribe: None,
-            };
-            match mime(&outgoing) {
-                Err(err) => record.reason = Some(err.to_string()),
-                Ok(raw) => match app.mailer.send_raw(&sender.from_address, request.to.as_str(), raw).await {
-                    Ok(message_id) => {
-                        record.status = "sent".to_owned();
-                        record.ses_message_id = Some(message_id);
-                    }
-                    Err(SendError::Refused(reason)) => record.reason = Some(reason),
-                    Err(SendError::Unavailable(err)) => return Err(err.into()),
-                },
-            }
+            let outcome = send_rendered(app, account, sender, &request.to, &rendered, None).await?;
+            outcome.record_on(&mut record);
         }
     }
     app.store.put_email(&account.id, &record).await?;

@@ -71,6 +71,12 @@ pub fn variables(
     if let Some(name) = event_name {
         event.insert("eventName".into(), json!(name));
     }
+    // A field that is null (a contact without a first name) is missing, as for a template it
+    // is: it renders empty and `default(…)` applies, where null would render `None`.
+    let mut contact = contact;
+    for fields in [contact.as_object_mut(), Some(&mut event)].into_iter().flatten() {
+        fields.retain(|_, v| !v.is_null());
+    }
     json!({"contact": contact, "event": event, "account": account, "unsubscribeUrl": unsubscribe_url})
 }
 
@@ -213,6 +219,24 @@ mod tests {
             json!({"name": "Acme", "supportEmail": "help@acme.test"}),
             None,
         )
+    }
+
+    #[test]
+    fn null_fields_are_missing_so_defaults_apply() {
+        let template = EmailTemplate {
+            id: "et_1".into(),
+            name: "n".into(),
+            subject: "Hi {{ contact.firstName | default(\"there\") }}{{ event.plan }}".into(),
+            html: "<p></p>".into(),
+            text: None,
+            created_at: 0,
+            updated_at: 0,
+            version: 1,
+        };
+        let mut event = Map::new();
+        event.insert("plan".into(), Value::Null);
+        let vars = variables(json!({"firstName": null}), None, &event, json!({}), None);
+        assert_eq!(render(&template, &vars).unwrap().subject, "Hi there");
     }
 
     #[test]

@@ -108,9 +108,10 @@ async fn serve(app: &App, request: Request) -> Result<Answer, ApiError> {
     tracing::Span::current().record("stripe_event", &*event.id);
     // A transfer made by this event gets its pay page here (`/pay/{payToken}`, `payments.md`):
     // the token is random, so it is drawn outside the pure decision.
+    let base_url = h::public_base_url(app.config.public_base_url.as_deref(), &request);
     let pay_page = (event.kind == EventType::InvoiceCreated || event.kind == EventType::InvoiceFinalized)
-        .then(|| PayPage::new(&account_id, &h::public_base_url(app.config.public_base_url.as_deref(), &request)));
-    let answer = apply(app, &account_id, &event, view, pay_page.as_ref()).await?;
+        .then(|| PayPage::new(&account_id, &base_url));
+    let answer = apply(app, &account_id, &event, view, pay_page.as_ref(), &base_url).await?;
     tracing::info!(account = %account_id, stripe_event = %event.id, kind = %event.kind, status = answer.status, "stripe event");
     Ok(answer)
 }
@@ -185,8 +186,10 @@ async fn apply(
     event: &StripeEvent<'_>,
     first_view: IngestView,
     pay_page: Option<&PayPage>,
+    base_url: &str,
 ) -> Result<Answer, ApiError> {
     let mut view = first_view;
+    let mut workflows = None;
     // Conflicts mean another writer changed a contact between our read and write: read again.
     for _ in 0..4 {
         if let Some(seen) = &view.seen {
@@ -205,11 +208,23 @@ async fn apply(
             outbox: pointers.clone(),
             at: now,
         });
+        // Workflows on the trigger events start in the same transaction: once per trigger.
+        let runs = crate::email::workflows::started_by(
+            app,
+            account_id,
+            &decision.writes,
+            &view.contacts,
+            base_url,
+            &mut workflows,
+        )
+        .await?;
         writes.extend(decision.writes);
+        writes.extend(runs.iter().map(|r| Write::PutRun(Box::new(r.clone()))));
         writes.extend(decision.events.into_iter().map(Write::PutEvent));
         writes.extend(fan_out.writes);
         match app.store.write(account_id, &writes).await {
             Ok(()) => {
+                crate::email::workflows::kick(app, account_id, &runs).await;
                 if !pointers.is_empty() {
                     publish::send(&app.queue, &pointers).await?;
                     app.store.mark_published(account_id, &event.id).await?;

@@ -173,8 +173,9 @@ pub async fn send_event(app: &App, caller: &Caller, request: &Request) -> Result
     };
     contacts::check_event_properties(&properties).map_err(|e| property_error(e, "eventProperties."))?;
     let properties = Value::Object(properties);
-    let (_, trigger) = contacts::save(app, &caller.account.id, Mode::Upsert, &fields, Some((&event_name, &properties)))
-        .await
-        .map_err(contact_error)?;
+    let base_url = super::checkout::base_url(app, request);
+    let event = contacts::TriggerRequest { name: &event_name, properties: &properties, base_url: &base_url };
+    let (_, trigger) =
+        contacts::save(app, &caller.account.id, Mode::Upsert, &fields, Some(event)).await.map_err(contact_error)?;
     Ok(saved(StatusCode::OK, &trigger.expect("a recorded event").id))
 }

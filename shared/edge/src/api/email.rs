@@ -17,6 +17,7 @@ fn email_error(err: EmailError) -> ApiError {
     match err {
         EmailError::UnknownTemplate => ApiError::not_found("email template"),
         EmailError::Template(err) => template_error(err),
+        EmailError::InUse => ApiError::Conflict { code: "template_in_use", message: err.to_string() },
         EmailError::NoSender => ApiError::Conflict { code: "sender_not_configured", message: err.to_string() },
         EmailError::Contact(err) => match err {
             loop_capabilities::contacts::ContactError::Store(err) => err.into(),

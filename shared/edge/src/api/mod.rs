@@ -17,6 +17,8 @@ pub(crate) mod list;
 mod page;
 mod payments;
 mod test_helpers;
+mod unsubscribe;
+mod workflows;
 
 use http::Method;
 
@@ -68,6 +70,11 @@ enum Route<'a> {
     Transfer(&'a str),
     Agreements,
     Agreement(&'a str),
+    Workflows,
+    Workflow(&'a str),
+    WorkflowRuns(&'a str),
+    /// `GET`/`POST /u/{token}`: the unsubscribe page and one-click.
+    Unsubscribe(&'a str),
     OpenApi,
 }
 
@@ -78,6 +85,10 @@ impl Route<'_> {
     fn allowed(self) -> &'static str {
         match self {
             Route::Account => "GET, PATCH",
+            Route::Workflows => "GET, POST",
+            Route::Workflow(_) => "GET, PATCH, DELETE",
+            Route::WorkflowRuns(_) => "GET",
+            Route::Unsubscribe(_) => "GET, POST",
             Route::StripeIntegration => "GET, PUT",
             Route::Endpoints | Route::PaymentLinks | Route::Sessions => "GET, POST",
             Route::PaymentLink(_) => "GET, PATCH",
@@ -127,6 +138,10 @@ fn route_of(path: &str) -> Option<Route<'_>> {
         ["v1", "emails"] => Some(Route::Emails),
         ["v1", "emails", id] if list::is_id(id) => Some(Route::Email(id)),
         ["v1", "dashboard-links"] => Some(Route::DashboardLinks),
+        ["v1", "workflows"] => Some(Route::Workflows),
+        ["v1", "workflows", id] if list::is_id(id) => Some(Route::Workflow(id)),
+        ["v1", "workflows", id, "runs"] if list::is_id(id) => Some(Route::WorkflowRuns(id)),
+        ["u", token] if unsubscribe::is_token(token) => Some(Route::Unsubscribe(token)),
         ["v1", "events"] => Some(Route::Events),
         ["v1", "events", id] if list::is_id(id) => Some(Route::Event(id)),
         ["v1", "events", id, "attempts"] if list::is_id(id) => Some(Route::Attempts(id)),
@@ -198,6 +213,7 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
             payments::allowed(request.method(), false)?;
             return page::render_pay_token(app, token).await;
         }
+        Route::Unsubscribe(token) => return Box::pin(unsubscribe::serve(app, token, &request)).await,
         _ => {}
     }
     if let Route::CheckoutPage(id) = route {
@@ -250,6 +266,12 @@ async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request
         (Route::Transactional, Method::POST) => Box::pin(email::send_transactional(app, &caller, request)).await,
         (Route::Emails, Method::GET) => email::list_emails(app, &caller, request).await,
         (Route::Email(id), Method::GET) => email::get_email(app, &caller, id).await,
+        (Route::Workflows, Method::GET) => workflows::list(app, &caller, request).await,
+        (Route::Workflows, Method::POST) => Box::pin(workflows::create(app, &caller, request)).await,
+        (Route::Workflow(id), Method::GET) => workflows::get(app, &caller, id).await,
+        (Route::Workflow(id), Method::PATCH) => Box::pin(workflows::update(app, &caller, id, request)).await,
+        (Route::Workflow(id), Method::DELETE) => Box::pin(workflows::delete(app, &caller, id)).await,
+        (Route::WorkflowRuns(id), Method::GET) => workflows::runs(app, &caller, id, request).await,
         (Route::DashboardLinks, Method::POST) => dashboard_links::create(app, &caller, request).await,
         (Route::Events, Method::GET) => events::list(app, &caller, request).await,
         (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
@@ -365,6 +387,9 @@ mod tests {
         "/v1/transfers/x1",
         "/v1/agreements",
         "/v1/agreements/x1",
+        "/v1/workflows",
+        "/v1/workflows/x1",
+        "/v1/workflows/x1/runs",
         "/checkout/x1/payments",
         "/checkout/x1/status",
         "/pay/x1/payments",

@@ -74,14 +74,26 @@ pub struct ReleasePointer {
     pub endpoint_id: String,
 }
 
+/// The SQS message that moves a workflow run on (`email.md`): sent when the run starts and after
+/// each wait of up to 15 minutes; longer waits are found on the due index by the scheduler.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunPointer {
+    /// The message's format version; its presence tells the message from the others.
+    pub run: u8,
+    pub account_id: String,
+    pub run_id: String,
+}
+
 /// Every message the delivery queue carries. Each kind is told by a field only it has (`v`,
-/// `backfill`, `release`) and refuses unknown fields, so a body matches one kind at most.
+/// `backfill`, `release`, `run`) and refuses unknown fields, so a body matches one kind at most.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum QueueJob {
     Delivery(DeliveryPointer),
     Backfill(BackfillPointer),
     Release(ReleasePointer),
+    Run(RunPointer),
 }
 
 /// Every outbound event type, in its own spelling.
@@ -125,6 +137,8 @@ mod tests {
         let backfill = r#"{"backfill":1,"accountId":"acct_1","jobId":"job_1"}"#;
         assert!(matches!(serde_json::from_str(backfill), Ok(QueueJob::Backfill(_))));
         assert!(serde_json::from_str::<QueueJob>(r#"{"release":1,"accountId":"acct_1"}"#).is_err());
+        let run = r#"{"run":1,"accountId":"acct_1","runId":"wr_1"}"#;
+        assert!(matches!(serde_json::from_str(run), Ok(QueueJob::Run(p)) if p.run_id == "wr_1"));
     }
 
     #[test]

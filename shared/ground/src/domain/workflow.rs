@@ -151,11 +151,15 @@ pub struct Run {
     pub status: RunStatus,
     /// The step to run next.
     pub next_step: usize,
-    /// When the next step is due (a wait's end).
+    /// When the next step is due (a wait's end). Stored as `nextAt`: `dueAt` is the due index's.
+    #[serde(rename = "nextAt")]
     pub due_at: i64,
     pub steps: Vec<StepRecord>,
     pub created_at: i64,
     pub version: u64,
+    /// Where the deployment's pages are, as the trigger's request said: the unsubscribe link's host.
+    #[serde(default)]
+    pub base_url: String,
 }
 
 impl Run {
@@ -246,6 +250,7 @@ mod tests {
             steps: vec![],
             created_at: 0,
             version: 1,
+            base_url: String::new(),
         }
     }
 

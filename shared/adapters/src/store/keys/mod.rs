@@ -12,6 +12,7 @@ mod due;
 mod email;
 mod events;
 mod listing;
+mod workflows;
 
 pub use commerce::*;
 pub use contacts::*;
@@ -19,6 +20,7 @@ pub use due::*;
 pub use email::*;
 pub use events::*;
 pub use listing::*;
+pub use workflows::*;
 
 use loop_ground::ids::AccountId;
 
@@ -117,6 +119,19 @@ mod formats {
         assert_eq!((email_pk(&a, "em_1").as_str(), EMAIL_SK), ("A#acct_abcdefghijklmnopqrst#EM#em_1", "EMAIL"));
         let to = Email::parse("ann@example.com").unwrap();
         assert_eq!(emails_to_partition(&a, &to), "A#acct_abcdefghijklmnopqrst#emails-to#ann@example.com");
+    }
+
+    #[test]
+    fn workflow_keys() {
+        let a = acct();
+        assert_eq!(workflows_pk(&a), "A#acct_abcdefghijklmnopqrst#WORKFLOWS");
+        assert_eq!(workflow_sk("wf_1"), "WF#wf_1");
+        assert_eq!((run_pk(&a, "wr_1").as_str(), RUN_SK), ("A#acct_abcdefghijklmnopqrst#RUN#wr_1", "RUN"));
+        assert_eq!(runs_partition(&a, "wf_1"), "A#acct_abcdefghijklmnopqrst#WFRUNS#wf_1");
+        assert_eq!(
+            (step_claim_pk(&a, "wr_1", 2).as_str(), STEP_CLAIM_SK),
+            ("A#acct_abcdefghijklmnopqrst#RUN#wr_1#STEP#2", "STEP")
+        );
     }
 
     #[test]

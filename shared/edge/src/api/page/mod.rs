@@ -12,7 +12,7 @@
 mod qr;
 pub mod view;
 
-pub use view::{new_nonce, not_found, Notice, PageStatus, PayPage};
+pub use view::{card_page, new_nonce, not_found, Notice, PageStatus, PayPage};
 
 use loop_adapters::app::App;
 use loop_ground::domain::checkout::session_account;

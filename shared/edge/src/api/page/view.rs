@@ -157,19 +157,18 @@ pub fn render(page: &PayPage, nonce: &str) -> Response {
 /// The `404` page of an id or token that opens nothing; `title_kind` names what was looked
 /// for (`"Checkout"`, `"Payment page"`).
 pub fn not_found(title_kind: &str) -> Response {
+    card_page(
+        StatusCode::NOT_FOUND,
+        &format!("{title_kind} not found"),
+        html! { p { "This link does not exist. Please ask the merchant for a new one." } },
+    )
+}
+
+/// A page of one card with a title, in the pay page's look and under its policy (a fresh nonce).
+pub fn card_page(status: StatusCode, title: &str, body: Markup) -> Response {
     let nonce = new_nonce();
-    let title = format!("{title_kind} not found");
-    let body = layout(
-        &title,
-        &nonce,
-        html! {
-            main.card {
-                h1 { (title) }
-                p { "This link does not exist. Please ask the merchant for a new one." }
-            }
-        },
-    );
-    html_with_csp(StatusCode::NOT_FOUND, body.into_string(), &content_security_policy(&nonce))
+    let page = layout(title, &nonce, html! { main.card { h1 { (title) } (body) } });
+    html_with_csp(status, page.into_string(), &content_security_policy(&nonce))
 }
 
 fn layout(title: &str, nonce: &str, body: Markup) -> Markup {

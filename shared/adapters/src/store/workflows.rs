@@ -1,0 +1,264 @@
+//! Workflows (all of an account's in one partition, `A#acct#WORKFLOWS` / `WF#id`), their runs
+//! (`A#acct#RUN#id`, listed per workflow on `gsi1`, on the `due` index while they wait) and the
+//! claims on their email steps (`A#acct#RUN#id#STEP#n`), written before a send so that each
+//! (run, step) sends at most once.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::keys::*;
+use super::{classify, from_item, put_if, s, to_item, Due, DueCursor, Item, PageQuery, Store};
+use loop_ground::domain::workflow::{Run, RunStatus, Workflow};
+use loop_ground::error::StoreError;
+use loop_ground::ids::AccountId;
+
+/// Workflows an account may have: all are read on each of its trigger events, in one query.
+pub const MAX_WORKFLOWS: usize = 100;
+
+#[derive(Serialize, Deserialize)]
+struct WorkflowItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    workflow: Workflow,
+}
+
+#[derive(Serialize, Deserialize)]
+pub(super) struct RunItem {
+    pk: String,
+    sk: String,
+    gsi1pk: String,
+    gsi1sk: String,
+    /// Present while the run waits or runs: the scheduler finds it when it is due.
+    #[serde(rename = "duePk", default, skip_serializing_if = "Option::is_none")]
+    due_pk: Option<String>,
+    #[serde(rename = "dueAt", default, skip_serializing_if = "Option::is_none")]
+    due_at: Option<String>,
+    #[serde(rename = "accountId")]
+    account_id: AccountId,
+    #[serde(flatten)]
+    run: Run,
+}
+
+impl RunItem {
+    pub(super) fn new(account: &AccountId, run: &Run) -> Self {
+        let live = matches!(run.status, RunStatus::Waiting | RunStatus::Running);
+        RunItem {
+            pk: run_pk(account, &run.id),
+            sk: RUN_SK.to_owned(),
+            gsi1pk: runs_partition(account, &run.workflow_id),
+            gsi1sk: run.id.clone(),
+            due_pk: live.then(|| due_partition("run", &run.id)),
+            due_at: live.then(|| due_key(run.due_at, &run.id)),
+            account_id: account.clone(),
+            run: run.clone(),
+        }
+    }
+}
+
+/// The claim on one email step of a run: `sending` from the moment it is written until the send's
+/// outcome replaces it (`sent`, `failed`, `skipped: …`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StepClaim {
+    pub run_id: String,
+    pub index: usize,
+    /// The id the email is (or will be) recorded under.
+    pub email_id: String,
+    pub status: String,
+    pub at: i64,
+}
+
+pub const CLAIM_SENDING: &str = "sending";
+
+#[derive(Serialize, Deserialize)]
+struct StepClaimItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    claim: StepClaim,
+}
+
+impl Store {
+    /// Creates the workflow (`version == 1`) or replaces it at the version before; `Ok(false)`
+    /// when a concurrent change won.
+    pub async fn put_workflow(&self, account: &AccountId, workflow: &Workflow) -> Result<bool, StoreError> {
+        let item = to_item(&WorkflowItem {
+            pk: workflows_pk(account),
+            sk: workflow_sk(&workflow.id),
+            workflow: workflow.clone(),
+        })?;
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        let request = if workflow.version <= 1 {
+            request.condition_expression("attribute_not_exists(pk)")
+        } else {
+            request
+                .condition_expression("version = :v")
+                .expression_attribute_values(":v", AttributeValue::N((workflow.version - 1).to_string()))
+        };
+        put_if(request.send().await)
+    }
+
+    pub async fn get_workflow(&self, account: &AccountId, id: &str) -> Result<Option<Workflow>, StoreError> {
+        let item = self.get_one(workflows_pk(account), &workflow_sk(id)).await?;
+        item.map(|i| from_item::<WorkflowItem>(i).map(|w| w.workflow)).transpose()
+    }
+
+    /// The account's workflows, newest first, after `starting_after` when given.
+    pub async fn list_workflows(
+        &self,
+        account: &AccountId,
+        limit: usize,
+        starting_after: Option<&str>,
+    ) -> Result<(Vec<Workflow>, bool), StoreError> {
+        let page = self
+            .page(PageQuery {
+                index: None,
+                partition: workflows_pk(account),
+                sort_prefix: Some(WORKFLOW_SK_PREFIX),
+                before: starting_after.map(workflow_sk),
+                limit,
+                filter: None,
+            })
+            .await?;
+        let workflows = page
+            .items
+            .into_iter()
+            .map(|i| from_item::<WorkflowItem>(i).map(|w| w.workflow))
+            .collect::<Result<_, _>>()?;
+        Ok((workflows, page.has_more))
+    }
+
+    /// Every workflow of the account (at most [`MAX_WORKFLOWS`]), for a trigger event to match.
+    pub async fn workflows(&self, account: &AccountId) -> Result<Vec<Workflow>, StoreError> {
+        Ok(self.list_workflows(account, MAX_WORKFLOWS, None).await?.0)
+    }
+
+    /// Deletes the workflow if it is still at `version`; `Ok(false)` if it changed meanwhile.
+    pub async fn delete_workflow(&self, account: &AccountId, id: &str, version: u64) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(workflows_pk(account)))
+            .key("sk", s(workflow_sk(id)))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .send()
+            .await;
+        put_if(result)
+    }
+
+    pub async fn get_run(&self, account: &AccountId, id: &str) -> Result<Option<Run>, StoreError> {
+        let item = self.get_one(run_pk(account, id), RUN_SK).await?;
+        item.map(|i| from_item::<RunItem>(i).map(|r| r.run)).transpose()
+    }
+
+    /// Replaces the run if it is still at `run.version - 1`; `Ok(false)` when another worker
+    /// moved it first. (Runs are created with their trigger event, in its transaction.)
+    pub async fn update_run(&self, account: &AccountId, run: &Run) -> Result<bool, StoreError> {
+        let item = to_item(&RunItem::new(account, run))?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("version = :v")
+            .expression_attribute_values(":v", AttributeValue::N(run.version.saturating_sub(1).to_string()))
+            .send()
+            .await;
+        put_if(result)
+    }
+
+    /// One workflow's runs, newest first.
+    pub async fn list_runs(
+        &self,
+        account: &AccountId,
+        workflow_id: &str,
+        limit: usize,
+        starting_after: Option<&str>,
+    ) -> Result<(Vec<Run>, bool), StoreError> {
+        let page = self
+            .page(PageQuery {
+                index: Some(GSI1),
+                partition: runs_partition(account, workflow_id),
+                sort_prefix: None,
+                before: starting_after.map(str::to_owned),
+                limit,
+                filter: None,
+            })
+            .await?;
+        let runs = page.items.into_iter().map(|i| from_item::<RunItem>(i).map(|r| r.run)).collect::<Result<_, _>>()?;
+        Ok((runs, page.has_more))
+    }
+
+    /// A page of runs due at `now` (a wait over, or a step to retry), with their accounts.
+    pub async fn due_runs(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> Result<Due<(AccountId, Run)>, StoreError> {
+        self.due_page("run", now, from, page_size, |i| from_item::<RunItem>(i).map(|r| (r.account_id, r.run))).await
+    }
+
+    /// Writes the claim on a step if none exists; `Ok(false)` when one does (read it).
+    pub async fn claim_step(&self, account: &AccountId, claim: &StepClaim) -> Result<bool, StoreError> {
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.step_claim_item(account, claim)?))
+            .condition_expression("attribute_not_exists(pk)")
+            .send()
+            .await;
+        put_if(result)
+    }
+
+    /// Records the step's outcome on its claim (only its holder writes it).
+    pub async fn finish_step(&self, account: &AccountId, claim: &StepClaim) -> Result<(), StoreError> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(self.step_claim_item(account, claim)?))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
+    /// Removes a claim whose email was not sent (SES unavailable), so that a retry sends it.
+    pub async fn release_step(&self, account: &AccountId, claim: &StepClaim) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(step_claim_pk(account, &claim.run_id, claim.index)))
+            .key("sk", s(STEP_CLAIM_SK))
+            .condition_expression("emailId = :e AND #s = :sending")
+            .expression_attribute_names("#s", "status")
+            .expression_attribute_values(":e", s(&claim.email_id))
+            .expression_attribute_values(":sending", s(CLAIM_SENDING))
+            .send()
+            .await;
+        put_if(result).map(|_| ())
+    }
+
+    pub async fn get_step_claim(
+        &self,
+        account: &AccountId,
+        run_id: &str,
+        index: usize,
+    ) -> Result<Option<StepClaim>, StoreError> {
+        let item = self.get_one(step_claim_pk(account, run_id, index), STEP_CLAIM_SK).await?;
+        item.map(|i| from_item::<StepClaimItem>(i).map(|c| c.claim)).transpose()
+    }
+
+    fn step_claim_item(&self, account: &AccountId, claim: &StepClaim) -> Result<Item, StoreError> {
+        to_item(&StepClaimItem {
+            pk: step_claim_pk(account, &claim.run_id, claim.index),
+            sk: STEP_CLAIM_SK.to_owned(),
+            claim: claim.clone(),
+        })
+    }
+}
