@@ -75,6 +75,8 @@ pub struct ScheduleReport {
     pub payments_dropped: u32,
     /// Workflow runs due (a wait over, or a step to retry), handed to dispatch.
     pub runs_resumed: u32,
+    /// Automated emails handed to dispatch again.
+    pub mail_resent: u32,
     /// Items the due index returned: the run's cost, flat in the number of records not yet due.
     pub items_read: usize,
     /// Due records that could not be decoded: logged and skipped.
@@ -211,6 +213,20 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
             .collect();
         app.queue.send(&messages).await?;
         report.runs_resumed += messages.len() as u32;
+    }
+    // Automated emails whose hand-over to dispatch may have been lost (dispatch drops the job
+    // once the email is decided; one handed over twice is sent once: its claim).
+    let mut mail = DueWalk::new(now);
+    while let Some((from, size)) = mail.next_page() {
+        let page = app.store.due_mail_jobs(now, from, size).await?;
+        mail.advance(&page, &mut report);
+        let messages: Vec<_> = page
+            .records
+            .iter()
+            .map(|(account_id, event_id)| crate::email::automated::pointer(account_id, event_id))
+            .collect();
+        app.queue.send(&messages).await?;
+        report.mail_resent += messages.len() as u32;
     }
     if report != ScheduleReport::default() {
         tracing::info!(?report, "schedule ran");

@@ -79,7 +79,60 @@ struct StepClaimItem {
     claim: StepClaim,
 }
 
+/// An automated email to send for an outbound event, written with the event: on the due
+/// index (after a grace), so the scheduler hands it to dispatch if the message sent at once is lost.
+#[derive(Serialize, Deserialize)]
+pub(super) struct MailJobItem {
+    pk: String,
+    sk: String,
+    #[serde(rename = "duePk")]
+    due_pk: String,
+    #[serde(rename = "dueAt")]
+    due_at: String,
+    #[serde(rename = "accountId")]
+    account_id: AccountId,
+    #[serde(rename = "eventId")]
+    event_id: String,
+}
+
+impl MailJobItem {
+    pub(super) fn new(account: &AccountId, event_id: &str, due_at: i64) -> Self {
+        MailJobItem {
+            pk: mail_job_pk(account, event_id),
+            sk: MAIL_JOB_SK.to_owned(),
+            due_pk: due_partition("mail", event_id),
+            due_at: due_key(due_at, event_id),
+            account_id: account.clone(),
+            event_id: event_id.to_owned(),
+        }
+    }
+}
+
 impl Store {
+    /// A page of automated emails whose first hand-over may have been lost: (account, event id).
+    pub async fn due_mail_jobs(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> Result<Due<(AccountId, String)>, StoreError> {
+        self.due_page("mail", now, from, page_size, |i| from_item::<MailJobItem>(i).map(|j| (j.account_id, j.event_id)))
+            .await
+    }
+
+    /// The automated email of `event_id` is decided (sent, failed, or not to send).
+    pub async fn delete_mail_job(&self, account: &AccountId, event_id: &str) -> Result<(), StoreError> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key("pk", s(mail_job_pk(account, event_id)))
+            .key("sk", s(MAIL_JOB_SK))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
     /// Creates the workflow (`version == 1`) or replaces it at the version before; `Ok(false)`
     /// when a concurrent change won.
     pub async fn put_workflow(&self, account: &AccountId, workflow: &Workflow) -> Result<bool, StoreError> {

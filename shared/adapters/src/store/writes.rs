@@ -57,6 +57,11 @@ pub enum Write {
         email: Email,
     },
     PutTrigger(TriggerEvent),
+    /// An automated email to consider for the outbound event `event_id` (`email.md`).
+    PutMailJob {
+        event_id: String,
+        due_at: i64,
+    },
     /// Starts a workflow run (with its trigger event, so it starts once per trigger).
     PutRun(Box<Run>),
     PutEvent(OutboundEvent),
@@ -328,6 +333,9 @@ impl Store {
                 Some(("attribute_not_exists(pk)", None)),
             ),
             Write::PutTrigger(trigger) => put(to_item(&TriggerItem::new(account, trigger))?, None),
+            Write::PutMailJob { event_id, due_at } => {
+                put(to_item(&super::workflows::MailJobItem::new(account, event_id, *due_at))?, None)
+            }
             Write::PutRun(run) => {
                 put(to_item(&super::workflows::RunItem::new(account, run))?, Some(("attribute_not_exists(pk)", None)))
             }

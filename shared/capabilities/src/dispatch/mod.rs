@@ -98,6 +98,21 @@ async fn handle_message(app: &App, message: &QueueMessage) -> bool {
                 }
             };
         }
+        Ok(QueueJob::Mail(job)) => {
+            let Some(account) = AccountId::parse(&job.account_id) else {
+                tracing::error!(message_id = %message.message_id, "mail message without an account id: dropped");
+                return true;
+            };
+            tracing::Span::current().record("account", job.account_id.as_str());
+            tracing::Span::current().record("event", job.event_id.as_str());
+            return match crate::email::automated::send(app, &account, &job.event_id).await {
+                Ok(()) => true,
+                Err(err) => {
+                    tracing::warn!(account = %job.account_id, event = %job.event_id, error = %err, "automated email not sent");
+                    false
+                }
+            };
+        }
         Ok(QueueJob::Backfill(pointer)) => {
             return match crate::connect::backfill::run(app, &pointer).await {
                 Ok(()) => true,

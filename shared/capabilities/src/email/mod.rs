@@ -2,6 +2,7 @@
 //! previews, and transactional sends through the account's sending identity, each recorded as
 //! what was sent (`sent`, or `failed` with SES's reason: a refusal is final, never retried).
 
+pub mod automated;
 pub mod render;
 pub mod workflows;
 

@@ -10,6 +10,7 @@ use loop_adapters::app::App;
 use loop_capabilities::accounts::Caller;
 use loop_ground::domain::account::{is_evm_address, stripe_webhook_path, Account, CryptoSettings, EmailSettings};
 use loop_ground::domain::email::Email;
+use loop_ground::domain::notifications::Notification;
 use loop_ground::error::ApiError;
 use loop_ground::http::{self as h, Request, Response};
 
@@ -39,6 +40,7 @@ pub fn account_json(account: &Account) -> Value {
             "fromName": e.from_name,
             "replyTo": account.reply_to(),
         })),
+        "notifications": account.notifications,
     })
 }
 
@@ -66,6 +68,43 @@ pub(super) struct AccountPatch {
     treasury_addresses: BTreeMap<String, Option<String>>,
     /// `Some(None)`: no sending identity any more.
     email: Option<Option<EmailPatch>>,
+    /// The automated emails turned on or off: `(name, on)`.
+    notifications: Vec<(Notification, bool)>,
+    /// Templates named for automated emails (`None`: the default one).
+    notification_templates: Vec<(Notification, Option<String>)>,
+}
+
+const NOTIFICATIONS: [Notification; 3] =
+    [Notification::PaymentRequest, Notification::LatePayment, Notification::Receipt];
+
+fn parse_notifications(body: &Map<String, Value>, patch: &mut AccountPatch) -> Result<(), ApiError> {
+    reject_unknown(body, &["paymentRequest", "latePayment", "receipt", "templates"], "notifications.")?;
+    for which in NOTIFICATIONS {
+        match body.get(which.as_str()) {
+            None => {}
+            Some(Value::Bool(on)) => patch.notifications.push((which, *on)),
+            Some(_) => return Err(wrong_type(&format!("notifications.{}", which.as_str()), "a boolean")),
+        }
+    }
+    match body.get("templates") {
+        None => {}
+        Some(Value::Object(templates)) => {
+            reject_unknown(templates, &["paymentRequest", "latePayment", "receipt"], "notifications.templates.")?;
+            for which in NOTIFICATIONS {
+                let param = format!("notifications.templates.{}", which.as_str());
+                match templates.get(which.as_str()) {
+                    None => {}
+                    Some(Value::Null) => patch.notification_templates.push((which, None)),
+                    Some(Value::String(id)) if super::list::is_id(id) => {
+                        patch.notification_templates.push((which, Some(id.clone())))
+                    }
+                    Some(_) => return Err(wrong_type(&param, "an email template id (et_…) or null")),
+                }
+            }
+        }
+        Some(_) => return Err(wrong_type("notifications.templates", "an object")),
+    }
+    Ok(())
 }
 
 /// `email` in a `PATCH /v1/account`: fields given replace those stored.
@@ -122,8 +161,13 @@ impl EmailPatch {
 
 impl AccountPatch {
     pub(super) fn parse(body: &Map<String, Value>) -> Result<Self, ApiError> {
-        reject_unknown(body, &["supportEmail", "crypto", "email"], "")?;
+        reject_unknown(body, &["supportEmail", "crypto", "email", "notifications"], "")?;
         let mut patch = AccountPatch::default();
+        match body.get("notifications") {
+            None => {}
+            Some(Value::Object(notifications)) => parse_notifications(notifications, &mut patch)?,
+            Some(_) => return Err(wrong_type("notifications", "an object")),
+        }
         match body.get("email") {
             None => {}
             Some(Value::Null) => patch.email = Some(None),
@@ -223,6 +267,21 @@ impl AccountPatch {
             Some(None) => account.email = None,
             Some(Some(patch)) => account.email = Some(patch.apply(account.email.as_ref())?),
         }
+        let n = &mut account.notifications;
+        for (which, on) in &self.notifications {
+            match which {
+                Notification::PaymentRequest => n.payment_request = *on,
+                Notification::LatePayment => n.late_payment = *on,
+                Notification::Receipt => n.receipt = *on,
+            }
+        }
+        for (which, id) in &self.notification_templates {
+            match which {
+                Notification::PaymentRequest => n.templates.payment_request = id.clone(),
+                Notification::LatePayment => n.templates.late_payment = id.clone(),
+                Notification::Receipt => n.templates.receipt = id.clone(),
+            }
+        }
         let c: &mut CryptoSettings = &mut account.crypto;
         if let Some(v) = self.network_id {
             c.network_id = v;
@@ -282,6 +341,19 @@ pub async fn patch(app: &App, caller: Caller, request: &Request) -> Result<Respo
                 "email.fromAddress",
                 format!("email.fromAddress: {address} is not a verified identity in SES (verify the address or its domain first)."),
             ));
+        }
+    }
+    // A template named for an automated email must be one of the account's.
+    for (which, id) in &patch.notification_templates {
+        if let Some(id) = id {
+            if app.store.get_template(&caller.account.id, id).await?.is_none() {
+                let param = format!("notifications.templates.{}", which.as_str());
+                return Err(ApiError::invalid_param(
+                    "resource_missing",
+                    &param,
+                    format!("{param}: no such email template."),
+                ));
+            }
         }
     }
     let updated =

@@ -21,6 +21,9 @@ pub struct Account {
     /// without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<EmailSettings>,
+    /// The automated emails it sends (`email.md`): none until the merchant turns them on.
+    #[serde(default)]
+    pub notifications: super::notifications::Notifications,
     /// Unix seconds.
     pub created_at: i64,
     /// Bumped on every write, so concurrent read-modify-writes cannot lose each other's changes.
@@ -38,6 +41,7 @@ impl Account {
             crypto: CryptoSettings::default(),
             stripe: StripeIntegration::default(),
             email: None,
+            notifications: Default::default(),
             created_at: now,
             version: 1,
         }

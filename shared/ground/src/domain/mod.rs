@@ -13,6 +13,7 @@ pub mod email;
 pub mod email_template;
 pub mod endpoint;
 pub mod money;
+pub mod notifications;
 pub mod outbound;
 pub mod payloads;
 pub mod payment;

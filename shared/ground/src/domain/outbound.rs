@@ -85,8 +85,18 @@ pub struct RunPointer {
     pub run_id: String,
 }
 
+/// The SQS message that sends the automated email of an outbound event (`email.md`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MailPointer {
+    /// The message's format version; its presence tells the message from the others.
+    pub mail: u8,
+    pub account_id: String,
+    pub event_id: String,
+}
+
 /// Every message the delivery queue carries. Each kind is told by a field only it has (`v`,
-/// `backfill`, `release`, `run`) and refuses unknown fields, so a body matches one kind at most.
+/// `backfill`, `release`, `run`, `mail`) and refuses unknown fields, so a body matches one kind at most.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum QueueJob {
@@ -94,6 +104,7 @@ pub enum QueueJob {
     Backfill(BackfillPointer),
     Release(ReleasePointer),
     Run(RunPointer),
+    Mail(MailPointer),
 }
 
 /// Every outbound event type, in its own spelling.

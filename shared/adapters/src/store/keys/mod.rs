@@ -132,6 +132,10 @@ mod formats {
             (step_claim_pk(&a, "wr_1", 2).as_str(), STEP_CLAIM_SK),
             ("A#acct_abcdefghijklmnopqrst#RUN#wr_1#STEP#2", "STEP")
         );
+        assert_eq!(
+            (mail_job_pk(&a, "evt_1").as_str(), MAIL_JOB_SK),
+            ("A#acct_abcdefghijklmnopqrst#MAILJOB#evt_1", "MAILJOB")
+        );
     }
 
     #[test]

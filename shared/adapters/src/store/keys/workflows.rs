@@ -29,3 +29,10 @@ pub fn runs_partition(account: &AccountId, workflow_id: &str) -> String {
 pub fn step_claim_pk(account: &AccountId, run_id: &str, index: usize) -> String {
     format!("A#{account}#RUN#{run_id}#STEP#{index}")
 }
+
+pub const MAIL_JOB_SK: &str = "MAILJOB";
+
+/// An automated email to send for the event `event_id` (kept until it is sent or decided against).
+pub fn mail_job_pk(account: &AccountId, event_id: &str) -> String {
+    format!("A#{account}#MAILJOB#{event_id}")
+}
