@@ -35,6 +35,8 @@ async fn a_new_key_reads_its_account_with_the_documented_defaults() {
                 "tokenDecimals": 6, "treasuryAddresses": {}},
             "stripeWebhookPath": format!("/stripe/webhooks/{}", acme.id),
             "email": null,
+            "notifications": {"paymentRequest": false, "latePayment": false, "receipt": false,
+                "templates": {"paymentRequest": null, "latePayment": null, "receipt": null}},
         })
     );
     t.shutdown().await;
