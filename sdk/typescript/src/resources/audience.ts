@@ -14,8 +14,8 @@ import type {
 import { Resource } from "./resource.js";
 
 export class ContactsResource extends Resource {
-  /** Creates a contact (publishes `contact.created`); an email already there is a `409`. */
-  create(params: ContactWriteParams, options?: RequestOptions): Promise<Contact> {
+  /** Creates a contact (publishes `contact.created`) → `{success, id}`; an email already there is a `409`. */
+  create(params: ContactWriteParams, options?: RequestOptions): Promise<ResponseBody<"/v1/contacts", "post">> {
     return this.http.request({ method: "POST", path: "/v1/contacts", body: params, options });
   }
 
