@@ -8,7 +8,7 @@ import { backoffMs, isRetryableStatus, retryAfterMs, sleep } from "./retry.js";
 export type FetchLike = (input: string, init: RequestInit) => Promise<Response>;
 
 export interface ClientOptions {
-  /** A secret API key (`sk_test_…` or `sk_live_…`). */
+  /** A secret API key (`lk_test_…` or `lk_live_…`). */
   apiKey: string;
   /** The deployment's root, without `/v1` (for example `http://127.0.0.1:3000`). */
   baseUrl: string;

@@ -41,7 +41,7 @@ test("a 400 names its parameter", async () => {
 });
 
 test("a 401 with a wrong key", async () => {
-  const loop = new Loop({ apiKey: "sk_test_nottherightkey", baseUrl: LOOP_URL });
+  const loop = new Loop({ apiKey: "lk_test_nottherightkey", baseUrl: LOOP_URL });
   const error = await loop.account.retrieve().catch((e) => e);
   assert.ok(error instanceof LoopError);
   assert.equal(error.status, 401);
