@@ -83,7 +83,8 @@ async fn the_typescript_sdk_builds_and_passes_its_tests_against_the_stack() {
     )
     .await;
 
-    // THEN they all pass
+    // THEN they all pass (the runner's report shows with `--nocapture`)
+    println!("{}", String::from_utf8_lossy(&output.stdout));
     assert_success("npm test", &output);
     t.shutdown().await;
 }
