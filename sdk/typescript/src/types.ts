@@ -1,9 +1,9 @@
 // Request and response types read off the generated `openapi.ts` (never written by hand), so a
 // change to `openapi.json` reaches every method's signature once `npm run generate` has run.
 //
-// The helpers take any path string and a fallback: a route the document does not describe yet
-// (the workflows routes, at the time of writing) gets the loose fallback, and the precise type
-// as soon as the regenerated document has it, with no change here.
+// The helpers take any path string and an optional fallback, for a route the document does not
+// describe yet: it gets the fallback, and the precise type once `openapi.json` has it and the
+// file is regenerated, with no change here.
 
 import type { components, paths } from "./openapi.js";
 
@@ -92,43 +92,13 @@ export type Transfer = Schemas["Transfer"];
 export type TransferProcessParams = Schemas["TransferProcess"];
 export type Agreement = Schemas["Agreement"];
 
-// Workflows (`email.md`): loose until `openapi.json` describes `/v1/workflows`; then regenerate
-// (`npm run generate`) and these become the document's types by themselves.
-export interface LooseWorkflowStep {
-  type: "wait" | "email" | (string & {});
-  seconds?: number;
-  templateId?: string;
-  [field: string]: unknown;
-}
-export interface LooseWorkflow {
-  id: string;
-  name?: string;
-  status?: "active" | "paused" | (string & {});
-  trigger?: { eventName: string };
-  audience?: { userGroup?: string } | null;
-  steps?: LooseWorkflowStep[];
-  [field: string]: unknown;
-}
-export interface LooseWorkflowCreateParams {
-  name: string;
-  trigger: { eventName: string };
-  audience?: { userGroup?: string };
-  steps: LooseWorkflowStep[];
-  status?: "active" | "paused";
-  [field: string]: unknown;
-}
-export interface LooseWorkflowRun {
-  id: string;
-  status?: "waiting" | "running" | "completed" | "stopped" | (string & {});
-  [field: string]: unknown;
-}
+export type Workflow = Schemas["Workflow"];
+export type WorkflowStep = Schemas["WorkflowStep"];
+export type WorkflowCreateParams = Schemas["WorkflowCreate"];
+export type WorkflowUpdateParams = Schemas["WorkflowUpdate"];
+export type WorkflowRun = Schemas["WorkflowRun"];
 
 type ItemOf<L> = L extends { data: (infer T)[] } ? T : never;
-
-export type Workflow = ResponseBody<"/v1/workflows/{id}", "get", LooseWorkflow>;
-export type WorkflowCreateParams = RequestBody<"/v1/workflows", "post", LooseWorkflowCreateParams>;
-export type WorkflowUpdateParams = RequestBody<"/v1/workflows/{id}", "patch", Partial<LooseWorkflowCreateParams>>;
-export type WorkflowRun = Or<ItemOf<ResponseBody<"/v1/workflows/{id}/runs", "get">>, LooseWorkflowRun>;
 
 /** The item type of a list route's page. */
 export type ListItem<P extends string, Fallback = never> = Or<ItemOf<ResponseBody<P, "get">>, Fallback>;

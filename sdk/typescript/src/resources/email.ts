@@ -52,10 +52,7 @@ export class EmailTemplatesResource extends Resource {
   }
 }
 
-/**
- * `/v1/workflows` (`email.md`). Its types are loose until `openapi.json` describes these routes;
- * `npm run generate` then makes them the document's.
- */
+/** `/v1/workflows` (`email.md`): steps run in order, each trigger event starts one run. */
 export class WorkflowsResource extends Resource {
   /** `{name, trigger: {eventName}, audience?: {userGroup}, steps: [...], status?}`. */
   create(params: WorkflowCreateParams, options?: RequestOptions): Promise<Workflow> {
@@ -71,16 +68,16 @@ export class WorkflowsResource extends Resource {
   }
 
   /** A deleted workflow's runs stop. */
-  del(id: string): Promise<ResponseBody<"/v1/workflows/{id}", "delete", { id: string; deleted: boolean }>> {
+  del(id: string): Promise<ResponseBody<"/v1/workflows/{id}", "delete">> {
     return this.http.request({ method: "DELETE", path: `/v1/workflows/${segment(id)}` });
   }
 
-  list(params?: PageParams): ListResult<Workflow> {
+  list(params?: PageParams & ListFilters<"/v1/workflows">): ListResult<Workflow> {
     return this.paged("/v1/workflows", params);
   }
 
   /** The workflow's runs, newest first. */
-  listRuns(id: string, params?: PageParams): ListResult<WorkflowRun> {
+  listRuns(id: string, params?: PageParams & ListFilters<"/v1/workflows/{id}/runs">): ListResult<WorkflowRun> {
     return this.paged(`/v1/workflows/${segment(id)}/runs`, params);
   }
 }
@@ -100,8 +97,8 @@ export class EmailsResource extends Resource {
     return this.http.request({ method: "GET", path: `/v1/emails/${segment(id)}` });
   }
 
-  /** What was sent to `email`, newest first. */
-  list(params: PageParams & ListFilters<"/v1/emails">): ListResult<SentEmail> {
+  /** What was sent (to `email`, when given), newest first. */
+  list(params?: PageParams & ListFilters<"/v1/emails">): ListResult<SentEmail> {
     return this.paged("/v1/emails", params);
   }
 }
