@@ -9,6 +9,8 @@ CHAIN_DIR := local/chain
 CHAIN_STAMP := $(CHAIN_DIR)/node_modules/.installed-v1
 BROWSER_DIR := tests/browser
 BROWSER_STAMP := $(BROWSER_DIR)/node_modules/.installed-v1
+SDK_DIR := sdk/typescript
+SDK_STAMP := $(SDK_DIR)/node_modules/.installed-v1
 export AWS_DEFAULT_REGION ?= us-east-1
 
 .PHONY: dev test lint fmt clippy venv clean package bench-package
@@ -20,7 +22,7 @@ dev: $(STAMP) $(CHAIN_STAMP)
 	LOOP_ALLOW_PRIVATE_ENDPOINTS=1 ./target/debug/loop-local
 
 ## Every test, against an emulator started (and always stopped) for this run.
-test: $(STAMP) $(CHAIN_STAMP) $(BROWSER_STAMP)
+test: $(STAMP) $(CHAIN_STAMP) $(BROWSER_STAMP) $(SDK_STAMP)
 	cargo build --workspace --all-targets
 	scripts/with-emulator.sh cargo test --workspace --no-fail-fast
 
@@ -65,6 +67,14 @@ $(BROWSER_STAMP): $(BROWSER_DIR)/package.json $(BROWSER_DIR)/package-lock.json
 	npm ci --prefix $(BROWSER_DIR) --ignore-scripts
 	touch $(BROWSER_STAMP)
 
+# The TypeScript SDK's toolchain (typescript, openapi-typescript) and its runtime dependency
+# (standardwebhooks), pinned by sdk/typescript/package-lock.json; tests/tests/sdk_typescript.rs
+# builds the package and runs its tests.
+$(SDK_STAMP): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "The SDK's tests need Node.js and npm (Debian: apt-get install nodejs npm)." >&2; exit 1; }
+	npm ci --prefix $(SDK_DIR) --ignore-scripts
+	touch $(SDK_STAMP)
+
 ## Lambda packages (README "Packaging"): cargo-lambda and its zig toolchain come from
 ## requirements-package.txt into .venv/, apart from the test tools (they are ~400 MB).
 PACKAGE_STAMP := $(VENV)/.installed-package-v1
@@ -93,4 +103,4 @@ $(PACKAGE_STAMP): requirements-package.txt
 
 clean:
 	cargo clean
-	rm -rf $(VENV) $(CHAIN_DIR)/node_modules $(BROWSER_DIR)/node_modules
+	rm -rf $(VENV) $(CHAIN_DIR)/node_modules $(BROWSER_DIR)/node_modules $(SDK_DIR)/node_modules $(SDK_DIR)/dist
