@@ -6482,6 +6482,18 @@ export interface components {
             stripeWebhookPath: string;
             /** @description The sending identity; null until set (nothing is sent without one). */
             email: components["schemas"]["EmailSettings"] | null;
+            notifications: components["schemas"]["Notifications"];
+        };
+        /** @description Automated emails to the customers of transfers (off by default): paymentRequest on TransferFinalized, latePayment on LatePayment, receipt on a successful TransferProcessed; each with Loop's default template unless one of the account's is named. */
+        Notifications: {
+            paymentRequest: boolean;
+            latePayment: boolean;
+            receipt: boolean;
+            templates: {
+                paymentRequest?: string | null;
+                latePayment?: string | null;
+                receipt?: string | null;
+            };
         };
         EmailSettings: {
             fromAddress: string;
@@ -6520,6 +6532,16 @@ export interface components {
                 fromName?: string | null;
                 replyTo?: string | null;
             } | null;
+            notifications?: {
+                paymentRequest?: boolean;
+                latePayment?: boolean;
+                receipt?: boolean;
+                templates?: {
+                    paymentRequest?: string | null;
+                    latePayment?: string | null;
+                    receipt?: string | null;
+                };
+            };
         };
         StripeIntegrationUpdate: {
             /** @description New secrets; an entry may instead be the masked form GET shows (whsec_…abcd), which keeps the stored secret it masks. */
