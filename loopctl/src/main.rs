@@ -248,7 +248,7 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Keys(KeysCommand::Revoke { account, key_id }) => {
             let id = parse_account(&account)?;
-            if !store.revoke_api_key(&id, &key_id, clock.now_unix()).await.map_err(|e| explain(e.into()))? {
+            if !accounts::revoke_key(&store, &clock, &id, &key_id).await.map_err(|e| explain(e.into()))? {
                 return Err(format!("account {id} has no key {key_id}"));
             }
             println!("Revoked key {key_id} of {id}");

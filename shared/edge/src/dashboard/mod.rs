@@ -38,7 +38,10 @@ enum Page<'a> {
     Contact,
     Stripe,
     Settings,
+    Keys,
+    KeyRevoke(&'a str),
     Payments,
+    Transfers,
     PaymentLinkAction(&'a str, pages::LinkAction),
 }
 
@@ -60,7 +63,10 @@ fn page_of(path: &str) -> Option<Page<'_>> {
         ["dashboard", "contact"] => Some(Page::Contact),
         ["dashboard", "stripe"] => Some(Page::Stripe),
         ["dashboard", "settings"] => Some(Page::Settings),
+        ["dashboard", "keys"] => Some(Page::Keys),
+        ["dashboard", "keys", id, "revoke"] if is_id(id) => Some(Page::KeyRevoke(id)),
         ["dashboard", "payments"] => Some(Page::Payments),
+        ["dashboard", "transfers"] => Some(Page::Transfers),
         ["dashboard", "payment-links", id, action] if is_id(id) => {
             pages::LinkAction::parse(action).map(|a| Page::PaymentLinkAction(id, a))
         }
@@ -142,8 +148,11 @@ async fn serve(app: &App, request: &Request) -> Response {
         (Page::Stripe, true) => pages::save_stripe(&ctx).await,
         (Page::Settings, false) => pages::settings(&ctx, None).await,
         (Page::Settings, true) => pages::save_settings(&ctx).await,
+        (Page::Keys, true) => pages::keys::create(&ctx).await,
+        (Page::KeyRevoke(id), true) => pages::keys::revoke(&ctx, id).await,
         (Page::Payments, false) => pages::payments(&ctx, None).await,
         (Page::Payments, true) => pages::create_payment_link(&ctx).await,
+        (Page::Transfers, false) => pages::transfers::page(&ctx).await,
         (Page::PaymentLinkAction(id, action), true) => pages::payment_link_action(&ctx, id, action).await,
         _ => return view::message_page(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", "Use the page's forms.", None),
     };
