@@ -123,7 +123,7 @@ async fn readme_screenshots() {
     t.create_endpoint(&acme, &receiver.url, &["*"]).await;
     // A second endpoint that answers 500: the chart and the success rates show failures too.
     let failing = Receiver::start(0).await;
-    failing.fail_with(500, None);
+    failing.set_down(true);
     t.create_endpoint(&acme, &failing.url, &["contact.created"]).await;
     for (i, name) in ["Jenny Rosen", "Ada Lovelace", "Grace Hopper"].iter().enumerate() {
         let email = format!("{}@example.com", name.split(' ').next().unwrap().to_lowercase());

@@ -67,7 +67,7 @@ pub(super) async fn section(ctx: &Ctx<'_>, new_key: Option<&NewKey>) -> Result<M
                     }
                 }
             }
-            form.row #create-key method="post" action="/dashboard/keys" {
+            form #create-key method="post" action="/dashboard/keys" {
                 (csrf(&ctx.session))
                 @if test_only {
                     p.hint { "This is a test-mode session: its new keys are test-mode keys." }

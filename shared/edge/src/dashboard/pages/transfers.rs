@@ -78,6 +78,8 @@ pub(in crate::dashboard) async fn page(ctx: &Ctx<'_>) -> PageResult {
                                             code.tx { (tx) } br; small.muted { (network(&t["payment"]["networkId"])) }
                                         } @else if let Some(tx) = t["transaction"].as_str() {
                                             code.tx { (tx) }
+                                        } @else {
+                                            span.muted { "not paid" }
                                         }
                                     }
                                     td { @if let Some(url) = t["paymentUrl"].as_str() { a.pay href=(url) { "Pay page" } } }
