@@ -527,6 +527,8 @@ async fn a_test_event_reaches_its_endpoint_signed_whatever_its_filter_and_counts
     let endpoint = t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
     let id = endpoint["id"].as_str().unwrap();
     let secret = endpoint["secret"].as_str().unwrap();
+    // (and another endpoint, for every event)
+    t.create_endpoint(&acme, "http://127.0.0.1:9/hook", &["*"]).await;
     let mut browser = Browser::new(&t);
     browser.sign_in(&acme).await;
     let csrf = browser.csrf().await;
@@ -558,6 +560,10 @@ async fn a_test_event_reaches_its_endpoint_signed_whatever_its_filter_and_counts
     assert!(webhooks.contains("100%") && webhooks.contains("(1 of 1)"), "{webhooks}");
     let overview = browser.get("/dashboard").await.text().await.unwrap();
     assert!(overview.contains(r#"data-succeeded="1""#), "the chart counts it: {overview}");
+    // AND redelivered to every endpoint that wants it, it goes to its own endpoint only
+    let again = browser.post(&format!("/dashboard/events/{event_id}/redeliver"), &[("csrf", &csrf)]).await;
+    assert_eq!(again.headers()[LOCATION], format!("/dashboard/events/{event_id}?redelivered=1"));
+    assert_eq!(receiver.wait_for(std::time::Duration::from_secs(10), |r| r.len() == 2).await.len(), 2);
 
     // WHEN the endpoint is disabled and sent a test event again
     let disable = browser.post(&format!("/dashboard/webhooks/{id}/disable"), &[("csrf", &csrf)]).await;
@@ -567,7 +573,7 @@ async fn a_test_event_reaches_its_endpoint_signed_whatever_its_filter_and_counts
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert!(refused.text().await.unwrap().contains("enable it"));
     assert_eq!(t.read(&acme, "/v1/events").await["data"].as_array().unwrap().len(), 1);
-    assert_eq!(receiver.received().len(), 1);
+    assert_eq!(receiver.received().len(), 2);
     t.shutdown().await;
 }
 

@@ -7,7 +7,7 @@
 use loop_adapters::queue::{DeliveryQueue, OutgoingMessage};
 use loop_adapters::store::Write;
 use loop_ground::domain::delivery::{Delivery, DeliveryStatus};
-use loop_ground::domain::endpoint::EndpointSet;
+use loop_ground::domain::endpoint::{EndpointSet, EndpointStatus};
 use loop_ground::domain::outbound::{DeliveryPointer, OutboundEvent};
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
@@ -130,6 +130,12 @@ pub async fn redeliver(
     let endpoints = app.store.get_endpoints(account).await?;
     let targets: Vec<&loop_ground::domain::endpoint::Endpoint> = match endpoint_id {
         Some(id) => vec![endpoints.get(id).ok_or(RedeliverError::UnknownEndpoint)?],
+        // A test event went to one endpoint whatever its filter: sent again, it goes there only.
+        None if event.kind == TEST_EVENT_TYPE => endpoints
+            .endpoints
+            .iter()
+            .filter(|e| e.status == EndpointStatus::Enabled && detail.deliveries.iter().any(|d| d.endpoint_id == e.id))
+            .collect(),
         None => endpoints.endpoints.iter().filter(|e| e.wants(&event.kind)).collect(),
     };
     let mut messages = Vec::with_capacity(targets.len());
@@ -269,7 +275,7 @@ pub async fn send_test_event(
 ) -> Result<String, TestEventError> {
     let endpoints = app.store.get_endpoints(account).await?;
     let endpoint = endpoints.get(endpoint_id).ok_or(TestEventError::UnknownEndpoint)?;
-    if endpoint.status != loop_ground::domain::endpoint::EndpointStatus::Enabled {
+    if endpoint.status != EndpointStatus::Enabled {
         return Err(TestEventError::Disabled);
     }
     let now = app.clock.now_unix();
