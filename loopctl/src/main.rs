@@ -11,7 +11,7 @@ use loop_adapters::App;
 use loop_capabilities::accounts::{self, AccountError, NewAccount};
 use loop_capabilities::publish::{self, RedeliverError};
 use loop_capabilities::transfers::{self, ProcessError};
-use loop_ground::clock::{rfc3339_from_unix, Clock, SystemClock};
+use loop_ground::clock::{rfc3339_from_unix, SystemClock};
 use loop_ground::config::Config;
 use loop_ground::domain::account::{stripe_webhook_path, Account};
 use loop_ground::domain::payloads::ProcessingReport;
