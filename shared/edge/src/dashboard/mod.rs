@@ -238,6 +238,14 @@ mod tests {
         assert_eq!(page_of("/dashboard/events/evt_1/redeliver"), Some(Page::Redeliver("evt_1")));
         assert_eq!(page_of("/dashboard/events/a%20b"), None);
         assert_eq!(page_of("/dashboard/webhooks/we_1/explode"), None);
+        assert_eq!(
+            page_of("/dashboard/webhooks/we_1/send-test"),
+            Some(Page::WebhookAction("we_1", pages::WebhookAction::SendTest))
+        );
+        assert_eq!(page_of("/dashboard/transfers"), Some(Page::Transfers));
+        assert_eq!(page_of("/dashboard/keys"), Some(Page::Keys));
+        assert_eq!(page_of("/dashboard/keys/key_1/revoke"), Some(Page::KeyRevoke("key_1")));
+        assert_eq!(page_of("/dashboard/keys/key_1"), None);
         assert_eq!(page_of("/dashboard/nothing"), None);
     }
 
