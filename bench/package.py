@@ -44,7 +44,7 @@ import urllib.request
 from local import free_port, request, start_moto, start_receiver, wait_for_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FUNCTIONS = ["stripe-ingest", "checkout", "dispatch", "late-payments"]
+FUNCTIONS = ["stripe-ingest", "checkout", "dispatch", "late-payments", "dashboard"]
 EVENT_BYTES = 1024 * 1024
 ENDPOINTS = 5  # x 2 outbound events per Stripe event = a full SQS batch of 10 for dispatch
 TARGETS = {"size_mb": 10, "ready_ms": 20, "rss_mb": 40}
@@ -249,6 +249,17 @@ def checkout_event(setup, run):
     return padded(make)
 
 
+def dashboard_event(setup, run):
+    """`POST /dashboard/login` with the API key (a sign-in: a session stored, a cookie set), the
+    form padded with a field the dashboard does not read."""
+    def make(n):
+        body = f"apiKey={setup['key']}&padding=".encode() + b"p" * n
+        return http_event("POST", "/dashboard/login", "ANY /dashboard/{proxy+}",
+                          {"content-type": "application/x-www-form-urlencoded"}, body)
+
+    return padded(make)
+
+
 def dispatch_event(setup, run):
     """A batch of 10 real delivery pointers; each message carries a String attribute as padding
     (SQS counts attributes towards its 256 KiB per message)."""
@@ -295,6 +306,7 @@ EVENTS = {
     "dispatch": (dispatch_event, "SQS batch of 10 delivery pointers (real deliveries to a loopback receiver), "
                                  "padded in message attributes"),
     "late-payments": (schedule_event, "EventBridge schedule event, padded in `detail`"),
+    "dashboard": (dashboard_event, "`POST /dashboard/login` with the API key (a session started), form-padded"),
 }
 
 
@@ -309,6 +321,11 @@ def outcome(function, answer):
             except ValueError:
                 pass
         return said, status == 200
+    if function == "dashboard":
+        status = answer.get("statusCode")
+        signed_in = any(c.startswith("loop_dashboard=ds_") for c in answer.get("cookies") or []) or \
+            "loop_dashboard=ds_" in json.dumps(answer.get("headers") or {})
+        return f"HTTP {status}{' signed in' if signed_in else ''}", status == 303 and signed_in
     if function == "dispatch":
         failures = len(answer.get("batchItemFailures") or [])
         return f"{failures} failures", failures == 0

@@ -11,7 +11,7 @@ use loop_adapters::App;
 use loop_capabilities::accounts::{self, AccountError, NewAccount};
 use loop_capabilities::publish::{self, RedeliverError};
 use loop_capabilities::transfers::{self, ProcessError};
-use loop_ground::clock::{rfc3339_from_unix, Clock, SystemClock};
+use loop_ground::clock::{rfc3339_from_unix, SystemClock};
 use loop_ground::config::Config;
 use loop_ground::domain::account::{stripe_webhook_path, Account};
 use loop_ground::domain::payloads::ProcessingReport;
@@ -248,7 +248,7 @@ async fn run(command: Command) -> Result<(), String> {
         }
         Command::Keys(KeysCommand::Revoke { account, key_id }) => {
             let id = parse_account(&account)?;
-            if !store.revoke_api_key(&id, &key_id, clock.now_unix()).await.map_err(|e| explain(e.into()))? {
+            if !accounts::revoke_key(&store, &clock, &id, &key_id).await.map_err(|e| explain(e.into()))? {
                 return Err(format!("account {id} has no key {key_id}"));
             }
             println!("Revoked key {key_id} of {id}");

@@ -9,7 +9,9 @@
 // Stripe event to show: the contact on Audience (also found by searching its email, and opened:
 // its trigger events), the event on Events with its delivery succeeded; redelivers it and waits
 // for the second attempt; creates a payment link and opens a checkout session's hosted page from
-// it; signs out and checks that the dashboard is closed. The answer is one JSON line on stdout
+// it; sends the endpoint a test event and sees it delivered and counted in its success rate;
+// opens Transfers (empty); makes an API key on Settings, copies it, calls the API with it,
+// revokes it and calls again; signs out and checks that the dashboard is closed. The answer is one JSON line on stdout
 // (the last), `{"ok": true, …}` or `{"ok": false, "error"}` with exit status 1, with the pages'
 // Content-Security-Policy violations and console errors. A browser that
 // cannot start is an error: the test fails, it never skips.
@@ -131,6 +133,17 @@ async function run() {
     steps.push('redelivered');
     await collect();
 
+    // A test event from the Webhooks page: it lands on its event's page, delivered; the
+    // endpoint's success rate counts it.
+    await page.click('a[href="/dashboard/webhooks"]');
+    await Promise.all([page.waitForURL(/\/dashboard\/events\/evt_/), page.click('form.send-test button')]);
+    const testEvent = (await page.textContent('h1')).trim();
+    await until(page, 'the test delivery', async () => (await status()) === 'succeeded');
+    await page.click('a[href="/dashboard/webhooks"]');
+    const successRate = (await page.textContent('#endpoints td.success')).trim();
+    steps.push('test event sent');
+    await collect();
+
     // A payment link, and a checkout session opened from it on its hosted page.
     await page.click('a[href="/dashboard/payments"]');
     await page.fill('#name', 'Gold plan');
@@ -148,6 +161,29 @@ async function run() {
     steps.push('payment link and session');
     await collect();
 
+    // Transfers: none yet, and the page says where they come from.
+    await page.click('a[href="/dashboard/transfers"]');
+    const transfersEmpty = (await page.textContent('#no-transfers')).includes('Stripe invoice');
+    steps.push('transfers');
+    await collect();
+
+    // An API key on Settings: shown once (and copied), it opens the API; revoked, it does not.
+    const apiStatus = async (key) =>
+      (await fetch(`${origin}/v1/account`, { headers: { authorization: `Bearer ${key}` } })).status;
+    await page.click('a[href="/dashboard/settings"]');
+    await page.click('#create-key button[type=submit]');
+    const newKey = (await page.textContent('#new-key')).trim();
+    await page.click('button[data-copy="new-key"]');
+    const keyCopied = (await page.evaluate(() => navigator.clipboard.readText())) === newKey;
+    const keyId = (await page.textContent('#new-key-card h2 code')).trim();
+    const keyBeforeRevoke = await apiStatus(newKey);
+    await page.click(`#keys tr[data-id="${keyId}"] form.revoke button`);
+    await page.waitForSelector('#revoked');
+    const keyAfterRevoke = await apiStatus(newKey);
+    const keyMode = newKey.startsWith('lk_test_') ? 'test' : 'live';
+    steps.push('api key made and revoked');
+    await collect();
+
     // Sign out: the dashboard is closed to this browser.
     await page.click('#sign-out');
     await page.waitForURL(`${origin}/dashboard/login`);
@@ -156,7 +192,7 @@ async function run() {
     steps.push('signed out');
     await collect();
 
-    return { ok: true, steps, triggers, linkName, sessionPage, sessionRows, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
+    return { ok: true, steps, testEvent, successRate, transfersEmpty, keyCopied, keyMode, keyBeforeRevoke, keyAfterRevoke, triggers, linkName, sessionPage, sessionRows, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
   } finally {
     await browser.close();
   }

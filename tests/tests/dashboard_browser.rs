@@ -18,7 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 #[tokio::test]
-async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_sells_and_signs_out(
+async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_tests_sells_makes_and_revokes_a_key_and_signs_out(
 ) {
     // GIVEN a stack, a test-mode account, a receiver for its webhooks and a sign-in link
     let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
@@ -86,6 +86,13 @@ async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_cont
     assert!(answer["linkName"].as_str().unwrap().starts_with("Gold plan"), "{answer}");
     assert!(answer["sessionPage"].as_str().unwrap().starts_with("/checkout/cs_"), "{answer}");
     assert_eq!(answer["sessionRows"], 1, "{answer}");
+    assert!(answer["testEvent"].as_str().unwrap().starts_with("webhook.test"), "{answer}");
+    assert!(answer["successRate"].as_str().unwrap().starts_with("100%"), "{answer}");
+    assert_eq!(answer["transfersEmpty"], true, "{answer}");
+    assert_eq!(answer["keyCopied"], true, "the copy button copies the key shown");
+    assert_eq!(answer["keyMode"], "test", "a test-mode session makes test-mode keys");
+    assert_eq!(answer["keyBeforeRevoke"], 200, "the new key opens GET /v1/account");
+    assert_eq!(answer["keyAfterRevoke"], 401, "the revoked key does not");
     assert_eq!(answer["afterSignOut"], "/dashboard/login");
     assert_eq!(answer["cspViolations"], json!([]), "the policy blocked something the pages need");
     assert_eq!(answer["consoleErrors"], json!([]), "errors in the pages' console");
@@ -98,6 +105,9 @@ async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_cont
     let deliveries = receiver.wait_for(Duration::from_secs(10), twice).await;
     assert!(twice(&deliveries), "{} deliveries, none twice", deliveries.len());
     assert_eq!(verify_with_standard_webhooks(&secret, &deliveries), deliveries.len());
+    // (the test event among them, signed like the rest)
+    let kind = |r: &loop_tests::receiver::Received| serde_json::from_slice::<Value>(&r.body).unwrap()["type"].clone();
+    assert!(deliveries.iter().any(|r| kind(r) == "webhook.test"), "no test event delivered");
     t.shutdown().await;
 }
 
@@ -111,6 +121,10 @@ async fn readme_screenshots() {
     let acme = t.account("Acme Coffee", true).await;
     let receiver = Receiver::start(0).await;
     t.create_endpoint(&acme, &receiver.url, &["*"]).await;
+    // A second endpoint that answers 500: the chart and the success rates show failures too.
+    let failing = Receiver::start(0).await;
+    failing.set_down(true);
+    t.create_endpoint(&acme, &failing.url, &["contact.created"]).await;
     for (i, name) in ["Jenny Rosen", "Ada Lovelace", "Grace Hopper"].iter().enumerate() {
         let email = format!("{}@example.com", name.split(' ').next().unwrap().to_lowercase());
         let customer = object("customer", json!({"id": format!("cus_shot{i}"), "email": email, "name": name}));
@@ -125,7 +139,17 @@ async fn readme_screenshots() {
     assert_eq!(status, 201, "{link}");
     let (status, _) = t.post_json(&acme, "/v1/checkout-sessions", &json!({"paymentLinkId": link["id"]})).await;
     assert_eq!(status, 201);
+    let invoice = object(
+        "invoice",
+        json!({"id": "in_shot", "status": "open", "customer_email": "jenny@example.com", "amount_due": 2500,
+               "currency": "usd", "due_date": now() + 7 * 86_400, "created": now(), "parent": null, "subscription": null}),
+    );
+    assert_eq!(t.send_stripe(&acme, &event("evt_shot_inv", "invoice.finalized", now(), invoice)).await.0, 200);
+    let account = loop_ground::ids::AccountId::parse(&acme.id).unwrap();
+    let app = t.app();
+    loop_capabilities::accounts::create_key(&app.store, app.clock.as_ref(), &account, true).await.unwrap();
     receiver.wait_for(Duration::from_secs(10), |r| r.len() >= 6).await;
+    failing.wait_for(Duration::from_secs(10), |r| r.len() >= 3).await;
     let events = t.read(&acme, "/v1/events?type=contact.created").await;
     let event_id = events["data"][0]["id"].as_str().unwrap();
     let (_, sign_in) = t.post_json(&acme, "/v1/dashboard-links", &json!({})).await;
@@ -136,6 +160,8 @@ async fn readme_screenshots() {
         {"path": "/dashboard/webhooks", "name": "webhooks"},
         {"path": format!("/dashboard/events/{event_id}"), "name": "event"},
         {"path": "/dashboard/audience", "name": "audience"},
+        {"path": "/dashboard/transfers", "name": "transfers"},
+        {"path": "/dashboard/settings", "name": "settings"},
     ]);
     install_driver();
     let args = json!({"link": sign_in["url"], "out": out, "pages": pages, "chromium": CHROMIUM});

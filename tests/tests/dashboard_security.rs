@@ -270,6 +270,13 @@ async fn another_accounts_objects_are_404_pages() {
         let response = browser.post(&format!("/dashboard/payment-links/{link_id}/{action}"), &[("csrf", &csrf)]).await;
         assert_eq!(response.status(), 404, "{action}");
     }
+    let revoke = browser.post(&format!("/dashboard/keys/{}/revoke", globex.key_id), &[("csrf", &csrf)]).await;
+    assert_eq!(revoke.status(), 404);
+    assert_secure_headers(&revoke, "revoking another account's key");
+    assert_eq!(t.get("/v1/account", &globex.api_key).send().await.unwrap().status(), 200, "its key still works");
+    let test = browser.post(&format!("/dashboard/webhooks/{endpoint_id}/send-test"), &[("csrf", &csrf)]).await;
+    assert_eq!(test.status(), 404);
+    assert_eq!(t.read(&globex, "/v1/events").await["data"], events["data"], "no test event was made");
     assert_eq!(t.read(&globex, &format!("/v1/payment-links/{link_id}")).await["active"], true);
     assert_eq!(t.read(&globex, "/v1/checkout-sessions").await["data"], json!([]));
     let after = t.read(&globex, &format!("/v1/webhook-endpoints/{endpoint_id}")).await;
@@ -290,6 +297,7 @@ async fn signed_out_pages_redirect_to_sign_in_and_sign_out_ends_the_session() {
         "/dashboard/audience",
         "/dashboard/stripe",
         "/dashboard/payments",
+        "/dashboard/transfers",
         "/dashboard/contact?email=a%40example.com",
         "/dashboard/settings",
     ];
@@ -302,6 +310,16 @@ async fn signed_out_pages_redirect_to_sign_in_and_sign_out_ends_the_session() {
             assert_eq!(response.headers()[LOCATION], "/dashboard/login", "{page}");
         }
     }
+    // A form posted signed out does nothing but send to sign-in
+    browser.cookie = None;
+    for action in
+        ["/dashboard/keys", &format!("/dashboard/keys/{}/revoke", acme.key_id), "/dashboard/webhooks/we_1/send-test"]
+    {
+        let response = browser.post(action, &[("csrf", "x")]).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{action}");
+        assert_eq!(response.headers()[LOCATION], "/dashboard/login", "{action}");
+    }
+    assert_eq!(t.get("/v1/account", &acme.api_key).send().await.unwrap().status(), 200);
     // Signed in, then out: the same cookie no longer works
     browser.sign_in(&acme).await;
     assert_eq!(browser.get("/dashboard").await.status(), 200);
@@ -332,6 +350,8 @@ async fn every_page_sends_the_security_headers() {
         "/dashboard/audience",
         "/dashboard/stripe",
         "/dashboard/payments",
+        "/dashboard/transfers",
+        "/dashboard/transfers?status=open",
         "/dashboard/settings",
         "/dashboard/events/evt_none",
     ] {
@@ -390,5 +410,205 @@ async fn the_support_email_is_saved_under_the_apis_rules() {
     assert_eq!(t.read(&acme, "/v1/account").await["supportEmail"], "help@acme.test");
     let page = browser.get("/dashboard/settings").await.text().await.unwrap();
     assert!(page.contains(&acme.id) && page.contains("help@acme.test"));
+    t.shutdown().await;
+}
+
+/// The key a Settings page shows once, after "Create an API key".
+fn shown_key(page: &str) -> String {
+    let at = page.find("id=\"new-key\">").expect("the new key is shown") + "id=\"new-key\">".len();
+    page[at..].split('<').next().unwrap().to_owned()
+}
+
+async fn account_status(t: &TestStack, key: &str) -> StatusCode {
+    t.get("/v1/account", key).send().await.unwrap().status()
+}
+
+#[tokio::test]
+async fn api_keys_are_listed_made_once_and_revoked_and_a_revoked_key_ends_its_sessions() {
+    // GIVEN a live account, a session signed in with its key and one with a link
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", false).await;
+    let mut by_key = Browser::new(&t);
+    let signed_in = by_key.post("/dashboard/login", &[("apiKey", &acme.api_key)]).await;
+    by_key.cookie = Some(session_cookie(&signed_in));
+    let mut by_link = Browser::new(&t);
+    by_link.sign_in(&acme).await;
+    // THEN Settings lists the key by id and mode, marks the session's own, and shows neither the
+    // key nor its hash
+    let page = by_key.get("/dashboard/settings").await.text().await.unwrap();
+    assert!(page.contains(&acme.key_id) && page.contains("current-key"), "{page}");
+    let hash = loop_ground::domain::api_key::hash(&acme.api_key);
+    assert!(!page.contains(&acme.api_key) && !page.contains(&hash));
+    assert!(!by_link.get("/dashboard/settings").await.text().await.unwrap().contains("current-key"));
+
+    // WHEN the link's session makes a key
+    let csrf = by_link.csrf().await;
+    let made = by_link.post("/dashboard/keys", &[("csrf", &csrf)]).await;
+    assert_eq!(made.status(), 200);
+    let page = made.text().await.unwrap();
+    let key = shown_key(&page);
+    // THEN it is a live key, shown this once, that the API takes; later pages show its last
+    // four characters only
+    assert!(key.starts_with("lk_live_"), "{key}");
+    assert_eq!(account_status(&t, &key).await, 200);
+    let later = by_link.get("/dashboard/settings").await.text().await.unwrap();
+    assert!(!later.contains(&key) && later.contains(&format!("lk_…{}", &key[key.len() - 4..])), "{later}");
+    let keys =
+        loop_capabilities::accounts::list_keys(&t.app().store, &loop_ground::ids::AccountId::parse(&acme.id).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(keys.len(), 2);
+    let new_id = keys.iter().find(|k| k.key_id != acme.key_id).unwrap().key_id.clone();
+    assert!(later.contains(&new_id));
+    // AND a test-mode key when asked
+    let test = by_link.post("/dashboard/keys", &[("csrf", &csrf), ("testMode", "on")]).await;
+    assert!(shown_key(&test.text().await.unwrap()).starts_with("lk_test_"));
+
+    // WHEN a browser signs in with the new key, and the link's session revokes it
+    let mut by_new = Browser::new(&t);
+    let signed_in = by_new.post("/dashboard/login", &[("apiKey", &key)]).await;
+    by_new.cookie = Some(session_cookie(&signed_in));
+    assert_eq!(by_new.get("/dashboard").await.status(), 200);
+    let revoked = by_link.post(&format!("/dashboard/keys/{new_id}/revoke"), &[("csrf", &csrf)]).await;
+    assert_eq!(revoked.status(), StatusCode::SEE_OTHER);
+    assert_eq!(revoked.headers()[LOCATION], "/dashboard/settings?revoked=1");
+    // THEN the key opens neither the API nor the session it started
+    assert_eq!(account_status(&t, &key).await, 401);
+    let closed = by_new.get("/dashboard").await;
+    assert_eq!(closed.status(), StatusCode::SEE_OTHER);
+    assert_eq!(closed.headers()[LOCATION], "/dashboard/login");
+    assert!(by_link.get("/dashboard/settings").await.text().await.unwrap().contains("revoked"));
+    // AND it cannot be signed in with again
+    assert_eq!(Browser::new(&t).post("/dashboard/login", &[("apiKey", &key)]).await.status(), StatusCode::UNAUTHORIZED);
+
+    // WHEN the key's own session revokes its key
+    let own_csrf = by_key.csrf().await;
+    let own = by_key.post(&format!("/dashboard/keys/{}/revoke", acme.key_id), &[("csrf", &own_csrf)]).await;
+    // THEN it is signed out there and then, and the key is dead
+    assert_eq!(own.status(), StatusCode::SEE_OTHER);
+    assert_eq!(own.headers()[LOCATION], "/dashboard/login");
+    assert!(own.headers()[SET_COOKIE].to_str().unwrap().contains("Max-Age=0"));
+    assert_eq!(by_key.get("/dashboard/settings").await.status(), StatusCode::SEE_OTHER);
+    assert_eq!(account_status(&t, &acme.api_key).await, 401);
+    // AND the link's session goes on; an unknown key is a 404 page
+    assert_eq!(by_link.get("/dashboard/settings").await.status(), 200);
+    let unknown = by_link.post("/dashboard/keys/key_nothing/revoke", &[("csrf", &csrf)]).await;
+    assert_eq!(unknown.status(), 404);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_test_mode_session_makes_only_test_mode_keys() {
+    // GIVEN a live account's session signed in with a test-mode key
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", false).await;
+    let account = loop_ground::ids::AccountId::parse(&acme.id).unwrap();
+    let app = t.app();
+    let test_key =
+        loop_capabilities::accounts::create_key(&app.store, app.clock.as_ref(), &account, true).await.unwrap();
+    let mut browser = Browser::new(&t);
+    let signed_in = browser.post("/dashboard/login", &[("apiKey", test_key.api_key.expose())]).await;
+    browser.cookie = Some(session_cookie(&signed_in));
+    // WHEN it makes a key, without asking for test mode
+    let csrf = browser.csrf().await;
+    let made = browser.post("/dashboard/keys", &[("csrf", &csrf)]).await;
+    // THEN the key is a test-mode key
+    assert_eq!(made.status(), 200);
+    assert!(shown_key(&made.text().await.unwrap()).starts_with("lk_test_"));
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_test_event_reaches_its_endpoint_signed_whatever_its_filter_and_counts_in_its_success_rate() {
+    // GIVEN an endpoint that wants only contact.created, at a real receiver
+    let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
+    let acme = t.account("Acme", true).await;
+    let receiver = loop_tests::receiver::Receiver::start(0).await;
+    let endpoint = t.create_endpoint(&acme, &receiver.url, &["contact.created"]).await;
+    let id = endpoint["id"].as_str().unwrap();
+    let secret = endpoint["secret"].as_str().unwrap();
+    // (and another endpoint, for every event)
+    t.create_endpoint(&acme, "http://127.0.0.1:9/hook", &["*"]).await;
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let csrf = browser.csrf().await;
+    // WHEN the Webhooks page sends it a test event
+    let sent = browser.post(&format!("/dashboard/webhooks/{id}/send-test"), &[("csrf", &csrf)]).await;
+    // THEN the browser goes to the event's page, and the receiver gets it signed with the
+    // endpoint's secret
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let location = sent.headers()[LOCATION].to_str().unwrap().to_owned();
+    let event_id = location.strip_prefix("/dashboard/events/").expect("the event's page").to_owned();
+    let got = receiver.wait_for(std::time::Duration::from_secs(10), |r| !r.is_empty()).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(loop_tests::receiver::verify_with_standard_webhooks(secret, &got), 1);
+    assert_eq!(got[0].header("webhook-id"), event_id);
+    let payload: Value = serde_json::from_slice(&got[0].body).unwrap();
+    assert_eq!(payload["type"], "webhook.test");
+    assert_eq!(payload["data"]["endpointId"], id);
+    // AND the event, its delivery and the success rate show it, once dispatch has recorded it
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let event = t.read(&acme, &format!("/v1/events/{event_id}")).await;
+        if event["endpoints"][0]["status"] == "succeeded" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the delivery was not recorded: {event}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let webhooks = browser.get("/dashboard/webhooks").await.text().await.unwrap();
+    assert!(webhooks.contains("100%") && webhooks.contains("(1 of 1)"), "{webhooks}");
+    let overview = browser.get("/dashboard").await.text().await.unwrap();
+    assert!(overview.contains(r#"data-succeeded="1""#), "the chart counts it: {overview}");
+    // AND redelivered to every endpoint that wants it, it goes to its own endpoint only
+    let again = browser.post(&format!("/dashboard/events/{event_id}/redeliver"), &[("csrf", &csrf)]).await;
+    assert_eq!(again.headers()[LOCATION], format!("/dashboard/events/{event_id}?redelivered=1"));
+    assert_eq!(receiver.wait_for(std::time::Duration::from_secs(10), |r| r.len() == 2).await.len(), 2);
+
+    // WHEN the endpoint is disabled and sent a test event again
+    let disable = browser.post(&format!("/dashboard/webhooks/{id}/disable"), &[("csrf", &csrf)]).await;
+    assert_eq!(disable.status(), StatusCode::SEE_OTHER);
+    let refused = browser.post(&format!("/dashboard/webhooks/{id}/send-test"), &[("csrf", &csrf)]).await;
+    // THEN it is refused on the page, and nothing is made
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("enable it"));
+    assert_eq!(t.read(&acme, "/v1/events").await["data"].as_array().unwrap().len(), 1);
+    assert_eq!(receiver.received().len(), 2);
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_transfers_page_shows_transfers_with_their_pay_page_and_says_where_they_come_from() {
+    // GIVEN an account with no transfer
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    // THEN the page says where transfers come from
+    let empty = browser.get("/dashboard/transfers").await.text().await.unwrap();
+    assert!(empty.contains("no-transfers") && empty.contains("invoice") && empty.contains("/stripe/webhooks/"));
+    assert!(empty.contains("no-agreements"));
+    // WHEN Stripe finalizes an invoice
+    let invoice = object(
+        "invoice",
+        json!({"id": "in_dash1", "status": "open", "customer_email": "payer@example.com", "amount_due": 1500,
+               "currency": "usd", "due_date": now() + 86_400, "created": now(), "parent": null, "subscription": null}),
+    );
+    let (status, body) = t.send_stripe(&acme, &event("evt_inv1", "invoice.finalized", now(), invoice)).await;
+    assert_eq!(status, 200, "{body}");
+    // THEN the page lists it as the API does, with its status, due date and pay page
+    let listed = t.read(&acme, "/v1/transfers").await;
+    let transfer = &listed["data"][0];
+    let page = browser.get("/dashboard/transfers").await.text().await.unwrap();
+    assert!(page.contains(transfer["id"].as_str().unwrap()), "{page}");
+    assert!(page.contains("finalized") && page.contains(transfer["dueDate"].as_str().unwrap()), "{page}");
+    if let Some(url) = transfer["paymentUrl"].as_str() {
+        assert!(page.contains(&format!("href=\"{url}\"")), "{page}");
+    }
+    // AND the status filter is the API's
+    let other = browser.get("/dashboard/transfers?status=processed").await.text().await.unwrap();
+    assert!(!other.contains(transfer["id"].as_str().unwrap()) && other.contains("No transfers with this status"));
+    let bad = browser.get("/dashboard/transfers?status=nonsense").await;
+    assert_eq!(bad.status(), 400);
     t.shutdown().await;
 }

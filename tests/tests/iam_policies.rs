@@ -326,6 +326,19 @@ async fn the_dashboard_policy_allows_what_the_dashboard_calls() {
     let redelivered =
         page(&format!("/dashboard/events/{event_id}/redeliver"), cookie, Some(&format!("csrf={csrf}"))).await;
     assert_eq!(redelivered.status(), 303);
+    assert_eq!(page("/dashboard/transfers", cookie, None).await.status(), 200);
+    let tested =
+        page(&format!("/dashboard/webhooks/{endpoint}/send-test"), cookie, Some(&format!("csrf={csrf}"))).await;
+    assert_eq!(tested.status(), 303);
+    // An API key made and revoked, and a session signed in with a key read on its next request
+    let made = page("/dashboard/keys", cookie, Some(&format!("csrf={csrf}"))).await;
+    assert_eq!(made.status(), 200);
+    let keys = loop_capabilities::accounts::list_keys(&t.app().store, &account).await.unwrap();
+    let new_key = keys.iter().find(|k| k.key_id != acme.key_id).unwrap().key_id.clone();
+    let revoked = page(&format!("/dashboard/keys/{new_key}/revoke"), cookie, Some(&format!("csrf={csrf}"))).await;
+    assert_eq!(revoked.status(), 303);
+    let key_cookie = by_key.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
+    assert_eq!(page("/dashboard/settings", Some(&key_cookie), None).await.status(), 200);
     assert_eq!(page("/dashboard/logout", cookie, Some(&format!("csrf={csrf}"))).await.status(), 303);
 
     // THEN the dashboard function's policy allows every action that took

@@ -96,8 +96,32 @@ fn new_key(account: &AccountId, test_mode: bool, now: i64) -> (KeyRecord, Create
         test_mode,
         created_at: now,
         revoked_at: None,
+        last4: Some(last4(&generated.plaintext)),
     };
     (record, CreatedKey { key_id, api_key: Secret::new(generated.plaintext), test_mode })
+}
+
+fn last4(key: &str) -> String {
+    key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect()
+}
+
+/// The account's keys, newest first: what each is (id, mode, when made and revoked, its last
+/// four characters), never the key or its hash.
+pub async fn list_keys(store: &Store, account: &AccountId) -> Result<Vec<KeyRecord>, StoreError> {
+    let mut keys = store.list_api_keys(account).await?;
+    keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.key_id.cmp(&a.key_id)));
+    Ok(keys)
+}
+
+/// Revokes a key: it answers `401` from now on, and the dashboard sessions signed in with it
+/// end (they hold the key's hash and read it on every request). `Ok(false)`: no such key.
+pub async fn revoke_key(
+    store: &Store,
+    clock: &dyn Clock,
+    account: &AccountId,
+    key_id: &str,
+) -> Result<bool, StoreError> {
+    store.revoke_api_key(account, key_id, clock.now_unix()).await
 }
 
 /// The caller of a `/v1` request.

@@ -78,8 +78,14 @@ pub async fn create_link(
     let now = clock.now_unix();
     let expires_at = now + ttl_seconds.clamp(1, MAX_LINK_TTL_SECONDS);
     let token = new_token(LINK_PREFIX, account);
-    let grant =
-        DashboardGrant { account_id: account.clone(), test_mode, csrf_token: None, created_at: now, expires_at };
+    let grant = DashboardGrant {
+        account_id: account.clone(),
+        test_mode,
+        csrf_token: None,
+        key_hash: None,
+        created_at: now,
+        expires_at,
+    };
     if !store.put_dashboard_grant(GrantKind::Link, &api_key::hash(&token), &grant).await? {
         return Err(StoreError::Fault("a fresh link token collided".into()));
     }
@@ -97,11 +103,13 @@ pub async fn create_link_for_account(
     Ok(create_link(store, clock, account, found.test_mode, ttl_seconds).await?)
 }
 
+/// Starts a session; `key_hash` names the API key it was signed in with, if any.
 async fn start_session(
     store: &Store,
     clock: &dyn Clock,
     account: &AccountId,
     test_mode: bool,
+    key_hash: Option<String>,
 ) -> Result<NewSession, StoreError> {
     let now = clock.now_unix();
     let id = new_token(SESSION_PREFIX, account);
@@ -109,6 +117,7 @@ async fn start_session(
         account_id: account.clone(),
         test_mode,
         csrf_token: Some(random_token(SECRET_LEN)),
+        key_hash,
         created_at: now,
         expires_at: now + SESSION_TTL_SECONDS,
     };
@@ -127,25 +136,35 @@ pub async fn redeem_link(store: &Store, clock: &dyn Clock, token: &str) -> Resul
     if link.account_id != account {
         return Ok(None);
     }
-    start_session(store, clock, &account, link.test_mode).await.map(Some)
+    start_session(store, clock, &account, link.test_mode, None).await.map(Some)
 }
 
-/// Signs in with an API key, checked exactly as the API checks it.
+/// Signs in with an API key, checked exactly as the API checks it. The session keeps the key's
+/// hash, so revoking the key ends it: a key that no longer opens the API opens no dashboard.
 pub async fn sign_in_with_key(store: &Store, clock: &dyn Clock, api_key: &str) -> Result<NewSession, ApiError> {
     let caller = authenticate(store, Some(&format!("Bearer {}", api_key.trim()))).await?;
-    Ok(start_session(store, clock, &caller.account.id, caller.test_mode).await?)
+    let key_hash = api_key::hash(api_key.trim());
+    Ok(start_session(store, clock, &caller.account.id, caller.test_mode, Some(key_hash)).await?)
 }
 
 /// The session a cookie names, with its account: `None` when signed out (no such session, or
-/// expired, or its account gone).
+/// expired, or its account gone, or the API key it was signed in with revoked).
 pub async fn session(store: &Store, clock: &dyn Clock, id: &str) -> Result<Option<Session>, StoreError> {
     let Some((account, hash)) = parse_token(SESSION_PREFIX, id) else { return Ok(None) };
     let Some(grant) = store.get_dashboard_grant(GrantKind::Session, &account, &hash, clock.now_unix()).await? else {
         return Ok(None);
     };
-    let Some(found): Option<Account> = store.get_account(&account).await? else { return Ok(None) };
+    // A session from a key reads the key with the account (one request): once revoked, it ends.
+    let (found, key_id): (Option<Account>, String) = match &grant.key_hash {
+        Some(key_hash) => match store.get_account_and_key(&account, key_hash).await? {
+            (found, Some(key)) if key.revoked_at.is_none() => (found, key.key_id),
+            _ => return Ok(None),
+        },
+        None => (store.get_account(&account).await?, "dashboard".into()),
+    };
+    let Some(found) = found else { return Ok(None) };
     Ok(Some(Session {
-        caller: Caller { account: found, key_id: "dashboard".into(), test_mode: grant.test_mode },
+        caller: Caller { account: found, key_id, test_mode: grant.test_mode },
         csrf_token: grant.csrf_token.unwrap_or_default(),
         expires_at: grant.expires_at,
     }))

@@ -7,7 +7,7 @@
 use loop_adapters::queue::{DeliveryQueue, OutgoingMessage};
 use loop_adapters::store::Write;
 use loop_ground::domain::delivery::{Delivery, DeliveryStatus};
-use loop_ground::domain::endpoint::EndpointSet;
+use loop_ground::domain::endpoint::{EndpointSet, EndpointStatus};
 use loop_ground::domain::outbound::{DeliveryPointer, OutboundEvent};
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
@@ -130,6 +130,12 @@ pub async fn redeliver(
     let endpoints = app.store.get_endpoints(account).await?;
     let targets: Vec<&loop_ground::domain::endpoint::Endpoint> = match endpoint_id {
         Some(id) => vec![endpoints.get(id).ok_or(RedeliverError::UnknownEndpoint)?],
+        // A test event went to one endpoint whatever its filter: sent again, it goes there only.
+        None if event.kind == TEST_EVENT_TYPE => endpoints
+            .endpoints
+            .iter()
+            .filter(|e| e.status == EndpointStatus::Enabled && detail.deliveries.iter().any(|d| d.endpoint_id == e.id))
+            .collect(),
         None => endpoints.endpoints.iter().filter(|e| e.wants(&event.kind)).collect(),
     };
     let mut messages = Vec::with_capacity(targets.len());
@@ -196,11 +202,23 @@ pub async fn commit(
     app: &loop_adapters::app::App,
     account: &AccountId,
     endpoints: &EndpointSet,
-    mut writes: Vec<Write>,
+    writes: Vec<Write>,
     events: Vec<OutboundEvent>,
 ) -> Result<(), loop_adapters::store::WriteError> {
     let now = app.clock.now_unix();
     let fan = fan_out(account, endpoints, &events, now);
+    commit_fan_out(app, account, writes, events, fan, now).await
+}
+
+/// [`commit`] with its deliveries and pointers already chosen.
+async fn commit_fan_out(
+    app: &loop_adapters::app::App,
+    account: &AccountId,
+    mut writes: Vec<Write>,
+    events: Vec<OutboundEvent>,
+    fan: FanOut,
+    now: i64,
+) -> Result<(), loop_adapters::store::WriteError> {
     let outbox = loop_ground::ids::new_id("ob_");
     if !fan.pointers.is_empty() {
         writes.push(Write::PutOutbox {
@@ -235,3 +253,66 @@ fn writes_mail(event: &OutboundEvent) -> bool {
 
 /// How long an outbox waits before the sweep assumes its sender failed.
 pub const OUTBOX_GRACE_SECONDS: i64 = 60;
+
+/// The type of a test event: no endpoint subscribes to it, and it goes only to the endpoint it
+/// is sent to.
+pub const TEST_EVENT_TYPE: &str = "webhook.test";
+
+/// Why a test event cannot be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum TestEventError {
+    #[error("no such webhook endpoint")]
+    UnknownEndpoint,
+    #[error("this endpoint is disabled: enable it to send it a test event")]
+    Disabled,
+    #[error(transparent)]
+    Write(#[from] loop_adapters::store::WriteError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Sends one endpoint a test event (`webhook.test`), whatever its event filter, along the path
+/// every event takes: stored with its delivery and an outbox in one transaction, queued, then
+/// signed and POSTed by dispatch, its attempts recorded (so it shows on the Events page and
+/// in the success rate like any other). Answers the event's id.
+pub async fn send_test_event(
+    app: &loop_adapters::app::App,
+    account: &AccountId,
+    endpoint_id: &str,
+) -> Result<String, TestEventError> {
+    let endpoints = app.store.get_endpoints(account).await?;
+    let endpoint = endpoints.get(endpoint_id).ok_or(TestEventError::UnknownEndpoint)?;
+    if endpoint.status != EndpointStatus::Enabled {
+        return Err(TestEventError::Disabled);
+    }
+    let now = app.clock.now_unix();
+    let data = serde_json::json!({
+        "endpointId": endpoint.id,
+        "message": "A test event from Loop: this endpoint receives and verifies Loop's webhooks.",
+    });
+    let event = OutboundEvent::envelope(TEST_EVENT_TYPE, data, app.clock.now_millis());
+    let fan = FanOut {
+        pointers: vec![DeliveryPointer {
+            v: 1,
+            account_id: account.to_string(),
+            event_id: event.id.clone(),
+            endpoint_id: endpoint.id.clone(),
+            attempt: 1,
+        }],
+        writes: vec![Write::PutDelivery {
+            event_id: event.id.clone(),
+            delivery: Delivery {
+                endpoint_id: endpoint.id.clone(),
+                status: DeliveryStatus::Pending,
+                last_attempt: 0,
+                window_start: now,
+                updated_at: now,
+                reason: None,
+                next_attempt_at: None,
+            },
+        }],
+    };
+    let id = event.id.clone();
+    commit_fan_out(app, account, Vec::new(), vec![event], fan, now).await?;
+    Ok(id)
+}

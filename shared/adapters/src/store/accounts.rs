@@ -50,6 +50,10 @@ pub struct KeyRecord {
     pub test_mode: bool,
     pub created_at: i64,
     pub revoked_at: Option<i64>,
+    /// The key's last four characters, so a person can tell keys apart (keys made before it
+    /// was kept have none). Never more: the rest of the key is known only to its holder.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last4: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]

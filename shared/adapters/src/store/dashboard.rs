@@ -20,6 +20,10 @@ pub struct DashboardGrant {
     /// The session's CSRF token (sessions only): every form of the session carries it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub csrf_token: Option<String>,
+    /// The SHA-256 of the API key a session was signed in with (sessions from a key only): the
+    /// session lasts only as long as the key does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_hash: Option<String>,
     pub created_at: i64,
     /// Unix seconds; the table's TTL attribute.
     pub expires_at: i64,

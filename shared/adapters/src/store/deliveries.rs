@@ -255,6 +255,33 @@ impl Store {
         output.item.map(|i| from_item::<DeliveryItem>(i).map(|d| d.delivery)).transpose()
     }
 
+    /// The deliveries of some events to some endpoints, each pair's record where there is one:
+    /// exact keys (`BatchGetItem`, 100 to a request), so the read is bounded by what the caller
+    /// asks for and never walks an event's attempts.
+    pub async fn deliveries_of(
+        &self,
+        account: &AccountId,
+        event_ids: &[&str],
+        endpoint_ids: &[&str],
+    ) -> Result<Vec<(String, Delivery)>, StoreError> {
+        let keys: Vec<(String, String)> = event_ids
+            .iter()
+            .flat_map(|event| {
+                endpoint_ids.iter().map(move |endpoint| (event_pk(account, event), delivery_sk(endpoint)))
+            })
+            .collect();
+        let mut found = self.batch_get(&keys).await?;
+        let mut deliveries = Vec::with_capacity(found.len());
+        for event in event_ids {
+            for endpoint in endpoint_ids {
+                if let Some(item) = found.remove(&(event_pk(account, event), delivery_sk(endpoint))) {
+                    deliveries.push(((*event).to_owned(), from_item::<DeliveryItem>(item)?.delivery));
+                }
+            }
+        }
+        Ok(deliveries)
+    }
+
     /// Sets a delivery's state without an attempt (given up, redelivered), on condition that no
     /// attempt was recorded or claimed since it was read with `read_last_attempt` (`None`: it
     /// was not there): `Ok(false)` otherwise. A whole put over a newer record would undo an

@@ -38,7 +38,10 @@ enum Page<'a> {
     Contact,
     Stripe,
     Settings,
+    Keys,
+    KeyRevoke(&'a str),
     Payments,
+    Transfers,
     PaymentLinkAction(&'a str, pages::LinkAction),
 }
 
@@ -60,7 +63,10 @@ fn page_of(path: &str) -> Option<Page<'_>> {
         ["dashboard", "contact"] => Some(Page::Contact),
         ["dashboard", "stripe"] => Some(Page::Stripe),
         ["dashboard", "settings"] => Some(Page::Settings),
+        ["dashboard", "keys"] => Some(Page::Keys),
+        ["dashboard", "keys", id, "revoke"] if is_id(id) => Some(Page::KeyRevoke(id)),
         ["dashboard", "payments"] => Some(Page::Payments),
+        ["dashboard", "transfers"] => Some(Page::Transfers),
         ["dashboard", "payment-links", id, action] if is_id(id) => {
             pages::LinkAction::parse(action).map(|a| Page::PaymentLinkAction(id, a))
         }
@@ -142,8 +148,11 @@ async fn serve(app: &App, request: &Request) -> Response {
         (Page::Stripe, true) => pages::save_stripe(&ctx).await,
         (Page::Settings, false) => pages::settings(&ctx, None).await,
         (Page::Settings, true) => pages::save_settings(&ctx).await,
+        (Page::Keys, true) => pages::keys::create(&ctx).await,
+        (Page::KeyRevoke(id), true) => pages::keys::revoke(&ctx, id).await,
         (Page::Payments, false) => pages::payments(&ctx, None).await,
         (Page::Payments, true) => pages::create_payment_link(&ctx).await,
+        (Page::Transfers, false) => pages::transfers::page(&ctx).await,
         (Page::PaymentLinkAction(id, action), true) => pages::payment_link_action(&ctx, id, action).await,
         _ => return view::message_page(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", "Use the page's forms.", None),
     };
@@ -229,6 +238,14 @@ mod tests {
         assert_eq!(page_of("/dashboard/events/evt_1/redeliver"), Some(Page::Redeliver("evt_1")));
         assert_eq!(page_of("/dashboard/events/a%20b"), None);
         assert_eq!(page_of("/dashboard/webhooks/we_1/explode"), None);
+        assert_eq!(
+            page_of("/dashboard/webhooks/we_1/send-test"),
+            Some(Page::WebhookAction("we_1", pages::WebhookAction::SendTest))
+        );
+        assert_eq!(page_of("/dashboard/transfers"), Some(Page::Transfers));
+        assert_eq!(page_of("/dashboard/keys"), Some(Page::Keys));
+        assert_eq!(page_of("/dashboard/keys/key_1/revoke"), Some(Page::KeyRevoke("key_1")));
+        assert_eq!(page_of("/dashboard/keys/key_1"), None);
         assert_eq!(page_of("/dashboard/nothing"), None);
     }
 

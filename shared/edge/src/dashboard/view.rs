@@ -45,6 +45,7 @@ pub fn page(status: StatusCode, title: &str, session: Option<&Session>, body: Ma
                             a href="/dashboard/events" { "Events" }
                             a href="/dashboard/audience" { "Audience" }
                             a href="/dashboard/payments" { "Payments" }
+                            a href="/dashboard/transfers" { "Transfers" }
                             a href="/dashboard/stripe" { "Stripe" }
                             a href="/dashboard/settings" { "Settings" }
                         }

@@ -2,6 +2,10 @@
 //! draws what they answer: lists page as the API's do (`startingAfter`), and an error the API
 //! would answer is shown on the page.
 
+mod deliveries;
+pub(super) mod keys;
+pub(super) mod transfers;
+
 use http::{Method, StatusCode};
 use maud::{html, Markup};
 use serde_json::{json, Value};
@@ -9,6 +13,8 @@ use serde_json::{json, Value};
 use super::view::{self, csrf, time};
 use super::{enc, redirect, Ctx};
 use crate::api::call;
+use loop_adapters::store::WriteError;
+use loop_capabilities::publish::{self, TestEventError};
 use loop_ground::clock::rfc3339_from_unix;
 use loop_ground::domain::outbound::OUTBOUND_TYPES;
 use loop_ground::error::ApiError;
@@ -97,16 +103,8 @@ pub(super) async fn overview(ctx: &Ctx<'_>) -> PageResult {
             None => by_status.push((status, 1)),
         }
     }
-    let hours: Vec<usize> = (0..24)
-        .map(|i| {
-            let from = rfc3339_from_unix(now - (24 - i) * 3600);
-            let to = rfc3339_from_unix(now - (23 - i) * 3600);
-            rows(&events)
-                .iter()
-                .filter(|e| e["created"].as_str().is_some_and(|t| t >= from.as_str() && t < to.as_str()))
-                .count()
-        })
-        .collect();
+    let deliveries = deliveries::last_day(ctx).await?;
+    let total = deliveries.total();
     Ok(ctx.page(
         "Overview",
         html! {
@@ -116,14 +114,17 @@ pub(super) async fn overview(ctx: &Ctx<'_>) -> PageResult {
                 div.stats {
                     div.stat #stat-events { strong { (count(recent(&events, "created"))) } "outbound events" }
                     div.stat #stat-contacts { strong { (count(recent(&contacts, "createdAt"))) } "new contacts" }
+                    div.stat #stat-succeeded { strong.ok { (total.succeeded) } "deliveries succeeded" }
+                    div.stat #stat-failed { strong class=(if total.failed > 0 { "error" } else { "" }) { (total.failed) } "deliveries failed" }
                     @for (status, n) in &by_status { div.stat { strong { (n) } "checkout sessions " (status) } }
                     @if by_status.is_empty() { div.stat { strong { "0" } "checkout sessions" } }
                 }
             }
             section.card {
-                h2 { "Outbound events per hour" }
-                (chart(&hours))
-                p.hint { "Each event is delivered to every enabled endpoint that wants its type: see Events." }
+                h2 { "Deliveries per hour" }
+                (deliveries::chart(&deliveries.hours))
+                (deliveries::capped_hint(&deliveries))
+                p.hint { "Each event is delivered to every enabled endpoint that wants its type: see Events for each attempt, and Webhooks for each endpoint's success rate." }
             }
             section.card {
                 h2 { "Stripe" }
@@ -131,23 +132,6 @@ pub(super) async fn overview(ctx: &Ctx<'_>) -> PageResult {
             }
         },
     ))
-}
-
-/// Bars of the last 24 hours, oldest first, drawn here as SVG.
-fn chart(hours: &[usize]) -> Markup {
-    let max = hours.iter().copied().max().unwrap_or(0).max(1);
-    let (width, height, bar) = (hours.len() * 20, 100usize, 16usize);
-    html! {
-        svg.chart #chart xmlns="http://www.w3.org/2000/svg" width=(width) height=(height + 14) role="img"
-            aria-label="Outbound events per hour, last 24 hours" {
-            @for (i, n) in hours.iter().enumerate() {
-                @let h = n * height / max;
-                rect x=(i * 20 + 2) y=(height - h) width=(bar) height=(h) { title { (n) } }
-            }
-            text x="0" y=(height + 12) { "24 h ago" }
-            text x=(width - 24) y=(height + 12) { "now" }
-        }
-    }
 }
 
 // Webhooks
@@ -159,6 +143,8 @@ pub(crate) enum WebhookAction {
     RotateSecret,
     /// Its events and description.
     Edit,
+    /// Sends it a test event.
+    SendTest,
 }
 
 impl WebhookAction {
@@ -168,6 +154,7 @@ impl WebhookAction {
             "disable" => Some(WebhookAction::Disable),
             "rotate-secret" => Some(WebhookAction::RotateSecret),
             "edit" => Some(WebhookAction::Edit),
+            "send-test" => Some(WebhookAction::SendTest),
             _ => None,
         }
     }
@@ -185,6 +172,7 @@ pub(super) enum Notice {
 
 pub(super) async fn webhooks(ctx: &Ctx<'_>, notice: Option<Notice>) -> PageResult {
     let list = ctx.get("/v1/webhook-endpoints?limit=100").await?;
+    let stats = deliveries::last_day(ctx).await?;
     let status = if matches!(notice, Some(Notice::Error(_))) { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     Ok(ctx.page_with(
         status,
@@ -206,7 +194,7 @@ pub(super) async fn webhooks(ctx: &Ctx<'_>, notice: Option<Notice>) -> PageResul
                     p #empty { "No endpoints yet. Add the HTTPS URL that should receive Loop's events below; Loop signs each delivery with the endpoint's secret." }
                 } @else {
                     table #endpoints {
-                        thead { tr { th { "URL" } th { "Events" } th { "Status" } th { "Secret" } th { "Created" } th {} } }
+                        thead { tr { th { "URL" } th { "Events" } th { "Status" } th { "Success (24 h)" } th { "Secret" } th { "Created" } th {} } }
                         tbody {
                             @for e in rows(&list) {
                                 @let id = text(&e["id"]);
@@ -214,6 +202,7 @@ pub(super) async fn webhooks(ctx: &Ctx<'_>, notice: Option<Notice>) -> PageResul
                                     td { (text(&e["url"])) br; small.muted { (id) } @if let Some(d) = e["description"].as_str() { br; small { (d) } } }
                                     td { (e["events"].as_array().map(|l| l.iter().map(text).collect::<Vec<_>>().join(", ")).unwrap_or_default()) }
                                     td { span class={ "status-" (text(&e["status"])) } { (text(&e["status"])) } @if let Some(r) = e["disabledReason"].as_str() { br; small.muted { (r) } } }
+                                    td.success { (deliveries::success_rate(stats.endpoints.get(&id))) }
                                     td { code { (text(&e["secret"])) } }
                                     td { (time(&text(&e["createdAt"]))) }
                                     td {
@@ -224,6 +213,10 @@ pub(super) async fn webhooks(ctx: &Ctx<'_>, notice: Option<Notice>) -> PageResul
                                         " "
                                         form.inline method="post" action={ "/dashboard/webhooks/" (id) "/rotate-secret" } {
                                             (csrf(&ctx.session)) button.secondary type="submit" { "Rotate secret" }
+                                        }
+                                        " "
+                                        form.inline.send-test method="post" action={ "/dashboard/webhooks/" (id) "/send-test" } {
+                                            (csrf(&ctx.session)) button.secondary type="submit" { "Send a test event" }
                                         }
                                         details.edit {
                                             summary { "Edit" }
@@ -240,6 +233,7 @@ pub(super) async fn webhooks(ctx: &Ctx<'_>, notice: Option<Notice>) -> PageResul
                             }
                         }
                     }
+                    (deliveries::capped_hint(&stats))
                 }
             }
             section.card {
@@ -301,6 +295,16 @@ pub(super) async fn webhook_action(ctx: &Ctx<'_>, id: &str, action: WebhookActio
                 Ok(_) => Ok(redirect("/dashboard/webhooks")),
                 Err(ApiError::InvalidRequest { message, .. }) => webhooks(ctx, Some(Notice::Error(message))).await,
                 Err(err) => Err(err),
+            }
+        }
+        WebhookAction::SendTest => {
+            let account = &ctx.session.caller.account.id;
+            match publish::send_test_event(ctx.app, account, id).await {
+                Ok(event) => Ok(redirect(&format!("/dashboard/events/{event}"))),
+                Err(TestEventError::UnknownEndpoint) => Err(ApiError::not_found("webhook endpoint")),
+                Err(err @ TestEventError::Disabled) => webhooks(ctx, Some(Notice::Error(err.to_string()))).await,
+                Err(TestEventError::Store(err) | TestEventError::Write(WriteError::Store(err))) => Err(err.into()),
+                Err(TestEventError::Write(_)) => Err(ApiError::Unavailable),
             }
         }
         WebhookAction::RotateSecret => {
@@ -782,8 +786,15 @@ pub(super) async fn contact(ctx: &Ctx<'_>) -> PageResult {
 // Settings
 
 pub(super) async fn settings(ctx: &Ctx<'_>, error: Option<String>) -> PageResult {
+    settings_page(ctx, error, None).await
+}
+
+/// The Settings page, with a key made by this request shown once.
+async fn settings_page(ctx: &Ctx<'_>, error: Option<String>, new_key: Option<&keys::NewKey>) -> PageResult {
     let account = ctx.get("/v1/account").await?;
+    let keys = keys::section(ctx, new_key).await?;
     let saved = ctx.query("saved").is_some();
+    let revoked = ctx.query("revoked").is_some();
     let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
     let crypto = &account["crypto"];
     let empty = serde_json::Map::new();
@@ -794,6 +805,7 @@ pub(super) async fn settings(ctx: &Ctx<'_>, error: Option<String>) -> PageResult
         html! {
             h1 { "Settings" }
             @if saved { section.card.notice #saved { p { "Saved." } } }
+            @if revoked { section.card.notice #revoked { p { "Key revoked: it no longer opens the API or the dashboard." } } }
             @if let Some(error) = &error { section.card.notice.error role="alert" { p.error { (error) } } }
             section.card {
                 h2 { "Account" }
@@ -826,6 +838,7 @@ pub(super) async fn settings(ctx: &Ctx<'_>, error: Option<String>) -> PageResult
                     p.hint { "No treasury address yet: checkout sessions need one. Set it with " code { "PATCH /v1/account" } " (" code { "crypto.treasuryAddresses" } ")." }
                 }
             }
+            (keys)
         },
     ))
 }
