@@ -18,6 +18,7 @@ SQS = 0.40 / 1e6           # SQS standard request (per 64 KB chunk)
 LAMBDA_REQUEST = 0.20 / 1e6
 LAMBDA_GB_S = 0.0000133334  # arm64
 HTTP_API = 1.00 / 1e6      # API Gateway HTTP API request
+SES_EMAIL = 0.10 / 1e3     # SES outbound email (per message to one recipient)
 MEMORY_GB = 128 / 1024     # every function: 128 MB
 
 # ---- what one request reads or writes (from the code; sizes are typical) ----
@@ -79,11 +80,43 @@ RELEASE = {
 }
 
 
+# One workflow email, from its trigger to SES (email::workflows): the run written in the trigger's
+# transaction (its item ~1 KB and its gsi1 and due entries: 3 units), the trigger's workflow read
+# (one query, ~1 unit), the run's queue message (send, receive, delete), then in dispatch: the
+# account, run, workflow, contact and template read (5 GetItem, strongly consistent), the step's
+# claim (PutItem), the email record (PutItem, with its gsi1 entry), the claim's outcome (PutItem)
+# and the run's update (PutItem: item, gsi1 and due entries rewritten) — 10 DynamoDB requests,
+# 3 SQS requests, 1 SES SendEmail. A wait step adds one run update and one SQS delayed message.
+WORKFLOW_EMAIL = {
+    "dynamodb_requests": 1 + 5 + 4,
+    "sqs_requests": 3,
+    "rru": 1 + 5,
+    "wru": 3 + 1 + 2 + 1 + 3,
+    "lambda_invocations": 1,
+    "lambda_seconds": 0.08,   # mostly SES's answer
+    "http_api_requests": 0,
+    "ses_emails": 1,
+}
+# An automated email: the job written with its event (1 unit + its due entry), the hand-over
+# (send, receive, delete), then account, event and transfer read, the claim, the email record,
+# the claim's outcome and the job's delete.
+AUTOMATED_EMAIL = {
+    "dynamodb_requests": 3 + 4 + 1,
+    "sqs_requests": 3,
+    "rru": 3 * 1,
+    "wru": 2 + 1 + 2 + 1 + 1,
+    "lambda_invocations": 1,
+    "lambda_seconds": 0.08,
+    "http_api_requests": 0,
+    "ses_emails": 1,
+}
+
+
 def cost(profile, lambda_seconds=None):
     seconds = profile["lambda_seconds"] if lambda_seconds is None else lambda_seconds
     return (profile["rru"] * RRU + profile["wru"] * WRU + profile["sqs_requests"] * SQS
             + profile["lambda_invocations"] * LAMBDA_REQUEST + seconds * MEMORY_GB * LAMBDA_GB_S
-            + profile["http_api_requests"] * HTTP_API)
+            + profile["http_api_requests"] * HTTP_API + profile.get("ses_emails", 0) * SES_EMAIL)
 
 
 def attempts_per_day():
@@ -131,6 +164,8 @@ def main():
         print(f"| the same, circuit-broken: {n:,} probe attempts + {events:,} parked ({label}) | day | {ddb:,.0f} | {sqs:,.0f} "
               f"| {rru:,.0f} | {wru:,.0f} | ${dollars:,.2f} |")
     print(row("releasing parked deliveries once the endpoint recovers (then each is a delivery)", "1 million", RELEASE, 1e6))
+    print(row("workflow emails (one email step; SES $0.10 per 1,000 is most of it)", "1 million", WORKFLOW_EMAIL, 1e6))
+    print(row("automated emails (payment request, late notice, receipt)", "1 million", AUTOMATED_EMAIL, 1e6))
     print()
     print(f"Cadence: {n:,} attempts in the first 24 h of a failing delivery (then 4,320 a day until the 72 h window ends).")
 

@@ -27,7 +27,8 @@ async fn a_raw_message_is_sent_whole_from_a_verified_domain_and_an_unverified_se
     };
 
     // WHEN it is sent
-    let id = mailer.send_raw(email.from_address, &to, mime(&email).unwrap()).await.unwrap();
+    let tags = [("loop-account", "acct_abcdefghijklmnopqrst"), ("loop-email", "em_1")];
+    let id = mailer.send_raw(email.from_address, &to, mime(&email).unwrap(), &tags).await.unwrap();
 
     // THEN SES answered a message id, and kept the message with every header
     assert!(!id.is_empty());
@@ -53,6 +54,7 @@ async fn a_raw_message_is_sent_whole_from_a_verified_domain_and_an_unverified_se
             "news@elsewhere.loop.test",
             &to,
             mime(&Outgoing { from_address: "news@elsewhere.loop.test", ..email }).unwrap(),
+            &[],
         )
         .await
         .unwrap_err();

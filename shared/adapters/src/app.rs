@@ -71,7 +71,7 @@ impl App {
             queue: DeliveryQueue::new(clients.sqs, queue_url, dead_letter_url),
             clock: Arc::new(SystemClock { offset_seconds: config.clock_offset_seconds }),
             vault: Vault::new(clients.kms, names.kms_key_id.clone()),
-            mailer: Mailer::new(clients.sesv2),
+            mailer: Mailer::new(clients.sesv2, config.resources.ses_configuration_set.clone()),
             http: OnceLock::new(),
             stripe_http: OnceLock::new(),
             config,

@@ -6,7 +6,7 @@
 
 use aws_sdk_sesv2::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_sesv2::primitives::Blob;
-use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
+use aws_sdk_sesv2::types::{Destination, EmailContent, MessageTag, RawMessage};
 use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart};
 
@@ -27,6 +27,8 @@ pub enum SendError {
 #[derive(Clone, Debug)]
 pub struct Mailer {
     client: aws_sdk_sesv2::Client,
+    /// The SES configuration set whose event destination reports bounces and complaints.
+    configuration_set: Option<String>,
 }
 
 /// Error codes SES answers for a message it will not send (`SendEmail`'s documented errors).
@@ -58,13 +60,25 @@ where
 }
 
 impl Mailer {
-    pub fn new(client: aws_sdk_sesv2::Client) -> Self {
-        Mailer { client }
+    pub fn new(client: aws_sdk_sesv2::Client, configuration_set: Option<String>) -> Self {
+        Mailer { client, configuration_set }
     }
 
-    /// Sends `raw` (a whole MIME message) from `from` to `to`; answers SES's message id.
-    pub async fn send_raw(&self, from: &str, to: &str, raw: Vec<u8>) -> Result<String, SendError> {
+    /// Sends `raw` (a whole MIME message) from `from` to `to`; answers SES's message id. `tags`
+    /// come back in SES's bounce and complaint notifications (`[A-Za-z0-9_.@-]` values).
+    pub async fn send_raw(
+        &self,
+        from: &str,
+        to: &str,
+        raw: Vec<u8>,
+        tags: &[(&str, &str)],
+    ) -> Result<String, SendError> {
         let raw = RawMessage::builder().data(Blob::new(raw)).build().map_err(|e| SendError::Refused(e.to_string()))?;
+        let tags = tags
+            .iter()
+            .map(|(name, value)| MessageTag::builder().name(*name).value(*value).build())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| SendError::Refused(e.to_string()))?;
         // Boxed, as every SES call here: the SDK's futures are large, and would otherwise grow the
         // future of every request that may send.
         let result = Box::pin(
@@ -73,6 +87,8 @@ impl Mailer {
                 .from_email_address(from)
                 .destination(Destination::builder().to_addresses(to).build())
                 .content(EmailContent::builder().raw(raw).build())
+                .set_email_tags(Some(tags))
+                .set_configuration_set_name(self.configuration_set.clone())
                 .send(),
         )
         .await;

@@ -30,6 +30,9 @@ pub struct ResourceNames {
     /// `LOOP_KMS_KEY_ID`: the KMS key (id, ARN or alias) that seals a restricted Stripe key
     /// while a catalogue backfill needs it.
     pub kms_key_id: String,
+    /// `LOOP_SES_CONFIGURATION_SET`: the SES configuration set every email is sent with, whose
+    /// event destination reports bounces and complaints (SNS → SQS → dispatch).
+    pub ses_configuration_set: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -161,6 +164,7 @@ impl Config {
                 dead_letter_queue_name: get("LOOP_DEAD_LETTER_QUEUE_NAME")
                     .unwrap_or_else(|| "loop-delivery-dlq".to_owned()),
                 kms_key_id: get("LOOP_KMS_KEY_ID").unwrap_or_else(|| "alias/loop".to_owned()),
+                ses_configuration_set: get("LOOP_SES_CONFIGURATION_SET"),
             },
             public_base_url: get("LOOP_PUBLIC_BASE_URL").map(|u| u.trim_end_matches('/').to_owned()),
             clock_offset_seconds: parse_or(&get, "LOOP_CLOCK_OFFSET_SECONDS", 0i64)?,

@@ -115,6 +115,22 @@ impl Store {
         put_if(result)
     }
 
+    /// Notes what SES reported after sending the email (a bounce, a complaint).
+    pub async fn mark_email_feedback(&self, account: &AccountId, id: &str, feedback: &str) -> Result<(), StoreError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(email_pk(account, id)))
+            .key("sk", s(EMAIL_SK))
+            .update_expression("SET feedback = :f")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":f", s(feedback))
+            .send()
+            .await;
+        put_if(result).map(|_| ())
+    }
+
     pub async fn get_email(&self, account: &AccountId, id: &str) -> Result<Option<SentEmail>, StoreError> {
         let item = self.get_one(email_pk(account, id), EMAIL_SK).await?;
         item.map(|i| from_item::<EmailItem>(i).map(|e| e.email)).transpose()

@@ -122,6 +122,17 @@ async fn handle_message(app: &App, message: &QueueMessage) -> bool {
                 }
             };
         }
+        // The email feedback queue's messages: SES's bounces and complaints.
+        Err(_) if let Some(notice) = crate::email::feedback::parse(&message.body) => {
+            tracing::Span::current().record("account", notice.account.as_str());
+            return match crate::email::feedback::handle(app, &notice).await {
+                Ok(()) => true,
+                Err(err) => {
+                    tracing::warn!(email = %notice.email_id, error = %err, "SES feedback not handled");
+                    false
+                }
+            };
+        }
         Err(err) => {
             tracing::error!(message_id = %message.message_id, error = %err, "unreadable queue message");
             return false;

@@ -159,12 +159,13 @@ async fn decide_and_send(app: &App, account_id: &AccountId, event_id: &str) -> R
         reason: None,
         ses_message_id: None,
         created_at: now,
+        feedback: None,
     };
     match render::render(&template, &variables) {
         Err(err) => record.reason = Some(format!("template: {err}")),
         Ok(rendered) => {
             record.subject = rendered.subject.clone();
-            match send_rendered(app, &account, &sender, &subject.to, &rendered, None).await {
+            match send_rendered(app, &account, &sender, &subject.to, &record.id, &rendered, None).await {
                 Ok(outcome) => outcome.record_on(&mut record),
                 Err(err) => {
                     // Not sent: the claim goes, so that the retry sends it.

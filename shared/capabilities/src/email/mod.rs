@@ -3,6 +3,7 @@
 //! what was sent (`sent`, or `failed` with SES's reason: a refusal is final, never retried).
 
 pub mod automated;
+pub mod feedback;
 pub mod render;
 pub mod workflows;
 
@@ -170,6 +171,7 @@ pub(crate) async fn send_rendered(
     account: &Account,
     sender: &EmailSettings,
     to: &Email,
+    email_id: &str,
     rendered: &Rendered,
     unsubscribe: Option<Unsubscribe<'_>>,
 ) -> Result<SendOutcome, StoreError> {
@@ -188,7 +190,9 @@ pub(crate) async fn send_rendered(
         Ok(raw) => raw,
         Err(err) => return Ok(failed(err.to_string())),
     };
-    match app.mailer.send_raw(&sender.from_address, to.as_str(), raw).await {
+    // SES hands the tags back with a bounce or complaint: the email it is about (`feedback`).
+    let tags = [(feedback::ACCOUNT_TAG, account.id.as_str()), (feedback::EMAIL_TAG, email_id)];
+    match app.mailer.send_raw(&sender.from_address, to.as_str(), raw, &tags).await {
         Ok(message_id) => Ok(SendOutcome { sent: true, reason: None, ses_message_id: Some(message_id) }),
         Err(SendError::Refused(reason)) => Ok(failed(reason)),
         Err(SendError::Unavailable(err)) => Err(err),
@@ -236,12 +240,13 @@ pub async fn send_transactional(
         reason: None,
         ses_message_id: None,
         created_at: app.clock.now_unix(),
+        feedback: None,
     };
     match render::render(&template, &variables) {
         Err(err) => record.reason = Some(format!("template: {err}")),
         Ok(rendered) => {
             record.subject = rendered.subject.clone();
-            let outcome = send_rendered(app, account, sender, &request.to, &rendered, None).await?;
+            let outcome = send_rendered(app, account, sender, &request.to, &record.id, &rendered, None).await?;
             outcome.record_on(&mut record);
         }
     }

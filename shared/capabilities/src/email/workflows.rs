@@ -366,6 +366,7 @@ async fn send_step(
         reason: None,
         ses_message_id: None,
         created_at: now,
+        feedback: None,
     };
     let step_status = match compose(app, account, run, template_id, &record.to).await {
         Err(err) => {
@@ -385,7 +386,7 @@ async fn send_step(
         Ok(Composed::Send { rendered, sender, unsubscribe_url, mailto }) => {
             record.subject = rendered.subject.clone();
             let unsubscribe = Unsubscribe { url: &unsubscribe_url, mailto: mailto.as_deref() };
-            match send_rendered(app, account, &sender, &record.to, &rendered, Some(unsubscribe)).await {
+            match send_rendered(app, account, &sender, &record.to, &record.id, &rendered, Some(unsubscribe)).await {
                 Ok(outcome) => outcome.record_on(&mut record),
                 Err(err) => {
                     app.store.release_step(&account.id, &claim).await?;

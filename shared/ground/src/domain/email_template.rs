@@ -56,6 +56,10 @@ pub struct SentEmail {
     #[serde(default)]
     pub ses_message_id: Option<String>,
     pub created_at: i64,
+    /// What SES reported after sending: `bounced` (a permanent bounce), `complained`, or
+    /// `bounced: transient`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub feedback: Option<String>,
 }
 
 impl SentEmail {
@@ -77,6 +81,9 @@ impl SentEmail {
             }
             if let Some(run) = &self.run_id {
                 fields.insert("runId".into(), json!(run));
+            }
+            if let Some(feedback) = &self.feedback {
+                fields.insert("feedback".into(), json!(feedback));
             }
         }
         shown
