@@ -212,6 +212,8 @@ pub fn local_name(names: &ResourceNames, logical_id: &str) -> String {
         "LoopTable" => names.table.clone(),
         "DeliveryQueue" => names.delivery_queue_name.clone(),
         "DeliveryDeadLetterQueue" => names.dead_letter_queue_name.clone(),
+        // Made, as in AWS, though the local runner reads SES's (absent) feedback nowhere.
+        "EmailFeedbackQueue" => format!("{}-email-feedback", names.delivery_queue_name),
         "LoopKey" => names.kms_key_id.clone(),
         other => other.to_owned(),
     }
@@ -346,7 +348,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_template_declares_one_table_with_its_indexes_and_two_queues() {
+    fn the_template_declares_one_table_with_its_indexes_and_three_queues() {
         let resources = read_template(TEMPLATE).unwrap();
         assert_eq!(resources.tables.len(), 1);
         let table = &resources.tables[0];
@@ -355,8 +357,8 @@ mod tests {
         assert_eq!(index_names, ["gsi1", "due"]);
         assert_eq!(table.ttl_attribute.as_deref(), Some("expiresAt"));
         let queues: Vec<&str> = resources.queues.iter().map(|q| q.logical_id.as_str()).collect();
-        assert_eq!(queues, ["DeliveryDeadLetterQueue", "DeliveryQueue"]);
-        assert_eq!(resources.queues[1].redrive, Some(("DeliveryDeadLetterQueue".to_owned(), 3)));
+        assert_eq!(queues, ["DeliveryDeadLetterQueue", "EmailFeedbackQueue", "DeliveryQueue"]);
+        assert_eq!(resources.queues[2].redrive, Some(("DeliveryDeadLetterQueue".to_owned(), 3)));
         assert_eq!(resources.keys, ["LoopKey"]);
     }
 }

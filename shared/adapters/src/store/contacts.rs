@@ -33,6 +33,9 @@ pub struct IngestRead<'a> {
 pub struct IngestView {
     pub account: Option<Account>,
     pub endpoints: EndpointSet,
+    /// The event names some workflow of the account was ever active on (a superset of those it
+    /// is now): a trigger of another name starts nothing, and needs no read of the workflows.
+    pub workflow_triggers: std::collections::BTreeSet<String>,
     pub seen: Option<SeenRecord>,
     pub contacts: HashMap<Email, Contact>,
     /// What an earlier event linked the customer id to.
@@ -59,7 +62,8 @@ impl Store {
         let product_keys: Vec<_> = read.product_ids.iter().map(|id| key(product_pk(account, id), PRODUCT_SK)).collect();
         let item_keys: Vec<_> =
             read.price_ids.iter().map(|id| key(item_pk(account, &item_id(account, id)), ITEM_SK)).collect();
-        let mut keys = vec![account_key.clone(), endpoints_key.clone()];
+        let triggers_key = key(account_pk(account), WORKFLOW_TRIGGERS_SK);
+        let mut keys = vec![account_key.clone(), endpoints_key.clone(), triggers_key.clone()];
         keys.extend([&seen_key, &link_key, &transfer_key, &agreement_key].into_iter().flatten().cloned());
         keys.extend(contact_keys.iter().chain(&product_keys).chain(&item_keys).cloned());
         let mut found = self.batch_get(&keys).await?;
@@ -73,6 +77,11 @@ impl Store {
             endpoints: found
                 .remove(&endpoints_key)
                 .map(|i| from_item::<EndpointsItem>(i).map(|e| e.set))
+                .transpose()?
+                .unwrap_or_default(),
+            workflow_triggers: found
+                .remove(&triggers_key)
+                .map(|i| from_item::<super::workflows::TriggersItem>(i).map(|t| t.names))
                 .transpose()?
                 .unwrap_or_default(),
             seen,

@@ -108,7 +108,32 @@ impl MailJobItem {
     }
 }
 
+/// The event names an account's workflows were active on: a string set, only ever added to
+/// (`ADD` is atomic and commutes, so concurrent workflow changes never lose a name; a name no
+/// workflow uses any more only costs a read of the workflows when it is triggered).
+#[derive(Serialize, Deserialize)]
+pub(super) struct TriggersItem {
+    pub(super) names: std::collections::BTreeSet<String>,
+}
+
 impl Store {
+    /// Adds `event_name` to the account's workflow triggers (before the workflow is written, so
+    /// that no trigger of an active workflow is ever missing from the set).
+    pub async fn add_workflow_trigger(&self, account: &AccountId, event_name: &str) -> Result<(), StoreError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", s(account_pk(account)))
+            .key("sk", s(WORKFLOW_TRIGGERS_SK))
+            .update_expression("ADD #n :n")
+            .expression_attribute_names("#n", "names")
+            .expression_attribute_values(":n", AttributeValue::Ss(vec![event_name.to_owned()]))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(classify)
+    }
+
     /// A page of automated emails whose first hand-over may have been lost: (account, event id).
     pub async fn due_mail_jobs(
         &self,

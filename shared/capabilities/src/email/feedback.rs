@@ -69,7 +69,7 @@ pub fn parse(body: &str) -> Option<Notice> {
 /// Marks the email and, for a permanent bounce or a complaint, unsubscribes its recipient.
 pub async fn handle(app: &App, notice: &Notice) -> Result<(), StoreError> {
     let Some(sent) = app.store.get_email(&notice.account, &notice.email_id).await? else { return Ok(()) };
-    app.store.mark_email_feedback(&notice.account, &notice.email_id, notice.feedback.as_str()).await?;
+    // The contact first, the mark last: a mark says the notice was handled whole.
     if notice.feedback.unsubscribes() {
         match contacts::unsubscribe(app, &notice.account, &sent.to).await {
             Ok(_) | Err(ContactError::NotFound) => {}
@@ -77,6 +77,7 @@ pub async fn handle(app: &App, notice: &Notice) -> Result<(), StoreError> {
             Err(other) => tracing::warn!(account = %notice.account, error = %other, "bounced contact not unsubscribed"),
         }
     }
+    app.store.mark_email_feedback(&notice.account, &notice.email_id, notice.feedback.as_str()).await?;
     tracing::info!(account = %notice.account, email = %notice.email_id, feedback = notice.feedback.as_str(), "SES feedback");
     Ok(())
 }

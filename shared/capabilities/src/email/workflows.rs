@@ -6,7 +6,7 @@
 //! is claimed before it is sent, so each (run, step) sends at most one email under retries,
 //! duplicates and concurrent workers.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use serde_json::{json, Map, Value};
 
@@ -92,6 +92,9 @@ pub async fn create(
         updated_at: now,
         version: 1,
     };
+    if workflow.status == WorkflowStatus::Active {
+        app.store.add_workflow_trigger(account, &workflow.event_name).await?;
+    }
     if !app.store.put_workflow(account, &workflow).await? {
         return Err(StoreError::Unavailable("workflow id collision; try again".into()).into());
     }
@@ -130,6 +133,9 @@ pub async fn update(
         }
         updated.version = current.version + 1;
         updated.updated_at = app.clock.now_unix();
+        if updated.status == WorkflowStatus::Active {
+            app.store.add_workflow_trigger(account, &updated.event_name).await?;
+        }
         if app.store.put_workflow(account, &updated).await? {
             return Ok(updated);
         }
@@ -196,17 +202,22 @@ pub const MAX_RUNS_PER_TRIGGER: usize = 20;
 
 /// The runs the trigger events among `writes` start, each for its contact as `writes` leave it
 /// (or as `known` holds it). Reads the account's workflows, once (`cache`), and only when a
-/// trigger event is among the writes.
+/// trigger event is among the writes — and, when `trigger_names` (the account's workflow
+/// triggers, read with the rest) is given, only when one of those is among them.
 pub async fn started_by(
     app: &App,
     account: &AccountId,
     writes: &[Write],
     known: &HashMap<Email, Contact>,
+    trigger_names: Option<&BTreeSet<String>>,
     base_url: &str,
     cache: &mut Option<Vec<Workflow>>,
 ) -> Result<Vec<Run>, StoreError> {
-    let triggers: Vec<&TriggerEvent> =
-        writes.iter().filter_map(|w| if let Write::PutTrigger(t) = w { Some(t) } else { None }).collect();
+    let triggers: Vec<&TriggerEvent> = writes
+        .iter()
+        .filter_map(|w| if let Write::PutTrigger(t) = w { Some(t) } else { None })
+        .filter(|t| trigger_names.is_none_or(|names| names.contains(&t.event_name)))
+        .collect();
     if triggers.is_empty() {
         return Ok(Vec::new());
     }

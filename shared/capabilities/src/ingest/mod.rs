@@ -215,6 +215,7 @@ async fn apply(
             account_id,
             &decision.writes,
             &view.contacts,
+            Some(&view.workflow_triggers),
             base_url,
             &mut workflows,
         )

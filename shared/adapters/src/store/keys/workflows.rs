@@ -5,6 +5,8 @@ use loop_ground::ids::AccountId;
 pub const WORKFLOW_SK_PREFIX: &str = "WF#";
 pub const RUN_SK: &str = "RUN";
 pub const STEP_CLAIM_SK: &str = "STEP";
+/// In the account's partition: the event names its workflows trigger on.
+pub const WORKFLOW_TRIGGERS_SK: &str = "WFTRIGGERS";
 
 /// Every workflow of an account sits in one partition: the few an account has are read in one
 /// query, on each trigger event and for the list.
