@@ -6848,6 +6848,11 @@ export interface components {
             sesMessageId?: string | null;
             /** Format: date-time */
             createdAt: string;
+            /**
+             * @description What SES reported after sending (through the configuration set's notifications)
+             * @enum {string}
+             */
+            feedback?: "bounced" | "bounced: transient" | "complained";
         };
         WorkflowStep: {
             /** @enum {string} */
