@@ -413,6 +413,45 @@ async fn the_support_email_is_saved_under_the_apis_rules() {
     t.shutdown().await;
 }
 
+#[tokio::test]
+async fn the_sender_and_the_automated_emails_are_set_on_settings_under_the_apis_rules() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    t.app().mailer.create_identity("settings.loop.test").await.unwrap();
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let page = browser.get("/dashboard/settings").await.text().await.unwrap();
+    assert!(page.contains("id=\"no-sender\""), "no sender yet");
+    let csrf = browser.csrf().await;
+    // WHEN an unverified sender is saved THEN the API's 400 is on the page, and nothing changes
+    let refused = browser
+        .post("/dashboard/settings", &[("csrf", &csrf), ("section", "email"), ("fromAddress", "hi@elsewhere.test")])
+        .await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("email.fromAddress"));
+    assert_eq!(t.read(&acme, "/v1/account").await["email"], Value::Null);
+    // WHEN a verified one is THEN the API reads it back
+    let form =
+        [("csrf", csrf.as_str()), ("section", "email"), ("fromAddress", "hi@settings.loop.test"), ("fromName", "Acme")];
+    assert_eq!(browser.post("/dashboard/settings", &form).await.status(), StatusCode::SEE_OTHER);
+    let account = t.read(&acme, "/v1/account").await;
+    assert_eq!(
+        (&account["email"]["fromAddress"], &account["email"]["fromName"]),
+        (&json!("hi@settings.loop.test"), &json!("Acme"))
+    );
+    // AND the automated emails follow their checkboxes
+    let form = [("csrf", csrf.as_str()), ("section", "notifications"), ("latePayment", "on"), ("receipt", "on")];
+    assert_eq!(browser.post("/dashboard/settings", &form).await.status(), StatusCode::SEE_OTHER);
+    let notifications = t.read(&acme, "/v1/account").await["notifications"].clone();
+    assert_eq!(
+        (&notifications["paymentRequest"], &notifications["latePayment"], &notifications["receipt"]),
+        (&json!(false), &json!(true), &json!(true))
+    );
+    let page = browser.get("/dashboard/settings").await.text().await.unwrap();
+    assert!(page.contains("id=\"latePayment\" name=\"latePayment\" value=\"on\" checked"), "{page}");
+    t.shutdown().await;
+}
+
 /// The key a Settings page shows once, after "Create an API key".
 fn shown_key(page: &str) -> String {
     let at = page.find("id=\"new-key\">").expect("the new key is shown") + "id=\"new-key\">".len();

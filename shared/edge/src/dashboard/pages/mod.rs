@@ -838,14 +838,67 @@ async fn settings_page(ctx: &Ctx<'_>, error: Option<String>, new_key: Option<&ke
                     p.hint { "No treasury address yet: checkout sessions need one. Set it with " code { "PATCH /v1/account" } " (" code { "crypto.treasuryAddresses" } ")." }
                 }
             }
+            section.card {
+                h2 { "Email" }
+                @if account["email"].is_null() {
+                    p.hint #no-sender { "No sending identity yet: nothing is sent until one is set. The address (or its domain) must be verified in SES." }
+                }
+                form #sender method="post" action="/dashboard/settings" {
+                    (csrf(&ctx.session))
+                    input type="hidden" name="section" value="email";
+                    div {
+                        label for="fromAddress" { "From address" }
+                        input #fromAddress type="email" name="fromAddress" value=(text(&account["email"]["fromAddress"])) maxlength="254" required;
+                    }
+                    div {
+                        label for="fromName" { "From name" }
+                        input #fromName type="text" name="fromName" value=(text(&account["email"]["fromName"])) maxlength="100";
+                    }
+                    div {
+                        label for="replyTo" { "Reply-To (the support email when empty)" }
+                        input #replyTo type="email" name="replyTo" value=(text(&account["email"]["replyTo"])) maxlength="254";
+                    }
+                    button type="submit" { "Save sender" }
+                }
+                h3 { "Automated emails" }
+                p.hint { "Sent to the customer of a transfer, from the sender above, replying to the support email." }
+                form #notifications method="post" action="/dashboard/settings" {
+                    (csrf(&ctx.session))
+                    input type="hidden" name="section" value="notifications";
+                    @for (name, label) in NOTIFICATION_LABELS {
+                        div.check {
+                            input type="checkbox" id=(name) name=(name) value="on" checked[account["notifications"][name] == json!(true)];
+                            label for=(name) { (label) }
+                        }
+                    }
+                    button type="submit" { "Save automated emails" }
+                }
+            }
             (keys)
         },
     ))
 }
 
+/// The automated emails, as `PATCH /v1/account` names them and as the page says them.
+const NOTIFICATION_LABELS: [(&str, &str); 3] = [
+    ("paymentRequest", "Payment request, when a transfer is finalized (amount, due date, pay page)"),
+    ("latePayment", "Late payment notice, when a transfer is past due"),
+    ("receipt", "Receipt, when a transfer is paid (transaction and network)"),
+];
+
 pub(super) async fn save_settings(ctx: &Ctx<'_>) -> PageResult {
-    let email = ctx.field("supportEmail").map(str::trim).filter(|e| !e.is_empty());
-    match ctx.send(Method::PATCH, "/v1/account", json!({"supportEmail": email})).await {
+    let body = match ctx.field("section") {
+        Some("email") => {
+            let field = |name: &str| ctx.field(name).map(str::trim).filter(|v| !v.is_empty());
+            json!({"email": {"fromAddress": field("fromAddress"), "fromName": field("fromName"), "replyTo": field("replyTo")}})
+        }
+        Some("notifications") => {
+            let on = |name: &str| ctx.field(name) == Some("on");
+            json!({"notifications": {"paymentRequest": on("paymentRequest"), "latePayment": on("latePayment"), "receipt": on("receipt")}})
+        }
+        _ => json!({"supportEmail": ctx.field("supportEmail").map(str::trim).filter(|e| !e.is_empty())}),
+    };
+    match ctx.send(Method::PATCH, "/v1/account", body).await {
         Ok(_) => Ok(redirect("/dashboard/settings?saved=1")),
         Err(ApiError::InvalidRequest { message, .. }) => settings(ctx, Some(message)).await,
         Err(err) => Err(err),
