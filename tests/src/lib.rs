@@ -174,6 +174,34 @@ impl TestStack {
         self.http.get(self.url(path)).bearer_auth(key)
     }
 
+    /// `method path` with `account`'s key and a JSON body, if any: the status and the JSON answer.
+    pub async fn call(
+        &self,
+        account: &TestAccount,
+        method: &str,
+        path: &str,
+        body: Option<&serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut request = self.http.request(method.parse().unwrap(), self.url(path)).bearer_auth(&account.api_key);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.unwrap();
+        (response.status().as_u16(), response.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// A test-mode account named `name` whose sender is `hello@{domain}` (named `name`), a domain
+    /// verified in the emulator's SES now, and whose support email is `support`.
+    pub async fn sending_account(&self, name: &str, domain: &str, support: &str) -> TestAccount {
+        let account = self.account(name, true).await;
+        self.app().mailer.create_identity(domain).await.unwrap();
+        let body = serde_json::json!({"supportEmail": support,
+                                      "email": {"fromAddress": format!("hello@{domain}"), "fromName": name}});
+        let (status, answer) = self.call(&account, "PATCH", "/v1/account", Some(&body)).await;
+        assert_eq!(status, 200, "{answer}");
+        account
+    }
+
     /// Every raw message the emulator's SES has sent (`{source, destinations, raw_data}`), from
     /// its `GET /moto-api/data.json`: what really went out, whole MIME included.
     pub async fn ses_raw_messages(&self) -> Vec<serde_json::Value> {

@@ -10,25 +10,6 @@ use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
 
-async fn send(t: &TestStack, account: &TestAccount, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut request = t.http.request(method.parse().unwrap(), t.url(path)).bearer_auth(&account.api_key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
-
-async fn sending_account(t: &TestStack, name: &str, domain: &str) -> TestAccount {
-    let account = t.account(name, true).await;
-    t.app().mailer.create_identity(domain).await.unwrap();
-    let body =
-        json!({"supportEmail": format!("support@{domain}"), "email": {"fromAddress": format!("billing@{domain}")}});
-    let (status, answer) = send(t, &account, "PATCH", "/v1/account", Some(&body)).await;
-    assert_eq!(status, 200, "{answer}");
-    account
-}
-
 /// A finalized invoice for `customer`, due at `due_date`: answers the transfer's id.
 async fn finalized_invoice(
     t: &TestStack,
@@ -74,12 +55,12 @@ fn unique(prefix: &str) -> String {
 #[tokio::test]
 async fn a_late_transfer_with_automated_emails_on_gets_one_request_one_late_notice_and_one_receipt() {
     let t = TestStack::start().await;
-    let acme = sending_account(&t, "Acme", "billing.loop.test").await;
+    let acme = t.sending_account("Acme", "billing.loop.test", "support@billing.loop.test").await;
     // GIVEN the three automated emails on (they start off)
-    let (_, account) = send(&t, &acme, "GET", "/v1/account", None).await;
+    let (_, account) = t.call(&acme, "GET", "/v1/account", None).await;
     assert_eq!(account["notifications"]["latePayment"], false, "{account}");
     let on = json!({"notifications": {"paymentRequest": true, "latePayment": true, "receipt": true}});
-    let (status, account) = send(&t, &acme, "PATCH", "/v1/account", Some(&on)).await;
+    let (status, account) = t.call(&acme, "PATCH", "/v1/account", Some(&on)).await;
     assert_eq!((status, &account["notifications"]["latePayment"]), (200, &json!(true)), "{account}");
 
     // WHEN Stripe finalizes an invoice that was due 11 minutes ago
@@ -90,7 +71,7 @@ async fn a_late_transfer_with_automated_emails_on_gets_one_request_one_late_noti
     assert_eq!(sent.len(), 1, "one payment request");
     assert!(sent[0].contains("Subject: Acme: payment request for 25.00"), "{}", sent[0]);
     assert!(sent[0].contains("Reply-To: support@billing.loop.test"), "{}", sent[0]);
-    let (_, stored) = send(&t, &acme, "GET", &format!("/v1/transfers/{transfer}"), None).await;
+    let (_, stored) = t.call(&acme, "GET", &format!("/v1/transfers/{transfer}"), None).await;
     let pay_url = stored["paymentUrl"].as_str().unwrap();
     assert!(sent[0].contains(pay_url), "the pay page is in the email: {pay_url} in {}", sent[0]);
     assert!(!sent[0].contains("List-Unsubscribe"), "automated emails are not marketing");
@@ -106,21 +87,21 @@ async fn a_late_transfer_with_automated_emails_on_gets_one_request_one_late_noti
 
     // WHEN the transfer is paid THEN a receipt with the transaction
     let tx = format!("0x{}", "ab".repeat(32));
-    let (status, _) = send(
-        &t,
-        &acme,
-        "POST",
-        &format!("/v1/test-helpers/transfers/{transfer}/process"),
-        Some(&json!({"success": true, "transaction": tx})),
-    )
-    .await;
+    let (status, _) = t
+        .call(
+            &acme,
+            "POST",
+            &format!("/v1/test-helpers/transfers/{transfer}/process"),
+            Some(&json!({"success": true, "transaction": tx})),
+        )
+        .await;
     assert_eq!(status, 200);
     let sent = sent_to(&t, &customer, 3).await;
     assert_eq!(sent.len(), 3);
     let receipt = sent.iter().find(|m| m.contains("Subject: Receipt from Acme")).expect("a receipt");
     assert!(receipt.contains(&tx), "{receipt}");
     // AND each is recorded as automated
-    let (_, emails) = send(&t, &acme, "GET", &format!("/v1/emails?email={customer}"), None).await;
+    let (_, emails) = t.call(&acme, "GET", &format!("/v1/emails?email={customer}"), None).await;
     let kinds: Vec<&Value> = emails["data"].as_array().unwrap().iter().map(|e| &e["kind"]).collect();
     assert_eq!(kinds, [&json!("automated"); 3]);
     // AND a scheduler run after all that sends nothing more
@@ -132,21 +113,21 @@ async fn a_late_transfer_with_automated_emails_on_gets_one_request_one_late_noti
 #[tokio::test]
 async fn automated_emails_are_off_until_turned_on_and_take_the_merchants_template() {
     let t = TestStack::start().await;
-    let quiet = sending_account(&t, "Quiet", "quiet.loop.test").await;
+    let quiet = t.sending_account("Quiet", "quiet.loop.test", "support@quiet.loop.test").await;
     let customer = unique("quiet");
     finalized_invoice(&t, &quiet, "in_quiet", &customer, now() + 86_400).await;
 
-    let own = sending_account(&t, "Own", "own.loop.test").await;
+    let own = t.sending_account("Own", "own.loop.test", "support@own.loop.test").await;
     let template = json!({"name": "Ours", "subject": "Please pay {{ event.amount }}", "html": "<p>Pay at {{ event.paymentUrl }} by {{ event.dueDate }}</p>"});
-    let (_, template) = send(&t, &own, "POST", "/v1/email-templates", Some(&template)).await;
+    let (_, template) = t.call(&own, "POST", "/v1/email-templates", Some(&template)).await;
     let bad = json!({"notifications": {"templates": {"paymentRequest": "et_missing"}}});
-    let (status, error) = send(&t, &own, "PATCH", "/v1/account", Some(&bad)).await;
+    let (status, error) = t.call(&own, "PATCH", "/v1/account", Some(&bad)).await;
     assert_eq!((status, error["error"]["param"].as_str()), (400, Some("notifications.templates.paymentRequest")));
     let (status, error) =
-        send(&t, &own, "PATCH", "/v1/account", Some(&json!({"notifications": {"receipt": "yes"}}))).await;
+        t.call(&own, "PATCH", "/v1/account", Some(&json!({"notifications": {"receipt": "yes"}}))).await;
     assert_eq!((status, error["error"]["param"].as_str()), (400, Some("notifications.receipt")));
     let on = json!({"notifications": {"paymentRequest": true, "templates": {"paymentRequest": template["id"]}}});
-    assert_eq!(send(&t, &own, "PATCH", "/v1/account", Some(&on)).await.0, 200);
+    assert_eq!(t.call(&own, "PATCH", "/v1/account", Some(&on)).await.0, 200);
     let other = unique("own");
     finalized_invoice(&t, &own, "in_own", &other, 1_900_000_000).await;
 

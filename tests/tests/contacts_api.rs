@@ -6,20 +6,11 @@ use std::time::Duration;
 
 use loop_tests::receiver::Receiver;
 use loop_tests::stripe::{event, now, object};
-use loop_tests::{TestAccount, TestStack};
+use loop_tests::TestStack;
 use serde_json::{json, Value};
 
 async fn stack() -> TestStack {
     TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await
-}
-
-async fn send(t: &TestStack, account: &TestAccount, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut request = t.http.request(method.parse().unwrap(), t.url(path)).bearer_auth(&account.api_key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
 }
 
 /// The types and `data` of what the receiver got, in order.
@@ -44,14 +35,14 @@ async fn a_contact_is_created_updated_read_and_deleted_with_the_same_webhooks_as
     // WHEN a contact is created with custom properties
     let body = json!({"email": "Ann@Example.com", "firstName": "Ann", "userId": "u-1", "plan": "pro", "seats": 3,
                       "vip": true, "renewsAt": "2026-01-01T00:00:00Z"});
-    let (status, created) = send(&t, &acme, "POST", "/v1/contacts", Some(&body)).await;
+    let (status, created) = t.call(&acme, "POST", "/v1/contacts", Some(&body)).await;
 
     // THEN it answers Loops' shape, and the contact shows its fields and properties
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["success"], true);
     let id = created["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("ct_"));
-    let (status, contact) = send(&t, &acme, "GET", &format!("/v1/contacts/{id}"), None).await;
+    let (status, contact) = t.call(&acme, "GET", &format!("/v1/contacts/{id}"), None).await;
     assert_eq!(status, 200);
     assert_eq!(
         (
@@ -69,36 +60,36 @@ async fn a_contact_is_created_updated_read_and_deleted_with_the_same_webhooks_as
     assert_eq!(listed["data"][0]["id"], id.as_str(), "the list shows the same id");
 
     // AND a second create of the email is a 409 that changes nothing
-    let (status, error) = send(&t, &acme, "POST", "/v1/contacts", Some(&json!({"email": "ann@example.com"}))).await;
+    let (status, error) = t.call(&acme, "POST", "/v1/contacts", Some(&json!({"email": "ann@example.com"}))).await;
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("contact_exists")));
 
     // WHEN it is updated by userId, a property removed and another changed
     let update = json!({"userId": "u-1", "lastName": "Lee", "plan": null, "seats": 5});
-    let (status, saved) = send(&t, &acme, "PUT", "/v1/contacts", Some(&update)).await;
+    let (status, saved) = t.call(&acme, "PUT", "/v1/contacts", Some(&update)).await;
     assert_eq!((status, saved["id"].as_str()), (200, Some(id.as_str())), "{saved}");
-    let (_, contact) = send(&t, &acme, "GET", &format!("/v1/contacts/{id}"), None).await;
+    let (_, contact) = t.call(&acme, "GET", &format!("/v1/contacts/{id}"), None).await;
     assert_eq!((&contact["lastName"], &contact["seats"], contact.get("plan")), (&json!("Lee"), &json!(5), None));
 
     // AND unsubscribed by email
     let (status, _) =
-        send(&t, &acme, "PUT", "/v1/contacts", Some(&json!({"email": "ann@example.com", "subscribed": false}))).await;
+        t.call(&acme, "PUT", "/v1/contacts", Some(&json!({"email": "ann@example.com", "subscribed": false}))).await;
     assert_eq!(status, 200);
 
     // AND a PUT of a new email creates it
-    let (status, other) = send(&t, &acme, "PUT", "/v1/contacts", Some(&json!({"email": "bo@example.com"}))).await;
+    let (status, other) = t.call(&acme, "PUT", "/v1/contacts", Some(&json!({"email": "bo@example.com"}))).await;
     assert_eq!(status, 200);
     assert_ne!(other["id"], id.as_str());
 
     // WHEN the first is deleted
-    let (status, deleted) = send(&t, &acme, "DELETE", &format!("/v1/contacts/{id}"), None).await;
+    let (status, deleted) = t.call(&acme, "DELETE", &format!("/v1/contacts/{id}"), None).await;
     assert_eq!((status, &deleted["success"]), (200, &json!(true)));
-    let (status, _) = send(&t, &acme, "GET", &format!("/v1/contacts/{id}"), None).await;
+    let (status, _) = t.call(&acme, "GET", &format!("/v1/contacts/{id}"), None).await;
     assert_eq!(status, 404);
-    let (status, _) = send(&t, &acme, "DELETE", &format!("/v1/contacts/{id}"), None).await;
+    let (status, _) = t.call(&acme, "DELETE", &format!("/v1/contacts/{id}"), None).await;
     assert_eq!(status, 404);
     // and its userId is free again
     let (status, _) =
-        send(&t, &acme, "POST", "/v1/contacts", Some(&json!({"email": "cy@example.com", "userId": "u-1"}))).await;
+        t.call(&acme, "POST", "/v1/contacts", Some(&json!({"email": "cy@example.com", "userId": "u-1"}))).await;
     assert_eq!(status, 201);
 
     // THEN the receiver got every change, in the shapes Stripe ingest publishes
@@ -144,20 +135,20 @@ async fn a_stripe_contact_keeps_its_id_and_the_api_updates_it() {
 
     // WHEN the API updates it by email
     let (status, saved) =
-        send(&t, &acme, "PUT", "/v1/contacts", Some(&json!({"email": "s@example.com", "firstName": "Sam"}))).await;
+        t.call(&acme, "PUT", "/v1/contacts", Some(&json!({"email": "s@example.com", "firstName": "Sam"}))).await;
 
     // THEN the same contact (same id) changed, it is still Stripe's, and it cannot move email
     assert_eq!((status, saved["id"].as_str()), (200, Some(id.as_str())));
-    let (_, contact) = send(&t, &acme, "GET", &format!("/v1/contacts/{id}"), None).await;
+    let (_, contact) = t.call(&acme, "GET", &format!("/v1/contacts/{id}"), None).await;
     assert_eq!(
         (&contact["firstName"], &contact["source"], &contact["stripeCustomerId"]),
         (&json!("Sam"), &json!("stripe"), &json!("cus_1"))
     );
     let (status, _) =
-        send(&t, &acme, "PUT", "/v1/contacts", Some(&json!({"email": "s@example.com", "userId": "s1"}))).await;
+        t.call(&acme, "PUT", "/v1/contacts", Some(&json!({"email": "s@example.com", "userId": "s1"}))).await;
     assert_eq!(status, 200);
     let (status, error) =
-        send(&t, &acme, "PUT", "/v1/contacts", Some(&json!({"email": "new@example.com", "userId": "s1"}))).await;
+        t.call(&acme, "PUT", "/v1/contacts", Some(&json!({"email": "new@example.com", "userId": "s1"}))).await;
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("email_follows_stripe")));
     t.shutdown().await;
 }
@@ -197,7 +188,7 @@ async fn bad_input_is_a_400_naming_the_parameter_and_stores_nothing() {
         ),
     ];
     for (method, path, body, param) in cases {
-        let (status, error) = send(&t, &acme, method, path, Some(&body)).await;
+        let (status, error) = t.call(&acme, method, path, Some(&body)).await;
         assert_eq!(status, 400, "{method} {path} {body}: {error}");
         let error = &error["error"];
         let named = error["param"].as_str().unwrap_or_default();
@@ -206,7 +197,7 @@ async fn bad_input_is_a_400_naming_the_parameter_and_stores_nothing() {
         assert!(error["message"].as_str().unwrap().contains(named), "{error}");
     }
     assert_eq!(t.read(&acme, "/v1/contacts").await["data"], json!([]), "nothing stored");
-    let (status, _) = send(&t, &acme, "PUT", "/v1/contacts", Some(&json!({"userId": "nobody"}))).await;
+    let (status, _) = t.call(&acme, "PUT", "/v1/contacts", Some(&json!({"userId": "nobody"}))).await;
     assert_eq!(status, 404);
     t.shutdown().await;
 }
@@ -266,10 +257,10 @@ async fn a_contact_event_records_the_trigger_creates_the_contact_and_publishes_o
 
     // WHEN an event names a known contact by userId, without changing it
     let (status, _) =
-        send(&t, &acme, "PUT", "/v1/contacts", Some(&json!({"email": "new@example.com", "userId": "n-1"}))).await;
+        t.call(&acme, "PUT", "/v1/contacts", Some(&json!({"email": "new@example.com", "userId": "n-1"}))).await;
     assert_eq!(status, 200);
     let (status, answer) =
-        send(&t, &acme, "POST", "/v1/contact-events", Some(&json!({"userId": "n-1", "eventName": "login"}))).await;
+        t.call(&acme, "POST", "/v1/contact-events", Some(&json!({"userId": "n-1", "eventName": "login"}))).await;
     assert_eq!(status, 200, "{answer}");
     // THEN it is recorded on that contact
     let recorded = t.read(&acme, "/v1/contact-events?email=new@example.com").await["data"].as_array().unwrap().clone();

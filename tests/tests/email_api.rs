@@ -1,27 +1,8 @@
 //! Email templates and transactional email (`email.md`) over HTTP against the stack, reading what
 //! the emulator's SES really sent (its `data.json`): recipient, subject, rendered body, headers.
 
-use loop_tests::{TestAccount, TestStack};
+use loop_tests::TestStack;
 use serde_json::{json, Value};
-
-async fn send(t: &TestStack, account: &TestAccount, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut request = t.http.request(method.parse().unwrap(), t.url(path)).bearer_auth(&account.api_key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
-
-/// An account whose sender is an address of a domain verified in the emulator's SES.
-async fn sending_account(t: &TestStack, domain: &str) -> TestAccount {
-    let acme = t.account("Acme", true).await;
-    t.app().mailer.create_identity(domain).await.unwrap();
-    let body = json!({"supportEmail": "help@acme.test", "email": {"fromAddress": format!("hello@{domain}"), "fromName": "Acme"}});
-    let (status, answer) = send(t, &acme, "PATCH", "/v1/account", Some(&body)).await;
-    assert_eq!(status, 200, "{answer}");
-    acme
-}
 
 const RECEIPT_HTML: &str = "<h1>Thanks {{ contact.firstName | default(\"there\") }}</h1>\n<p>You paid {{ event.amount }} for <b>{{ event.item }}</b>.</p>";
 
@@ -32,7 +13,7 @@ async fn templates_are_saved_only_if_they_parse_and_preview_without_sending() {
 
     // WHEN a template is created THEN it has an et_ id and derives no text until rendered
     let body = json!({"name": "Receipt", "subject": "Receipt for {{ event.item }}", "html": RECEIPT_HTML});
-    let (status, template) = send(&t, &acme, "POST", "/v1/email-templates", Some(&body)).await;
+    let (status, template) = t.call(&acme, "POST", "/v1/email-templates", Some(&body)).await;
     assert_eq!(status, 201, "{template}");
     let id = template["id"].as_str().unwrap().to_owned();
     assert!(id.starts_with("et_"));
@@ -41,32 +22,31 @@ async fn templates_are_saved_only_if_they_parse_and_preview_without_sending() {
     // AND it previews with given values, HTML escaped in html only, text derived
     let preview =
         json!({"contact": {"firstName": "<Ann>"}, "eventProperties": {"amount": "10.00", "item": "Gold & Co"}});
-    let (status, rendered) =
-        send(&t, &acme, "POST", &format!("/v1/email-templates/{id}/preview"), Some(&preview)).await;
+    let (status, rendered) = t.call(&acme, "POST", &format!("/v1/email-templates/{id}/preview"), Some(&preview)).await;
     assert_eq!(status, 200, "{rendered}");
     assert_eq!(rendered["subject"], "Receipt for Gold & Co");
     assert!(rendered["html"].as_str().unwrap().contains("Thanks &lt;Ann&gt;"), "{rendered}");
     assert!(rendered["html"].as_str().unwrap().contains("<b>Gold &amp; Co</b>"), "{rendered}");
     assert_eq!(rendered["text"], "Thanks <Ann>\n\nYou paid 10.00 for Gold & Co.");
     // and with samples when nothing is given; missing variables render empty
-    let (_, sample) = send(&t, &acme, "POST", &format!("/v1/email-templates/{id}/preview"), None).await;
+    let (_, sample) = t.call(&acme, "POST", &format!("/v1/email-templates/{id}/preview"), None).await;
     assert_eq!(sample["subject"], "Receipt for");
     assert!(sample["html"].as_str().unwrap().contains("Thanks Jane"), "{sample}");
 
     // WHEN a part does not parse THEN 400 names the part and the line, and nothing changes
-    let (status, error) = send(
-        &t,
-        &acme,
-        "PATCH",
-        &format!("/v1/email-templates/{id}"),
-        Some(&json!({"html": "<p>ok</p>\n<p>{% if contact.firstName %}never closed</p>"})),
-    )
-    .await;
+    let (status, error) = t
+        .call(
+            &acme,
+            "PATCH",
+            &format!("/v1/email-templates/{id}"),
+            Some(&json!({"html": "<p>ok</p>\n<p>{% if contact.firstName %}never closed</p>"})),
+        )
+        .await;
     assert_eq!(status, 400, "{error}");
     assert_eq!(error["error"]["param"], "html");
     assert!(error["error"]["message"].as_str().unwrap().contains("line 2"), "{error}");
     let bad = json!({"name": "Bad", "subject": "{{ unclosed", "html": "<p></p>"});
-    let (status, error) = send(&t, &acme, "POST", "/v1/email-templates", Some(&bad)).await;
+    let (status, error) = t.call(&acme, "POST", "/v1/email-templates", Some(&bad)).await;
     assert_eq!((status, error["error"]["param"].as_str()), (400, Some("subject")));
     for (body, param) in [
         (json!({"subject": "s", "html": "h"}), "name"),
@@ -74,20 +54,20 @@ async fn templates_are_saved_only_if_they_parse_and_preview_without_sending() {
         (json!({"name": "n", "subject": "s"}), "html"),
         (json!({"name": "n", "subject": "s", "html": "h", "css": "x"}), "css"),
     ] {
-        let (status, error) = send(&t, &acme, "POST", "/v1/email-templates", Some(&body)).await;
+        let (status, error) = t.call(&acme, "POST", "/v1/email-templates", Some(&body)).await;
         assert_eq!((status, error["error"]["param"].as_str()), (400, Some(param)), "{body}");
     }
-    let (_, list) = send(&t, &acme, "GET", "/v1/email-templates", None).await;
+    let (_, list) = t.call(&acme, "GET", "/v1/email-templates", None).await;
     assert_eq!(list["data"].as_array().unwrap().len(), 1);
     assert_eq!(list["data"][0]["html"], RECEIPT_HTML, "the failed patch changed nothing");
 
     // WHEN it is updated and deleted
     let (status, updated) =
-        send(&t, &acme, "PATCH", &format!("/v1/email-templates/{id}"), Some(&json!({"text": "Thanks!"}))).await;
+        t.call(&acme, "PATCH", &format!("/v1/email-templates/{id}"), Some(&json!({"text": "Thanks!"}))).await;
     assert_eq!((status, &updated["text"]), (200, &json!("Thanks!")));
-    let (status, _) = send(&t, &acme, "DELETE", &format!("/v1/email-templates/{id}"), None).await;
+    let (status, _) = t.call(&acme, "DELETE", &format!("/v1/email-templates/{id}"), None).await;
     assert_eq!(status, 200);
-    let (status, _) = send(&t, &acme, "GET", &format!("/v1/email-templates/{id}"), None).await;
+    let (status, _) = t.call(&acme, "GET", &format!("/v1/email-templates/{id}"), None).await;
     assert_eq!(status, 404);
     t.shutdown().await;
 }
@@ -96,13 +76,13 @@ async fn templates_are_saved_only_if_they_parse_and_preview_without_sending() {
 async fn a_transactional_email_is_rendered_sent_through_ses_recorded_and_sent_once_per_idempotency_key() {
     // GIVEN an account with a sender, a template, and an unsubscribed contact
     let t = TestStack::start().await;
-    let acme = sending_account(&t, "tx.loop.test").await;
+    let acme = t.sending_account("Acme", "tx.loop.test", "help@acme.test").await;
     let template = json!({"name": "Receipt", "subject": "Receipt for {{ event.item }}", "html": RECEIPT_HTML});
-    let (_, template) = send(&t, &acme, "POST", "/v1/email-templates", Some(&template)).await;
+    let (_, template) = t.call(&acme, "POST", "/v1/email-templates", Some(&template)).await;
     let template_id = template["id"].as_str().unwrap();
     let to = format!("buyer-{}@example.com", loop_ground::ids::random_token(8).to_lowercase());
     let contact = json!({"email": to, "firstName": "Bea", "subscribed": false});
-    assert_eq!(send(&t, &acme, "POST", "/v1/contacts", Some(&contact)).await.0, 201);
+    assert_eq!(t.call(&acme, "POST", "/v1/contacts", Some(&contact)).await.0, 201);
 
     // WHEN a transactional email is sent twice under one Idempotency-Key
     let body =
@@ -146,20 +126,20 @@ async fn a_transactional_email_is_rendered_sent_through_ses_recorded_and_sent_on
     assert!(!raw.contains("List-Unsubscribe"), "transactional email has no unsubscribe header");
 
     // AND it is recorded as sent
-    let (status, record) = send(&t, &acme, "GET", &format!("/v1/emails/{id}"), None).await;
+    let (status, record) = t.call(&acme, "GET", &format!("/v1/emails/{id}"), None).await;
     assert_eq!(status, 200);
     assert_eq!(
         (&record["to"], &record["subject"], &record["templateId"], &record["kind"], &record["status"]),
         (&json!(to), &json!("Receipt for Gold"), &json!(template_id), &json!("transactional"), &json!("sent"))
     );
     assert!(record["sesMessageId"].as_str().is_some_and(|m| !m.is_empty()));
-    let (_, listed) = send(&t, &acme, "GET", &format!("/v1/emails?email={to}"), None).await;
+    let (_, listed) = t.call(&acme, "GET", &format!("/v1/emails?email={to}"), None).await;
     assert_eq!(listed["data"][0]["id"], id);
 
     // WHEN addToAudience names a new address THEN the contact is created
     let new = format!("new-{}@example.com", loop_ground::ids::random_token(8).to_lowercase());
     let body = json!({"transactionalId": template_id, "email": new, "addToAudience": true});
-    let (status, _) = send(&t, &acme, "POST", "/v1/transactional", Some(&body)).await;
+    let (status, _) = t.call(&acme, "POST", "/v1/transactional", Some(&body)).await;
     assert_eq!(status, 200);
     assert_eq!(t.read(&acme, &format!("/v1/contacts?email={new}")).await["data"][0]["email"], new.as_str());
     t.shutdown().await;
@@ -170,20 +150,20 @@ async fn without_a_sender_or_a_template_nothing_is_sent_and_an_ses_refusal_is_re
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
     let template = json!({"name": "Hi", "subject": "Hi", "html": "<p>Hi</p>"});
-    let (_, template) = send(&t, &acme, "POST", "/v1/email-templates", Some(&template)).await;
+    let (_, template) = t.call(&acme, "POST", "/v1/email-templates", Some(&template)).await;
     let template_id = template["id"].as_str().unwrap().to_owned();
 
     // WHEN the account has no sender THEN a clear 409
     let body = json!({"transactionalId": template_id, "email": "a@example.com"});
-    let (status, error) = send(&t, &acme, "POST", "/v1/transactional", Some(&body)).await;
+    let (status, error) = t.call(&acme, "POST", "/v1/transactional", Some(&body)).await;
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("sender_not_configured")), "{error}");
 
     // WHEN the template is unknown, or the body is bad THEN 404 / 400 naming the parameter
     t.app().mailer.create_identity("refused.loop.test").await.unwrap();
     let patch = json!({"email": {"fromAddress": "hi@refused.loop.test"}});
-    assert_eq!(send(&t, &acme, "PATCH", "/v1/account", Some(&patch)).await.0, 200);
+    assert_eq!(t.call(&acme, "PATCH", "/v1/account", Some(&patch)).await.0, 200);
     let unknown = json!({"transactionalId": "et_nope", "email": "a@example.com"});
-    let (status, error) = send(&t, &acme, "POST", "/v1/transactional", Some(&unknown)).await;
+    let (status, error) = t.call(&acme, "POST", "/v1/transactional", Some(&unknown)).await;
     assert_eq!((status, error["error"]["param"].as_str()), (404, Some("transactionalId")));
     for (body, param) in [
         (json!({"email": "a@example.com"}), "transactionalId"),
@@ -191,18 +171,18 @@ async fn without_a_sender_or_a_template_nothing_is_sent_and_an_ses_refusal_is_re
         (json!({"transactionalId": template_id, "email": "nope"}), "email"),
         (json!({"transactionalId": template_id, "email": "a@example.com", "dataVariables": []}), "dataVariables"),
     ] {
-        let (status, error) = send(&t, &acme, "POST", "/v1/transactional", Some(&body)).await;
+        let (status, error) = t.call(&acme, "POST", "/v1/transactional", Some(&body)).await;
         assert_eq!((status, error["error"]["param"].as_str()), (400, Some(param)), "{body}");
     }
 
     // WHEN SES refuses the sender (its identity was removed after it was set)
     let ses = loop_adapters::aws::AwsClients::new(&t.app().config.aws).await.sesv2;
     ses.delete_email_identity().email_identity("refused.loop.test").send().await.unwrap();
-    let (status, answer) = send(&t, &acme, "POST", "/v1/transactional", Some(&body)).await;
+    let (status, answer) = t.call(&acme, "POST", "/v1/transactional", Some(&body)).await;
 
     // THEN it is recorded as failed with SES's reason, and not retried
     assert_eq!((status, &answer["success"], &answer["status"]), (200, &json!(false), &json!("failed")), "{answer}");
-    let (_, record) = send(&t, &acme, "GET", &format!("/v1/emails/{}", answer["id"].as_str().unwrap()), None).await;
+    let (_, record) = t.call(&acme, "GET", &format!("/v1/emails/{}", answer["id"].as_str().unwrap()), None).await;
     assert_eq!(record["status"], "failed");
     assert!(record["reason"].as_str().unwrap().contains("hi@refused.loop.test"), "{record}");
     t.shutdown().await;

@@ -5,17 +5,8 @@
 use std::time::{Duration, Instant};
 
 use loop_adapters::queue::OutgoingMessage;
-use loop_tests::{TestAccount, TestStack};
+use loop_tests::TestStack;
 use serde_json::{json, Value};
-
-async fn send(t: &TestStack, account: &TestAccount, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut request = t.http.request(method.parse().unwrap(), t.url(path)).bearer_auth(&account.api_key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
 
 /// SES's event for the email `email_id` of `account`, as the SNS subscription (raw delivery) hands it on.
 fn ses_event(kind: &str, detail: Value, account: &str, email_id: &str, to: &str) -> String {
@@ -42,15 +33,10 @@ async fn a_hard_bounce_or_a_complaint_marks_the_email_and_unsubscribes_once_a_so
     let acme = t.account("Acme", true).await;
     t.app().mailer.create_identity("fb.loop.test").await.unwrap();
     let sender = json!({"email": {"fromAddress": "hi@fb.loop.test"}});
-    assert_eq!(send(&t, &acme, "PATCH", "/v1/account", Some(&sender)).await.0, 200);
-    let (_, template) = send(
-        &t,
-        &acme,
-        "POST",
-        "/v1/email-templates",
-        Some(&json!({"name": "n", "subject": "Hi", "html": "<p>Hi</p>"})),
-    )
-    .await;
+    assert_eq!(t.call(&acme, "PATCH", "/v1/account", Some(&sender)).await.0, 200);
+    let (_, template) = t
+        .call(&acme, "POST", "/v1/email-templates", Some(&json!({"name": "n", "subject": "Hi", "html": "<p>Hi</p>"})))
+        .await;
 
     for (kind, detail, feedback, unsubscribed) in [
         ("Bounce", json!({"bounceType": "Transient", "bounceSubType": "MailboxFull"}), "bounced: transient", false),
@@ -60,7 +46,7 @@ async fn a_hard_bounce_or_a_complaint_marks_the_email_and_unsubscribes_once_a_so
         // GIVEN an email sent to a subscribed contact
         let to = format!("fb-{}@example.com", loop_ground::ids::random_token(8).to_lowercase());
         let body = json!({"transactionalId": template["id"], "email": to, "addToAudience": true});
-        let (status, sent) = send(&t, &acme, "POST", "/v1/transactional", Some(&body)).await;
+        let (status, sent) = t.call(&acme, "POST", "/v1/transactional", Some(&body)).await;
         assert_eq!((status, &sent["success"]), (200, &json!(true)), "{sent}");
         let email_id = sent["id"].as_str().unwrap().to_owned();
 
@@ -71,7 +57,7 @@ async fn a_hard_bounce_or_a_complaint_marks_the_email_and_unsubscribes_once_a_so
 
         // THEN the email is marked
         until(Duration::from_secs(15), async || {
-            send(&t, &acme, "GET", &format!("/v1/emails/{email_id}"), None).await.1["feedback"] == feedback
+            t.call(&acme, "GET", &format!("/v1/emails/{email_id}"), None).await.1["feedback"] == feedback
         })
         .await;
         // AND the contact is unsubscribed after a hard bounce or a complaint, with one event

@@ -12,25 +12,6 @@ use loop_tests::stripe::{event, now, object};
 use loop_tests::{TestAccount, TestStack};
 use serde_json::{json, Value};
 
-async fn send(t: &TestStack, account: &TestAccount, method: &str, path: &str, body: Option<&Value>) -> (u16, Value) {
-    let mut request = t.http.request(method.parse().unwrap(), t.url(path)).bearer_auth(&account.api_key);
-    if let Some(body) = body {
-        request = request.json(body);
-    }
-    let response = request.send().await.unwrap();
-    (response.status().as_u16(), response.json().await.unwrap_or(Value::Null))
-}
-
-/// An account whose sender is an address of a domain verified in the emulator's SES.
-async fn sending_account(t: &TestStack, domain: &str) -> TestAccount {
-    let acme = t.account("Acme", true).await;
-    t.app().mailer.create_identity(domain).await.unwrap();
-    let body = json!({"supportEmail": "help@acme.test", "email": {"fromAddress": format!("hello@{domain}"), "fromName": "Acme"}});
-    let (status, answer) = send(t, &acme, "PATCH", "/v1/account", Some(&body)).await;
-    assert_eq!(status, 200, "{answer}");
-    acme
-}
-
 fn unique_email(prefix: &str) -> String {
     format!("{prefix}-{}@example.com", loop_ground::ids::random_token(10).to_lowercase())
 }
@@ -56,13 +37,13 @@ async fn sent_to(t: &TestStack, to: &str) -> Vec<String> {
 async fn create_template(t: &TestStack, account: &TestAccount, html: &str) -> String {
     let body =
         json!({"name": "Welcome", "subject": "Welcome {{ contact.firstName | default(\"there\") }}", "html": html});
-    let (status, template) = send(t, account, "POST", "/v1/email-templates", Some(&body)).await;
+    let (status, template) = t.call(account, "POST", "/v1/email-templates", Some(&body)).await;
     assert_eq!(status, 201, "{template}");
     template["id"].as_str().unwrap().to_owned()
 }
 
 async fn create_workflow(t: &TestStack, account: &TestAccount, body: Value) -> String {
-    let (status, workflow) = send(t, account, "POST", "/v1/workflows", Some(&body)).await;
+    let (status, workflow) = t.call(account, "POST", "/v1/workflows", Some(&body)).await;
     assert_eq!(status, 201, "{workflow}");
     assert_eq!(workflow["status"], "active");
     workflow["id"].as_str().unwrap().to_owned()
@@ -77,7 +58,7 @@ async fn runs_until(
 ) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let (status, page) = send(t, account, "GET", &format!("/v1/workflows/{workflow}/runs"), None).await;
+        let (status, page) = t.call(account, "GET", &format!("/v1/workflows/{workflow}/runs"), None).await;
         assert_eq!(status, 200, "{page}");
         let runs = page["data"].as_array().unwrap().clone();
         if done(&runs) {
@@ -95,7 +76,7 @@ fn header<'a>(raw: &'a str, name: &str) -> Option<&'a str> {
 #[tokio::test]
 async fn a_stripe_customer_created_starts_one_run_and_sends_one_email_however_often_it_arrives() {
     let t = TestStack::start().await;
-    let acme = sending_account(&t, "wf.loop.test").await;
+    let acme = t.sending_account("Acme", "wf.loop.test", "help@acme.test").await;
     let names = json!({"events": {"customer.created": {"syncName": true}}});
     let response =
         t.http.put(t.url("/v1/integrations/stripe")).bearer_auth(&acme.api_key).json(&names).send().await.unwrap();
@@ -139,7 +120,7 @@ async fn a_stripe_customer_created_starts_one_run_and_sends_one_email_however_of
     assert!(list_unsubscribe.contains("<mailto:help@acme.test?subject=unsubscribe>"), "{list_unsubscribe}");
     assert!(raw.contains("Unsubscribe"), "the body links to the unsubscribe page");
     // AND the API records it as a workflow email
-    let (_, emails) = send(&t, &acme, "GET", &format!("/v1/emails?email={email}"), None).await;
+    let (_, emails) = t.call(&acme, "GET", &format!("/v1/emails?email={email}"), None).await;
     let record = &emails["data"][0];
     assert_eq!(
         (&record["kind"], &record["status"], &record["workflowId"]),
@@ -185,7 +166,7 @@ async fn app_at(t: &TestStack, offset: i64) -> App {
 #[tokio::test]
 async fn a_wait_step_holds_the_email_until_it_is_due_and_an_unsubscribed_contact_is_skipped() {
     let t = TestStack::start().await;
-    let acme = sending_account(&t, "wait.loop.test").await;
+    let acme = t.sending_account("Acme", "wait.loop.test", "help@acme.test").await;
     let template = create_template(&t, &acme, "<p>Day two, {{ contact.firstName }}. {{ event.plan }}</p>").await;
     let workflow = create_workflow(
         &t,
@@ -200,7 +181,7 @@ async fn a_wait_step_holds_the_email_until_it_is_due_and_an_unsubscribed_contact
     for (email, subscribed) in [(&ann, true), (&bob, false)] {
         let body = json!({"email": email, "eventName": "signed_up", "firstName": "Ann", "subscribed": subscribed,
                           "eventProperties": {"plan": "pro"}});
-        let (status, answer) = send(&t, &acme, "POST", "/v1/contact-events", Some(&body)).await;
+        let (status, answer) = t.call(&acme, "POST", "/v1/contact-events", Some(&body)).await;
         assert_eq!(status, 200, "{answer}");
     }
 
@@ -243,7 +224,7 @@ async fn a_wait_step_holds_the_email_until_it_is_due_and_an_unsubscribed_contact
     let runs = runs_until(&t, &acme, &workflow, |runs| runs.iter().all(|r| r["status"] == "completed")).await;
     let bobs = runs.iter().find(|r| r["contact"]["email"] == bob.as_str()).unwrap();
     assert_eq!(bobs["steps"][1]["status"], "skipped: unsubscribed", "{bobs}");
-    let (_, emails) = send(&t, &acme, "GET", &format!("/v1/emails?email={bob}"), None).await;
+    let (_, emails) = t.call(&acme, "GET", &format!("/v1/emails?email={bob}"), None).await;
     assert_eq!(
         (&emails["data"][0]["status"], &emails["data"][0]["reason"]),
         (&json!("skipped"), &json!("unsubscribed"))
@@ -283,10 +264,10 @@ async fn workflows_are_checked_by_parameter_and_hold_their_templates() {
             "audience.group",
         ),
     ] {
-        let (status, error) = send(&t, &acme, "POST", "/v1/workflows", Some(&body)).await;
+        let (status, error) = t.call(&acme, "POST", "/v1/workflows", Some(&body)).await;
         assert_eq!((status, error["error"]["param"].as_str()), (400, Some(param)), "{body} → {error}");
     }
-    assert_eq!(send(&t, &acme, "GET", "/v1/workflows", None).await.1["data"], json!([]), "nothing stored");
+    assert_eq!(t.call(&acme, "GET", "/v1/workflows", None).await.1["data"], json!([]), "nothing stored");
 
     // GIVEN an active workflow sending the template
     let workflow = create_workflow(
@@ -296,21 +277,21 @@ async fn workflows_are_checked_by_parameter_and_hold_their_templates() {
     )
     .await;
     // THEN the template cannot be deleted while it is active, and can once it is paused
-    let (status, error) = send(&t, &acme, "DELETE", &format!("/v1/email-templates/{template}"), None).await;
+    let (status, error) = t.call(&acme, "DELETE", &format!("/v1/email-templates/{template}"), None).await;
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("template_in_use")));
     let (status, paused) =
-        send(&t, &acme, "PATCH", &format!("/v1/workflows/{workflow}"), Some(&json!({"status": "paused"}))).await;
+        t.call(&acme, "PATCH", &format!("/v1/workflows/{workflow}"), Some(&json!({"status": "paused"}))).await;
     assert_eq!((status, &paused["status"], &paused["audience"]["userGroup"]), (200, &json!("paused"), &json!("vip")));
-    let (status, _) = send(&t, &acme, "GET", &format!("/v1/workflows/{workflow}"), None).await;
+    let (status, _) = t.call(&acme, "GET", &format!("/v1/workflows/{workflow}"), None).await;
     assert_eq!(status, 200);
-    let (status, _) = send(&t, &acme, "DELETE", &format!("/v1/email-templates/{template}"), None).await;
+    let (status, _) = t.call(&acme, "DELETE", &format!("/v1/email-templates/{template}"), None).await;
     assert_eq!(status, 200);
     // AND another account sees none of it
     let other = t.account("Other", true).await;
-    assert_eq!(send(&t, &other, "GET", &format!("/v1/workflows/{workflow}"), None).await.0, 404);
-    assert_eq!(send(&t, &other, "GET", &format!("/v1/workflows/{workflow}/runs"), None).await.0, 404);
-    let (status, deleted) = send(&t, &acme, "DELETE", &format!("/v1/workflows/{workflow}"), None).await;
+    assert_eq!(t.call(&other, "GET", &format!("/v1/workflows/{workflow}"), None).await.0, 404);
+    assert_eq!(t.call(&other, "GET", &format!("/v1/workflows/{workflow}/runs"), None).await.0, 404);
+    let (status, deleted) = t.call(&acme, "DELETE", &format!("/v1/workflows/{workflow}"), None).await;
     assert_eq!((status, &deleted["deleted"]), (200, &json!(true)));
-    assert_eq!(send(&t, &acme, "GET", &format!("/v1/workflows/{workflow}"), None).await.0, 404);
+    assert_eq!(t.call(&acme, "GET", &format!("/v1/workflows/{workflow}"), None).await.0, 404);
     t.shutdown().await;
 }

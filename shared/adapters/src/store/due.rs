@@ -141,15 +141,7 @@ impl Store {
     }
 
     pub async fn delete_outbox(&self, account: &AccountId, id: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(outbox_pk(account, id)))
-            .key("sk", s(OUTBOX_SK))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        self.delete_key(outbox_pk(account, id), OUTBOX_SK).await
     }
 }
 

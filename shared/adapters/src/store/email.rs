@@ -1,7 +1,6 @@
 //! Email templates (`A#acct#ET#id`, listed newest first on the sharded `email-templates` listing)
 //! and the emails sent (`A#acct#EM#id`, listed per recipient on `gsi1`).
 
-use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::keys::*;
@@ -47,30 +46,12 @@ impl Store {
             gsi1sk: template.id.clone(),
             template: template.clone(),
         })?;
-        let mut request = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        request = if template.version <= 1 {
-            request.condition_expression("attribute_not_exists(pk)")
-        } else {
-            request
-                .condition_expression("version = :v")
-                .expression_attribute_values(":v", AttributeValue::N((template.version - 1).to_string()))
-        };
-        put_if(request.send().await)
+        self.put_versioned(item, template.version).await
     }
 
     /// Deletes the template if it is still at `version`; `Ok(false)` if it changed meanwhile.
     pub async fn delete_template(&self, account: &AccountId, id: &str, version: u64) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(template_pk(account, id)))
-            .key("sk", s(TEMPLATE_SK))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
-            .send()
-            .await;
-        put_if(result)
+        self.delete_at_version(template_pk(account, id), TEMPLATE_SK, version).await
     }
 
     pub async fn list_templates(

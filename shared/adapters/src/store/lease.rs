@@ -5,7 +5,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::keys::{account_pk, lease_sk};
-use super::{classify, put_if, Store};
+use super::{put_if, Store};
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
 
@@ -29,14 +29,6 @@ impl Store {
     }
 
     pub async fn release_lease(&self, account: &AccountId, name: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", AttributeValue::S(account_pk(account)))
-            .key("sk", AttributeValue::S(lease_sk(name)))
-            .send()
-            .await
-            .map_err(classify)?;
-        Ok(())
+        self.delete_key(account_pk(account), &lease_sk(name)).await
     }
 }

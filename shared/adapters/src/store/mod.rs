@@ -20,6 +20,7 @@ pub mod pages;
 mod payments;
 mod reads;
 pub mod records;
+mod single;
 mod workflows;
 mod writes;
 

@@ -152,15 +152,7 @@ impl Store {
         target_id: &str,
         transaction_hash: &str,
     ) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(confirming_pk(account, target_id, transaction_hash)))
-            .key("sk", s(CONFIRMING_SK))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        self.delete_key(confirming_pk(account, target_id, transaction_hash), CONFIRMING_SK).await
     }
 
     /// A page of confirming submissions due for a check at `now`, with their accounts.

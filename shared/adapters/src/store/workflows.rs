@@ -147,15 +147,7 @@ impl Store {
 
     /// The automated email of `event_id` is decided (sent, failed, or not to send).
     pub async fn delete_mail_job(&self, account: &AccountId, event_id: &str) -> Result<(), StoreError> {
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(mail_job_pk(account, event_id)))
-            .key("sk", s(MAIL_JOB_SK))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        self.delete_key(mail_job_pk(account, event_id), MAIL_JOB_SK).await
     }
 
     /// Creates the workflow (`version == 1`) or replaces it at the version before; `Ok(false)`
@@ -166,15 +158,7 @@ impl Store {
             sk: workflow_sk(&workflow.id),
             workflow: workflow.clone(),
         })?;
-        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        let request = if workflow.version <= 1 {
-            request.condition_expression("attribute_not_exists(pk)")
-        } else {
-            request
-                .condition_expression("version = :v")
-                .expression_attribute_values(":v", AttributeValue::N((workflow.version - 1).to_string()))
-        };
-        put_if(request.send().await)
+        self.put_versioned(item, workflow.version).await
     }
 
     pub async fn get_workflow(&self, account: &AccountId, id: &str) -> Result<Option<Workflow>, StoreError> {
@@ -214,17 +198,7 @@ impl Store {
 
     /// Deletes the workflow if it is still at `version`; `Ok(false)` if it changed meanwhile.
     pub async fn delete_workflow(&self, account: &AccountId, id: &str, version: u64) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(workflows_pk(account)))
-            .key("sk", s(workflow_sk(id)))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
-            .send()
-            .await;
-        put_if(result)
+        self.delete_at_version(workflows_pk(account), &workflow_sk(id), version).await
     }
 
     pub async fn get_run(&self, account: &AccountId, id: &str) -> Result<Option<Run>, StoreError> {
