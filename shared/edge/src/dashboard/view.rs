@@ -44,6 +44,7 @@ pub fn page(status: StatusCode, title: &str, session: Option<&Session>, body: Ma
                             a href="/dashboard/webhooks" { "Webhooks" }
                             a href="/dashboard/events" { "Events" }
                             a href="/dashboard/audience" { "Audience" }
+                            a href="/dashboard/email" { "Email" }
                             a href="/dashboard/payments" { "Payments" }
                             a href="/dashboard/transfers" { "Transfers" }
                             a href="/dashboard/stripe" { "Stripe" }
