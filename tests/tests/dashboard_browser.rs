@@ -18,7 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 #[tokio::test]
-async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_tests_sells_makes_and_revokes_a_key_and_signs_out(
+async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_tests_sells_writes_an_email_makes_and_revokes_a_key_and_signs_out(
 ) {
     // GIVEN a stack, a test-mode account, a receiver for its webhooks and a sign-in link
     let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
@@ -89,6 +89,14 @@ async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_cont
     assert!(answer["testEvent"].as_str().unwrap().starts_with("webhook.test"), "{answer}");
     assert!(answer["successRate"].as_str().unwrap().starts_with("100%"), "{answer}");
     assert_eq!(answer["transfersEmpty"], true, "{answer}");
+    assert!(answer["templateId"].as_str().unwrap().starts_with("et_"), "{answer}");
+    assert_eq!(answer["previewSubject"], "Welcome to Acme Coffee, Jane", "the server's preview: {answer}");
+    assert!(answer["previewFrame"].as_str().unwrap().contains("Gold plan"), "the HTML part in its frame: {answer}");
+    assert_eq!(answer["previewStyled"], "rgb(102, 112, 133)", "the email's inline style applies: {answer}");
+    assert_eq!(answer["workflowSteps"], "wait 1 h → email Welcome", "{answer}");
+    assert_eq!(answer["workflowStatus"], "paused", "{answer}");
+    let workflows = t.read(&acme, "/v1/workflows").await;
+    assert_eq!(workflows["data"][0]["status"], "paused", "{workflows}");
     assert_eq!(answer["keyCopied"], true, "the copy button copies the key shown");
     assert_eq!(answer["keyMode"], "test", "a test-mode session makes test-mode keys");
     assert_eq!(answer["keyBeforeRevoke"], 200, "the new key opens GET /v1/account");
@@ -161,6 +169,7 @@ async fn readme_screenshots() {
         {"path": format!("/dashboard/events/{event_id}"), "name": "event"},
         {"path": "/dashboard/audience", "name": "audience"},
         {"path": "/dashboard/transfers", "name": "transfers"},
+        {"path": "/dashboard/email", "name": "email"},
         {"path": "/dashboard/settings", "name": "settings"},
     ]);
     install_driver();

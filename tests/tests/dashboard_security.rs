@@ -361,6 +361,7 @@ async fn every_page_sends_the_security_headers() {
         "/dashboard/email?email=a%40example.com",
         "/dashboard/email?email=nonsense",
         "/dashboard/email/templates/et_none",
+        "/dashboard/email/templates/et_none/preview",
         "/dashboard/email/workflows/wf_none",
     ] {
         let response = browser.get(page).await;
@@ -697,6 +698,7 @@ async fn another_accounts_templates_and_workflows_are_404_pages_and_stay_as_they
         assert_secure_headers(&response, &page);
         assert!(response.text().await.unwrap().contains("Not found"), "{page}");
     }
+    assert_eq!(browser.get(&format!("/dashboard/email/templates/{template}/preview")).await.status(), 404);
     let save = [("csrf", csrf.as_str()), ("name", "Mine"), ("subject", "Mine"), ("html", "<p>Mine</p>"), ("text", "")];
     assert_eq!(browser.post(&format!("/dashboard/email/templates/{template}"), &save).await.status(), 404);
     let test = [("csrf", csrf.as_str()), ("email", "me@example.com")];
@@ -772,6 +774,16 @@ async fn the_email_page_makes_templates_and_workflows_under_the_apis_rules_and_s
     let editor = editor.text().await.unwrap();
     assert!(editor.contains("<td id=\"preview-subject\">Welcome Gold</td>"), "{editor}");
     assert!(editor.contains("sandbox=\"\""), "{editor}");
+    // (the frame's HTML: under its own policy, styles and images only, sandboxed, framed only here)
+    let frame = browser.get(&format!("{editor_path}/preview?eventProperties=%7B%22plan%22%3A%22%3Ci%3E%22%7D")).await;
+    assert_eq!(frame.status(), 200);
+    let csp = frame.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("sandbox") && !csp.contains("script-src"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
+    assert_eq!(frame.headers()["x-frame-options"], "SAMEORIGIN");
+    assert_eq!(frame.headers()["referrer-policy"], "same-origin");
+    let frame = frame.text().await.unwrap();
+    assert!(frame.contains("<b>&lt;i&gt;</b>") && !frame.contains("<b><i>"), "escaped as the API renders it: {frame}");
     let bad = browser.get(&format!("{editor_path}?eventProperties=nope")).await;
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("eventProperties must be a JSON object"));

@@ -4,7 +4,7 @@
 //! `/v1/transactional` and `/v1/account`; the page only turns a workflow's steps, written one a
 //! line, into the API's JSON.
 
-use http::{Method, StatusCode};
+use http::{header, HeaderValue, Method, StatusCode};
 use maud::{html, Markup};
 use serde_json::{json, Map, Value};
 
@@ -13,6 +13,7 @@ use crate::api::list::is_id;
 use crate::dashboard::view::{csrf, time};
 use crate::dashboard::{enc, redirect};
 use loop_ground::error::ApiError;
+use loop_ground::http::{html_with_csp, Response};
 
 /// A path under `/dashboard/email`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,6 +26,8 @@ pub(crate) enum EmailPage<'a> {
     Template(&'a str),
     /// Posted: a test send of the template to an address.
     SendTest(&'a str),
+    /// The HTML part of the template's preview, alone: what the editor's frame shows.
+    PreviewFrame(&'a str),
     /// Posted: a new workflow.
     Workflows,
     /// A workflow with its runs.
@@ -48,6 +51,7 @@ impl<'a> EmailPage<'a> {
             ["templates"] => Some(EmailPage::Templates),
             ["templates", id] if is_id(id) => Some(EmailPage::Template(id)),
             ["templates", id, "send-test"] if is_id(id) => Some(EmailPage::SendTest(id)),
+            ["templates", id, "preview"] if is_id(id) => Some(EmailPage::PreviewFrame(id)),
             ["workflows"] => Some(EmailPage::Workflows),
             ["workflows", id] if is_id(id) => Some(EmailPage::Workflow(id)),
             ["workflows", id, action] if is_id(id) => {
@@ -72,6 +76,7 @@ pub(in crate::dashboard) async fn serve(ctx: &Ctx<'_>, page: EmailPage<'_>, post
         (EmailPage::Template(id), false) => editor(ctx, id, None).await,
         (EmailPage::Template(id), true) => save_template(ctx, id).await,
         (EmailPage::SendTest(id), true) => send_test(ctx, id).await,
+        (EmailPage::PreviewFrame(id), false) => preview_frame(ctx, id).await,
         (EmailPage::Workflows, true) => create_workflow(ctx).await,
         (EmailPage::Workflow(id), false) => workflow(ctx, id).await,
         (EmailPage::WorkflowAction(id, action), true) => workflow_action(ctx, id, action).await,
@@ -132,7 +137,7 @@ fn done_notice(ctx: &Ctx<'_>) -> Option<Notice> {
 const EXAMPLE_SUBJECT: &str = "Welcome to {{ account.name }}, {{ contact.firstName | default(\"there\") }}";
 const EXAMPLE_HTML: &str = "<p>Hi {{ contact.firstName | default(\"there\") }},</p>\n\
 <p>Thanks for joining {{ account.name }}.{% if event.plan %} You are on the {{ event.plan }} plan.{% endif %}</p>\n\
-<p>Questions? Write to {{ account.supportEmail }}.</p>";
+<p style=\"color: #667085; font-size: 13px\">Questions? Write to {{ account.supportEmail }}.</p>";
 
 // The page
 
@@ -353,7 +358,7 @@ fn workflow_buttons(ctx: &Ctx<'_>, id: &str, status: &Value) -> Markup {
     let (toggle, label) = if status == "paused" { ("resume", "Resume") } else { ("pause", "Pause") };
     html! {
         form.inline method="post" action={ "/dashboard/email/workflows/" (id) "/" (toggle) } {
-            (csrf(&ctx.session)) button.secondary class=(toggle) type="submit" { (label) }
+            (csrf(&ctx.session)) button class={ "secondary " (toggle) } type="submit" { (label) }
         }
         " "
         form.inline method="post" action={ "/dashboard/email/workflows/" (id) "/delete" } {
@@ -404,10 +409,10 @@ async fn editor(ctx: &Ctx<'_>, id: &str, notice: Option<Notice>) -> PageResult {
     let account = ctx.get("/v1/account").await?;
     let notice = notice.or_else(|| sent_notice(ctx)).or_else(|| done_notice(ctx));
     let draft = if ctx.form.iter().any(|(k, _)| k == "subject") { Draft::posted(ctx) } else { Draft::of(&template) };
-    let properties_raw = ctx.query("eventProperties").unwrap_or_else(|| "{\"plan\": \"Gold\"}".to_owned());
-    let (preview, preview_error) = match serde_json::from_str::<Value>(&properties_raw) {
-        Ok(Value::Object(properties)) => preview(ctx, id, properties).await?,
-        _ => (None, Some("eventProperties must be a JSON object, such as {\"plan\": \"Gold\"}.".to_owned())),
+    let properties_raw = ctx.query("eventProperties").unwrap_or_else(|| DEFAULT_PROPERTIES.to_owned());
+    let (preview, preview_error) = match event_properties(&properties_raw) {
+        Ok(properties) => preview(ctx, id, properties).await?,
+        Err(message) => (None, Some(message)),
     };
     let mut status = Notice::status(&notice);
     if status == StatusCode::OK && preview_error.is_some() && ctx.query("eventProperties").is_some() {
@@ -458,8 +463,10 @@ async fn editor(ctx: &Ctx<'_>, id: &str, notice: Option<Notice>) -> PageResult {
                         }
                     }
                     h3 { "HTML part" }
-                    // Sandboxed (no scripts, an opaque origin): the template's HTML cannot touch the dashboard.
-                    iframe #preview-html sandbox="" title="The HTML part" srcdoc=(text(&rendered["html"])) {}
+                    // Its own response, under its own policy (inline styles and images, no scripts,
+                    // sandboxed): a `srcdoc` frame would inherit this page's policy, which blocks
+                    // the inline styles emails are made of.
+                    iframe #preview-html sandbox="" title="The HTML part" src={ "/dashboard/email/templates/" (id) "/preview?eventProperties=" (enc(&properties_raw)) } {}
                     details { summary { "HTML source" } pre #preview-source { (text(&rendered["html"])) } }
                     h3 { "Text part" }
                     pre #preview-text { (text(&rendered["text"])) }
@@ -493,6 +500,40 @@ async fn preview(
         Err(ApiError::InvalidRequest { message, .. }) => Ok((None, Some(message))),
         Err(err) => Err(err),
     }
+}
+
+const DEFAULT_PROPERTIES: &str = "{\"plan\": \"Gold\"}";
+
+/// The preview's `eventProperties`, a JSON object.
+fn event_properties(raw: &str) -> Result<Map<String, Value>, String> {
+    match serde_json::from_str::<Value>(raw) {
+        Ok(Value::Object(properties)) => Ok(properties),
+        _ => Err(format!("eventProperties must be a JSON object, such as {DEFAULT_PROPERTIES}.")),
+    }
+}
+
+/// The policy of the preview frame: the email's inline styles and its images, nothing else, in
+/// a sandbox (no scripts, no forms, an opaque origin), framed only by the dashboard.
+const FRAME_POLICY: &str =
+    "default-src 'none'; style-src 'unsafe-inline'; img-src https: data:; font-src https: data:; \
+                            sandbox; form-action 'none'; frame-ancestors 'self'; base-uri 'none'";
+
+/// `GET …/templates/{id}/preview`: the HTML part alone, as the editor's frame shows it.
+async fn preview_frame(ctx: &Ctx<'_>, id: &str) -> PageResult {
+    let raw = ctx.query("eventProperties").unwrap_or_else(|| DEFAULT_PROPERTIES.to_owned());
+    let (status, body) = match event_properties(&raw) {
+        Ok(properties) => match preview(ctx, id, properties).await? {
+            (Some(rendered), _) => (StatusCode::OK, text(&rendered["html"])),
+            (None, message) => (StatusCode::BAD_REQUEST, html! { p { (message.unwrap_or_default()) } }.into_string()),
+        },
+        Err(message) => (StatusCode::BAD_REQUEST, html! { p { (message) } }.into_string()),
+    };
+    Ok(framed(html_with_csp(status, body, FRAME_POLICY)))
+}
+
+fn framed(mut response: Response) -> Response {
+    response.headers_mut().insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("SAMEORIGIN"));
+    response
 }
 
 /// `?sent=em_…` after a test send.
@@ -727,6 +768,7 @@ mod tests {
         assert_eq!(EmailPage::parse(&[]), Some(EmailPage::Home));
         assert_eq!(EmailPage::parse(&["templates", "et_1"]), Some(EmailPage::Template("et_1")));
         assert_eq!(EmailPage::parse(&["templates", "et_1", "send-test"]), Some(EmailPage::SendTest("et_1")));
+        assert_eq!(EmailPage::parse(&["templates", "et_1", "preview"]), Some(EmailPage::PreviewFrame("et_1")));
         assert_eq!(
             EmailPage::parse(&["workflows", "wf_1", "pause"]),
             Some(EmailPage::WorkflowAction("wf_1", WorkflowAction::Pause))
