@@ -153,6 +153,13 @@ async fn readme_screenshots() {
                "currency": "usd", "due_date": now() + 7 * 86_400, "created": now(), "parent": null, "subscription": null}),
     );
     assert_eq!(t.send_stripe(&acme, &event("evt_shot_inv", "invoice.finalized", now(), invoice)).await.0, 200);
+    let welcome = json!({"name": "Welcome", "subject": "Welcome to Acme Coffee, {{ contact.firstName | default(\"there\") }}",
+                         "html": "<p>Hi {{ contact.firstName }}, thanks for joining.</p>"});
+    let (status, template) = t.post_json(&acme, "/v1/email-templates", &welcome).await;
+    assert_eq!(status, 201, "{template}");
+    let onboarding = json!({"name": "Onboarding", "trigger": {"eventName": "signup"},
+                            "steps": [{"type": "wait", "seconds": 3600}, {"type": "email", "templateId": template["id"]}]});
+    assert_eq!(t.post_json(&acme, "/v1/workflows", &onboarding).await.0, 201);
     let account = loop_ground::ids::AccountId::parse(&acme.id).unwrap();
     let app = t.app();
     loop_capabilities::accounts::create_key(&app.store, app.clock.as_ref(), &account, true).await.unwrap();
@@ -170,6 +177,7 @@ async fn readme_screenshots() {
         {"path": "/dashboard/audience", "name": "audience"},
         {"path": "/dashboard/transfers", "name": "transfers"},
         {"path": "/dashboard/email", "name": "email"},
+        {"path": format!("/dashboard/email/templates/{}", template["id"].as_str().unwrap()), "name": "email-template"},
         {"path": "/dashboard/settings", "name": "settings"},
     ]);
     install_driver();
