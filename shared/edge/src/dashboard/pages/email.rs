@@ -297,7 +297,7 @@ fn sender(account: &Value) -> Markup {
         @match account["email"]["fromAddress"].as_str() {
             Some(from) => p.hint #sender { "Sending as " strong { (text(&account["email"]["fromName"])) } " " code { (from) } "." },
             None => section.card.notice #no-sender {
-                p { "No sending identity yet: templates and workflows can be built and previewed, but nothing is sent. Set " code { "email.fromAddress" } " (an address or domain verified in Amazon SES) with " code { "PATCH /v1/account" } " — see " a href="/dashboard/settings" { "Settings" } " for the account." }
+                p { "No sending identity yet: templates and workflows can be built and previewed, but nothing is sent. Set the from address (" code { "email.fromAddress" } ", an address or domain verified in Amazon SES) on " a href="/dashboard/settings" { "Settings" } "." }
             },
         }
     }
@@ -475,7 +475,7 @@ async fn editor(ctx: &Ctx<'_>, id: &str, notice: Option<Notice>) -> PageResult {
             section.card #send-test-card {
                 h2 { "Send a test email to yourself" }
                 @if account["email"]["fromAddress"].as_str().is_none() {
-                    p.hint { "No sending identity yet: the API will answer " code { "sender_not_configured" } ". Set " code { "email.fromAddress" } " with " code { "PATCH /v1/account" } " first." }
+                    p.hint { "No sending identity yet: the API will answer " code { "sender_not_configured" } ". Set the from address on " a href="/dashboard/settings" { "Settings" } " first." }
                 }
                 form.row #send-test method="post" action={ "/dashboard/email/templates/" (id) "/send-test" } {
                     (csrf(&ctx.session))
