@@ -10,7 +10,8 @@
 // its trigger events), the event on Events with its delivery succeeded; redelivers it and waits
 // for the second attempt; creates a payment link and opens a checkout session's hosted page from
 // it; sends the endpoint a test event and sees it delivered and counted in its success rate;
-// opens Transfers (empty); makes an API key on Settings, copies it, calls the API with it,
+// opens Transfers (empty); on Email creates a template, previews it in its editor, and creates
+// and pauses a workflow that sends it; makes an API key on Settings, copies it, calls the API with it,
 // revokes it and calls again; signs out and checks that the dashboard is closed. The answer is one JSON line on stdout
 // (the last), `{"ok": true, …}` or `{"ok": false, "error"}` with exit status 1, with the pages'
 // Content-Security-Policy violations and console errors. A browser that
@@ -167,6 +168,36 @@ async function run() {
     steps.push('transfers');
     await collect();
 
+    // Email: a template from the example the empty page offers, its editor's preview (the HTML
+    // part in a sandboxed frame under the page's policy), and a workflow that sends it, paused.
+    await page.click('a[href="/dashboard/email"]');
+    await page.fill('#template-name', 'Welcome');
+    await page.click('#create-template button[type=submit]');
+    await page.waitForSelector('#templates tbody tr');
+    await page.click('#templates td.name a');
+    await page.waitForSelector('#edit-template');
+    const templateId = (await page.textContent('h1 code')).trim();
+    await page.fill('#event-properties', '{"plan": "Gold"}');
+    await page.click('#preview button[type=submit]');
+    await page.waitForSelector('#preview-subject');
+    const previewSubject = (await page.textContent('#preview-subject')).trim();
+    const frame = page.frameLocator('#preview-html');
+    const previewFrame = (await frame.locator('body').textContent()).trim();
+    // The email's inline style applies in its frame (a srcdoc frame would inherit the page's policy).
+    const previewStyled = await frame.locator('p').last().evaluate((p) => getComputedStyle(p).color);
+    await page.click('a[href="/dashboard/email"]');
+    await page.fill('#workflow-name', 'Onboarding');
+    await page.fill('#event-name', 'signup');
+    await page.fill('#steps', `wait 3600\nemail ${templateId}`);
+    await page.click('#create-workflow button[type=submit]');
+    await page.waitForSelector('#workflows tbody tr');
+    const workflowSteps = (await page.textContent('#workflows td.steps')).trim();
+    await page.click('#workflows button.pause');
+    await page.waitForSelector('#done');
+    const workflowStatus = (await page.textContent('#workflows .wf-status')).trim();
+    steps.push('email template, preview and workflow');
+    await collect();
+
     // An API key on Settings: shown once (and copied), it opens the API; revoked, it does not.
     const apiStatus = async (key) =>
       (await fetch(`${origin}/v1/account`, { headers: { authorization: `Bearer ${key}` } })).status;
@@ -192,7 +223,7 @@ async function run() {
     steps.push('signed out');
     await collect();
 
-    return { ok: true, steps, testEvent, successRate, transfersEmpty, keyCopied, keyMode, keyBeforeRevoke, keyAfterRevoke, triggers, linkName, sessionPage, sessionRows, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
+    return { ok: true, steps, templateId, previewSubject, previewFrame, previewStyled, workflowSteps, workflowStatus, testEvent, successRate, transfersEmpty, keyCopied, keyMode, keyBeforeRevoke, keyAfterRevoke, triggers, linkName, sessionPage, sessionRows, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
   } finally {
     await browser.close();
   }

@@ -28,8 +28,16 @@ async function run() {
     const files = [];
     for (const { path, name } of args.pages) {
       await page.goto(`${origin}${path}`);
+      // A frame (the template preview) is painted only within the viewport: make the viewport
+      // the whole page, once the frame has drawn.
+      for (const frame of await page.$$('iframe')) {
+        await (await frame.contentFrame())?.waitForSelector('body *', { state: 'visible' });
+      }
+      const height = await page.evaluate(() => document.documentElement.scrollHeight);
+      await page.setViewportSize({ width: 1280, height: Math.max(800, height) });
       const file = `${args.out}/${name}.png`;
       await page.screenshot({ path: file, fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 800 });
       files.push(file);
     }
     return { ok: true, files };

@@ -18,7 +18,7 @@ use tokio::io::{AsyncBufReadExt, AsyncReadExt, BufReader};
 use tokio::process::Command;
 
 #[tokio::test]
-async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_tests_sells_makes_and_revokes_a_key_and_signs_out(
+async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_contact_and_its_delivery_redelivers_tests_sells_writes_an_email_makes_and_revokes_a_key_and_signs_out(
 ) {
     // GIVEN a stack, a test-mode account, a receiver for its webhooks and a sign-in link
     let t = TestStack::start_with(&[("LOOP_ALLOW_PRIVATE_ENDPOINTS", "1")]).await;
@@ -89,6 +89,14 @@ async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_cont
     assert!(answer["testEvent"].as_str().unwrap().starts_with("webhook.test"), "{answer}");
     assert!(answer["successRate"].as_str().unwrap().starts_with("100%"), "{answer}");
     assert_eq!(answer["transfersEmpty"], true, "{answer}");
+    assert!(answer["templateId"].as_str().unwrap().starts_with("et_"), "{answer}");
+    assert_eq!(answer["previewSubject"], "Welcome to Acme Coffee, Jane", "the server's preview: {answer}");
+    assert!(answer["previewFrame"].as_str().unwrap().contains("Gold plan"), "the HTML part in its frame: {answer}");
+    assert_eq!(answer["previewStyled"], "rgb(102, 112, 133)", "the email's inline style applies: {answer}");
+    assert_eq!(answer["workflowSteps"], "wait 1 h → email Welcome", "{answer}");
+    assert_eq!(answer["workflowStatus"], "paused", "{answer}");
+    let workflows = t.read(&acme, "/v1/workflows").await;
+    assert_eq!(workflows["data"][0]["status"], "paused", "{workflows}");
     assert_eq!(answer["keyCopied"], true, "the copy button copies the key shown");
     assert_eq!(answer["keyMode"], "test", "a test-mode session makes test-mode keys");
     assert_eq!(answer["keyBeforeRevoke"], 200, "the new key opens GET /v1/account");
@@ -145,6 +153,13 @@ async fn readme_screenshots() {
                "currency": "usd", "due_date": now() + 7 * 86_400, "created": now(), "parent": null, "subscription": null}),
     );
     assert_eq!(t.send_stripe(&acme, &event("evt_shot_inv", "invoice.finalized", now(), invoice)).await.0, 200);
+    let welcome = json!({"name": "Welcome", "subject": "Welcome to Acme Coffee, {{ contact.firstName | default(\"there\") }}",
+                         "html": "<p>Hi {{ contact.firstName }}, thanks for joining.</p>"});
+    let (status, template) = t.post_json(&acme, "/v1/email-templates", &welcome).await;
+    assert_eq!(status, 201, "{template}");
+    let onboarding = json!({"name": "Onboarding", "trigger": {"eventName": "signup"},
+                            "steps": [{"type": "wait", "seconds": 3600}, {"type": "email", "templateId": template["id"]}]});
+    assert_eq!(t.post_json(&acme, "/v1/workflows", &onboarding).await.0, 201);
     let account = loop_ground::ids::AccountId::parse(&acme.id).unwrap();
     let app = t.app();
     loop_capabilities::accounts::create_key(&app.store, app.clock.as_ref(), &account, true).await.unwrap();
@@ -161,6 +176,8 @@ async fn readme_screenshots() {
         {"path": format!("/dashboard/events/{event_id}"), "name": "event"},
         {"path": "/dashboard/audience", "name": "audience"},
         {"path": "/dashboard/transfers", "name": "transfers"},
+        {"path": "/dashboard/email", "name": "email"},
+        {"path": format!("/dashboard/email/templates/{}", template["id"].as_str().unwrap()), "name": "email-template"},
         {"path": "/dashboard/settings", "name": "settings"},
     ]);
     install_driver();

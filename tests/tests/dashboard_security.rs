@@ -300,6 +300,9 @@ async fn signed_out_pages_redirect_to_sign_in_and_sign_out_ends_the_session() {
         "/dashboard/transfers",
         "/dashboard/contact?email=a%40example.com",
         "/dashboard/settings",
+        "/dashboard/email",
+        "/dashboard/email/templates/et_1",
+        "/dashboard/email/workflows/wf_1",
     ];
     // Signed out, or with a cookie that names no session
     for cookie in [None, Some("loop_dashboard=ds_nothing".to_owned())] {
@@ -354,6 +357,12 @@ async fn every_page_sends_the_security_headers() {
         "/dashboard/transfers?status=open",
         "/dashboard/settings",
         "/dashboard/events/evt_none",
+        "/dashboard/email",
+        "/dashboard/email?email=a%40example.com",
+        "/dashboard/email?email=nonsense",
+        "/dashboard/email/templates/et_none",
+        "/dashboard/email/templates/et_none/preview",
+        "/dashboard/email/workflows/wf_none",
     ] {
         let response = browser.get(page).await;
         assert_secure_headers(&response, page);
@@ -649,5 +658,217 @@ async fn the_transfers_page_shows_transfers_with_their_pay_page_and_says_where_t
     assert!(!other.contains(transfer["id"].as_str().unwrap()) && other.contains("No transfers with this status"));
     let bad = browser.get("/dashboard/transfers?status=nonsense").await;
     assert_eq!(bad.status(), 400);
+    t.shutdown().await;
+}
+
+/// A template and a workflow of `account`, made through the API: `(template id, workflow id)`.
+async fn template_and_workflow(t: &TestStack, account: &TestAccount) -> (String, String) {
+    let body = json!({"name": "Welcome", "subject": "Hi {{ contact.firstName }}", "html": "<p>Hello</p>"});
+    let (status, template) = t.post_json(account, "/v1/email-templates", &body).await;
+    assert_eq!(status, 201, "{template}");
+    let template = template["id"].as_str().unwrap().to_owned();
+    let body = json!({"name": "Onboarding", "trigger": {"eventName": "signup"},
+                      "steps": [{"type": "wait", "seconds": 3600}, {"type": "email", "templateId": template}]});
+    let (status, workflow) = t.post_json(account, "/v1/workflows", &body).await;
+    assert_eq!(status, 201, "{workflow}");
+    (template, workflow["id"].as_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn another_accounts_templates_and_workflows_are_404_pages_and_stay_as_they_were() {
+    // GIVEN Globex's template and workflow
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let globex = t.account("Globex", true).await;
+    let (template, workflow) = template_and_workflow(&t, &globex).await;
+    let mut own = Browser::new(&t);
+    own.sign_in(&globex).await;
+    assert_eq!(own.get(&format!("/dashboard/email/templates/{template}")).await.status(), 200);
+    assert_eq!(own.get(&format!("/dashboard/email/workflows/{workflow}")).await.status(), 200);
+    let template_before = t.read(&globex, &format!("/v1/email-templates/{template}")).await;
+    let workflow_before = t.read(&globex, &format!("/v1/workflows/{workflow}")).await;
+    // WHEN Acme's session opens them or acts on them
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let csrf = browser.csrf().await;
+    // THEN each is a 404 page with the dashboard's headers
+    for page in [format!("/dashboard/email/templates/{template}"), format!("/dashboard/email/workflows/{workflow}")] {
+        let response = browser.get(&page).await;
+        assert_eq!(response.status(), 404, "{page}");
+        assert_secure_headers(&response, &page);
+        assert!(response.text().await.unwrap().contains("Not found"), "{page}");
+    }
+    assert_eq!(browser.get(&format!("/dashboard/email/templates/{template}/preview")).await.status(), 404);
+    let save = [("csrf", csrf.as_str()), ("name", "Mine"), ("subject", "Mine"), ("html", "<p>Mine</p>"), ("text", "")];
+    assert_eq!(browser.post(&format!("/dashboard/email/templates/{template}"), &save).await.status(), 404);
+    let test = [("csrf", csrf.as_str()), ("email", "me@example.com")];
+    assert_eq!(browser.post(&format!("/dashboard/email/templates/{template}/send-test"), &test).await.status(), 404);
+    for action in ["pause", "resume", "delete"] {
+        let response =
+            browser.post(&format!("/dashboard/email/workflows/{workflow}/{action}"), &[("csrf", &csrf)]).await;
+        assert_eq!(response.status(), 404, "{action}");
+    }
+    // AND nothing changed, and Acme's own lists do not show them
+    assert_eq!(t.read(&globex, &format!("/v1/email-templates/{template}")).await, template_before);
+    assert_eq!(t.read(&globex, &format!("/v1/workflows/{workflow}")).await, workflow_before);
+    let page = browser.get("/dashboard/email").await.text().await.unwrap();
+    assert!(!page.contains(&template) && !page.contains(&workflow), "{page}");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn an_email_form_without_its_csrf_token_is_refused_and_makes_nothing() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let (template, workflow) = template_and_workflow(&t, &acme).await;
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    // WHEN the Email page's forms come without the token
+    let create = [("name", "Forged"), ("subject", "Forged"), ("html", "<p>Forged</p>")];
+    assert_eq!(browser.post("/dashboard/email/templates", &create).await.status(), StatusCode::FORBIDDEN);
+    let flow = [("workflowName", "Forged"), ("eventName", "signup"), ("steps", "wait 60")];
+    assert_eq!(browser.post("/dashboard/email/workflows", &flow).await.status(), StatusCode::FORBIDDEN);
+    let pause = browser.post(&format!("/dashboard/email/workflows/{workflow}/pause"), &[]).await;
+    assert_eq!(pause.status(), StatusCode::FORBIDDEN);
+    let test =
+        browser.post(&format!("/dashboard/email/templates/{template}/send-test"), &[("email", "a@b.test")]).await;
+    assert_eq!(test.status(), StatusCode::FORBIDDEN);
+    // THEN nothing was made or changed
+    assert_eq!(t.read(&acme, "/v1/email-templates").await["data"].as_array().unwrap().len(), 1);
+    assert_eq!(t.read(&acme, "/v1/workflows").await["data"].as_array().unwrap().len(), 1);
+    assert_eq!(t.read(&acme, &format!("/v1/workflows/{workflow}")).await["status"], "active");
+    // AND with the token, pausing works and goes back to the page
+    let csrf = browser.csrf().await;
+    let paused = browser.post(&format!("/dashboard/email/workflows/{workflow}/pause"), &[("csrf", &csrf)]).await;
+    assert_eq!(paused.status(), StatusCode::SEE_OTHER);
+    assert_eq!(paused.headers()[LOCATION], "/dashboard/email?done=paused");
+    assert_eq!(t.read(&acme, &format!("/v1/workflows/{workflow}")).await["status"], "paused");
+    t.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_email_page_makes_templates_and_workflows_under_the_apis_rules_and_sends_a_test() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let csrf = browser.csrf().await;
+    // GIVEN no template and no sender: the page says what to do, with an example template
+    let empty = browser.get("/dashboard/email").await.text().await.unwrap();
+    assert!(empty.contains("no-templates") && empty.contains("no-sender") && empty.contains("email.fromAddress"));
+    assert!(empty.contains("no-workflows") && empty.contains("contact.firstName"), "{empty}");
+    // WHEN a template is created from the form
+    let html = "<p>Hi {{ contact.firstName }} &amp; <b>{{ event.plan }}</b></p>";
+    let form =
+        [("csrf", csrf.as_str()), ("name", "Welcome <b>"), ("subject", "Welcome {{ event.plan }}"), ("html", html)];
+    let created = browser.post("/dashboard/email/templates", &form).await;
+    assert_eq!(created.status(), StatusCode::SEE_OTHER);
+    let templates = t.read(&acme, "/v1/email-templates").await;
+    let id = templates["data"][0]["id"].as_str().unwrap().to_owned();
+    // THEN it is listed (its name escaped) and its editor previews it, the HTML sandboxed
+    let page = browser.get("/dashboard/email?done=template").await.text().await.unwrap();
+    assert!(page.contains(&id) && page.contains("Welcome &lt;b&gt;") && !page.contains("Welcome <b>"), "{page}");
+    let editor_path = format!("/dashboard/email/templates/{id}");
+    let editor = browser.get(&format!("{editor_path}?eventProperties=%7B%22plan%22%3A%22Gold%22%7D")).await;
+    assert_eq!(editor.status(), 200);
+    let editor = editor.text().await.unwrap();
+    assert!(editor.contains("<td id=\"preview-subject\">Welcome Gold</td>"), "{editor}");
+    assert!(editor.contains("sandbox=\"\""), "{editor}");
+    // (the frame's HTML: under its own policy, styles and images only, sandboxed, framed only here)
+    let frame = browser.get(&format!("{editor_path}/preview?eventProperties=%7B%22plan%22%3A%22%3Ci%3E%22%7D")).await;
+    assert_eq!(frame.status(), 200);
+    let csp = frame.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert!(csp.contains("default-src 'none'") && csp.contains("sandbox") && !csp.contains("script-src"), "{csp}");
+    assert!(csp.contains("frame-ancestors 'self'"), "{csp}");
+    assert_eq!(frame.headers()["x-frame-options"], "SAMEORIGIN");
+    assert_eq!(frame.headers()["referrer-policy"], "same-origin");
+    let frame = frame.text().await.unwrap();
+    assert!(frame.contains("<b>&lt;i&gt;</b>") && !frame.contains("<b><i>"), "escaped as the API renders it: {frame}");
+    let bad = browser.get(&format!("{editor_path}?eventProperties=nope")).await;
+    assert_eq!(bad.status(), 400);
+    assert!(bad.text().await.unwrap().contains("eventProperties must be a JSON object"));
+    // WHEN a save does not parse THEN the API's 400 with its line shows, and nothing changes
+    let broken = [
+        ("csrf", csrf.as_str()),
+        ("name", "Welcome"),
+        ("subject", "Hi"),
+        ("html", "<p>ok</p>\n{% if %}"),
+        ("text", ""),
+    ];
+    let refused = browser.post(&editor_path, &broken).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let refused = refused.text().await.unwrap();
+    assert!(refused.contains("html") && refused.contains("line 2"), "{refused}");
+    assert!(refused.contains("{% if %}"), "the draft stays in the form: {refused}");
+    assert_eq!(t.read(&acme, &format!("/v1/email-templates/{id}")).await["html"], html);
+    // AND a good save is stored
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("name", "Welcome"),
+        ("subject", "Hello"),
+        ("html", "<p>Hello</p>"),
+        ("text", "Hello!"),
+    ];
+    let saved = browser.post(&editor_path, &good).await;
+    assert_eq!(saved.status(), StatusCode::SEE_OTHER);
+    assert_eq!(t.read(&acme, &format!("/v1/email-templates/{id}")).await["text"], "Hello!");
+
+    // WHEN a test is sent without a sending identity THEN the API's refusal shows
+    let test = [("csrf", csrf.as_str()), ("email", "me@example.com")];
+    let no_sender = browser.post(&format!("{editor_path}/send-test"), &test).await;
+    assert_eq!(no_sender.status(), StatusCode::CONFLICT);
+    assert!(no_sender.text().await.unwrap().contains("sender_not_configured"));
+    // AND with one, it is sent and shows under Emails sent
+    t.app().mailer.create_identity("dash.loop.test").await.unwrap();
+    let patch = json!({"email": {"fromAddress": "hi@dash.loop.test"}});
+    let patched = t.http.patch(t.url("/v1/account")).bearer_auth(&acme.api_key).json(&patch).send().await.unwrap();
+    assert_eq!(patched.status(), 200);
+    let sent = browser.post(&format!("{editor_path}/send-test"), &test).await;
+    assert_eq!(sent.status(), StatusCode::SEE_OTHER);
+    let location = sent.headers()[LOCATION].to_str().unwrap().to_owned();
+    let email_id = location.split("sent=").nth(1).expect("the sent id").to_owned();
+    assert!(email_id.starts_with("em_"), "{location}");
+    assert!(browser.get(&location).await.text().await.unwrap().contains(&format!("Test email sent: {email_id}")));
+    let listed = browser.get("/dashboard/email?email=me%40example.com").await.text().await.unwrap();
+    assert!(listed.contains(&email_id) && listed.contains("transactional") && listed.contains("Hello"), "{listed}");
+    assert!(t.ses_raw_messages().await.iter().any(|m| m.to_string().contains("me@example.com")));
+
+    // WHEN a workflow's steps have a bad line THEN it is named, and nothing is made
+    let flow = |steps: &'static str| {
+        [("workflowName", "Onboarding"), ("eventName", "signup"), ("userGroup", ""), ("steps", steps)]
+    };
+    let mut bad = flow("wait 1h\nsend it").to_vec();
+    bad.push(("csrf", &csrf));
+    let refused = browser.post("/dashboard/email/workflows", &bad).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    assert!(refused.text().await.unwrap().contains("steps, line 2"));
+    assert_eq!(t.read(&acme, "/v1/workflows").await["data"], json!([]));
+    // AND an unknown template is the API's refusal
+    let mut unknown = flow("email et_nothing").to_vec();
+    unknown.push(("csrf", &csrf));
+    assert_eq!(browser.post("/dashboard/email/workflows", &unknown).await.status(), StatusCode::BAD_REQUEST);
+    // AND good steps make it, summarized on the page
+    let steps = format!("wait 1h\nemail {id}");
+    let good = [
+        ("csrf", csrf.as_str()),
+        ("workflowName", "Onboarding"),
+        ("eventName", "signup"),
+        ("userGroup", "vip"),
+        ("steps", steps.as_str()),
+    ];
+    assert_eq!(browser.post("/dashboard/email/workflows", &good).await.status(), StatusCode::SEE_OTHER);
+    let workflow = &t.read(&acme, "/v1/workflows").await["data"][0];
+    assert_eq!(workflow["steps"], json!([{"type": "wait", "seconds": 3600}, {"type": "email", "templateId": id}]));
+    assert_eq!(workflow["audience"]["userGroup"], "vip");
+    let page = browser.get("/dashboard/email").await.text().await.unwrap();
+    assert!(page.contains("wait 1 h → email Welcome"), "{page}");
+    let wf = workflow["id"].as_str().unwrap();
+    let detail = browser.get(&format!("/dashboard/email/workflows/{wf}")).await;
+    assert_eq!(detail.status(), 200);
+    assert!(detail.text().await.unwrap().contains("no-runs"));
+    // AND deleting it goes
+    let deleted = browser.post(&format!("/dashboard/email/workflows/{wf}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(t.read(&acme, "/v1/workflows").await["data"], json!([]));
     t.shutdown().await;
 }

@@ -43,6 +43,7 @@ enum Page<'a> {
     Payments,
     Transfers,
     PaymentLinkAction(&'a str, pages::LinkAction),
+    Email(pages::email::EmailPage<'a>),
 }
 
 fn page_of(path: &str) -> Option<Page<'_>> {
@@ -70,6 +71,7 @@ fn page_of(path: &str) -> Option<Page<'_>> {
         ["dashboard", "payment-links", id, action] if is_id(id) => {
             pages::LinkAction::parse(action).map(|a| Page::PaymentLinkAction(id, a))
         }
+        ["dashboard", "email", rest @ ..] => pages::email::EmailPage::parse(rest).map(Page::Email),
         _ => None,
     }
 }
@@ -154,6 +156,12 @@ async fn serve(app: &App, request: &Request) -> Response {
         (Page::Payments, true) => pages::create_payment_link(&ctx).await,
         (Page::Transfers, false) => pages::transfers::page(&ctx).await,
         (Page::PaymentLinkAction(id, action), true) => pages::payment_link_action(&ctx, id, action).await,
+        (Page::Email(page), posted) => match pages::email::serve(&ctx, page, posted).await {
+            Some(result) => result,
+            None => {
+                return view::message_page(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", "Use the page's forms.", None)
+            }
+        },
         _ => return view::message_page(StatusCode::METHOD_NOT_ALLOWED, "Not allowed", "Use the page's forms.", None),
     };
     result.unwrap_or_else(|err| view::error_page(&err, Some(&ctx.session)))
@@ -206,7 +214,10 @@ fn secure(mut response: Response) -> Response {
             HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'; base-uri 'none'"),
         );
     }
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Only a template's preview frame says otherwise (`SAMEORIGIN`, for the editor that shows it).
+    if !headers.contains_key(header::X_FRAME_OPTIONS) {
+        headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    }
     headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -246,6 +257,12 @@ mod tests {
         assert_eq!(page_of("/dashboard/keys"), Some(Page::Keys));
         assert_eq!(page_of("/dashboard/keys/key_1/revoke"), Some(Page::KeyRevoke("key_1")));
         assert_eq!(page_of("/dashboard/keys/key_1"), None);
+        assert_eq!(page_of("/dashboard/email"), Some(Page::Email(pages::email::EmailPage::Home)));
+        assert_eq!(
+            page_of("/dashboard/email/workflows/wf_1"),
+            Some(Page::Email(pages::email::EmailPage::Workflow("wf_1")))
+        );
+        assert_eq!(page_of("/dashboard/email/nothing"), None);
         assert_eq!(page_of("/dashboard/nothing"), None);
     }
 

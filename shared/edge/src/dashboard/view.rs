@@ -17,7 +17,7 @@ const SCRIPT: &str = include_str!("script.js");
 pub fn content_security_policy(nonce: &str) -> String {
     format!(
         "default-src 'none'; script-src 'nonce-{nonce}'; style-src 'nonce-{nonce}'; img-src 'self' data:; \
-         connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+         connect-src 'self'; frame-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )
 }
 
@@ -44,6 +44,7 @@ pub fn page(status: StatusCode, title: &str, session: Option<&Session>, body: Ma
                             a href="/dashboard/webhooks" { "Webhooks" }
                             a href="/dashboard/events" { "Events" }
                             a href="/dashboard/audience" { "Audience" }
+                            a href="/dashboard/email" { "Email" }
                             a href="/dashboard/payments" { "Payments" }
                             a href="/dashboard/transfers" { "Transfers" }
                             a href="/dashboard/stripe" { "Stripe" }

@@ -3,6 +3,7 @@
 //! would answer is shown on the page.
 
 mod deliveries;
+pub(super) mod email;
 pub(super) mod keys;
 pub(super) mod transfers;
 
