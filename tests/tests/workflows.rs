@@ -127,6 +127,9 @@ async fn a_stripe_customer_created_starts_one_run_and_sends_one_email_however_of
         (&json!("workflow"), &json!("sent"), &json!(workflow))
     );
     assert_eq!(record["runId"], runs[0]["id"]);
+    let (_, by_workflow) = t.call(&acme, "GET", &format!("/v1/emails?workflowId={workflow}"), None).await;
+    assert_eq!(by_workflow["data"].as_array().map(Vec::len), Some(1), "{by_workflow}");
+    assert_eq!(by_workflow["data"][0]["id"], record["id"]);
 
     // WHEN the page is opened THEN it asks first; an altered token is a 404 page
     let page = t.http.get(&url).send().await.unwrap();

@@ -3973,13 +3973,14 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Emails sent to an address, newest first */
+        /** Emails sent to an address (email=) or by a workflow (workflowId=), newest first; one of the two is required */
         get: {
             parameters: {
-                query: {
+                query?: {
                     limit?: number;
                     startingAfter?: string;
-                    email: string;
+                    email?: string;
+                    workflowId?: string;
                 };
                 header?: never;
                 path?: never;

@@ -4,7 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::keys::*;
-use super::{from_item, put_if, s, to_item, MergedQuery, PageQuery, Store};
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::{classify, from_item, put_if, s, to_item, MergedQuery, PageQuery, Store};
 use loop_ground::domain::email::Email;
 use loop_ground::domain::email_template::{EmailTemplate, SentEmail};
 use loop_ground::error::StoreError;
@@ -76,7 +80,8 @@ impl Store {
         Ok((templates, page.has_more))
     }
 
-    /// Records an email; a second record under the same id is refused (`Ok(false)`).
+    /// Records an email; a second record under the same id is refused (`Ok(false)`). A
+    /// workflow's email also gets a pointer on the workflow's list of emails.
     pub async fn put_email(&self, account: &AccountId, email: &SentEmail) -> Result<bool, StoreError> {
         let item = to_item(&EmailItem {
             pk: email_pk(account, &email.id),
@@ -93,7 +98,50 @@ impl Store {
             .condition_expression("attribute_not_exists(pk)")
             .send()
             .await;
-        put_if(result)
+        let created = put_if(result)?;
+        if let Some(workflow) = &email.workflow_id {
+            let pointer = HashMap::from([
+                ("pk".to_owned(), s(workflow_emails_pk(account, workflow))),
+                ("sk".to_owned(), s(&email.id)),
+            ]);
+            self.client.put_item().table_name(&self.table).set_item(Some(pointer)).send().await.map_err(classify)?;
+        }
+        Ok(created)
+    }
+
+    /// The emails a workflow sent (or skipped), newest first.
+    pub async fn list_emails_of_workflow(
+        &self,
+        account: &AccountId,
+        workflow_id: &str,
+        limit: usize,
+        starting_after: Option<&str>,
+    ) -> Result<(Vec<SentEmail>, bool), StoreError> {
+        let page = self
+            .page(PageQuery {
+                index: None,
+                partition: workflow_emails_pk(account, workflow_id),
+                sort_prefix: None,
+                before: starting_after.map(str::to_owned),
+                limit,
+                filter: None,
+            })
+            .await?;
+        let keys: Vec<(String, String)> = page
+            .items
+            .iter()
+            .filter_map(|i| match i.get("sk") {
+                Some(AttributeValue::S(id)) => Some((email_pk(account, id), EMAIL_SK.to_owned())),
+                _ => None,
+            })
+            .collect();
+        let mut found = self.batch_get(&keys).await?;
+        let emails = keys
+            .iter()
+            .filter_map(|k| found.remove(k))
+            .map(|i| from_item::<EmailItem>(i).map(|e| e.email))
+            .collect::<Result<_, _>>()?;
+        Ok((emails, page.has_more))
     }
 
     /// Notes what SES reported after sending the email (a bounce, a complaint).

@@ -158,14 +158,24 @@ pub async fn send_transactional(app: &App, caller: &Caller, request: &Request) -
     Ok(h::json(StatusCode::OK, &answer))
 }
 
-/// `GET /v1/emails?email=…`, newest first.
+/// `GET /v1/emails?email=…` or `?workflowId=…`, newest first.
 pub async fn list_emails(app: &App, caller: &Caller, request: &Request) -> Result<Response, ApiError> {
-    let params = ListParams::parse(request, &["email"])?;
-    let raw = params.filter("email").ok_or_else(|| ApiError::missing_param("email"))?;
-    let to = Email::parse(raw)
-        .ok_or_else(|| ApiError::invalid_param("parameter_invalid", "email", "email must be an email address."))?;
-    let (emails, has_more) =
-        app.store.list_emails_to(&caller.account.id, &to, params.limit, params.starting_after.as_deref()).await?;
+    let params = ListParams::parse(request, &["email", "workflowId"])?;
+    let (emails, has_more) = match (params.filter("email"), params.filter("workflowId")) {
+        (Some(raw), _) => {
+            let to = Email::parse(raw).ok_or_else(|| {
+                ApiError::invalid_param("parameter_invalid", "email", "email must be an email address.")
+            })?;
+            app.store.list_emails_to(&caller.account.id, &to, params.limit, params.starting_after.as_deref()).await?
+        }
+        (None, Some(workflow)) if super::list::is_id(workflow) => {
+            app.store
+                .list_emails_of_workflow(&caller.account.id, workflow, params.limit, params.starting_after.as_deref())
+                .await?
+        }
+        (None, Some(_)) => return Err(wrong_type("workflowId", "a workflow id (wf_…)")),
+        (None, None) => return Err(ApiError::missing_param("email")),
+    };
     Ok(page(emails.iter().map(|e| e.to_json()).collect(), has_more))
 }
 

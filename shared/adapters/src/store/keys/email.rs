@@ -18,3 +18,8 @@ pub fn email_pk(account: &AccountId, id: &str) -> String {
 pub fn emails_to_partition(account: &AccountId, to: &Email) -> String {
     format!("A#{account}#emails-to#{to}")
 }
+
+/// A workflow's emails, newest first: one small pointer item per email (`sk` = its id).
+pub fn workflow_emails_pk(account: &AccountId, workflow_id: &str) -> String {
+    format!("A#{account}#WFEM#{workflow_id}")
+}

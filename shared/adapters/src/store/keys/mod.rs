@@ -127,6 +127,7 @@ mod formats {
         assert_eq!(workflows_pk(&a), "A#acct_abcdefghijklmnopqrst#WORKFLOWS");
         assert_eq!(workflow_sk("wf_1"), "WF#wf_1");
         assert_eq!(WORKFLOW_TRIGGERS_SK, "WFTRIGGERS");
+        assert_eq!(workflow_emails_pk(&a, "wf_1"), "A#acct_abcdefghijklmnopqrst#WFEM#wf_1");
         assert_eq!((run_pk(&a, "wr_1").as_str(), RUN_SK), ("A#acct_abcdefghijklmnopqrst#RUN#wr_1", "RUN"));
         assert_eq!(runs_partition(&a, "wf_1"), "A#acct_abcdefghijklmnopqrst#WFRUNS#wf_1");
         assert_eq!(
