@@ -286,7 +286,7 @@ paths = {
     "/v1/dashboard-links": {"post": op("A one-time sign-in link to the dashboard, for the key's account and mode (ttlSeconds: 30 to 86400, default 900)",
                                        "The link", ref("DashboardLink"), obj({"ttlSeconds": {"type": "integer", "minimum": 30, "maximum": 86400}}, extra=False),
                                        status="201", post=True, body_required=False)},
-    "/v1/events": {"get": op("Published events", "A page", page("Event"), params=LIST_PARAMS + [q("type", enum=OUTBOUND)])},
+    "/v1/events": {"get": op("Published events (and the dashboard's webhook.test events)", "A page", page("Event"), params=LIST_PARAMS + [q("type", enum=OUTBOUND + ["webhook.test"])])},
     "/v1/events/{id}": {"get": op("An event with its deliveries and the latest 20 attempts of each", "The event", ref("Event"), params=[pid()])},
     "/v1/events/{id}/attempts": {"get": op("Every attempt of an event (or of its delivery to endpointId), newest first; startingAfter takes an attempt id",
                                            "A page", page("Attempt"), params=LIST_PARAMS + [q("endpointId", pattern=ID)])},

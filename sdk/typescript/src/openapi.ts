@@ -2035,13 +2035,13 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Published events */
+        /** Published events (and the dashboard's webhook.test events) */
         get: {
             parameters: {
                 query?: {
                     limit?: number;
                     startingAfter?: string;
-                    type?: "checkout.session.completed" | "checkout.session.failed" | "checkout.session.expired" | "contact.created" | "contact.updated" | "contact.unsubscribed" | "contact.deleted" | "event.triggered" | "AgreementSignedUp" | "AgreementCancelled" | "TransferCreated" | "TransferFinalized" | "TransferProcessed" | "LatePayment";
+                    type?: "checkout.session.completed" | "checkout.session.failed" | "checkout.session.expired" | "contact.created" | "contact.updated" | "contact.unsubscribed" | "contact.deleted" | "event.triggered" | "AgreementSignedUp" | "AgreementCancelled" | "TransferCreated" | "TransferFinalized" | "TransferProcessed" | "LatePayment" | "webhook.test";
                 };
                 header?: never;
                 path?: never;

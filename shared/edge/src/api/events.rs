@@ -27,7 +27,8 @@ pub async fn list(app: &App, caller: &Caller, request: &Request) -> Result<Respo
     let params = ListParams::parse(request, &["type"])?;
     let kind = params.filter("type");
     if let Some(kind) = kind {
-        if !OUTBOUND_TYPES.contains(&kind) {
+        // The dashboard's test events are listed with the rest, and found by their type too.
+        if !OUTBOUND_TYPES.contains(&kind) && kind != loop_capabilities::publish::TEST_EVENT_TYPE {
             return Err(ApiError::invalid_param(
                 "parameter_invalid",
                 "type",
