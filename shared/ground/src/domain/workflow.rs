@@ -195,8 +195,9 @@ pub enum Action {
     Stop,
 }
 
-/// How long a paused workflow's runs wait before they look again.
-pub const PAUSED_RECHECK_SECONDS: i64 = 60;
+/// How long a paused workflow's runs wait before they look again: each look costs a queue
+/// message and a few reads, so a paused workflow with many waiting runs stays cheap.
+pub const PAUSED_RECHECK_SECONDS: i64 = 300;
 
 /// The run's next action at `now`, its workflow as it is now (`None`: deleted). A wait step
 /// that began is over at `due_at`; the steps after it run in the same turn.
