@@ -239,3 +239,54 @@ async fn ten_concurrent_completions_of_a_session_make_one_transition_under_fault
     eprintln!("faults injected: {}", t.faults_injected().await);
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_workflow_sends_one_email_per_trigger_under_faults() {
+    // GIVEN a sending account with a workflow on customer.created, then faults
+    let t = TestStack::start_for_faults(&[]).await;
+    let acme = t.sending_account("Acme", "storm.loop.test", "help@storm.loop.test").await;
+    let template = json!({"name": "Welcome", "subject": "Welcome", "html": "<p>Hello {{ contact.email }}</p>"});
+    let (_, template) = t.call(&acme, "POST", "/v1/email-templates", Some(&template)).await;
+    let workflow = json!({"name": "Welcome", "trigger": {"eventName": "customer.created"},
+                          "steps": [{"type": "email", "templateId": template["id"]}]});
+    let (status, workflow) = t.call(&acme, "POST", "/v1/workflows", Some(&workflow)).await;
+    assert_eq!(status, 201, "{workflow}");
+    let workflow = workflow["id"].as_str().unwrap().to_owned();
+    t.start_faults().await;
+
+    // WHEN Stripe sends each of 3 new customers 6 times, 3 of them at once
+    let run = loop_ground::ids::random_token(6).to_lowercase();
+    let customers: Vec<String> = (0..3).map(|i| format!("wf{i}-{run}@example.com")).collect();
+    for (i, email) in customers.iter().enumerate() {
+        let customer = object("customer", json!({"id": format!("cus_wf{i}{run}"), "email": email}));
+        let created = event(&format!("evt_wf_{i}_{run}"), "customer.created", now(), customer);
+        let at_once = (0..3).map(|_| t.send_stripe_until_accepted(&acme, &created, WITHIN));
+        assert!(futures::future::join_all(at_once).await.iter().all(|(s, _)| *s == 200));
+        for _ in 0..3 {
+            assert_eq!(t.send_stripe_until_accepted(&acme, &created, WITHIN).await.0, 200);
+        }
+    }
+
+    // THEN one run per customer completes (the scheduler playing its part every few seconds)
+    let until = Instant::now() + Duration::from_secs(240);
+    loop {
+        let runs = read(&t, &acme, &format!("/v1/workflows/{workflow}/runs?limit=100")).await;
+        let runs = runs["data"].as_array().unwrap().clone();
+        assert!(runs.len() <= 3, "one run per trigger: {runs:?}");
+        if runs.len() == 3 && runs.iter().all(|r| r["status"] == "completed") {
+            break;
+        }
+        assert!(Instant::now() < until, "runs did not complete: {runs:?}");
+        let _ = schedule::run(t.app()).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // AND SES sent each customer exactly one email
+    let sent = t.ses_raw_messages().await;
+    for email in &customers {
+        let to_them =
+            sent.iter().filter(|m| m["destinations"].as_array().is_some_and(|d| d.iter().any(|d| d == email))).count();
+        assert_eq!(to_them, 1, "{email}");
+    }
+    eprintln!("faults injected: {}", t.faults_injected().await);
+    t.shutdown().await;
+}
