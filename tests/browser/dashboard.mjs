@@ -185,6 +185,10 @@ async function run() {
     const previewFrame = (await frame.locator('body').textContent()).trim();
     // The email's inline style applies in its frame (a srcdoc frame would inherit the page's policy).
     const previewStyled = await frame.locator('p').last().evaluate((p) => getComputedStyle(p).color);
+    // Typing in the editor previews the unsaved draft in the frame (script.js, after a pause).
+    await page.fill('#template-html', '<p id="live">Live draft for {{ event.plan }}</p>');
+    await frame.locator('#live').waitFor();
+    const livePreview = (await frame.locator('#live').textContent()).trim();
     await page.click('a[href="/dashboard/email"]');
     await page.fill('#workflow-name', 'Onboarding');
     await page.fill('#event-name', 'signup');
@@ -223,7 +227,7 @@ async function run() {
     steps.push('signed out');
     await collect();
 
-    return { ok: true, steps, templateId, previewSubject, previewFrame, previewStyled, workflowSteps, workflowStatus, testEvent, successRate, transfersEmpty, keyCopied, keyMode, keyBeforeRevoke, keyAfterRevoke, triggers, linkName, sessionPage, sessionRows, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
+    return { ok: true, steps, templateId, previewSubject, previewFrame, previewStyled, livePreview, workflowSteps, workflowStatus, testEvent, successRate, transfersEmpty, keyCopied, keyMode, keyBeforeRevoke, keyAfterRevoke, triggers, linkName, sessionPage, sessionRows, savedGroup, group, testBadge, chart, shown, copied, listed, found, firstAttempts, redelivered, attempts, afterSignOut, cspViolations: violations, consoleErrors };
   } finally {
     await browser.close();
   }

@@ -204,10 +204,22 @@ impl TestStack {
 
     /// Every raw message the emulator's SES has sent (`{source, destinations, raw_data}`), from
     /// its `GET /moto-api/data.json`: what really went out, whole MIME included.
+    /// (moto dumps every service's state for it, and answers `500` when another test changes
+    /// some state while it does: asked again then, within 10 s.)
     pub async fn ses_raw_messages(&self) -> Vec<serde_json::Value> {
         let url = format!("{}/moto-api/data.json", emulator_endpoint());
-        let data: serde_json::Value = self.http.get(url).send().await.unwrap().json().await.unwrap();
-        data["ses"]["RawMessage"].as_array().cloned().unwrap_or_default()
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let response = self.http.get(&url).send().await.unwrap();
+            let status = response.status();
+            match response.json::<serde_json::Value>().await {
+                Ok(data) if status.is_success() => {
+                    return data["ses"]["RawMessage"].as_array().cloned().unwrap_or_default();
+                }
+                answer => assert!(std::time::Instant::now() < deadline, "moto's data.json: {status} {answer:?}"),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub async fn shutdown(self) {

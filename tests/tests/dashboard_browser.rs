@@ -93,6 +93,7 @@ async fn a_merchant_signs_in_sets_a_stripe_event_makes_an_endpoint_sees_the_cont
     assert_eq!(answer["previewSubject"], "Welcome to Acme Coffee, Jane", "the server's preview: {answer}");
     assert!(answer["previewFrame"].as_str().unwrap().contains("Gold plan"), "the HTML part in its frame: {answer}");
     assert_eq!(answer["previewStyled"], "rgb(102, 112, 133)", "the email's inline style applies: {answer}");
+    assert_eq!(answer["livePreview"], "Live draft for Gold", "typing previews the draft: {answer}");
     assert_eq!(answer["workflowSteps"], "wait 1 h → email Welcome", "{answer}");
     assert_eq!(answer["workflowStatus"], "paused", "{answer}");
     let workflows = t.read(&acme, "/v1/workflows").await;

@@ -784,6 +784,24 @@ async fn the_email_page_makes_templates_and_workflows_under_the_apis_rules_and_s
     assert_eq!(frame.headers()["referrer-policy"], "same-origin");
     let frame = frame.text().await.unwrap();
     assert!(frame.contains("<b>&lt;i&gt;</b>") && !frame.contains("<b><i>"), "escaped as the API renders it: {frame}");
+    // (an unsaved draft renders into the frame by the same code, and nothing is saved)
+    let draft =
+        [("csrf", csrf.as_str()), ("subject", "Draft"), ("html", "<p>Draft for {{ event.plan }}</p>"), ("text", "")];
+    let framed = browser.post(&format!("{editor_path}/preview"), &draft).await;
+    assert_eq!(
+        (framed.status(), framed.headers()["x-frame-options"].to_str().unwrap()),
+        (StatusCode::OK, "SAMEORIGIN")
+    );
+    assert!(framed.text().await.unwrap().contains("<p>Draft for Gold</p>"));
+    let broken = [("csrf", csrf.as_str()), ("subject", "Draft"), ("html", "<p>\n{% if x %}</p>"), ("text", "")];
+    let framed = browser.post(&format!("{editor_path}/preview"), &broken).await;
+    assert_eq!(framed.status(), StatusCode::BAD_REQUEST);
+    assert!(framed.text().await.unwrap().contains("line 2"));
+    assert_ne!(
+        t.read(&acme, &format!("/v1/email-templates/{id}")).await["subject"],
+        "Draft",
+        "a preview saves nothing"
+    );
     let bad = browser.get(&format!("{editor_path}?eventProperties=nope")).await;
     assert_eq!(bad.status(), 400);
     assert!(bad.text().await.unwrap().contains("eventProperties must be a JSON object"));

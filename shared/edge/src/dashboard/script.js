@@ -17,4 +17,15 @@
       });
     });
   });
+  // The template editor's live preview: typing presses "Preview changes" (which posts the draft
+  // into the preview frame) once the typing pauses.
+  var previewDraft = document.getElementById("preview-draft");
+  var editor = document.getElementById("edit-template");
+  if (previewDraft && editor && document.getElementById("preview-html")) {
+    var pending = null;
+    editor.addEventListener("input", function () {
+      clearTimeout(pending);
+      pending = setTimeout(function () { editor.requestSubmit(previewDraft); }, 500);
+    });
+  }
 })();

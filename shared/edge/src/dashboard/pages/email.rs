@@ -12,8 +12,10 @@ use super::{next_link, rows, text, Ctx, PageResult, PAGE_SIZE};
 use crate::api::list::is_id;
 use crate::dashboard::view::{csrf, time};
 use crate::dashboard::{enc, redirect};
+use loop_capabilities::email;
+use loop_ground::domain::email_template::EmailTemplate;
 use loop_ground::error::ApiError;
-use loop_ground::http::{html_with_csp, Response};
+use loop_ground::http::{html_with_csp, public_base_url, Response};
 
 /// A path under `/dashboard/email`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,6 +79,7 @@ pub(in crate::dashboard) async fn serve(ctx: &Ctx<'_>, page: EmailPage<'_>, post
         (EmailPage::Template(id), true) => save_template(ctx, id).await,
         (EmailPage::SendTest(id), true) => send_test(ctx, id).await,
         (EmailPage::PreviewFrame(id), false) => preview_frame(ctx, id).await,
+        (EmailPage::PreviewFrame(id), true) => draft_frame(ctx, id).await,
         (EmailPage::Workflows, true) => create_workflow(ctx).await,
         (EmailPage::Workflow(id), false) => workflow(ctx, id).await,
         (EmailPage::WorkflowAction(id, action), true) => workflow_action(ctx, id, action).await,
@@ -443,7 +446,10 @@ async fn editor(ctx: &Ctx<'_>, id: &str, notice: Option<Notice>) -> PageResult {
                     label for="template-text" { "Text part (empty: made from the HTML)" }
                     textarea #template-text name="text" rows="6" { (draft.text) }
                     p.hint { "Variables: " code { "contact.email" } ", " code { "contact.firstName" } " and the contact's other fields, " code { "event.<property>" } ", " code { "account.name" } ", " code { "account.supportEmail" } ", " code { "unsubscribeUrl" } ". A missing variable renders empty." }
+                    input type="hidden" name="eventProperties" value=(properties_raw);
                     button #save-template type="submit" { "Save" }
+                    " "
+                    button #preview-draft type="submit" formaction={ "/dashboard/email/templates/" (id) "/preview" } formtarget="preview-html" { "Preview changes" }
                     " "
                     small.muted { "Updated " (time(&text(&template["updatedAt"]))) }
                 }
@@ -454,7 +460,7 @@ async fn editor(ctx: &Ctx<'_>, id: &str, notice: Option<Notice>) -> PageResult {
                     div { label for="event-properties" { "Event properties (JSON), for " code { "event.<property>" } } input #event-properties type="text" name="eventProperties" value=(properties_raw); }
                     button type="submit" { "Preview" }
                 }
-                p.hint { "The saved template, rendered by the server for a sample contact. Save to preview your changes." }
+                p.hint { "The saved template, rendered by the server for a sample contact; " b { "Preview changes" } " (or typing, with JavaScript on) shows your unsaved edits in the frame." }
                 @if let Some(error) = &preview_error { p.error #preview-error role="alert" { (error) } }
                 @if let Some(rendered) = &preview {
                     table.preview {
@@ -466,7 +472,7 @@ async fn editor(ctx: &Ctx<'_>, id: &str, notice: Option<Notice>) -> PageResult {
                     // Its own response, under its own policy (inline styles and images, no scripts,
                     // sandboxed): a `srcdoc` frame would inherit this page's policy, which blocks
                     // the inline styles emails are made of.
-                    iframe #preview-html sandbox="" title="The HTML part" src={ "/dashboard/email/templates/" (id) "/preview?eventProperties=" (enc(&properties_raw)) } {}
+                    iframe #preview-html name="preview-html" sandbox="" title="The HTML part" src={ "/dashboard/email/templates/" (id) "/preview?eventProperties=" (enc(&properties_raw)) } {}
                     details { summary { "HTML source" } pre #preview-source { (text(&rendered["html"])) } }
                     h3 { "Text part" }
                     pre #preview-text { (text(&rendered["text"])) }
@@ -525,6 +531,34 @@ async fn preview_frame(ctx: &Ctx<'_>, id: &str) -> PageResult {
         Ok(properties) => match preview(ctx, id, properties).await? {
             (Some(rendered), _) => (StatusCode::OK, text(&rendered["html"])),
             (None, message) => (StatusCode::BAD_REQUEST, html! { p { (message.unwrap_or_default()) } }.into_string()),
+        },
+        Err(message) => (StatusCode::BAD_REQUEST, html! { p { (message) } }.into_string()),
+    };
+    Ok(framed(html_with_csp(status, body, FRAME_POLICY)))
+}
+
+/// `POST …/templates/{id}/preview`: the editor's unsaved draft, rendered by the same code as
+/// `POST /v1/email-templates/{id}/preview` (`email::preview`), into the frame (the editor's
+/// "Preview changes" button targets it; `script.js` presses it as you type). Nothing is saved.
+async fn draft_frame(ctx: &Ctx<'_>, id: &str) -> PageResult {
+    let saved = ctx.get(&format!("/v1/email-templates/{id}")).await?;
+    let part = |name: &str| ctx.field(name).map(str::to_owned).filter(|v| !v.trim().is_empty());
+    let draft = EmailTemplate {
+        id: id.to_owned(),
+        name: text(&saved["name"]),
+        subject: part("subject").unwrap_or_default(),
+        html: part("html").unwrap_or_default(),
+        text: part("text"),
+        created_at: 0,
+        updated_at: 0,
+        version: 0,
+    };
+    let raw = ctx.field("eventProperties").map(str::to_owned).unwrap_or_else(|| DEFAULT_PROPERTIES.to_owned());
+    let base = public_base_url(ctx.app.config.public_base_url.as_deref(), ctx.request);
+    let (status, body) = match event_properties(&raw) {
+        Ok(properties) => match email::preview(&draft, &ctx.session.caller.account, None, &properties, &base) {
+            Ok(rendered) => (StatusCode::OK, rendered.html),
+            Err(err) => (StatusCode::BAD_REQUEST, html! { p { (err.to_string()) } }.into_string()),
         },
         Err(message) => (StatusCode::BAD_REQUEST, html! { p { (message) } }.into_string()),
     };
