@@ -62,6 +62,22 @@ fn text(value: &Value) -> String {
     }
 }
 
+/// A list's filter by status: a form that GETs `action` with `?status=`.
+fn status_filter_form(id: &str, action: &str, statuses: &[&str], chosen: Option<&str>) -> Markup {
+    html! {
+        form.row id=(id) method="get" action=(action) {
+            div {
+                label for="status" { "Status" }
+                select #status name="status" {
+                    option value="" { "Any status" }
+                    @for s in statuses { option value=(s) selected[chosen == Some(*s)] { (s) } }
+                }
+            }
+            button type="submit" { "Filter" }
+        }
+    }
+}
+
 fn rows(page: &Value) -> &[Value] {
     page["data"].as_array().map(Vec::as_slice).unwrap_or_default()
 }
@@ -672,16 +688,7 @@ pub(super) async fn payments(ctx: &Ctx<'_>, error: Option<String>) -> PageResult
             }
             section.card {
                 h2 { "Checkout sessions" }
-                form.row #session-filter method="get" action="/dashboard/payments" {
-                    div {
-                        label for="status" { "Status" }
-                        select #status name="status" {
-                            option value="" { "Any status" }
-                            @for s in SESSION_STATUSES { option value=(s) selected[status_filter.as_deref() == Some(s)] { (s) } }
-                        }
-                    }
-                    button type="submit" { "Filter" }
-                }
+                (status_filter_form("session-filter", "/dashboard/payments", &SESSION_STATUSES, status_filter.as_deref()))
                 @if rows(&sessions).is_empty() {
                     p #no-sessions { "No checkout sessions" @if status_filter.is_some() { " with this status" } ". Open one from a payment link above, or create them with " code { "POST /v1/checkout-sessions" } "." }
                 } @else {

@@ -5,7 +5,7 @@
 use maud::{html, Markup};
 use serde_json::{json, Value};
 
-use super::{next_link, rows, text, Ctx, PageResult, PAGE_SIZE};
+use super::{next_link, rows, status_filter_form, text, Ctx, PageResult, PAGE_SIZE};
 use crate::dashboard::enc;
 use crate::dashboard::view::time;
 
@@ -43,16 +43,7 @@ pub(in crate::dashboard) async fn page(ctx: &Ctx<'_>) -> PageResult {
             h1 { "Transfers" }
             section.card {
                 h2 { "Transfers" }
-                form.row #transfer-filter method="get" action="/dashboard/transfers" {
-                    div {
-                        label for="status" { "Status" }
-                        select #status name="status" {
-                            option value="" { "Any status" }
-                            @for s in TRANSFER_STATUSES { option value=(s) selected[status_filter.as_deref() == Some(s)] { (s) } }
-                        }
-                    }
-                    button type="submit" { "Filter" }
-                }
+                (status_filter_form("transfer-filter", "/dashboard/transfers", &TRANSFER_STATUSES, status_filter.as_deref()))
                 @if rows(&transfers).is_empty() {
                     @if status_filter.is_some() {
                         p #no-transfers { "No transfers with this status. " a href="/dashboard/transfers" { "Show all" } }
