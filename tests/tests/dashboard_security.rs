@@ -461,6 +461,35 @@ async fn the_sender_and_the_automated_emails_are_set_on_settings_under_the_apis_
     t.shutdown().await;
 }
 
+#[tokio::test]
+async fn the_overview_counts_the_stripe_events_received_once_each() {
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    let stat = |page: &str| {
+        let at =
+            page.find("id=\"stat-stripe\"><strong>").expect("the Stripe figure") + "id=\"stat-stripe\"><strong>".len();
+        page[at..].split('<').next().unwrap().to_owned()
+    };
+    assert_eq!(stat(&browser.get("/dashboard").await.text().await.unwrap()), "0");
+    // WHEN two events arrive, one of them three times
+    for (id, times) in [("evt_ov1", 3), ("evt_ov2", 1)] {
+        let customer = object("customer", json!({"id": format!("cus_{id}"), "email": format!("{id}@example.com")}));
+        let created = event(id, "customer.created", now(), customer);
+        for _ in 0..times {
+            assert_eq!(t.send_stripe(&acme, &created).await.0, 200);
+        }
+    }
+    // THEN the Overview counts two, and another account none
+    assert_eq!(stat(&browser.get("/dashboard").await.text().await.unwrap()), "2");
+    let other = t.account("Other", true).await;
+    let mut theirs = Browser::new(&t);
+    theirs.sign_in(&other).await;
+    assert_eq!(stat(&theirs.get("/dashboard").await.text().await.unwrap()), "0");
+    t.shutdown().await;
+}
+
 /// The key a Settings page shows once, after "Create an API key".
 fn shown_key(page: &str) -> String {
     let at = page.find("id=\"new-key\">").expect("the new key is shown") + "id=\"new-key\">".len();

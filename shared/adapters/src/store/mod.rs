@@ -21,6 +21,7 @@ mod payments;
 mod reads;
 pub mod records;
 mod single;
+mod stripe_events;
 mod workflows;
 mod writes;
 

@@ -22,6 +22,12 @@ pub enum SeenStatus {
 pub struct SeenRecord {
     pub pk: String,
     pub sk: String,
+    /// Listed on the account's `stripe-events` listing by the time it was received (records
+    /// from before the listing have none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
     pub event_type: String,
     pub outcome: String,
     pub status: SeenStatus,

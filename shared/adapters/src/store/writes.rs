@@ -190,6 +190,8 @@ impl Store {
                 let record = SeenRecord {
                     pk: seen_pk(account, event_id),
                     sk: SEEN_SK.to_owned(),
+                    gsi1pk: Some(Listing::StripeEvents.partition(account, event_id)),
+                    gsi1sk: Some(by_created(*at, None, event_id)),
                     event_type: event_type.clone(),
                     outcome: outcome.clone(),
                     status: if outbox.is_empty() { SeenStatus::Done } else { SeenStatus::Pending },

@@ -50,6 +50,8 @@ pub enum Listing {
     PaymentLinks,
     CheckoutSessions,
     EmailTemplates,
+    /// The Stripe events ingest took (their dedupe records), for the dashboard's counts.
+    StripeEvents,
 }
 
 impl Listing {
@@ -63,6 +65,7 @@ impl Listing {
             Listing::PaymentLinks => "payment-links",
             Listing::CheckoutSessions => "checkout-sessions",
             Listing::EmailTemplates => "email-templates",
+            Listing::StripeEvents => "stripe-events",
         }
     }
 
