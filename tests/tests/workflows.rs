@@ -298,3 +298,42 @@ async fn workflows_are_checked_by_parameter_and_hold_their_templates() {
     assert_eq!(t.call(&acme, "GET", &format!("/v1/workflows/{workflow}"), None).await.0, 404);
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_runs_of_an_account_that_is_gone_stop_and_leave_the_due_index() {
+    let t = TestStack::start().await;
+    let acme = t.sending_account("Acme", "gone.loop.test", "help@acme.test").await;
+    let template = create_template(&t, &acme, "<p>Later</p>").await;
+    let workflow = create_workflow(
+        &t,
+        &acme,
+        json!({"name": "Later", "trigger": {"eventName": "later"},
+               "steps": [{"type": "wait", "seconds": 3600}, {"type": "email", "templateId": template}]}),
+    )
+    .await;
+    let body = json!({"email": unique_email("gone"), "eventName": "later"});
+    assert_eq!(t.call(&acme, "POST", "/v1/contact-events", Some(&body)).await.0, 200);
+    let runs = runs_until(&t, &acme, &workflow, |runs| runs.len() == 1 && runs[0]["status"] == "waiting").await;
+    let run_id = runs[0]["id"].as_str().unwrap().to_owned();
+
+    // WHEN the account's record is gone and the wait is over
+    let account = AccountId::parse(&acme.id).unwrap();
+    loop_tests::dynamodb_client()
+        .await
+        .delete_item()
+        .table_name(t.app().store.table())
+        .key("pk", aws_sdk_dynamodb::types::AttributeValue::S(format!("A#{}", acme.id)))
+        .key("sk", aws_sdk_dynamodb::types::AttributeValue::S("ACCOUNT".into()))
+        .send()
+        .await
+        .unwrap();
+    let later = app_at(&t, 3_601).await;
+    assert!(schedule::run(&later).await.unwrap().runs_resumed >= 1);
+    workflows::advance(&later, &account, &run_id).await.unwrap();
+
+    // THEN the run stopped, sent nothing, and the scheduler no longer finds it
+    let run = t.app().store.get_run(&account, &run_id).await.unwrap().unwrap();
+    assert_eq!(run.status.as_str(), "stopped");
+    assert_eq!(schedule::run(&later).await.unwrap().runs_resumed, 0);
+    t.shutdown().await;
+}

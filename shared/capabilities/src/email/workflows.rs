@@ -269,7 +269,16 @@ const MAX_TURNS: usize = 20;
 /// Moves the run on as far as it can go now: sends its due email steps, starts its next wait,
 /// or ends it. Safe to call any number of times, concurrently.
 pub async fn advance(app: &App, account_id: &AccountId, run_id: &str) -> Result<(), StoreError> {
-    let Some(account) = app.store.get_account(account_id).await? else { return Ok(()) };
+    let Some(account) = app.store.get_account(account_id).await? else {
+        // The account is gone: its runs stop, and leave the due index.
+        if let Some(run) = app.store.get_run(account_id, run_id).await? {
+            if matches!(run.status, RunStatus::Waiting | RunStatus::Running) {
+                let stopped = Run { status: RunStatus::Stopped, version: run.version + 1, ..run };
+                app.store.update_run(account_id, &stopped).await?;
+            }
+        }
+        return Ok(());
+    };
     for _ in 0..MAX_TURNS {
         let Some(run) = app.store.get_run(account_id, run_id).await? else { return Ok(()) };
         if matches!(run.status, RunStatus::Completed | RunStatus::Stopped) {
