@@ -17,21 +17,9 @@
 // Content-Security-Policy violations and console errors. A browser that
 // cannot start is an error: the test fails, it never skips.
 
-import { chromium } from 'playwright-core';
+import { TIMEOUT_MS, args, launch, main, say, watchdog } from './harness.mjs';
 
-const FLAGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const TIMEOUT_MS = 30_000;
-
-const args = JSON.parse(process.argv[2] ?? '{}');
-const say = (value) => process.stdout.write(JSON.stringify(value) + '\n');
-
-setTimeout(() => {
-  say({ ok: false, error: `the dashboard scenario took more than ${(TIMEOUT_MS * 3) / 1000} s` });
-  process.exit(1);
-}, TIMEOUT_MS * 3).unref();
+watchdog('the dashboard scenario');
 
 const WATCH = () => {
   window.__violations = [];
@@ -52,12 +40,7 @@ async function until(page, what, check) {
 }
 
 async function run() {
-  let browser;
-  try {
-    browser = await chromium.launch({ executablePath: args.chromium ?? '/usr/bin/chromium', headless: true, args: FLAGS });
-  } catch (e) {
-    throw new Error(`Chromium did not start: ${e.message}`);
-  }
+  const browser = await launch();
   const steps = [];
   const violations = [];
   const consoleErrors = [];
@@ -233,9 +216,4 @@ async function run() {
   }
 }
 
-try {
-  say(await run());
-} catch (e) {
-  say({ ok: false, error: e.message });
-  process.exit(1);
-}
+await main(run);

@@ -20,24 +20,13 @@
 // Every scenario also reports the page's Content-Security-Policy violations and console errors,
 // and a browser that cannot start is an error (the test fails; it never skips).
 
-import { chromium } from 'playwright-core';
 import { PNG } from 'pngjs';
 import jsQR from 'jsqr';
 
-const FLAGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-];
-const TIMEOUT_MS = 30_000;
-
-const args = JSON.parse(process.argv[2] ?? '{}');
-const say = (value) => process.stdout.write(JSON.stringify(value) + '\n');
+import { TIMEOUT_MS, args, launch, say, watchdog } from './harness.mjs';
 
 // Never hang a test run.
-setTimeout(() => {
-  say({ ok: false, error: `the ${args.scenario} scenario took more than ${(TIMEOUT_MS * 3) / 1000} s` });
-  process.exit(1);
-}, TIMEOUT_MS * 3).unref();
+watchdog(`the ${args.scenario} scenario`);
 
 // Records CSP violations where the page's own code cannot see them (runs before any script).
 const WATCH = () => {
@@ -83,12 +72,7 @@ async function snapshot(page) {
 }
 
 async function withPage({ javaScriptEnabled = true, deviceScaleFactor = 1 }, run) {
-  let browser;
-  try {
-    browser = await chromium.launch({ executablePath: args.chromium ?? '/usr/bin/chromium', headless: true, args: FLAGS });
-  } catch (e) {
-    throw new Error(`Chromium did not start: ${e.message}`);
-  }
+  const browser = await launch();
   try {
     const context = await browser.newContext({ javaScriptEnabled, deviceScaleFactor });
     context.setDefaultTimeout(TIMEOUT_MS);

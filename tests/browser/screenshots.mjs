@@ -8,17 +8,10 @@
 // populates a stack and runs it. The answer is one JSON line: `{"ok": true, "files"}` or
 // `{"ok": false, "error"}` with exit status 1.
 
-import { chromium } from 'playwright-core';
-
-const args = JSON.parse(process.argv[2] ?? '{}');
-const say = (value) => process.stdout.write(JSON.stringify(value) + '\n');
+import { args, launch, main } from './harness.mjs';
 
 async function run() {
-  const browser = await chromium.launch({
-    executablePath: args.chromium ?? '/usr/bin/chromium',
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-  });
+  const browser = await launch();
   try {
     const origin = new URL(args.link).origin;
     const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 } })).newPage();
@@ -46,9 +39,4 @@ async function run() {
   }
 }
 
-try {
-  say(await run());
-} catch (e) {
-  say({ ok: false, error: e.message });
-  process.exit(1);
-}
+await main(run);
