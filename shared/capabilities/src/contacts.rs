@@ -256,12 +256,9 @@ pub async fn save(
         }
         let events = std::mem::take(&mut plan.events);
         let mut writes = plan.writes.clone();
-        writes.extend(runs.iter().map(|r| Write::PutRun(Box::new(r.clone()))));
+        writes.extend(runs.into_iter().map(|r| Write::PutRun(Box::new(r))));
         match publish::commit(app, account, &endpoints, writes, events).await {
-            Ok(()) => {
-                workflows::kick(app, account, &runs).await;
-                return Ok((plan, trigger));
-            }
+            Ok(()) => return Ok((plan, trigger)),
             Err(WriteError::Conflict | WriteError::AlreadySeen | WriteError::LogAlreadyUsed) => continue,
             Err(WriteError::Store(err)) => return Err(err.into()),
         }

@@ -228,11 +228,10 @@ async fn commit_fan_out(
         });
     }
     writes.extend(crate::email::automated::jobs_for(&events, now));
-    let mailing: Vec<OutboundEvent> = events.iter().filter(|e| writes_mail(e)).cloned().collect();
     writes.extend(events.into_iter().map(Write::PutEvent));
     writes.extend(fan.writes);
     app.store.write(account, &writes).await?;
-    crate::email::automated::kick(app, account, &mailing).await;
+    crate::email::hand_over(app, account, &writes).await;
     if fan.pointers.is_empty() {
         return Ok(());
     }
@@ -245,10 +244,6 @@ async fn commit_fan_out(
         Err(err) => tracing::warn!(error = %err, "pointers not sent; the scheduler's outbox sweep will send them"),
     }
     Ok(())
-}
-
-fn writes_mail(event: &OutboundEvent) -> bool {
-    loop_ground::domain::notifications::Notification::for_event(&event.kind).is_some()
 }
 
 /// How long an outbox waits before the sweep assumes its sender failed.

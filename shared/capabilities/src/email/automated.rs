@@ -27,25 +27,14 @@ const GRACE_SECONDS: i64 = 60;
 const CLAIM_TIMEOUT_SECONDS: i64 = 120;
 
 /// The jobs the events among `events` need: one per event that may send an automated email.
-/// Whether it will (the account's setting, an email to send to) is decided when it is sent.
+/// Whether it will (the account's setting, an email to send to) is decided when it is sent;
+/// [`super::hand_over`] gives them to dispatch once they are written.
 pub fn jobs_for(events: &[OutboundEvent], now: i64) -> Vec<Write> {
     events
         .iter()
         .filter(|e| Notification::for_event(&e.kind).is_some())
         .map(|e| Write::PutMailJob { event_id: e.id.clone(), due_at: now + GRACE_SECONDS })
         .collect()
-}
-
-/// Hands the jobs of `events` to dispatch (best effort: the due index holds them).
-pub async fn kick(app: &App, account: &AccountId, events: &[OutboundEvent]) {
-    let messages: Vec<OutgoingMessage> =
-        events.iter().filter(|e| Notification::for_event(&e.kind).is_some()).map(|e| pointer(account, &e.id)).collect();
-    if messages.is_empty() {
-        return;
-    }
-    if let Err(err) = app.queue.send(&messages).await {
-        tracing::warn!(account = %account, error = %err, "automated emails not handed over; the scheduler will");
-    }
 }
 
 pub fn pointer(account: &AccountId, event_id: &str) -> OutgoingMessage {

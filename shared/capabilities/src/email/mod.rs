@@ -12,11 +12,13 @@ use serde_json::{json, Map, Value};
 use crate::contacts::{self, ContactError, ContactFields, Mode};
 use loop_adapters::app::App;
 use loop_adapters::mailer::{mime, Outgoing, SendError, Unsubscribe};
+use loop_adapters::queue::OutgoingMessage;
+use loop_adapters::store::Write;
 use loop_ground::domain::account::{Account, EmailSettings};
 use loop_ground::domain::email::Email;
 use loop_ground::domain::email_template::{EmailTemplate, SentEmail};
 use loop_ground::error::StoreError;
-use loop_ground::ids::new_sortable_id;
+use loop_ground::ids::{new_sortable_id, AccountId};
 use render::{Rendered, TemplateError};
 
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +119,26 @@ pub async fn delete_template(app: &App, account: &Account, id: &str) -> Result<E
         }
     }
     Err(StoreError::Unavailable("the template keeps changing; try again".into()).into())
+}
+
+/// Hands what a commit started to dispatch at once: the workflow runs (`Write::PutRun`) and the
+/// automated emails (`Write::PutMailJob`) among `writes`. Best effort: both are on the due index,
+/// where the scheduler finds them within a minute if this send is lost.
+pub async fn hand_over(app: &App, account: &AccountId, writes: &[Write]) {
+    let messages: Vec<OutgoingMessage> = writes
+        .iter()
+        .filter_map(|w| match w {
+            Write::PutRun(run) => Some(workflows::pointer(account, &run.id, 0)),
+            Write::PutMailJob { event_id, .. } => Some(automated::pointer(account, event_id)),
+            _ => None,
+        })
+        .collect();
+    if messages.is_empty() {
+        return;
+    }
+    if let Err(err) = app.queue.send(&messages).await {
+        tracing::warn!(account = %account, error = %err, "runs and emails not handed to dispatch; the scheduler will");
+    }
 }
 
 /// `account` as templates see it.

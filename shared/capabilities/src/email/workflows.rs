@@ -177,10 +177,8 @@ pub fn runs_for(
     workflows
         .iter()
         .filter(|w| w.starts_for(&trigger.event_name, group))
-        .enumerate()
-        .map(|(i, w)| Run {
-            // Sortable, and distinct within one trigger (the same millisecond).
-            id: new_sortable_id("wr_", now_ms + i as i64),
+        .map(|w| Run {
+            id: new_sortable_id("wr_", now_ms),
             workflow_id: w.id.clone(),
             email: trigger.email.to_string(),
             trigger_event_id: trigger.id.clone(),
@@ -233,7 +231,7 @@ pub async fn started_by(
             _ => None,
         });
         let contact = written.or_else(|| known.get(&trigger.email));
-        runs.extend(runs_for(workflows, trigger, contact, base_url, now_ms + runs.len() as i64));
+        runs.extend(runs_for(workflows, trigger, contact, base_url, now_ms));
     }
     if runs.len() > MAX_RUNS_PER_TRIGGER {
         tracing::warn!(account = %account, runs = runs.len(), "more workflows match than a trigger starts; the newest are started");
@@ -242,19 +240,7 @@ pub async fn started_by(
     Ok(runs)
 }
 
-/// Hands started runs to dispatch at once. Best effort: a run that is not sent here is on the
-/// due index, where the scheduler finds it within a minute.
-pub async fn kick(app: &App, account: &AccountId, runs: &[Run]) {
-    let messages: Vec<OutgoingMessage> = runs.iter().map(|r| pointer(account, &r.id, 0)).collect();
-    if messages.is_empty() {
-        return;
-    }
-    if let Err(err) = app.queue.send(&messages).await {
-        tracing::warn!(account = %account, error = %err, "runs not handed to dispatch; the scheduler will start them");
-    }
-}
-
-fn pointer(account: &AccountId, run_id: &str, delay_seconds: u32) -> OutgoingMessage {
+pub(crate) fn pointer(account: &AccountId, run_id: &str, delay_seconds: u32) -> OutgoingMessage {
     let body = RunPointer { run: 1, account_id: account.to_string(), run_id: run_id.to_owned() };
     OutgoingMessage { body: serde_json::to_string(&body).unwrap_or_default(), delay_seconds }
 }

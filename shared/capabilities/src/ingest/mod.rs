@@ -24,7 +24,6 @@ use loop_adapters::store::records::{SeenRecord, SeenStatus};
 use loop_adapters::store::{IngestRead, IngestView, Write, WriteError};
 use loop_ground::domain::account::Account;
 use loop_ground::domain::email::Email;
-use loop_ground::domain::notifications::Notification;
 use loop_ground::domain::outbound::OutboundEvent;
 use loop_ground::domain::stripe_event::EventType;
 use loop_ground::domain::stripe_object::StripeEvent;
@@ -221,16 +220,13 @@ async fn apply(
         )
         .await?;
         writes.extend(decision.writes);
-        writes.extend(runs.iter().map(|r| Write::PutRun(Box::new(r.clone()))));
+        writes.extend(runs.into_iter().map(|r| Write::PutRun(Box::new(r))));
         writes.extend(crate::email::automated::jobs_for(&decision.events, now));
-        let mailing: Vec<OutboundEvent> =
-            decision.events.iter().filter(|e| Notification::for_event(&e.kind).is_some()).cloned().collect();
         writes.extend(decision.events.into_iter().map(Write::PutEvent));
         writes.extend(fan_out.writes);
         match app.store.write(account_id, &writes).await {
             Ok(()) => {
-                crate::email::workflows::kick(app, account_id, &runs).await;
-                crate::email::automated::kick(app, account_id, &mailing).await;
+                crate::email::hand_over(app, account_id, &writes).await;
                 if !pointers.is_empty() {
                     publish::send(&app.queue, &pointers).await?;
                     app.store.mark_published(account_id, &event.id).await?;
