@@ -135,7 +135,13 @@ async fn automated_emails_are_off_until_turned_on_and_take_the_merchants_templat
     assert_eq!(sent.len(), 1);
     assert!(sent[0].contains("Subject: Please pay 25.00"), "{}", sent[0]);
     assert!(sent[0].contains("by 2030-03-17"), "{}", sent[0]);
-    // AND the account that left them off sent nothing
+    // AND the account that left them off sent nothing, once its job is decided (here, or by the
+    // stack's dispatch before: either way the decision is made when `send` returns)
+    let quiet_id = loop_ground::ids::AccountId::parse(&quiet.id).unwrap();
+    let finalized =
+        t.read(&quiet, "/v1/events?type=TransferFinalized").await["data"][0]["id"].as_str().unwrap().to_owned();
+    loop_capabilities::email::automated::send(t.app(), &quiet_id, &finalized).await.unwrap();
     assert!(sent_to(&t, &customer, 0).await.is_empty());
+    assert_eq!(t.read(&quiet, &format!("/v1/emails?email={customer}")).await["data"], json!([]));
     t.shutdown().await;
 }
