@@ -77,73 +77,80 @@ impl Metadata<'_> {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Customer<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub id: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub email: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub name: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub metadata: Option<Metadata<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct CustomerDetails<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub email: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub name: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct CheckoutSession<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub id: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer: Expandable<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer_email: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer_details: Option<CustomerDetails<'a>>,
-    #[serde(default)]
     pub amount_total: Option<i64>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub currency: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct SubscriptionDetails<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub subscription: Expandable<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct InvoiceParent<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub subscription_details: Option<SubscriptionDetails<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct PriceDetails<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub price: Expandable<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct LinePricing<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub price_details: Option<PriceDetails<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct LineItem<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub description: Text<'a>,
     /// Only its id is read: the price object is skipped.
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub price: Expandable<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub pricing: Option<LinePricing<'a>>,
 }
 
@@ -186,37 +193,34 @@ fn first_element<'de, D: Deserializer<'de>, T: Deserialize<'de>>(deserializer: D
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Invoice<'a> {
     /// Absent on `invoice.upcoming`.
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub id: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer: Expandable<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer_email: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer_name: Text<'a>,
-    #[serde(default)]
     pub amount_due: Option<i64>,
-    #[serde(default)]
     pub amount_paid: Option<i64>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub currency: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub status: Text<'a>,
-    #[serde(default)]
     pub due_date: Option<i64>,
-    #[serde(default)]
     pub created: Option<i64>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub subscription: Expandable<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub parent: Option<InvoiceParent<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub lines: Option<List<LineItem<'a>>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub number: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub metadata: Option<Metadata<'a>>,
 }
 
@@ -237,118 +241,112 @@ impl Invoice<'_> {
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Recurring<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub interval: Text<'a>,
-    #[serde(default)]
     pub interval_count: Option<u32>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Price<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub id: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub product: Expandable<'a>,
-    #[serde(default)]
     pub unit_amount: Option<i64>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub unit_amount_decimal: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub currency: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub recurring: Option<Recurring<'a>>,
-    #[serde(default)]
     pub active: Option<bool>,
-    #[serde(default)]
     pub deleted: Option<bool>,
     /// When the price was made: the backfill's stand-in for an event time.
-    #[serde(default)]
     pub created: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Product<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub id: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub name: Text<'a>,
-    #[serde(default)]
     pub active: Option<bool>,
-    #[serde(default)]
     pub deleted: Option<bool>,
     /// When the product was made: the backfill's stand-in for an event time.
-    #[serde(default)]
     pub created: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct SubscriptionItem<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub price: Option<Price<'a>>,
-    #[serde(default)]
     pub quantity: Option<i64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Subscription<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub id: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer: Expandable<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub status: Text<'a>,
-    #[serde(default)]
     pub start_date: Option<i64>,
-    #[serde(default)]
     pub canceled_at: Option<i64>,
-    #[serde(default)]
     pub trial_end: Option<i64>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub metadata: Option<Metadata<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub items: Option<List<SubscriptionItem<'a>>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub currency: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Quote<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub id: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer: Expandable<'a>,
-    #[serde(default)]
     pub amount_total: Option<i64>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub currency: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub number: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Evidence<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer_email_address: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub customer_name: Text<'a>,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[serde(default)]
 pub struct Dispute<'a> {
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub id: Text<'a>,
-    #[serde(default)]
     pub amount: Option<i64>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub currency: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub charge: Expandable<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub evidence: Option<Evidence<'a>>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub reason: Text<'a>,
-    #[serde(borrow, default)]
+    #[serde(borrow)]
     pub status: Text<'a>,
 }
 
