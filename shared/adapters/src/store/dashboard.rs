@@ -3,11 +3,11 @@
 //! no scan); both carry `expiresAt`, the table's TTL, and are checked against it on every read
 //! since TTL deletes lazily.
 
-use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
+use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::keys::*;
-use super::{classify, from_item, put_if, s, to_item, Store};
+use super::{from_item, to_item, Store};
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
 
@@ -61,15 +61,8 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let (pk, sk) = key_of(kind, &grant.account_id, hash);
         let item = GrantItem { pk, sk, grant: grant.clone() };
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        put_if(result)
+        // Version 1: a put that no item may be under.
+        self.put_versioned(to_item(&item)?, 1).await
     }
 
     /// Deletes the grant if it is there and unexpired at `now`, answering what it was: of two
@@ -82,22 +75,9 @@ impl Store {
         now: i64,
     ) -> Result<Option<DashboardGrant>, StoreError> {
         let (pk, sk) = key_of(kind, account, hash);
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(pk))
-            .key("sk", s(sk))
-            .condition_expression("attribute_exists(pk) AND expiresAt > :now")
-            .expression_attribute_values(":now", AttributeValue::N(now.to_string()))
-            .return_values(ReturnValue::AllOld)
-            .send()
-            .await;
-        match result {
-            Ok(output) => output.attributes.map(|item| from_item::<GrantItem>(item).map(|i| i.grant)).transpose(),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(None),
-            Err(err) => Err(classify(err)),
-        }
+        let now = AttributeValue::N(now.to_string());
+        let taken = self.delete_where(pk, &sk, "attribute_exists(pk) AND expiresAt > :now", (":now", now)).await?;
+        taken.map(|item| from_item::<GrantItem>(item).map(|i| i.grant)).transpose()
     }
 
     /// The grant, if there and unexpired at `now`.

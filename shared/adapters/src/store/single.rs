@@ -1,7 +1,7 @@
 //! Writes of one item by its key, as every aggregate makes them: created or replaced at the
 //! version before (optimistic concurrency), deleted at a version, or deleted outright.
 
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::{classify, put_if, s, Item, Store};
 use loop_ground::error::StoreError;
@@ -23,17 +23,35 @@ impl Store {
 
     /// Deletes the item if it is still at `version`; `Ok(false)` if it changed meanwhile.
     pub(crate) async fn delete_at_version(&self, pk: String, sk: &str, version: u64) -> Result<bool, StoreError> {
+        let at_version = AttributeValue::N(version.to_string());
+        Ok(self.delete_where(pk, sk, "version = :v", (":v", at_version)).await?.is_some())
+    }
+
+    /// Deletes the item if `condition` (with its one value) holds, answering what it held; `None`
+    /// when the condition failed (or there was nothing): of two concurrent deletes, one gets it.
+    pub(crate) async fn delete_where(
+        &self,
+        pk: String,
+        sk: &str,
+        condition: &str,
+        (name, value): (&str, AttributeValue),
+    ) -> Result<Option<Item>, StoreError> {
         let result = self
             .client
             .delete_item()
             .table_name(&self.table)
             .key("pk", s(pk))
             .key("sk", s(sk))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", AttributeValue::N(version.to_string()))
+            .condition_expression(condition)
+            .expression_attribute_values(name, value)
+            .return_values(ReturnValue::AllOld)
             .send()
             .await;
-        put_if(result)
+        match result {
+            Ok(output) => Ok(output.attributes),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(None),
+            Err(err) => Err(classify(err)),
+        }
     }
 
     /// Deletes the item, whatever it holds (deleting one that is gone is no error).

@@ -100,21 +100,17 @@ impl EventType {
         ALL.iter().map(|(t, _)| *t).filter(|t| t.is_contact())
     }
 
+    /// The contact group: every type but the catalogue's and the invoices' own.
     pub fn is_contact(self) -> bool {
-        !matches!(
-            self,
-            ProductCreated
-                | ProductUpdated
-                | ProductDeleted
-                | PriceCreated
-                | PriceUpdated
-                | PriceDeleted
-                | InvoiceCreated
-                | InvoiceFinalized
-        )
+        !self.is_catalogue_or_invoice()
     }
 
+    /// Types that change the item catalogue, transfers or agreements.
     pub fn is_commerce(self) -> bool {
+        self.is_catalogue_or_invoice() || matches!(self, CustomerSubscriptionCreated | CustomerSubscriptionDeleted)
+    }
+
+    fn is_catalogue_or_invoice(self) -> bool {
         matches!(
             self,
             ProductCreated
@@ -125,8 +121,6 @@ impl EventType {
                 | PriceDeleted
                 | InvoiceCreated
                 | InvoiceFinalized
-                | CustomerSubscriptionCreated
-                | CustomerSubscriptionDeleted
         )
     }
 

@@ -55,6 +55,18 @@ pub fn parse(body: &[u8]) -> Result<Parsed<'_>, InvalidEvent> {
     parse_in_two_passes(body)
 }
 
+/// A Stripe event's envelope, around `data` as each parser reads it (typed, or left raw).
+#[derive(Deserialize)]
+#[serde(bound(deserialize = "D: Deserialize<'de>"))]
+struct Envelope<'a, D> {
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(rename = "type", borrow)]
+    kind: Cow<'a, str>,
+    created: i64,
+    data: D,
+}
+
 /// Deserializes only from a JSON object (never an array, which serde would accept for a struct).
 struct ObjectOnly<T>(T);
 

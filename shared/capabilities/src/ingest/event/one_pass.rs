@@ -1,11 +1,9 @@
 //! The fast path: Stripe writes `type` as the envelope's last key, after `data`, so it is read
 //! from the end of the body and the body deserialized once, straight into the typed object.
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 
-use super::{ObjectOnly, Parsed, PreviousAttributes};
+use super::{Envelope, ObjectOnly, Parsed, PreviousAttributes};
 use loop_ground::domain::stripe_event::{EventType, ObjectKind};
 use loop_ground::domain::stripe_object::{StripeEvent, StripeObject};
 
@@ -31,17 +29,6 @@ pub(super) fn trailing_type(body: &[u8]) -> Option<&str> {
 }
 
 #[derive(Deserialize)]
-struct TypedEnvelope<'a, O> {
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    created: i64,
-    #[serde(borrow)]
-    data: TypedData<'a, O>,
-}
-
-#[derive(Deserialize)]
 struct TypedData<'a, O> {
     object: ObjectOnly<O>,
     #[serde(borrow, default)]
@@ -57,7 +44,7 @@ pub(super) fn parse_typed(body: &str, kind: EventType) -> Option<Parsed<'_>> {
         kind: EventType,
         wrap: fn(O) -> StripeObject<'a>,
     ) -> Option<Parsed<'a>> {
-        let envelope = serde_json::from_str::<ObjectOnly<TypedEnvelope<'a, O>>>(body).ok()?.0;
+        let envelope = serde_json::from_str::<ObjectOnly<Envelope<'a, TypedData<'a, O>>>>(body).ok()?.0;
         if envelope.kind != kind.as_str() || envelope.id.is_empty() {
             return None;
         }

@@ -1,25 +1,12 @@
 //! The general path, for any key order: the envelope with `data.object` left raw, then the
 //! object by its type.
 
-use std::borrow::Cow;
-
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
-use super::{InvalidEvent, ObjectOnly, Parsed, PreviousAttributes};
+use super::{Envelope, InvalidEvent, ObjectOnly, Parsed, PreviousAttributes};
 use loop_ground::domain::stripe_event::{EventType, ObjectKind};
 use loop_ground::domain::stripe_object::{StripeEvent, StripeObject};
-
-#[derive(Deserialize)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    id: Cow<'a, str>,
-    #[serde(rename = "type", borrow)]
-    kind: Cow<'a, str>,
-    created: i64,
-    #[serde(borrow)]
-    data: EnvelopeData<'a>,
-}
 
 #[derive(Deserialize)]
 struct EnvelopeData<'a> {
@@ -31,7 +18,7 @@ struct EnvelopeData<'a> {
 
 /// The general path: the envelope with `data.object` raw, then the object by its type.
 pub fn parse_in_two_passes(body: &str) -> Result<Parsed<'_>, InvalidEvent> {
-    let envelope: ObjectOnly<Envelope> =
+    let envelope: ObjectOnly<Envelope<EnvelopeData>> =
         serde_json::from_str(body).map_err(|e| InvalidEvent(format!("not a Stripe event: {e}")))?;
     let envelope = envelope.0;
     if envelope.id.is_empty() {
