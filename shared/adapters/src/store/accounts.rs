@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::keys::{account_list_sk, session_pk, SESSION_SK};
 use super::keys::{account_pk, api_key_sk, ACCOUNTS_GSI1PK, ACCOUNT_SK, API_KEY_SK_PREFIX, GSI1};
 use super::records::SessionItem;
-use super::{classify, from_item, put_if, s, to_item, Item, Store};
+use super::{classify, from_item, s, to_item, Item, Store};
 use loop_ground::domain::account::Account;
 use loop_ground::domain::checkout::CheckoutSession;
 use loop_ground::error::StoreError;
@@ -185,19 +185,9 @@ impl Store {
     /// Replaces the account if nobody else changed it since `account.version - 1` was read.
     /// `Ok(false)` means a concurrent write won: read again and retry.
     pub async fn update_account(&self, account: &Account) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&AccountRecord::new(account))?))
-            .condition_expression("attribute_exists(pk) AND version = :previous")
-            .expression_attribute_values(
-                ":previous",
-                aws_sdk_dynamodb::types::AttributeValue::N(account.version.saturating_sub(1).to_string()),
-            )
-            .send()
-            .await;
-        put_if(result)
+        let previous = aws_sdk_dynamodb::types::AttributeValue::N(account.version.saturating_sub(1).to_string());
+        let item = to_item(&AccountRecord::new(account))?;
+        self.put_where(item, "attribute_exists(pk) AND version = :previous", (":previous", previous)).await
     }
 
     /// Every account, newest first (operators only: the `accounts` index partition).

@@ -19,20 +19,9 @@ impl Store {
         limit: usize,
         starting_after: Option<&str>,
     ) -> Result<(Vec<PaymentLink>, bool), StoreError> {
-        let page = self
-            .query_merged(MergedQuery {
-                partitions: Listing::PaymentLinks.partitions(account),
-                before: starting_after.map(str::to_owned),
-                limit,
-                filter: None,
-            })
-            .await?;
-        let links = page
-            .items
-            .into_iter()
-            .map(|i| from_item::<PaymentLinkItem>(i).map(|l| l.link))
-            .collect::<Result<_, _>>()?;
-        Ok((links, page.has_more))
+        let query =
+            MergedQuery::newest(Listing::PaymentLinks.partitions(account), starting_after.map(str::to_owned), limit);
+        self.query_merged(query).await?.records(|i| from_item::<PaymentLinkItem>(i).map(|l| l.link))
     }
 
     pub async fn get_session(&self, account: &AccountId, id: &str) -> Result<Option<CheckoutSession>, StoreError> {

@@ -59,11 +59,8 @@ impl Store {
         let Some(before) = self.cursor(starting_after.map(|id| item_pk(account, id)), ITEM_SK).await? else {
             return Ok((Vec::new(), false));
         };
-        let page = self
-            .query_merged(MergedQuery { partitions: Listing::Items.partitions(account), before, limit, filter: None })
-            .await?;
-        let items: Vec<Item> =
-            page.items.into_iter().map(|i| from_item::<CatalogueItem>(i).map(|c| c.item)).collect::<Result<_, _>>()?;
+        let page = self.query_merged(MergedQuery::newest(Listing::Items.partitions(account), before, limit)).await?;
+        let (items, has_more) = page.records(|i| from_item::<CatalogueItem>(i).map(|c| c.item))?;
         let ids: Vec<&str> = items.iter().filter_map(|i| i.stripe_product_id.as_deref()).collect();
         let mut products = self.products(account, &ids).await?;
         let joined = items
@@ -74,7 +71,7 @@ impl Store {
             })
             .collect();
         products.clear();
-        Ok((joined, page.has_more))
+        Ok((joined, has_more))
     }
 
     pub async fn get_transfer(&self, account: &AccountId, id: &str) -> Result<Option<Transfer>, StoreError> {
@@ -122,20 +119,8 @@ impl Store {
         let Some(before) = self.cursor(starting_after.map(|id| agreement_pk(account, id)), AGREEMENT_SK).await? else {
             return Ok((Vec::new(), false));
         };
-        let page = self
-            .query_merged(MergedQuery {
-                partitions: Listing::Agreements.partitions(account),
-                before,
-                limit,
-                filter: None,
-            })
-            .await?;
-        let agreements = page
-            .items
-            .into_iter()
-            .map(|i| from_item::<AgreementItem>(i).map(|a| a.agreement))
-            .collect::<Result<_, _>>()?;
-        Ok((agreements, page.has_more))
+        let query = MergedQuery::newest(Listing::Agreements.partitions(account), before, limit);
+        self.query_merged(query).await?.records(|i| from_item::<AgreementItem>(i).map(|a| a.agreement))
     }
 }
 

@@ -7,7 +7,7 @@ use super::accounts::decode_account;
 use super::keys::*;
 use super::keys::{account_pk, ACCOUNT_SK};
 use super::records::*;
-use super::{classify, from_item, put_if, s, Listed, MergedQuery, Page, PageQuery, Store};
+use super::{classify, from_item, put_if, s, Listed, MergedQuery, PageQuery, Store};
 use loop_ground::domain::account::Account;
 use loop_ground::domain::commerce::{agreement_id, item_id, transfer_id, Agreement, Item, Product, Transfer};
 use loop_ground::domain::contact::{Contact, TriggerEvent};
@@ -145,15 +145,9 @@ impl Store {
         limit: usize,
         starting_after: Option<&str>,
     ) -> Result<(Vec<Contact>, bool), StoreError> {
-        let page = self
-            .query_merged(MergedQuery {
-                partitions: Listing::Contacts.partitions(account),
-                before: starting_after.map(str::to_owned),
-                limit,
-                filter: None,
-            })
-            .await?;
-        decode_page(page, |i| from_item::<ContactItem>(i).map(|c| c.contact))
+        let query =
+            MergedQuery::newest(Listing::Contacts.partitions(account), starting_after.map(str::to_owned), limit);
+        self.query_merged(query).await?.records(|i| from_item::<ContactItem>(i).map(|c| c.contact))
     }
 
     pub async fn list_triggers(
@@ -173,7 +167,7 @@ impl Store {
                 filter: None,
             })
             .await?;
-        decode_page(page, |i| from_item::<TriggerItem>(i).map(|t| t.trigger))
+        page.records(|i| from_item::<TriggerItem>(i).map(|t| t.trigger))
     }
 
     pub async fn list_events(
@@ -196,24 +190,9 @@ impl Store {
     }
 
     pub async fn get_event(&self, account: &AccountId, event_id: &str) -> Result<Option<OutboundEvent>, StoreError> {
-        let output = self
-            .client
-            .get_item()
-            .table_name(&self.table)
-            .key("pk", s(event_pk(account, event_id)))
-            .key("sk", s(EVENT_SK))
-            .send()
-            .await
-            .map_err(classify)?;
-        output.item.map(|i| from_item::<EventItem>(i).map(|e| e.event)).transpose()
+        let item = self.get_one(event_pk(account, event_id), EVENT_SK).await?;
+        item.map(|i| from_item::<EventItem>(i).map(|e| e.event)).transpose()
     }
-}
-
-fn decode_page<T>(
-    page: Page,
-    decode: impl Fn(super::Item) -> Result<T, StoreError>,
-) -> Result<(Vec<T>, bool), StoreError> {
-    Ok((page.items.into_iter().map(decode).collect::<Result<_, _>>()?, page.has_more))
 }
 
 impl Store {

@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use super::{classify, from_item, put_if, s, to_item, MergedQuery, PageQuery, Store};
+use super::{from_item, put_if, s, to_item, MergedQuery, PageQuery, Store};
 use loop_ground::domain::email::Email;
 use loop_ground::domain::email_template::{EmailTemplate, SentEmail};
 use loop_ground::error::StoreError;
@@ -64,20 +64,9 @@ impl Store {
         limit: usize,
         starting_after: Option<&str>,
     ) -> Result<(Vec<EmailTemplate>, bool), StoreError> {
-        let page = self
-            .query_merged(MergedQuery {
-                partitions: Listing::EmailTemplates.partitions(account),
-                before: starting_after.map(str::to_owned),
-                limit,
-                filter: None,
-            })
-            .await?;
-        let templates = page
-            .items
-            .into_iter()
-            .map(|i| from_item::<TemplateItem>(i).map(|t| t.template))
-            .collect::<Result<_, _>>()?;
-        Ok((templates, page.has_more))
+        let query =
+            MergedQuery::newest(Listing::EmailTemplates.partitions(account), starting_after.map(str::to_owned), limit);
+        self.query_merged(query).await?.records(|i| from_item::<TemplateItem>(i).map(|t| t.template))
     }
 
     /// Records an email; a second record under the same id is refused (`Ok(false)`). A
@@ -90,21 +79,13 @@ impl Store {
             gsi1sk: email.id.clone(),
             email: email.clone(),
         })?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        let created = put_if(result)?;
+        let created = self.put_new(item).await?;
         if let Some(workflow) = &email.workflow_id {
             let pointer = HashMap::from([
                 ("pk".to_owned(), s(workflow_emails_pk(account, workflow))),
                 ("sk".to_owned(), s(&email.id)),
             ]);
-            self.client.put_item().table_name(&self.table).set_item(Some(pointer)).send().await.map_err(classify)?;
+            self.put(pointer).await?;
         }
         Ok(created)
     }
@@ -183,8 +164,6 @@ impl Store {
                 filter: None,
             })
             .await?;
-        let emails =
-            page.items.into_iter().map(|i| from_item::<EmailItem>(i).map(|e| e.email)).collect::<Result<_, _>>()?;
-        Ok((emails, page.has_more))
+        page.records(|i| from_item::<EmailItem>(i).map(|e| e.email))
     }
 }

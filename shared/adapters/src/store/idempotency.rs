@@ -68,16 +68,8 @@ impl Store {
     /// `record.created_at`). `Ok(false)` when another request took it over meanwhile, because
     /// this one was taken for dead: that one's response is the one to keep.
     pub async fn complete_idempotency(&self, record: &IdempotencyItem) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(record)?))
-            .condition_expression("createdAt = :claimed")
-            .expression_attribute_values(":claimed", AttributeValue::N(record.created_at.to_string()))
-            .send()
-            .await;
-        put_if(result)
+        let claimed = AttributeValue::N(record.created_at.to_string());
+        self.put_where(to_item(record)?, "createdAt = :claimed", (":claimed", claimed)).await
     }
 
     /// Forgets a key whose request failed on our side, so that a retry is handled afresh; only

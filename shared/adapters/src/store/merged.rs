@@ -32,6 +32,13 @@ pub struct MergedQuery<'a> {
     pub filter: Option<(&'a str, &'a str, String)>,
 }
 
+impl MergedQuery<'_> {
+    /// A listing's newest `limit` records below `before`, unfiltered.
+    pub fn newest(partitions: Vec<String>, before: Option<String>, limit: usize) -> Self {
+        MergedQuery { partitions, before, limit, filter: None }
+    }
+}
+
 /// What one read of a partition gave: items newest first, and the key to go on from, `None` at
 /// the partition's end. Under a filter, fewer items than asked for, maybe none, with a key.
 pub(crate) struct Slice {

@@ -30,6 +30,15 @@ pub struct Listed<T> {
 }
 
 impl Page {
+    /// Decodes the items, answering them with whether more follow: what an unfiltered list
+    /// answers (it never stops before `limit`, so it needs no resume key).
+    pub(crate) fn records<T>(
+        self,
+        decode: impl Fn(Item) -> Result<T, StoreError>,
+    ) -> Result<(Vec<T>, bool), StoreError> {
+        Ok((self.items.into_iter().map(decode).collect::<Result<_, _>>()?, self.has_more))
+    }
+
     /// Decodes the items; `id_of_key` turns the sort key where the read stopped into the id a
     /// client passes as `startingAfter`.
     pub(crate) fn decode<T>(

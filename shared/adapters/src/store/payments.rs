@@ -6,7 +6,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::keys::*;
-use super::{classify, from_item, put_if, s, to_item, Due, DueCursor, Store};
+use super::{from_item, put_if, s, to_item, Due, DueCursor, Store};
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
 
@@ -125,14 +125,7 @@ impl Store {
             confirming: confirming.clone(),
             expires_at: confirming.until + 86_400,
         };
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(to_item(&item)?))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        self.put(to_item(&item)?).await
     }
 
     /// The confirming submission of this hash for this target, if one is kept.

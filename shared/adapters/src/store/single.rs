@@ -1,5 +1,6 @@
-//! Writes of one item by its key, as every aggregate makes them: created or replaced at the
-//! version before (optimistic concurrency), deleted at a version, or deleted outright.
+//! Writes of one item by its key, as every aggregate makes them: created, replaced at the
+//! version before (optimistic concurrency) or on another condition, put outright; deleted at a
+//! version, on a condition, or outright.
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
@@ -10,15 +11,34 @@ impl Store {
     /// Creates the item (`version <= 1`: none may exist) or replaces the one at `version - 1`;
     /// `Ok(false)` when a concurrent change won.
     pub(crate) async fn put_versioned(&self, item: Item, version: u64) -> Result<bool, StoreError> {
-        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
-        let request = if version <= 1 {
-            request.condition_expression("attribute_not_exists(pk)")
+        if version <= 1 {
+            self.put_new(item).await
         } else {
-            request
-                .condition_expression("version = :v")
-                .expression_attribute_values(":v", AttributeValue::N((version - 1).to_string()))
-        };
-        put_if(request.send().await)
+            self.put_where(item, "version = :v", (":v", AttributeValue::N((version - 1).to_string()))).await
+        }
+    }
+
+    /// Creates the item if no item has its key; `Ok(false)` if one has.
+    pub(crate) async fn put_new(&self, item: Item) -> Result<bool, StoreError> {
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        put_if(request.condition_expression("attribute_not_exists(pk)").send().await)
+    }
+
+    /// Puts the item if `condition` (with its one value) holds; `Ok(false)` if it does not.
+    pub(crate) async fn put_where(
+        &self,
+        item: Item,
+        condition: &str,
+        (name, value): (&str, AttributeValue),
+    ) -> Result<bool, StoreError> {
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        put_if(request.condition_expression(condition).expression_attribute_values(name, value).send().await)
+    }
+
+    /// Puts the item, whatever was under its key.
+    pub(crate) async fn put(&self, item: Item) -> Result<(), StoreError> {
+        let request = self.client.put_item().table_name(&self.table).set_item(Some(item));
+        request.send().await.map(|_| ()).map_err(classify)
     }
 
     /// Deletes the item if it is still at `version`; `Ok(false)` if it changed meanwhile.

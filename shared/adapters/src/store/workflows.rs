@@ -183,12 +183,7 @@ impl Store {
                 filter: None,
             })
             .await?;
-        let workflows = page
-            .items
-            .into_iter()
-            .map(|i| from_item::<WorkflowItem>(i).map(|w| w.workflow))
-            .collect::<Result<_, _>>()?;
-        Ok((workflows, page.has_more))
+        page.records(|i| from_item::<WorkflowItem>(i).map(|w| w.workflow))
     }
 
     /// Every workflow of the account (at most [`MAX_WORKFLOWS`]), for a trigger event to match.
@@ -209,17 +204,8 @@ impl Store {
     /// Replaces the run if it is still at `run.version - 1`; `Ok(false)` when another worker
     /// moved it first. (Runs are created with their trigger event, in its transaction.)
     pub async fn update_run(&self, account: &AccountId, run: &Run) -> Result<bool, StoreError> {
-        let item = to_item(&RunItem::new(account, run))?;
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("version = :v")
-            .expression_attribute_values(":v", AttributeValue::N(run.version.saturating_sub(1).to_string()))
-            .send()
-            .await;
-        put_if(result)
+        let previous = AttributeValue::N(run.version.saturating_sub(1).to_string());
+        self.put_where(to_item(&RunItem::new(account, run))?, "version = :v", (":v", previous)).await
     }
 
     /// One workflow's runs, newest first.
@@ -240,8 +226,7 @@ impl Store {
                 filter: None,
             })
             .await?;
-        let runs = page.items.into_iter().map(|i| from_item::<RunItem>(i).map(|r| r.run)).collect::<Result<_, _>>()?;
-        Ok((runs, page.has_more))
+        page.records(|i| from_item::<RunItem>(i).map(|r| r.run))
     }
 
     /// A page of runs due at `now` (a wait over, or a step to retry), with their accounts.
@@ -256,27 +241,12 @@ impl Store {
 
     /// Writes the claim on a step if none exists; `Ok(false)` when one does (read it).
     pub async fn claim_step(&self, account: &AccountId, claim: &StepClaim) -> Result<bool, StoreError> {
-        let result = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(self.step_claim_item(account, claim)?))
-            .condition_expression("attribute_not_exists(pk)")
-            .send()
-            .await;
-        put_if(result)
+        self.put_new(self.step_claim_item(account, claim)?).await
     }
 
     /// Records the step's outcome on its claim (only its holder writes it).
     pub async fn finish_step(&self, account: &AccountId, claim: &StepClaim) -> Result<(), StoreError> {
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(self.step_claim_item(account, claim)?))
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(classify)
+        self.put(self.step_claim_item(account, claim)?).await
     }
 
     /// Removes a claim whose email was not sent (SES unavailable), so that a retry sends it.
