@@ -158,14 +158,12 @@ impl Store {
         starting_after: Option<&str>,
     ) -> Result<(Vec<TriggerEvent>, bool), StoreError> {
         let page = self
-            .page(PageQuery {
-                index: None,
-                partition: contact_pk(account, email),
-                sort_prefix: Some(TRIGGER_PREFIX),
-                before: starting_after.map(trigger_sk),
+            .page(PageQuery::in_partition(
+                contact_pk(account, email),
+                Some(TRIGGER_PREFIX),
+                starting_after.map(trigger_sk),
                 limit,
-                filter: None,
-            })
+            ))
             .await?;
         page.records(|i| from_item::<TriggerItem>(i).map(|t| t.trigger))
     }

@@ -99,14 +99,12 @@ impl Store {
         starting_after: Option<&str>,
     ) -> Result<(Vec<SentEmail>, bool), StoreError> {
         let page = self
-            .page(PageQuery {
-                index: None,
-                partition: workflow_emails_pk(account, workflow_id),
-                sort_prefix: None,
-                before: starting_after.map(str::to_owned),
+            .page(PageQuery::in_partition(
+                workflow_emails_pk(account, workflow_id),
+                None,
+                starting_after.map(str::to_owned),
                 limit,
-                filter: None,
-            })
+            ))
             .await?;
         let keys: Vec<(String, String)> = page
             .items
@@ -155,14 +153,7 @@ impl Store {
         starting_after: Option<&str>,
     ) -> Result<(Vec<SentEmail>, bool), StoreError> {
         let page = self
-            .page(PageQuery {
-                index: Some(GSI1),
-                partition: emails_to_partition(account, to),
-                sort_prefix: None,
-                before: starting_after.map(str::to_owned),
-                limit,
-                filter: None,
-            })
+            .page(PageQuery::in_index(emails_to_partition(account, to), starting_after.map(str::to_owned), limit))
             .await?;
         page.records(|i| from_item::<EmailItem>(i).map(|e| e.email))
     }

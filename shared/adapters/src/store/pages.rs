@@ -68,6 +68,18 @@ pub struct PageQuery<'a> {
     pub filter: Option<(&'a str, &'a str, String)>,
 }
 
+impl<'a> PageQuery<'a> {
+    /// The newest `limit` items of a table partition (those under `sort_prefix`) below `before`.
+    pub fn in_partition(partition: String, sort_prefix: Option<&'a str>, before: Option<String>, limit: usize) -> Self {
+        PageQuery { index: None, partition, sort_prefix, before, limit, filter: None }
+    }
+
+    /// The newest `limit` items of a partition of the `gsi1` index below `before`.
+    pub fn in_index(partition: String, before: Option<String>, limit: usize) -> Self {
+        PageQuery { index: Some(GSI1), partition, sort_prefix: None, before, limit, filter: None }
+    }
+}
+
 impl Store {
     pub(crate) async fn page(&self, q: PageQuery<'_>) -> Result<Page, StoreError> {
         let (pk, sk) = match q.index {

@@ -174,14 +174,12 @@ impl Store {
         starting_after: Option<&str>,
     ) -> Result<(Vec<Workflow>, bool), StoreError> {
         let page = self
-            .page(PageQuery {
-                index: None,
-                partition: workflows_pk(account),
-                sort_prefix: Some(WORKFLOW_SK_PREFIX),
-                before: starting_after.map(workflow_sk),
+            .page(PageQuery::in_partition(
+                workflows_pk(account),
+                Some(WORKFLOW_SK_PREFIX),
+                starting_after.map(workflow_sk),
                 limit,
-                filter: None,
-            })
+            ))
             .await?;
         page.records(|i| from_item::<WorkflowItem>(i).map(|w| w.workflow))
     }
@@ -217,14 +215,7 @@ impl Store {
         starting_after: Option<&str>,
     ) -> Result<(Vec<Run>, bool), StoreError> {
         let page = self
-            .page(PageQuery {
-                index: Some(GSI1),
-                partition: runs_partition(account, workflow_id),
-                sort_prefix: None,
-                before: starting_after.map(str::to_owned),
-                limit,
-                filter: None,
-            })
+            .page(PageQuery::in_index(runs_partition(account, workflow_id), starting_after.map(str::to_owned), limit))
             .await?;
         page.records(|i| from_item::<RunItem>(i).map(|r| r.run))
     }
