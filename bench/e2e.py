@@ -20,15 +20,13 @@ import hashlib
 import hmac
 import json
 import os
-import re
 import socket
 import subprocess
-import sys
 import threading
 import time
 import urllib.request
 
-from local import cpu_times, free_port, request, start_moto, start_receiver, wait_for_port
+from local import cpu_times, free_port, request, start_local, start_moto, start_receiver, wait_for_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -75,18 +73,8 @@ def main():
     runner = None
     try:
         wait_for_port(moto_port)
-        env = dict(os.environ, AWS_ENDPOINT_URL=f"http://127.0.0.1:{moto_port}", LOOP_HTTP_ADDR=f"127.0.0.1:{http_port}",
-                   LOOP_ALLOW_PRIVATE_ENDPOINTS="1", RUST_LOG="warn")
-        runner = subprocess.Popen([args.binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-        banner = ""
-        while "Try it" not in banner:
-            line = runner.stdout.readline()
-            if not line:
-                sys.exit("the runner exited")
-            banner += line
-        account = re.search(r"Demo account:\s+(\S+)", banner).group(1)
-        key = re.search(r"API key \(test mode\):\s+(\S+)", banner).group(1)
-        secret = re.search(r"Stripe signing secret:\s+(\S+)", banner).group(1)
+        runner, demo = start_local(args.binary, f"http://127.0.0.1:{moto_port}", http_port)
+        account, key, secret = demo["account"], demo["key"], demo["secret"]
         base = f"http://127.0.0.1:{http_port}"
         auth = {"Authorization": f"Bearer {key}", "Content-Type": "application/json"}
         request("POST", f"{base}/v1/webhook-endpoints",

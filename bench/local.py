@@ -2,6 +2,7 @@
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -50,6 +51,26 @@ def start_moto(port):
     return subprocess.Popen([os.path.join(ROOT, ".venv/bin/python"), os.path.join(ROOT, "local/moto_serialized.py"),
                              "-H", "127.0.0.1", "-p", str(port)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def start_local(binary, moto_url, http_port):
+    """Starts `loop-local` against the emulator at `moto_url`, serving 127.0.0.1:`http_port`, and
+    reads its banner: (process, {"account", "key", "secret"}) of the demo account it made."""
+    env = dict(os.environ, AWS_ENDPOINT_URL=moto_url, LOOP_HTTP_ADDR=f"127.0.0.1:{http_port}",
+               LOOP_ALLOW_PRIVATE_ENDPOINTS="1", RUST_LOG="warn")
+    runner = subprocess.Popen([binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    banner = ""
+    while "Try it" not in banner:
+        line = runner.stdout.readline()
+        if not line:
+            sys.exit("loop-local exited before its banner")
+        banner += line
+    demo = {
+        "account": re.search(r"Demo account:\s+(\S+)", banner).group(1),
+        "key": re.search(r"API key \(test mode\):\s+(\S+)", banner).group(1),
+        "secret": re.search(r"Stripe signing secret:\s+(\S+)", banner).group(1),
+    }
+    return runner, demo
 
 
 def start_receiver(on_body, keep_alive=False):

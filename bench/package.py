@@ -29,7 +29,6 @@ import http.server
 import json
 import os
 import platform
-import re
 import signal
 import socket
 import statistics
@@ -41,7 +40,7 @@ import threading
 import time
 import urllib.request
 
-from local import free_port, request, start_moto, start_receiver, wait_for_port
+from local import free_port, request, start_local, start_moto, start_receiver, wait_for_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FUNCTIONS = ["stripe-ingest", "checkout", "dispatch", "late-payments", "dashboard"]
@@ -346,21 +345,8 @@ def sqs_queue_url(endpoint, name):
 def set_up(local_binary, moto_url, receiver_url):
     """Provisions through `loop-local` (then stops it): the demo account, endpoints, two outbound events."""
     http_port = free_port()
-    env = dict(os.environ, AWS_ENDPOINT_URL=moto_url, LOOP_HTTP_ADDR=f"127.0.0.1:{http_port}",
-               LOOP_ALLOW_PRIVATE_ENDPOINTS="1", RUST_LOG="warn")
-    runner = subprocess.Popen([local_binary], env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    runner, setup = start_local(local_binary, moto_url, http_port)
     try:
-        banner = ""
-        while "Try it" not in banner:
-            line = runner.stdout.readline()
-            if not line:
-                sys.exit("loop-local exited during set-up")
-            banner += line
-        setup = {
-            "account": re.search(r"Demo account:\s+(\S+)", banner).group(1),
-            "key": re.search(r"API key \(test mode\):\s+(\S+)", banner).group(1),
-            "secret": re.search(r"Stripe signing secret:\s+(\S+)", banner).group(1),
-        }
         base = f"http://127.0.0.1:{http_port}"
         auth = {"Authorization": f"Bearer {setup['key']}", "Content-Type": "application/json"}
         endpoints = [request("POST", f"{base}/v1/webhook-endpoints", {"url": receiver_url, "events": ["*"]}, auth)[1]["id"]
