@@ -4,7 +4,8 @@
 //! outbox is still stored and is sent again (by the Stripe retry, or a redelivery), and
 //! dispatch ignores a pointer for an attempt already made.
 
-use loop_adapters::queue::{DeliveryQueue, OutgoingMessage};
+use loop_adapters::ports::MessageQueue;
+use loop_adapters::queue::OutgoingMessage;
 use loop_adapters::store::Write;
 use loop_ground::domain::delivery::{Delivery, DeliveryStatus};
 use loop_ground::domain::endpoint::{EndpointSet, EndpointStatus};
@@ -52,7 +53,7 @@ pub fn fan_out(account: &AccountId, endpoints: &EndpointSet, events: &[OutboundE
 }
 
 /// Sends pointers, each held back by its delay (batched by ten).
-pub async fn send(queue: &DeliveryQueue, pointers: &[DeliveryPointer]) -> Result<(), StoreError> {
+pub async fn send(queue: &impl MessageQueue, pointers: &[DeliveryPointer]) -> Result<(), StoreError> {
     let messages: Vec<OutgoingMessage> = pointers
         .iter()
         .map(|p| OutgoingMessage {
