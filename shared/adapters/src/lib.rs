@@ -6,6 +6,8 @@
 
 pub mod app;
 pub mod aws;
+#[cfg(any(test, feature = "fakes"))]
+pub mod fakes;
 pub mod mailer;
 pub mod outbound_http;
 pub mod ports;

@@ -59,10 +59,6 @@ impl WebhookClient {
     pub fn new(allow_private: bool) -> Self {
         WebhookClient { client: build(allow_private), allow_private }
     }
-
-    pub fn client(&self) -> &reqwest::Client {
-        &self.client
-    }
 }
 
 impl crate::ports::WebhookSender for WebhookClient {

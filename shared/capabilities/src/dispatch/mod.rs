@@ -10,6 +10,8 @@
 pub mod backoff;
 mod deliver;
 pub mod release;
+#[cfg(test)]
+mod scenarios;
 pub mod signing;
 
 pub use deliver::Dispatcher;
