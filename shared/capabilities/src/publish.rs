@@ -69,6 +69,25 @@ mod tests {
     use super::*;
     use loop_ground::domain::endpoint::{Endpoint, EndpointStatus};
 
+    #[tokio::test]
+    async fn each_pointer_is_sent_held_back_by_the_delay_before_its_attempt() {
+        let queue = loop_adapters::fakes::FakeQueue::default();
+        let pointer = |attempt| DeliveryPointer {
+            v: 1,
+            account_id: "acct_1".into(),
+            event_id: "evt_1".into(),
+            endpoint_id: "we_1".into(),
+            attempt,
+        };
+        send(&queue, &[pointer(1), pointer(14), pointer(20)]).await.unwrap();
+
+        let sent = queue.take();
+        let delays: Vec<u32> = sent.iter().map(|m| m.delay_seconds).collect();
+        assert_eq!(delays, [0, 2, 20], "the cadence's delays before attempts 1, 14 and 20");
+        let first: DeliveryPointer = serde_json::from_str(&sent[0].body).unwrap();
+        assert_eq!(first, pointer(1));
+    }
+
     #[test]
     fn each_event_goes_to_each_enabled_endpoint_that_wants_it_and_is_skipped_by_disabled_ones() {
         let account = AccountId::generate();
