@@ -1,15 +1,12 @@
-//! In-memory fakes of the ports (`ports`), for unit tests of the capabilities written against
-//! them (feature `fakes`; never in a release build). Each keeps the conditions of the DynamoDB
-//! write it stands for (`store::deliveries`, `store::circuit`, `store::contacts`), since those
-//! conditions are what makes dispatch's promises hold under duplicates and races; it keeps
-//! nothing else (no keys, no expiry, no indexes). The emulator suites prove the real adapters.
+//! The store's delivery and circuit records, in memory, on the conditions of their DynamoDB
+//! writes (`store::deliveries`, `store::circuit`, `store::contacts`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
 
-use crate::ports::{CircuitStore, DeliveryStore, MessageQueue, SignedHeaders, WebhookResponse, WebhookSender};
-use crate::queue::OutgoingMessage;
+use super::ok;
+use crate::ports::{CircuitStore, DeliveryStore};
 use crate::store::keys::parked_sk;
 use crate::store::{AttemptRecord, DispatchView, Parked, ReleaseView};
 use loop_ground::domain::delivery::{
@@ -56,10 +53,6 @@ struct Tables {
 #[derive(Default)]
 pub struct FakeStore {
     tables: Mutex<Tables>,
-}
-
-fn ok<T>(value: T) -> std::future::Ready<Result<T, StoreError>> {
-    std::future::ready(Ok(value))
 }
 
 fn delivery_key(account: &AccountId, event_id: &str, endpoint_id: &str) -> DeliveryKey {
@@ -348,76 +341,5 @@ impl CircuitStore for FakeStore {
             tables.health.remove(&key);
         }
         ok(())
-    }
-}
-
-/// The delivery queue: what was sent, in order.
-#[derive(Default)]
-pub struct FakeQueue {
-    sent: Mutex<Vec<OutgoingMessage>>,
-}
-
-impl FakeQueue {
-    /// Everything sent since the last `take`.
-    pub fn take(&self) -> Vec<OutgoingMessage> {
-        std::mem::take(&mut *self.sent.lock().expect("no test panics while holding the fake queue"))
-    }
-}
-
-impl MessageQueue for FakeQueue {
-    fn send(&self, messages: &[OutgoingMessage]) -> impl Future<Output = Result<(), StoreError>> + Send {
-        self.sent.lock().expect("no test panics while holding the fake queue").extend_from_slice(messages);
-        ok(())
-    }
-}
-
-/// One POST a [`FakeSender`] received.
-#[derive(Clone, Debug)]
-pub struct Posted {
-    pub url: String,
-    pub headers: SignedHeaders,
-    pub body: String,
-}
-
-/// Merchants' endpoints: every POST answers `status`, after yielding once (so that concurrent
-/// handlers interleave while a request is on its way).
-pub struct FakeSender {
-    status: Mutex<u16>,
-    retry_after_seconds: Mutex<Option<u32>>,
-    posted: Mutex<Vec<Posted>>,
-}
-
-impl FakeSender {
-    pub fn answering(status: u16) -> Self {
-        FakeSender { status: Mutex::new(status), retry_after_seconds: Mutex::new(None), posted: Mutex::default() }
-    }
-
-    /// From now on, POSTs answer `status`, asking for `retry_after_seconds` if given.
-    pub fn answer(&self, status: u16, retry_after_seconds: Option<u32>) {
-        *self.status.lock().expect("unpoisoned") = status;
-        *self.retry_after_seconds.lock().expect("unpoisoned") = retry_after_seconds;
-    }
-
-    pub fn posted(&self) -> Vec<Posted> {
-        self.posted.lock().expect("unpoisoned").clone()
-    }
-}
-
-impl WebhookSender for FakeSender {
-    fn post(&self, url: &str, headers: &SignedHeaders, body: &str) -> impl Future<Output = WebhookResponse> + Send {
-        let posted = Posted { url: url.to_owned(), headers: headers.clone(), body: body.to_owned() };
-        self.posted.lock().expect("unpoisoned").push(posted);
-        let status = *self.status.lock().expect("unpoisoned");
-        let response = WebhookResponse {
-            status: Some(status),
-            duration_ms: 1,
-            error: (!(200..300).contains(&status)).then(|| format!("HTTP {status}")),
-            body: None,
-            retry_after_seconds: *self.retry_after_seconds.lock().expect("unpoisoned"),
-        };
-        async move {
-            tokio::task::yield_now().await;
-            response
-        }
     }
 }
