@@ -163,6 +163,31 @@ async fn two_handlers_of_one_pointer_at_once_post_once() {
 }
 
 #[tokio::test]
+async fn the_claim_of_a_handler_that_died_lapses_and_the_attempt_is_made() {
+    use loop_adapters::ports::DeliveryStore;
+    let world = World::answering(200);
+    let pointer = world.event("evt_orphan");
+    let pending = Delivery {
+        endpoint_id: ENDPOINT.into(),
+        status: DeliveryStatus::Pending,
+        last_attempt: 0,
+        window_start: T0,
+        updated_at: T0,
+        reason: None,
+        next_attempt_at: None,
+    };
+    // A handler claimed attempt 1 for 30 s and died before its POST.
+    assert!(world.store.claim_attempt(&world.account, "evt_orphan", &pending, 1, T0, T0 + 30).await.unwrap());
+
+    world.deliver_at(T0 + 10, &pointer).await.unwrap();
+    assert!(world.sender.posted().is_empty(), "the claim holds");
+    assert_eq!(world.queue.take()[0].delay_seconds, 31);
+    world.deliver_at(T0 + 31, &pointer).await.unwrap();
+    assert_eq!(world.sender.posted().len(), 1, "lapsed: the attempt is made");
+    assert_eq!(world.delivery("evt_orphan").status, DeliveryStatus::Succeeded);
+}
+
+#[tokio::test]
 async fn a_deleted_or_disabled_endpoint_ends_the_delivery_with_its_reason() {
     for (status, reason) in [(None, "endpoint deleted"), (Some(EndpointStatus::Disabled), "endpoint disabled")] {
         let world = World::answering(200);
