@@ -6,6 +6,7 @@ use thiserror::Error;
 
 use crate::aws::AwsClients;
 use crate::mailer::Mailer;
+use crate::outbound_http::WebhookClient;
 use crate::queue::DeliveryQueue;
 use crate::store::Store;
 use crate::vault::Vault;
@@ -23,7 +24,7 @@ pub struct App {
     /// SES: only the functions that send email call it.
     pub mailer: Mailer,
     /// Built on first use: only dispatch sends webhooks.
-    http: OnceLock<reqwest::Client>,
+    http: OnceLock<WebhookClient>,
     /// Built on first use: for Stripe's API (no SSRF guard: its address is the operator's).
     stripe_http: OnceLock<reqwest::Client>,
     /// The networks of `LOOP_CHAINS`, each read through its JSON-RPC client.
@@ -78,9 +79,9 @@ impl App {
         })
     }
 
-    /// The client for outbound webhooks (timeouts, no redirects, the SSRF guard).
-    pub fn http_client(&self) -> &reqwest::Client {
-        self.http.get_or_init(|| crate::outbound_http::build(self.config.allow_private_endpoints))
+    /// The sender of outbound webhooks (timeouts, no redirects, the SSRF guard).
+    pub fn webhooks(&self) -> &WebhookClient {
+        self.http.get_or_init(|| WebhookClient::new(self.config.allow_private_endpoints))
     }
 
     /// The client for Stripe's API.

@@ -4,7 +4,8 @@
 //! outbox is still stored and is sent again (by the Stripe retry, or a redelivery), and
 //! dispatch ignores a pointer for an attempt already made.
 
-use loop_adapters::queue::{DeliveryQueue, OutgoingMessage};
+use loop_adapters::ports::MessageQueue;
+use loop_adapters::queue::OutgoingMessage;
 use loop_adapters::store::Write;
 use loop_ground::domain::delivery::{Delivery, DeliveryStatus};
 use loop_ground::domain::endpoint::{EndpointSet, EndpointStatus};
@@ -52,7 +53,7 @@ pub fn fan_out(account: &AccountId, endpoints: &EndpointSet, events: &[OutboundE
 }
 
 /// Sends pointers, each held back by its delay (batched by ten).
-pub async fn send(queue: &DeliveryQueue, pointers: &[DeliveryPointer]) -> Result<(), StoreError> {
+pub async fn send(queue: &impl MessageQueue, pointers: &[DeliveryPointer]) -> Result<(), StoreError> {
     let messages: Vec<OutgoingMessage> = pointers
         .iter()
         .map(|p| OutgoingMessage {
@@ -67,6 +68,25 @@ pub async fn send(queue: &DeliveryQueue, pointers: &[DeliveryPointer]) -> Result
 mod tests {
     use super::*;
     use loop_ground::domain::endpoint::{Endpoint, EndpointStatus};
+
+    #[tokio::test]
+    async fn each_pointer_is_sent_held_back_by_the_delay_before_its_attempt() {
+        let queue = loop_adapters::fakes::FakeQueue::default();
+        let pointer = |attempt| DeliveryPointer {
+            v: 1,
+            account_id: "acct_1".into(),
+            event_id: "evt_1".into(),
+            endpoint_id: "we_1".into(),
+            attempt,
+        };
+        send(&queue, &[pointer(1), pointer(14), pointer(20)]).await.unwrap();
+
+        let sent = queue.take();
+        let delays: Vec<u32> = sent.iter().map(|m| m.delay_seconds).collect();
+        assert_eq!(delays, [0, 2, 20], "the cadence's delays before attempts 1, 14 and 20");
+        let first: DeliveryPointer = serde_json::from_str(&sent[0].body).unwrap();
+        assert_eq!(first, pointer(1));
+    }
 
     #[test]
     fn each_event_goes_to_each_enabled_endpoint_that_wants_it_and_is_skipped_by_disabled_ones() {

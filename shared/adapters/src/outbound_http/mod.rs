@@ -4,6 +4,7 @@
 //! refused. An adapter: `App` builds it, dispatch posts on it, the API checks URLs with its guard.
 
 pub mod guard;
+pub mod post;
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -45,4 +46,28 @@ pub fn build(allow_private: bool) -> reqwest::Client {
         builder = builder.dns_resolver(GuardedResolver);
     }
     builder.build().expect("the HTTP client configuration is valid")
+}
+
+/// The real [`WebhookSender`](crate::ports::WebhookSender): the guarded client, and whether
+/// private endpoints are allowed (IP-literal hosts are checked before the request).
+pub struct WebhookClient {
+    client: reqwest::Client,
+    allow_private: bool,
+}
+
+impl WebhookClient {
+    pub fn new(allow_private: bool) -> Self {
+        WebhookClient { client: build(allow_private), allow_private }
+    }
+}
+
+impl crate::ports::WebhookSender for WebhookClient {
+    fn post(
+        &self,
+        url: &str,
+        headers: &crate::ports::SignedHeaders,
+        body: &str,
+    ) -> impl std::future::Future<Output = crate::ports::WebhookResponse> + Send {
+        post::post(&self.client, url, headers, body, self.allow_private)
+    }
 }

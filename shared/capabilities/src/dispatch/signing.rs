@@ -6,6 +6,7 @@ use base64::Engine;
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
+pub use loop_adapters::ports::SignedHeaders;
 use loop_ground::secret::Secret;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -20,19 +21,6 @@ pub fn standard_key(secret: &str) -> Vec<u8> {
         .strip_prefix("whsec_")
         .and_then(|b64| STANDARD.decode(b64).ok())
         .unwrap_or_else(|| secret.as_bytes().to_vec())
-}
-
-/// The headers of one delivery.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedHeaders {
-    /// `loops-signature`: hex HMAC-SHA256 of the body, keyed with the newest secret's string.
-    pub loops_signature: String,
-    /// `loop-signature`: the same MAC in base64.
-    pub loop_signature: String,
-    pub webhook_id: String,
-    pub webhook_timestamp: String,
-    /// `v1,<base64>` per active secret, space-separated, newest first.
-    pub webhook_signature: String,
 }
 
 /// Signs `body` for delivery. `secrets` are the active ones, newest first (two during a rotation).

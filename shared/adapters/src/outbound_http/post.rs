@@ -1,27 +1,16 @@
-//! One delivery's POST on the outbound client (`outbound_http`): the signed headers, IP-literal
-//! hosts checked against the SSRF guard (they never reach its resolver), a bounded read of the
-//! response, and what a `Retry-After` asked for.
+//! One delivery's POST on the outbound client: the signed headers, IP-literal hosts checked
+//! against the SSRF guard (they never reach its resolver), a bounded read of the response, and
+//! what a `Retry-After` asked for. The real [`WebhookSender`](crate::ports::WebhookSender).
 
 use std::time::Instant;
 
-use http::HeaderValue;
+use reqwest::header::HeaderValue;
 
-use super::signing::SignedHeaders;
-use loop_adapters::outbound_http::guard::{check_form, is_forbidden};
+use super::guard::{check_form, is_forbidden};
+use crate::ports::{SignedHeaders, WebhookResponse as Response};
 
 /// How much of a response is kept.
 pub const RESPONSE_EXCERPT_BYTES: usize = 1024;
-
-/// What one POST did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Response {
-    pub status: Option<u16>,
-    pub duration_ms: u64,
-    pub error: Option<String>,
-    pub body: Option<String>,
-    /// What a `429` or `503` asked for in `Retry-After`, in seconds from now.
-    pub retry_after_seconds: Option<u32>,
-}
 
 pub async fn post(
     client: &reqwest::Client,
@@ -71,7 +60,7 @@ pub async fn post(
     let retry_after_seconds = match status {
         429 | 503 => response
             .headers()
-            .get(http::header::RETRY_AFTER)
+            .get(reqwest::header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| retry_after_seconds(v, std::time::SystemTime::now())),
         _ => None,

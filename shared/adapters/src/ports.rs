@@ -1,0 +1,286 @@
+//! Ports: the narrow traits a capability is written against, so that its logic runs in unit
+//! tests on in-memory fakes (`fakes`, feature `fakes`) as well as on the real adapters, which
+//! implement them here. Each port holds exactly what one capability calls; the emulator suites
+//! remain the proof that the real adapters keep the promises the fakes imitate.
+//!
+//! Futures are `Send`: the Lambda runtime and `tokio::spawn` move them between threads.
+
+use std::future::Future;
+
+use crate::queue::{DeliveryQueue, OutgoingMessage};
+use crate::store::{AttemptRecord, DispatchView, Parked, ReleaseView, Store};
+use loop_ground::domain::delivery::{Attempt, Delivery, HealthChange};
+use loop_ground::domain::endpoint::EndpointSet;
+use loop_ground::error::StoreError;
+use loop_ground::ids::AccountId;
+
+/// Sends messages to the delivery queue, each held back its `delay_seconds`.
+pub trait MessageQueue: Sync {
+    fn send(&self, messages: &[OutgoingMessage]) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What dispatch reads and writes of a delivery and its endpoints. The conditions are the
+/// promise: see each method of [`Store`] for the one its DynamoDB write makes.
+pub trait DeliveryStore: Sync {
+    /// The event, the account's endpoints, the delivery and the endpoint's health, at once.
+    fn read_for_dispatch(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        endpoint_id: &str,
+    ) -> impl Future<Output = Result<DispatchView, StoreError>> + Send;
+
+    /// `Ok(false)` when the attempt is recorded already or another handler holds a live claim.
+    fn claim_attempt(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        delivery: &Delivery,
+        attempt: u32,
+        now: i64,
+        claim_until: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The attempt, the delivery's new state and the health change, all or nothing.
+    fn record_attempt(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        attempt: &Attempt,
+        delivery: &Delivery,
+        health: Option<HealthChange>,
+        token: &str,
+    ) -> impl Future<Output = Result<AttemptRecord, StoreError>> + Send;
+
+    /// `Ok(false)` when an attempt was recorded or claimed since `read_last_attempt` was read.
+    fn put_delivery(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        delivery: &Delivery,
+        read_last_attempt: Option<u32>,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send;
+
+    /// `Ok(false)` when the set's version moved since it was read (`set.version - 1`).
+    fn save_endpoints(
+        &self,
+        account: &AccountId,
+        set: &EndpointSet,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+}
+
+/// What dispatch reads and writes of an endpoint's circuit breaker and the deliveries parked
+/// behind it.
+pub trait CircuitStore: Sync {
+    /// `Ok(false)` when the circuit is no longer open with a live probe other than this event.
+    fn park(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        event_id: &str,
+        attempt: u32,
+        now: (i64, i64),
+        window_ends_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// Drops the probe role if `event_id` still holds it.
+    fn clear_probe(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        event_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    fn read_for_release(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+    ) -> impl Future<Output = Result<ReleaseView, StoreError>> + Send;
+
+    /// `Ok(false)` when another release job holds a live turn.
+    fn take_release_turn(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        now: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    /// The oldest `limit` parked deliveries, and whether more wait.
+    fn parked_page(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<(Vec<Parked>, bool), StoreError>> + Send;
+
+    fn unpark(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        released: &[Parked],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every parked delivery went again: a closed circuit's health record goes.
+    fn released(&self, account: &AccountId, endpoint_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The headers of one signed delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedHeaders {
+    /// `loops-signature`: hex HMAC-SHA256 of the body, keyed with the newest secret's string.
+    pub loops_signature: String,
+    /// `loop-signature`: the same MAC in base64.
+    pub loop_signature: String,
+    pub webhook_id: String,
+    pub webhook_timestamp: String,
+    /// `v1,<base64>` per active secret, space-separated, newest first.
+    pub webhook_signature: String,
+}
+
+/// What one POST did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookResponse {
+    pub status: Option<u16>,
+    pub duration_ms: u64,
+    pub error: Option<String>,
+    pub body: Option<String>,
+    /// What a `429` or `503` asked for in `Retry-After`, in seconds from now.
+    pub retry_after_seconds: Option<u32>,
+}
+
+/// POSTs one signed delivery to a merchant's endpoint. Never fails: a transport failure is a
+/// response with an `error`, recorded as the attempt's outcome.
+pub trait WebhookSender: Sync {
+    fn post(&self, url: &str, headers: &SignedHeaders, body: &str) -> impl Future<Output = WebhookResponse> + Send;
+}
+
+impl MessageQueue for DeliveryQueue {
+    fn send(&self, messages: &[OutgoingMessage]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        DeliveryQueue::send(self, messages)
+    }
+}
+
+impl DeliveryStore for Store {
+    fn read_for_dispatch(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        endpoint_id: &str,
+    ) -> impl Future<Output = Result<DispatchView, StoreError>> + Send {
+        Store::read_for_dispatch(self, account, event_id, endpoint_id)
+    }
+
+    fn claim_attempt(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        delivery: &Delivery,
+        attempt: u32,
+        now: i64,
+        claim_until: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        Store::claim_attempt(self, account, event_id, delivery, attempt, now, claim_until)
+    }
+
+    fn record_attempt(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        attempt: &Attempt,
+        delivery: &Delivery,
+        health: Option<HealthChange>,
+        token: &str,
+    ) -> impl Future<Output = Result<AttemptRecord, StoreError>> + Send {
+        Store::record_attempt(self, account, event_id, attempt, delivery, health, token)
+    }
+
+    fn put_delivery(
+        &self,
+        account: &AccountId,
+        event_id: &str,
+        delivery: &Delivery,
+        read_last_attempt: Option<u32>,
+        now: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        Store::put_delivery(self, account, event_id, delivery, read_last_attempt, now)
+    }
+
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
+        Store::get_endpoints(self, account)
+    }
+
+    fn save_endpoints(
+        &self,
+        account: &AccountId,
+        set: &EndpointSet,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        Store::save_endpoints(self, account, set)
+    }
+}
+
+impl CircuitStore for Store {
+    fn park(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        event_id: &str,
+        attempt: u32,
+        now: (i64, i64),
+        window_ends_at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        Store::park(self, account, endpoint_id, event_id, attempt, now, window_ends_at)
+    }
+
+    fn clear_probe(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        event_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::clear_probe(self, account, endpoint_id, event_id)
+    }
+
+    fn read_for_release(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+    ) -> impl Future<Output = Result<ReleaseView, StoreError>> + Send {
+        Store::read_for_release(self, account, endpoint_id)
+    }
+
+    fn take_release_turn(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        now: i64,
+        until: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        Store::take_release_turn(self, account, endpoint_id, now, until)
+    }
+
+    fn parked_page(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        limit: u32,
+    ) -> impl Future<Output = Result<(Vec<Parked>, bool), StoreError>> + Send {
+        Store::parked_page(self, account, endpoint_id, limit)
+    }
+
+    fn unpark(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        released: &[Parked],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::unpark(self, account, endpoint_id, released)
+    }
+
+    fn released(&self, account: &AccountId, endpoint_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::released(self, account, endpoint_id)
+    }
+}
