@@ -3,6 +3,7 @@
 //! message: its record is the only trace of it until a release job sends its pointer again.
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::operation::update_item::builders::UpdateItemFluentBuilder;
 use aws_sdk_dynamodb::types::{AttributeValue, ConditionCheck, DeleteRequest, Put, TransactWriteItem, WriteRequest};
 use serde::{Deserialize, Serialize};
 
@@ -203,11 +204,7 @@ impl Store {
     /// takes the role. No change if another holds it already.
     pub async fn clear_probe(&self, account: &AccountId, endpoint_id: &str, event_id: &str) -> Result<(), StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(account_pk(account)))
-            .key("sk", s(health_sk(endpoint_id)))
+            .update_health(account, endpoint_id)
             .update_expression("REMOVE probeEvent, probeUntil")
             .condition_expression("probeEvent = :me")
             .expression_attribute_values(":me", s(event_id))
@@ -229,11 +226,7 @@ impl Store {
         until: i64,
     ) -> Result<bool, StoreError> {
         let result = self
-            .client
-            .update_item()
-            .table_name(&self.table)
-            .key("pk", s(account_pk(account)))
-            .key("sk", s(health_sk(endpoint_id)))
+            .update_health(account, endpoint_id)
             .update_expression("SET releaseTurnUntil = :until")
             .condition_expression(
                 "attribute_exists(pk) AND (attribute_not_exists(releaseTurnUntil) OR releaseTurnUntil <= :now)",
@@ -259,17 +252,14 @@ impl Store {
     /// Every parked delivery was sent again: the health record of a closed circuit goes (kept
     /// if the endpoint has failed again since: it is the new streak's).
     pub async fn released(&self, account: &AccountId, endpoint_id: &str) -> Result<(), StoreError> {
-        let result = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("pk", s(account_pk(account)))
-            .key("sk", s(health_sk(endpoint_id)))
-            .condition_expression("failures = :zero")
-            .expression_attribute_values(":zero", AttributeValue::N("0".into()))
-            .send()
-            .await;
-        // Failing again: the record is the new streak's.
-        super::put_if(result).map(|_| ())
+        let zero = (":zero", AttributeValue::N("0".into()));
+        // Failing again (the condition fails): the record is the new streak's.
+        self.delete_where(account_pk(account), &health_sk(endpoint_id), "failures = :zero", zero).await.map(|_| ())
+    }
+
+    /// An update of the endpoint's health record.
+    fn update_health(&self, account: &AccountId, endpoint_id: &str) -> UpdateItemFluentBuilder {
+        let update = self.client.update_item().table_name(&self.table);
+        update.key("pk", s(account_pk(account))).key("sk", s(health_sk(endpoint_id)))
     }
 }
