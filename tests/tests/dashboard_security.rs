@@ -919,3 +919,39 @@ async fn the_email_page_makes_templates_and_workflows_under_the_apis_rules_and_s
     assert_eq!(t.read(&acme, "/v1/workflows").await["data"], json!([]));
     t.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_template_is_deleted_from_its_page_once_no_active_workflow_sends_it() {
+    // GIVEN Acme's template, sent by an active workflow, and Globex's session
+    let t = TestStack::start().await;
+    let acme = t.account("Acme", true).await;
+    let globex = t.account("Globex", true).await;
+    let (template, workflow) = template_and_workflow(&t, &acme).await;
+    let delete = format!("/dashboard/email/templates/{template}/delete");
+    let mut other = Browser::new(&t);
+    other.sign_in(&globex).await;
+    let others_csrf = other.csrf().await;
+    // WHEN another account's session posts the delete THEN it is a 404 page and the template stays
+    assert_eq!(other.post(&delete, &[("csrf", &others_csrf)]).await.status(), 404);
+    // WHEN Acme's session posts it without its token THEN it is refused
+    let mut browser = Browser::new(&t);
+    browser.sign_in(&acme).await;
+    assert_eq!(browser.post(&delete, &[]).await.status(), StatusCode::FORBIDDEN);
+    // WHEN with its token while the workflow sends it THEN the editor says why, with the API's 409
+    let csrf = browser.csrf().await;
+    let refused = browser.post(&delete, &[("csrf", &csrf)]).await;
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    assert!(refused.text().await.unwrap().contains("template_in_use"));
+    assert_eq!(t.read(&acme, &format!("/v1/email-templates/{template}")).await["id"], template.as_str());
+    // WHEN the workflow is deleted and the template deleted again THEN it goes, and the page says so
+    let gone = browser.post(&format!("/dashboard/email/workflows/{workflow}/delete"), &[("csrf", &csrf)]).await;
+    assert_eq!(gone.status(), StatusCode::SEE_OTHER);
+    let deleted = browser.post(&delete, &[("csrf", &csrf)]).await;
+    assert_eq!(deleted.status(), StatusCode::SEE_OTHER);
+    assert_eq!(deleted.headers()[LOCATION], "/dashboard/email?done=template-deleted");
+    let after = t.get(&format!("/v1/email-templates/{template}"), &acme.api_key).send().await.unwrap();
+    assert_eq!(after.status(), 404);
+    let page = browser.get("/dashboard/email?done=template-deleted").await.text().await.unwrap();
+    assert!(page.contains("Template deleted.") && !page.contains(&template), "{page}");
+    t.shutdown().await;
+}

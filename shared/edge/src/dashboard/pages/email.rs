@@ -28,6 +28,8 @@ pub(crate) enum EmailPage<'a> {
     Template(&'a str),
     /// Posted: a test send of the template to an address.
     SendTest(&'a str),
+    /// Posted: delete the template (refused while an active workflow sends it).
+    DeleteTemplate(&'a str),
     /// The HTML part of the template's preview, alone: what the editor's frame shows.
     PreviewFrame(&'a str),
     /// Posted: a new workflow.
@@ -53,6 +55,7 @@ impl<'a> EmailPage<'a> {
             ["templates"] => Some(EmailPage::Templates),
             ["templates", id] if is_id(id) => Some(EmailPage::Template(id)),
             ["templates", id, "send-test"] if is_id(id) => Some(EmailPage::SendTest(id)),
+            ["templates", id, "delete"] if is_id(id) => Some(EmailPage::DeleteTemplate(id)),
             ["templates", id, "preview"] if is_id(id) => Some(EmailPage::PreviewFrame(id)),
             ["workflows"] => Some(EmailPage::Workflows),
             ["workflows", id] if is_id(id) => Some(EmailPage::Workflow(id)),
@@ -78,6 +81,7 @@ pub(in crate::dashboard) async fn serve(ctx: &Ctx<'_>, page: EmailPage<'_>, post
         (EmailPage::Template(id), false) => editor(ctx, id, None).await,
         (EmailPage::Template(id), true) => save_template(ctx, id).await,
         (EmailPage::SendTest(id), true) => send_test(ctx, id).await,
+        (EmailPage::DeleteTemplate(id), true) => delete_template(ctx, id).await,
         (EmailPage::PreviewFrame(id), false) => preview_frame(ctx, id).await,
         (EmailPage::PreviewFrame(id), true) => draft_frame(ctx, id).await,
         (EmailPage::Workflows, true) => create_workflow(ctx).await,
@@ -132,6 +136,7 @@ fn done_notice(ctx: &Ctx<'_>) -> Option<Notice> {
         "resumed" => "Workflow resumed.",
         "deleted" => "Workflow deleted: its runs stop.",
         "saved" => "Saved.",
+        "template-deleted" => "Template deleted.",
         _ => return None,
     };
     Some(Notice::Done(message.to_owned()))
@@ -490,8 +495,24 @@ async fn editor(ctx: &Ctx<'_>, id: &str, notice: Option<Notice>) -> PageResult {
                 }
                 p.hint { "Sent as a transactional email (" code { "POST /v1/transactional" } ") with no data variables; it shows under Emails sent." }
             }
+            section.card #delete-template-card {
+                h2 { "Delete" }
+                form.row #delete-template method="post" action={ "/dashboard/email/templates/" (id) "/delete" } {
+                    (csrf(&ctx.session))
+                    button.secondary.delete type="submit" { "Delete template" }
+                }
+                p.hint { "Refused while an active workflow sends it: pause or delete that workflow first. Emails already sent keep their record." }
+            }
         },
     ))
+}
+
+/// `DELETE /v1/email-templates/{id}`; a refusal (`409 template_in_use`) is shown on the editor.
+async fn delete_template(ctx: &Ctx<'_>, id: &str) -> PageResult {
+    match ctx.send(Method::DELETE, &format!("/v1/email-templates/{id}"), json!({})).await {
+        Ok(_) => Ok(redirect("/dashboard/email?done=template-deleted")),
+        Err(err) => editor(ctx, id, Some(Notice::of(err)?)).await,
+    }
 }
 
 /// `POST /v1/email-templates/{id}/preview`, or why it did not render.
