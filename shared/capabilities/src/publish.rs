@@ -4,9 +4,11 @@
 //! outbox is still stored and is sent again (by the Stripe retry, or a redelivery), and
 //! dispatch ignores a pointer for an attempt already made.
 
-use loop_adapters::ports::MessageQueue;
-use loop_adapters::queue::OutgoingMessage;
-use loop_adapters::store::Write;
+use loop_adapters::app::App;
+use loop_adapters::ports::{CommitStore, MessageQueue};
+use loop_adapters::queue::{DeliveryQueue, OutgoingMessage};
+use loop_adapters::store::{Store, Write, WriteError};
+use loop_ground::clock::Clock;
 use loop_ground::domain::delivery::{Delivery, DeliveryStatus};
 use loop_ground::domain::endpoint::{EndpointSet, EndpointStatus};
 use loop_ground::domain::outbound::{DeliveryPointer, OutboundEvent};
@@ -139,7 +141,7 @@ pub enum RedeliverError {
 /// Sends an event again, with the same event id, to one endpoint or to every enabled endpoint
 /// that subscribes to it; each delivery gets a fresh retry window. Answers how many.
 pub async fn redeliver(
-    app: &loop_adapters::app::App,
+    app: &App,
     account: &AccountId,
     event_id: &str,
     endpoint_id: Option<&str>,
@@ -183,7 +185,7 @@ pub async fn redeliver(
 /// little for a claim to be recorded (a POST takes up to its 15 s timeout), rather than drop the
 /// claim and have its attempt POSTed twice, or undo its outcome.
 async fn restart_delivery(
-    app: &loop_adapters::app::App,
+    app: &App,
     account: &AccountId,
     event_id: &str,
     endpoint_id: &str,
@@ -215,55 +217,82 @@ async fn restart_delivery(
 /// with `503`: about as long as one POST may take.
 const REDELIVER_ROUNDS: u32 = 12;
 
-/// Stores `writes` with `events`, their deliveries and an outbox in one transaction, then hands
-/// the pointers to the queue. The state change is durable once this returns `Ok`; if sending
-/// fails, the outbox stays and the scheduler's sweep sends it.
+/// What committing works with: the store's one transaction and its outbox, the queue, and the
+/// clock. `Publisher::of` builds it on an `App`; unit tests on fakes.
+pub struct Publisher<'a, S, Q> {
+    pub store: &'a S,
+    pub queue: &'a Q,
+    pub clock: &'a dyn Clock,
+}
+
+impl<'a> Publisher<'a, Store, DeliveryQueue> {
+    pub fn of(app: &'a App) -> Self {
+        Publisher { store: &app.store, queue: &app.queue, clock: &*app.clock }
+    }
+}
+
+/// [`Publisher::commit`] on an `App`.
 pub async fn commit(
-    app: &loop_adapters::app::App,
+    app: &App,
     account: &AccountId,
     endpoints: &EndpointSet,
     writes: Vec<Write>,
     events: Vec<OutboundEvent>,
-) -> Result<(), loop_adapters::store::WriteError> {
-    let now = app.clock.now_unix();
-    let fan = fan_out(account, endpoints, &events, now);
-    commit_fan_out(app, account, writes, events, fan, now).await
+) -> Result<(), WriteError> {
+    Publisher::of(app).commit(account, endpoints, writes, events).await
 }
 
-/// [`commit`] with its deliveries and pointers already chosen.
-async fn commit_fan_out(
-    app: &loop_adapters::app::App,
-    account: &AccountId,
-    mut writes: Vec<Write>,
-    events: Vec<OutboundEvent>,
-    fan: FanOut,
-    now: i64,
-) -> Result<(), loop_adapters::store::WriteError> {
-    let outbox = loop_ground::ids::new_id("ob_");
-    if !fan.pointers.is_empty() {
-        writes.push(Write::PutOutbox {
-            id: outbox.clone(),
-            pointers: fan.pointers.clone(),
-            due_at: now + OUTBOX_GRACE_SECONDS,
-        });
+impl<S: CommitStore, Q: MessageQueue> Publisher<'_, S, Q> {
+    /// Stores `writes` with `events`, their deliveries and an outbox in one transaction, then
+    /// hands the pointers to the queue. The state change is durable once this returns `Ok`; if
+    /// sending fails, the outbox stays and the scheduler's sweep sends it.
+    pub async fn commit(
+        &self,
+        account: &AccountId,
+        endpoints: &EndpointSet,
+        writes: Vec<Write>,
+        events: Vec<OutboundEvent>,
+    ) -> Result<(), WriteError> {
+        let now = self.clock.now_unix();
+        let fan = fan_out(account, endpoints, &events, now);
+        self.commit_fan_out(account, writes, events, fan, now).await
     }
-    writes.extend(crate::email::automated::jobs_for(&events, now));
-    writes.extend(events.into_iter().map(Write::PutEvent));
-    writes.extend(fan.writes);
-    app.store.write(account, &writes).await?;
-    crate::email::hand_over(app, account, &writes).await;
-    if fan.pointers.is_empty() {
-        return Ok(());
-    }
-    match send(&app.queue, &fan.pointers).await {
-        Ok(()) => {
-            if let Err(err) = app.store.delete_outbox(account, &outbox).await {
-                tracing::warn!(error = %err, "outbox not cleared; the sweep will resend it (dispatch ignores duplicates)");
-            }
+
+    /// [`Self::commit`] with its deliveries and pointers already chosen.
+    async fn commit_fan_out(
+        &self,
+        account: &AccountId,
+        mut writes: Vec<Write>,
+        events: Vec<OutboundEvent>,
+        fan: FanOut,
+        now: i64,
+    ) -> Result<(), WriteError> {
+        let outbox = loop_ground::ids::new_id("ob_");
+        if !fan.pointers.is_empty() {
+            writes.push(Write::PutOutbox {
+                id: outbox.clone(),
+                pointers: fan.pointers.clone(),
+                due_at: now + OUTBOX_GRACE_SECONDS,
+            });
         }
-        Err(err) => tracing::warn!(error = %err, "pointers not sent; the scheduler's outbox sweep will send them"),
+        writes.extend(crate::email::automated::jobs_for(&events, now));
+        writes.extend(events.into_iter().map(Write::PutEvent));
+        writes.extend(fan.writes);
+        self.store.write(account, &writes).await?;
+        crate::email::hand_over(self.queue, account, &writes).await;
+        if fan.pointers.is_empty() {
+            return Ok(());
+        }
+        match send(self.queue, &fan.pointers).await {
+            Ok(()) => {
+                if let Err(err) = self.store.delete_outbox(account, &outbox).await {
+                    tracing::warn!(error = %err, "outbox not cleared; the sweep will resend it (dispatch ignores duplicates)");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "pointers not sent; the scheduler's outbox sweep will send them"),
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// How long an outbox waits before the sweep assumes its sender failed.
@@ -281,7 +310,7 @@ pub enum TestEventError {
     #[error("this endpoint is disabled: enable it to send it a test event")]
     Disabled,
     #[error(transparent)]
-    Write(#[from] loop_adapters::store::WriteError),
+    Write(#[from] WriteError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -291,7 +320,7 @@ pub enum TestEventError {
 /// signed and POSTed by dispatch, its attempts recorded (so it shows on the Events page and
 /// in the success rate like any other). Answers the event's id.
 pub async fn send_test_event(
-    app: &loop_adapters::app::App,
+    app: &App,
     account: &AccountId,
     endpoint_id: &str,
 ) -> Result<String, TestEventError> {
@@ -328,6 +357,6 @@ pub async fn send_test_event(
         }],
     };
     let id = event.id.clone();
-    commit_fan_out(app, account, Vec::new(), vec![event], fan, now).await?;
+    Publisher::of(app).commit_fan_out(account, Vec::new(), vec![event], fan, now).await?;
     Ok(id)
 }

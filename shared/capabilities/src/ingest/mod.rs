@@ -226,7 +226,7 @@ async fn apply(
         writes.extend(fan_out.writes);
         match app.store.write(account_id, &writes).await {
             Ok(()) => {
-                crate::email::hand_over(app, account_id, &writes).await;
+                crate::email::hand_over(&app.queue, account_id, &writes).await;
                 if !pointers.is_empty() {
                     publish::send(&app.queue, &pointers).await?;
                     app.store.mark_published(account_id, &event.id).await?;
