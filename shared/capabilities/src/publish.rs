@@ -69,7 +69,93 @@ pub async fn send(queue: &impl MessageQueue, pointers: &[DeliveryPointer]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use loop_adapters::fakes::{Call, FakeQueue, ScriptedStore};
+    use loop_ground::clock::FixedClock;
     use loop_ground::domain::endpoint::{Endpoint, EndpointStatus};
+
+    const NOW: i64 = 1_800_000_000;
+
+    /// Commits a pay token with one `contact.created` event, for an account whose one endpoint
+    /// takes every event: answers the account, the event, and what `commit` answered.
+    async fn commit_one_event(
+        store: &ScriptedStore,
+        queue: &FakeQueue,
+    ) -> (AccountId, OutboundEvent, Result<(), WriteError>) {
+        let clock = FixedClock(time::OffsetDateTime::from_unix_timestamp(NOW).unwrap());
+        let account = AccountId::generate();
+        let endpoints =
+            EndpointSet { endpoints: vec![Endpoint::for_test("we_1", &["*"], EndpointStatus::Enabled)], version: 1 };
+        let change = Write::PutPayToken { token: "pt_1".into(), transfer_id: "tr_1".into() };
+        let event = OutboundEvent::envelope("contact.created", serde_json::json!({}), NOW * 1000);
+        let publisher = Publisher { store, queue, clock: &clock };
+        let committed = publisher.commit(&account, &endpoints, vec![change], vec![event.clone()]).await;
+        (account, event, committed)
+    }
+
+    /// The outbox the one transaction stored: its id, pointers and due time.
+    fn outbox_in(store: &ScriptedStore) -> (String, Vec<DeliveryPointer>, i64) {
+        let transactions = store.transactions();
+        assert_eq!(transactions.len(), 1, "one transaction");
+        transactions[0]
+            .iter()
+            .find_map(|w| match w {
+                Write::PutOutbox { id, pointers, due_at } => Some((id.clone(), pointers.clone(), *due_at)),
+                _ => None,
+            })
+            .expect("an outbox in the transaction")
+    }
+
+    #[tokio::test]
+    async fn a_commit_stores_the_change_with_its_events_deliveries_and_outbox_then_queues_and_clears_the_outbox() {
+        let (store, queue) = (ScriptedStore::default(), FakeQueue::default());
+        let (account, event, committed) = commit_one_event(&store, &queue).await;
+        committed.unwrap();
+
+        let writes = &store.transactions()[0];
+        assert!(writes.iter().any(|w| matches!(w, Write::PutPayToken { token, .. } if token == "pt_1")), "the change");
+        assert!(writes.iter().any(|w| matches!(w, Write::PutEvent(e) if *e == event)), "the event");
+        let delivery = writes.iter().find_map(|w| match w {
+            Write::PutDelivery { event_id, delivery } if *event_id == event.id => Some(delivery),
+            _ => None,
+        });
+        assert_eq!(delivery.map(|d| (d.endpoint_id.as_str(), d.status)), Some(("we_1", DeliveryStatus::Pending)));
+        let (outbox, pointers, _) = outbox_in(&store);
+        let pointer = DeliveryPointer {
+            v: 1,
+            account_id: account.to_string(),
+            event_id: event.id,
+            endpoint_id: "we_1".into(),
+            attempt: 1,
+        };
+        assert_eq!(pointers, [pointer], "the outbox");
+        let queued: Vec<DeliveryPointer> =
+            queue.take().iter().map(|m| serde_json::from_str(&m.body).unwrap()).collect();
+        assert_eq!(queued, pointers, "its pointer queued");
+        let calls = store.calls();
+        assert!(matches!(&calls[..], [Call::Write(_), Call::DeleteOutbox(id)] if *id == outbox), "{calls:?}");
+    }
+
+    #[tokio::test]
+    async fn if_the_pointers_cannot_be_queued_the_outbox_stays_for_the_sweep() {
+        let (store, queue) = (ScriptedStore::default(), FakeQueue::unavailable());
+        let (_, _, committed) = commit_one_event(&store, &queue).await;
+
+        committed.expect("the change is stored: the commit holds");
+        let (_, pointers, due_at) = outbox_in(&store);
+        assert_eq!((pointers.len(), due_at), (1, NOW + OUTBOX_GRACE_SECONDS), "swept once its grace is over");
+        assert!(!store.calls().iter().any(|c| matches!(c, Call::DeleteOutbox(_))), "the outbox kept");
+    }
+
+    #[tokio::test]
+    async fn a_commit_that_loses_a_race_queues_nothing_and_says_so() {
+        let (store, queue) = (ScriptedStore::default(), FakeQueue::default());
+        store.then_write_fails(WriteError::Conflict);
+        let (_, _, committed) = commit_one_event(&store, &queue).await;
+
+        assert!(matches!(committed, Err(WriteError::Conflict)), "the caller reads again");
+        assert!(queue.take().is_empty());
+        assert_eq!(store.calls().len(), 1, "no outbox to clear");
+    }
 
     #[tokio::test]
     async fn each_pointer_is_sent_held_back_by_the_delay_before_its_attempt() {
@@ -319,11 +405,7 @@ pub enum TestEventError {
 /// every event takes: stored with its delivery and an outbox in one transaction, queued, then
 /// signed and POSTed by dispatch, its attempts recorded (so it shows on the Events page and
 /// in the success rate like any other). Answers the event's id.
-pub async fn send_test_event(
-    app: &App,
-    account: &AccountId,
-    endpoint_id: &str,
-) -> Result<String, TestEventError> {
+pub async fn send_test_event(app: &App, account: &AccountId, endpoint_id: &str) -> Result<String, TestEventError> {
     let endpoints = app.store.get_endpoints(account).await?;
     let endpoint = endpoints.get(endpoint_id).ok_or(TestEventError::UnknownEndpoint)?;
     if endpoint.status != EndpointStatus::Enabled {
