@@ -11,6 +11,8 @@ pub mod commerce;
 pub mod contacts;
 pub mod decide;
 pub mod event;
+#[cfg(test)]
+mod scenarios;
 pub mod signature;
 
 use http::StatusCode;
