@@ -8,15 +8,60 @@
 use std::future::Future;
 
 use crate::queue::{DeliveryQueue, OutgoingMessage};
-use crate::store::{AttemptRecord, DispatchView, Parked, ReleaseView, Store};
+use crate::store::{
+    AttemptRecord, DispatchView, IngestRead, IngestView, Parked, ReleaseView, Store, Write, WriteError,
+};
+use loop_ground::domain::contact::Contact;
 use loop_ground::domain::delivery::{Attempt, Delivery, HealthChange};
+use loop_ground::domain::email::Email;
 use loop_ground::domain::endpoint::EndpointSet;
+use loop_ground::domain::workflow::Workflow;
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
 
 /// Sends messages to the delivery queue, each held back its `delay_seconds`.
 pub trait MessageQueue: Sync {
     fn send(&self, messages: &[OutgoingMessage]) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The one transaction a state change is committed in, with its events, their deliveries and
+/// the outbox of their pointers (`publish`, `ingest`); and the outbox's removal once sent.
+pub trait CommitStore: Sync {
+    /// All of `writes` or none. Which condition failed says what to do: the Stripe event's
+    /// record (`AlreadySeen`: a duplicate), the payment log (`LogAlreadyUsed`), any other
+    /// (`Conflict`: read again and retry).
+    fn write(&self, account: &AccountId, writes: &[Write]) -> impl Future<Output = Result<(), WriteError>> + Send;
+
+    fn delete_outbox(&self, account: &AccountId, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// The account's workflows, which a trigger event may start (`email::workflows::started_by`).
+pub trait WorkflowStore: Sync {
+    fn workflows(&self, account: &AccountId) -> impl Future<Output = Result<Vec<Workflow>, StoreError>> + Send;
+}
+
+/// What Stripe ingest reads, and how it marks an event's publication finished. Its transaction
+/// is [`CommitStore::write`].
+pub trait IngestStore: Sync {
+    /// Everything one event's decision depends on, in one request.
+    fn read_for_ingest(
+        &self,
+        account: &AccountId,
+        read: &IngestRead<'_>,
+    ) -> impl Future<Output = Result<IngestView, StoreError>> + Send;
+
+    fn get_contact(
+        &self,
+        account: &AccountId,
+        email: &Email,
+    ) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send;
+
+    /// The Stripe event's record becomes `done` and drops its outbox: every pointer was sent.
+    fn mark_published(
+        &self,
+        account: &AccountId,
+        stripe_event_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// What dispatch reads and writes of a delivery and its endpoints. The conditions are the
@@ -161,6 +206,48 @@ pub trait WebhookSender: Sync {
 impl MessageQueue for DeliveryQueue {
     fn send(&self, messages: &[OutgoingMessage]) -> impl Future<Output = Result<(), StoreError>> + Send {
         DeliveryQueue::send(self, messages)
+    }
+}
+
+impl CommitStore for Store {
+    fn write(&self, account: &AccountId, writes: &[Write]) -> impl Future<Output = Result<(), WriteError>> + Send {
+        Store::write(self, account, writes)
+    }
+
+    fn delete_outbox(&self, account: &AccountId, id: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::delete_outbox(self, account, id)
+    }
+}
+
+impl WorkflowStore for Store {
+    fn workflows(&self, account: &AccountId) -> impl Future<Output = Result<Vec<Workflow>, StoreError>> + Send {
+        Store::workflows(self, account)
+    }
+}
+
+impl IngestStore for Store {
+    fn read_for_ingest(
+        &self,
+        account: &AccountId,
+        read: &IngestRead<'_>,
+    ) -> impl Future<Output = Result<IngestView, StoreError>> + Send {
+        Store::read_for_ingest(self, account, read)
+    }
+
+    fn get_contact(
+        &self,
+        account: &AccountId,
+        email: &Email,
+    ) -> impl Future<Output = Result<Option<Contact>, StoreError>> + Send {
+        Store::get_contact(self, account, email)
+    }
+
+    fn mark_published(
+        &self,
+        account: &AccountId,
+        stripe_event_id: &str,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::mark_published(self, account, stripe_event_id)
     }
 }
 

@@ -251,8 +251,17 @@ pub async fn save(
         let mut runs = Vec::new();
         if let (Some(event), Some(contact)) = (event, &plan.contact) {
             let known = HashMap::from([(contact.email.clone(), contact.clone())]);
-            runs =
-                workflows::started_by(app, account, &plan.writes, &known, None, event.base_url, &mut workflows).await?;
+            runs = workflows::started_by(
+                &app.store,
+                now_ms,
+                account,
+                &plan.writes,
+                &known,
+                None,
+                event.base_url,
+                &mut workflows,
+            )
+            .await?;
         }
         let events = std::mem::take(&mut plan.events);
         let mut writes = plan.writes.clone();

@@ -4,9 +4,11 @@
 //! outbox is still stored and is sent again (by the Stripe retry, or a redelivery), and
 //! dispatch ignores a pointer for an attempt already made.
 
-use loop_adapters::ports::MessageQueue;
-use loop_adapters::queue::OutgoingMessage;
-use loop_adapters::store::Write;
+use loop_adapters::app::App;
+use loop_adapters::ports::{CommitStore, MessageQueue};
+use loop_adapters::queue::{DeliveryQueue, OutgoingMessage};
+use loop_adapters::store::{Store, Write, WriteError};
+use loop_ground::clock::Clock;
 use loop_ground::domain::delivery::{Delivery, DeliveryStatus};
 use loop_ground::domain::endpoint::{EndpointSet, EndpointStatus};
 use loop_ground::domain::outbound::{DeliveryPointer, OutboundEvent};
@@ -67,7 +69,93 @@ pub async fn send(queue: &impl MessageQueue, pointers: &[DeliveryPointer]) -> Re
 #[cfg(test)]
 mod tests {
     use super::*;
+    use loop_adapters::fakes::{Call, FakeQueue, ScriptedStore};
+    use loop_ground::clock::FixedClock;
     use loop_ground::domain::endpoint::{Endpoint, EndpointStatus};
+
+    const NOW: i64 = 1_800_000_000;
+
+    /// Commits a pay token with one `contact.created` event, for an account whose one endpoint
+    /// takes every event: answers the account, the event, and what `commit` answered.
+    async fn commit_one_event(
+        store: &ScriptedStore,
+        queue: &FakeQueue,
+    ) -> (AccountId, OutboundEvent, Result<(), WriteError>) {
+        let clock = FixedClock(time::OffsetDateTime::from_unix_timestamp(NOW).unwrap());
+        let account = AccountId::generate();
+        let endpoints =
+            EndpointSet { endpoints: vec![Endpoint::for_test("we_1", &["*"], EndpointStatus::Enabled)], version: 1 };
+        let change = Write::PutPayToken { token: "pt_1".into(), transfer_id: "tr_1".into() };
+        let event = OutboundEvent::envelope("contact.created", serde_json::json!({}), NOW * 1000);
+        let publisher = Publisher { store, queue, clock: &clock };
+        let committed = publisher.commit(&account, &endpoints, vec![change], vec![event.clone()]).await;
+        (account, event, committed)
+    }
+
+    /// The outbox the one transaction stored: its id, pointers and due time.
+    fn outbox_in(store: &ScriptedStore) -> (String, Vec<DeliveryPointer>, i64) {
+        let transactions = store.transactions();
+        assert_eq!(transactions.len(), 1, "one transaction");
+        transactions[0]
+            .iter()
+            .find_map(|w| match w {
+                Write::PutOutbox { id, pointers, due_at } => Some((id.clone(), pointers.clone(), *due_at)),
+                _ => None,
+            })
+            .expect("an outbox in the transaction")
+    }
+
+    #[tokio::test]
+    async fn a_commit_stores_the_change_with_its_events_deliveries_and_outbox_then_queues_and_clears_the_outbox() {
+        let (store, queue) = (ScriptedStore::default(), FakeQueue::default());
+        let (account, event, committed) = commit_one_event(&store, &queue).await;
+        committed.unwrap();
+
+        let writes = &store.transactions()[0];
+        assert!(writes.iter().any(|w| matches!(w, Write::PutPayToken { token, .. } if token == "pt_1")), "the change");
+        assert!(writes.iter().any(|w| matches!(w, Write::PutEvent(e) if *e == event)), "the event");
+        let delivery = writes.iter().find_map(|w| match w {
+            Write::PutDelivery { event_id, delivery } if *event_id == event.id => Some(delivery),
+            _ => None,
+        });
+        assert_eq!(delivery.map(|d| (d.endpoint_id.as_str(), d.status)), Some(("we_1", DeliveryStatus::Pending)));
+        let (outbox, pointers, _) = outbox_in(&store);
+        let pointer = DeliveryPointer {
+            v: 1,
+            account_id: account.to_string(),
+            event_id: event.id,
+            endpoint_id: "we_1".into(),
+            attempt: 1,
+        };
+        assert_eq!(pointers, [pointer], "the outbox");
+        let queued: Vec<DeliveryPointer> =
+            queue.take().iter().map(|m| serde_json::from_str(&m.body).unwrap()).collect();
+        assert_eq!(queued, pointers, "its pointer queued");
+        let calls = store.calls();
+        assert!(matches!(&calls[..], [Call::Write(_), Call::DeleteOutbox(id)] if *id == outbox), "{calls:?}");
+    }
+
+    #[tokio::test]
+    async fn if_the_pointers_cannot_be_queued_the_outbox_stays_for_the_sweep() {
+        let (store, queue) = (ScriptedStore::default(), FakeQueue::unavailable());
+        let (_, _, committed) = commit_one_event(&store, &queue).await;
+
+        committed.expect("the change is stored: the commit holds");
+        let (_, pointers, due_at) = outbox_in(&store);
+        assert_eq!((pointers.len(), due_at), (1, NOW + OUTBOX_GRACE_SECONDS), "swept once its grace is over");
+        assert!(!store.calls().iter().any(|c| matches!(c, Call::DeleteOutbox(_))), "the outbox kept");
+    }
+
+    #[tokio::test]
+    async fn a_commit_that_loses_a_race_queues_nothing_and_says_so() {
+        let (store, queue) = (ScriptedStore::default(), FakeQueue::default());
+        store.then_write_fails(WriteError::Conflict);
+        let (_, _, committed) = commit_one_event(&store, &queue).await;
+
+        assert!(matches!(committed, Err(WriteError::Conflict)), "the caller reads again");
+        assert!(queue.take().is_empty());
+        assert_eq!(store.calls().len(), 1, "no outbox to clear");
+    }
 
     #[tokio::test]
     async fn each_pointer_is_sent_held_back_by_the_delay_before_its_attempt() {
@@ -139,7 +227,7 @@ pub enum RedeliverError {
 /// Sends an event again, with the same event id, to one endpoint or to every enabled endpoint
 /// that subscribes to it; each delivery gets a fresh retry window. Answers how many.
 pub async fn redeliver(
-    app: &loop_adapters::app::App,
+    app: &App,
     account: &AccountId,
     event_id: &str,
     endpoint_id: Option<&str>,
@@ -183,7 +271,7 @@ pub async fn redeliver(
 /// little for a claim to be recorded (a POST takes up to its 15 s timeout), rather than drop the
 /// claim and have its attempt POSTed twice, or undo its outcome.
 async fn restart_delivery(
-    app: &loop_adapters::app::App,
+    app: &App,
     account: &AccountId,
     event_id: &str,
     endpoint_id: &str,
@@ -215,55 +303,82 @@ async fn restart_delivery(
 /// with `503`: about as long as one POST may take.
 const REDELIVER_ROUNDS: u32 = 12;
 
-/// Stores `writes` with `events`, their deliveries and an outbox in one transaction, then hands
-/// the pointers to the queue. The state change is durable once this returns `Ok`; if sending
-/// fails, the outbox stays and the scheduler's sweep sends it.
+/// What committing works with: the store's one transaction and its outbox, the queue, and the
+/// clock. `Publisher::of` builds it on an `App`; unit tests on fakes.
+pub struct Publisher<'a, S, Q> {
+    pub store: &'a S,
+    pub queue: &'a Q,
+    pub clock: &'a dyn Clock,
+}
+
+impl<'a> Publisher<'a, Store, DeliveryQueue> {
+    pub fn of(app: &'a App) -> Self {
+        Publisher { store: &app.store, queue: &app.queue, clock: &*app.clock }
+    }
+}
+
+/// [`Publisher::commit`] on an `App`.
 pub async fn commit(
-    app: &loop_adapters::app::App,
+    app: &App,
     account: &AccountId,
     endpoints: &EndpointSet,
     writes: Vec<Write>,
     events: Vec<OutboundEvent>,
-) -> Result<(), loop_adapters::store::WriteError> {
-    let now = app.clock.now_unix();
-    let fan = fan_out(account, endpoints, &events, now);
-    commit_fan_out(app, account, writes, events, fan, now).await
+) -> Result<(), WriteError> {
+    Publisher::of(app).commit(account, endpoints, writes, events).await
 }
 
-/// [`commit`] with its deliveries and pointers already chosen.
-async fn commit_fan_out(
-    app: &loop_adapters::app::App,
-    account: &AccountId,
-    mut writes: Vec<Write>,
-    events: Vec<OutboundEvent>,
-    fan: FanOut,
-    now: i64,
-) -> Result<(), loop_adapters::store::WriteError> {
-    let outbox = loop_ground::ids::new_id("ob_");
-    if !fan.pointers.is_empty() {
-        writes.push(Write::PutOutbox {
-            id: outbox.clone(),
-            pointers: fan.pointers.clone(),
-            due_at: now + OUTBOX_GRACE_SECONDS,
-        });
+impl<S: CommitStore, Q: MessageQueue> Publisher<'_, S, Q> {
+    /// Stores `writes` with `events`, their deliveries and an outbox in one transaction, then
+    /// hands the pointers to the queue. The state change is durable once this returns `Ok`; if
+    /// sending fails, the outbox stays and the scheduler's sweep sends it.
+    pub async fn commit(
+        &self,
+        account: &AccountId,
+        endpoints: &EndpointSet,
+        writes: Vec<Write>,
+        events: Vec<OutboundEvent>,
+    ) -> Result<(), WriteError> {
+        let now = self.clock.now_unix();
+        let fan = fan_out(account, endpoints, &events, now);
+        self.commit_fan_out(account, writes, events, fan, now).await
     }
-    writes.extend(crate::email::automated::jobs_for(&events, now));
-    writes.extend(events.into_iter().map(Write::PutEvent));
-    writes.extend(fan.writes);
-    app.store.write(account, &writes).await?;
-    crate::email::hand_over(app, account, &writes).await;
-    if fan.pointers.is_empty() {
-        return Ok(());
-    }
-    match send(&app.queue, &fan.pointers).await {
-        Ok(()) => {
-            if let Err(err) = app.store.delete_outbox(account, &outbox).await {
-                tracing::warn!(error = %err, "outbox not cleared; the sweep will resend it (dispatch ignores duplicates)");
-            }
+
+    /// [`Self::commit`] with its deliveries and pointers already chosen.
+    async fn commit_fan_out(
+        &self,
+        account: &AccountId,
+        mut writes: Vec<Write>,
+        events: Vec<OutboundEvent>,
+        fan: FanOut,
+        now: i64,
+    ) -> Result<(), WriteError> {
+        let outbox = loop_ground::ids::new_id("ob_");
+        if !fan.pointers.is_empty() {
+            writes.push(Write::PutOutbox {
+                id: outbox.clone(),
+                pointers: fan.pointers.clone(),
+                due_at: now + OUTBOX_GRACE_SECONDS,
+            });
         }
-        Err(err) => tracing::warn!(error = %err, "pointers not sent; the scheduler's outbox sweep will send them"),
+        writes.extend(crate::email::automated::jobs_for(&events, now));
+        writes.extend(events.into_iter().map(Write::PutEvent));
+        writes.extend(fan.writes);
+        self.store.write(account, &writes).await?;
+        crate::email::hand_over(self.queue, account, &writes).await;
+        if fan.pointers.is_empty() {
+            return Ok(());
+        }
+        match send(self.queue, &fan.pointers).await {
+            Ok(()) => {
+                if let Err(err) = self.store.delete_outbox(account, &outbox).await {
+                    tracing::warn!(error = %err, "outbox not cleared; the sweep will resend it (dispatch ignores duplicates)");
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "pointers not sent; the scheduler's outbox sweep will send them"),
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// How long an outbox waits before the sweep assumes its sender failed.
@@ -281,7 +396,7 @@ pub enum TestEventError {
     #[error("this endpoint is disabled: enable it to send it a test event")]
     Disabled,
     #[error(transparent)]
-    Write(#[from] loop_adapters::store::WriteError),
+    Write(#[from] WriteError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -290,11 +405,7 @@ pub enum TestEventError {
 /// every event takes: stored with its delivery and an outbox in one transaction, queued, then
 /// signed and POSTed by dispatch, its attempts recorded (so it shows on the Events page and
 /// in the success rate like any other). Answers the event's id.
-pub async fn send_test_event(
-    app: &loop_adapters::app::App,
-    account: &AccountId,
-    endpoint_id: &str,
-) -> Result<String, TestEventError> {
+pub async fn send_test_event(app: &App, account: &AccountId, endpoint_id: &str) -> Result<String, TestEventError> {
     let endpoints = app.store.get_endpoints(account).await?;
     let endpoint = endpoints.get(endpoint_id).ok_or(TestEventError::UnknownEndpoint)?;
     if endpoint.status != EndpointStatus::Enabled {
@@ -328,6 +439,6 @@ pub async fn send_test_event(
         }],
     };
     let id = event.id.clone();
-    commit_fan_out(app, account, Vec::new(), vec![event], fan, now).await?;
+    Publisher::of(app).commit_fan_out(account, Vec::new(), vec![event], fan, now).await?;
     Ok(id)
 }

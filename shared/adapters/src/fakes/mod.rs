@@ -1,15 +1,18 @@
 //! In-memory fakes of the ports (`ports`), for unit tests of the capabilities written against
 //! them (feature `fakes`; never in a release build). The store keeps the conditions of the
 //! DynamoDB writes it stands for, since those conditions are what makes dispatch's promises hold
-//! under duplicates and races, and nothing else (no keys, no expiry, no indexes); the queue
-//! records what was sent; the sender answers as told. The emulator suites prove the real
-//! adapters.
+//! under duplicates and races, and nothing else (no keys, no expiry, no indexes); the scripted
+//! store answers ingest's and publish's reads and transactions as a test tells it and records
+//! every call; the queue records what was sent; the sender answers as told. The emulator suites
+//! prove the real adapters.
 
 mod queue;
+mod scripted;
 mod sender;
 mod store;
 
 pub use queue::FakeQueue;
+pub use scripted::{Call, ScriptedStore};
 pub use sender::{FakeSender, Posted};
 pub use store::FakeStore;
 

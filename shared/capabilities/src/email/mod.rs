@@ -12,6 +12,7 @@ use serde_json::{json, Map, Value};
 use crate::contacts::{self, ContactError, ContactFields, Mode};
 use loop_adapters::app::App;
 use loop_adapters::mailer::{mime, Outgoing, SendError, Unsubscribe};
+use loop_adapters::ports::MessageQueue;
 use loop_adapters::queue::OutgoingMessage;
 use loop_adapters::store::Write;
 use loop_ground::domain::account::{Account, EmailSettings};
@@ -124,7 +125,7 @@ pub async fn delete_template(app: &App, account: &Account, id: &str) -> Result<E
 /// Hands what a commit started to dispatch at once: the workflow runs (`Write::PutRun`) and the
 /// automated emails (`Write::PutMailJob`) among `writes`. Best effort: both are on the due index,
 /// where the scheduler finds them within a minute if this send is lost.
-pub async fn hand_over(app: &App, account: &AccountId, writes: &[Write]) {
+pub async fn hand_over(queue: &impl MessageQueue, account: &AccountId, writes: &[Write]) {
     let messages: Vec<OutgoingMessage> = writes
         .iter()
         .filter_map(|w| match w {
@@ -136,7 +137,7 @@ pub async fn hand_over(app: &App, account: &AccountId, writes: &[Write]) {
     if messages.is_empty() {
         return;
     }
-    if let Err(err) = app.queue.send(&messages).await {
+    if let Err(err) = queue.send(&messages).await {
         tracing::warn!(account = %account, error = %err, "runs and emails not handed to dispatch; the scheduler will");
     }
 }

@@ -13,6 +13,7 @@ use serde_json::{json, Map, Value};
 use super::{account_variables, render, send_rendered, EmailError};
 use loop_adapters::app::App;
 use loop_adapters::mailer::Unsubscribe;
+use loop_adapters::ports::WorkflowStore;
 use loop_adapters::queue::OutgoingMessage;
 use loop_adapters::store::{StepClaim, Write, CLAIM_SENDING, MAX_WORKFLOWS};
 use loop_ground::domain::account::Account;
@@ -198,12 +199,14 @@ pub fn runs_for(
 /// Runs one trigger event starts at most: they are written in its transaction (100 items at most).
 pub const MAX_RUNS_PER_TRIGGER: usize = 20;
 
-/// The runs the trigger events among `writes` start, each for its contact as `writes` leave it
-/// (or as `known` holds it). Reads the account's workflows, once (`cache`), and only when a
-/// trigger event is among the writes — and, when `trigger_names` (the account's workflow
-/// triggers, read with the rest) is given, only when one of those is among them.
+/// The runs the trigger events among `writes` start at `now_ms`, each for its contact as
+/// `writes` leave it (or as `known` holds it). Reads the account's workflows, once (`cache`),
+/// and only when a trigger event is among the writes — and, when `trigger_names` (the account's
+/// workflow triggers, read with the rest) is given, only when one of those is among them.
+#[allow(clippy::too_many_arguments)] // each is one input of the rule; a struct would only rename them
 pub async fn started_by(
-    app: &App,
+    store: &impl WorkflowStore,
+    now_ms: i64,
     account: &AccountId,
     writes: &[Write],
     known: &HashMap<Email, Contact>,
@@ -220,10 +223,9 @@ pub async fn started_by(
         return Ok(Vec::new());
     }
     if cache.is_none() {
-        *cache = Some(app.store.workflows(account).await?);
+        *cache = Some(store.workflows(account).await?);
     }
     let workflows = cache.as_deref().unwrap_or_default();
-    let now_ms = app.clock.now_millis();
     let mut runs = Vec::new();
     for trigger in triggers {
         let written = writes.iter().find_map(|w| match w {
