@@ -259,7 +259,7 @@ async fn a_body_over_one_mebibyte_is_refused_by_the_function_itself() {
         .header("content-type", "application/json")
         .body(bytes::Bytes::from(vec![b' '; 1024 * 1024 + 1]))
         .unwrap();
-    let response = loop_edge::api::handle(t.app(), request).await;
+    let response = loop_edge::api::handle_checkout(t.app(), request).await;
 
     // THEN it answers 413 with the API's error body, and the secret is not rotated
     assert_eq!(response.status(), 413);

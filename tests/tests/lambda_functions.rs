@@ -158,6 +158,17 @@ async fn checkout_answers_an_api_gateway_request() {
 }
 
 #[tokio::test]
+async fn email_answers_an_api_gateway_request() {
+    let t = TestStack::start().await;
+    // Its own routes, with the API's conventions: the placeholder key is refused the same way.
+    let answer = response(invoke(&t, "email").await);
+    assert_eq!(answer["statusCode"], 401, "{answer}");
+    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(body["error"]["type"], "authentication_error");
+    t.shutdown().await;
+}
+
+#[tokio::test]
 async fn dashboard_answers_an_api_gateway_request() {
     let t = TestStack::start().await;
     // The sample's cookie names no session: signed out, the page sends the visitor to sign in,
