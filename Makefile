@@ -78,7 +78,7 @@ $(SDK_STAMP): $(SDK_DIR)/package.json $(SDK_DIR)/package-lock.json
 ## Lambda packages (README "Packaging"): cargo-lambda and its zig toolchain come from
 ## requirements-package.txt into .venv/, apart from the test tools (they are ~400 MB).
 PACKAGE_STAMP := $(VENV)/.installed-package-v1
-FUNCTIONS := stripe-ingest checkout dispatch late-payments dashboard
+FUNCTIONS := stripe-ingest checkout email dispatch late-payments dashboard
 CARGO_LAMBDA := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" cargo lambda build --release $(addprefix -p ,$(FUNCTIONS))
 HOST_ARCH := $(shell uname -m)
 # The bench runs the bootstraps, so it measures a build for this machine's architecture.

@@ -43,7 +43,7 @@ import urllib.request
 from local import free_port, request, start_local, start_moto, start_receiver, wait_for_port
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FUNCTIONS = ["stripe-ingest", "checkout", "dispatch", "late-payments", "dashboard"]
+FUNCTIONS = ["stripe-ingest", "checkout", "email", "dispatch", "late-payments", "dashboard"]
 EVENT_BYTES = 1024 * 1024
 ENDPOINTS = 5  # x 2 outbound events per Stripe event = a full SQS batch of 10 for dispatch
 TARGETS = {"size_mb": 10, "ready_ms": 20, "rss_mb": 40}
@@ -239,11 +239,25 @@ def stripe_event(setup, run):
 
 
 def checkout_event(setup, run):
+    """`PATCH /v1/webhook-endpoints/{id}` (a new description) with a valid body whitespace-padded
+    to fill the event."""
+    path = f"/v1/webhook-endpoints/{setup['endpoints'][0]}"
+
+    def make(n):
+        body = json.dumps({"description": f"bench {run}"}).encode()
+        body = body[:-1] + b" " * n + b"}"
+        return http_event("PATCH", path, "ANY /v1/{proxy+}", {"authorization": f"Bearer {setup['key']}"}, body)
+
+    return padded(make)
+
+
+def email_event(setup, run):
     """`PATCH /v1/account` with a valid body whitespace-padded to fill the event."""
     def make(n):
         body = json.dumps({"supportEmail": f"help{run}@example.com"}).encode()
         body = body[:-1] + b" " * n + b"}"
-        return http_event("PATCH", "/v1/account", "ANY /v1/{proxy+}", {"authorization": f"Bearer {setup['key']}"}, body)
+        return http_event("PATCH", "/v1/account", "PATCH /v1/account", {"authorization": f"Bearer {setup['key']}"},
+                          body)
 
     return padded(make)
 
@@ -301,7 +315,8 @@ def schedule_event(setup, run):
 EVENTS = {
     "stripe-ingest": (stripe_event, "signed `customer.created` (new contact; 5 endpoints: 10 deliveries queued), "
                                     "padded in `data.object`"),
-    "checkout": (checkout_event, "`PATCH /v1/account`, valid body whitespace-padded"),
+    "checkout": (checkout_event, "`PATCH /v1/webhook-endpoints/{id}`, valid body whitespace-padded"),
+    "email": (email_event, "`PATCH /v1/account`, valid body whitespace-padded"),
     "dispatch": (dispatch_event, "SQS batch of 10 delivery pointers (real deliveries to a loopback receiver), "
                                  "padded in message attributes"),
     "late-payments": (schedule_event, "EventBridge schedule event, padded in `detail`"),
@@ -311,7 +326,7 @@ EVENTS = {
 
 def outcome(function, answer):
     """One short word for what the function answered, and whether that is the expected answer."""
-    if function in ("stripe-ingest", "checkout"):
+    if function in ("stripe-ingest", "checkout", "email"):
         status = answer.get("statusCode")
         said = f"HTTP {status}"
         if function == "stripe-ingest":
@@ -361,6 +376,7 @@ def set_up(local_binary, moto_url, receiver_url):
         assert status == 200 and answer.get("status") == "processed", answer
         events = [e["id"] for e in request("GET", f"{base}/v1/events", None, auth)[1]["data"]][:2]
         setup["pointers"] = [(e, w) for e in events for w in endpoints]
+        setup["endpoints"] = endpoints
         assert len(setup["pointers"]) == 10, setup["pointers"]
         return setup
     finally:

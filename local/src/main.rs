@@ -183,7 +183,7 @@ const DEMO_EMAIL_DOMAIN: &str = "demo.loop.test";
 /// Verifies the demo domain in the emulator's SES and makes it the demo account's sender with
 /// `PATCH /v1/account` (by the API's own rules); answers the lines to print.
 async fn use_demo_sender(app: &App, api_key: &str) -> Result<String, String> {
-    app.mailer
+    app.mailer()
         .create_identity(DEMO_EMAIL_DOMAIN)
         .await
         .map_err(|e| format!("cannot verify {DEMO_EMAIL_DOMAIN} in the emulator's SES: {e}"))?;

@@ -194,7 +194,7 @@ impl TestStack {
     /// verified in the emulator's SES now, and whose support email is `support`.
     pub async fn sending_account(&self, name: &str, domain: &str, support: &str) -> TestAccount {
         let account = self.account(name, true).await;
-        self.app().mailer.create_identity(domain).await.unwrap();
+        self.app().mailer().create_identity(domain).await.unwrap();
         let body = serde_json::json!({"supportEmail": support,
                                       "email": {"fromAddress": format!("hello@{domain}"), "fromName": name}});
         let (status, answer) = self.call(&account, "PATCH", "/v1/account", Some(&body)).await;

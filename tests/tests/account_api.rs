@@ -259,7 +259,7 @@ async fn a_body_over_one_mebibyte_is_refused_by_the_function_itself() {
         .header("content-type", "application/json")
         .body(bytes::Bytes::from(vec![b' '; 1024 * 1024 + 1]))
         .unwrap();
-    let response = loop_edge::api::handle(t.app(), request).await;
+    let response = loop_edge::api::handle_checkout(t.app(), request).await;
 
     // THEN it answers 413 with the API's error body, and the secret is not rotated
     assert_eq!(response.status(), 413);
@@ -335,7 +335,7 @@ async fn the_sending_identity_must_be_verified_in_ses_and_replies_default_to_the
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
     assert_eq!(t.read(&acme, "/v1/account").await["email"], Value::Null, "no sender yet");
-    t.app().mailer.create_identity("acme-mail.loop.test").await.unwrap();
+    t.app().mailer().create_identity("acme-mail.loop.test").await.unwrap();
     let patch = |body: Value| t.http.patch(t.url("/v1/account")).bearer_auth(&acme.api_key).json(&body).send();
 
     // WHEN the sender is an address SES does not know

@@ -304,7 +304,7 @@ async fn page_counted(t: &TestStack, session_id: &str) -> (String, usize) {
     let app = App::with_clients(config, clients).await.unwrap();
     counts.dynamodb.reset();
     let request = http::Request::get(format!("/checkout/{session_id}")).body(bytes::Bytes::new()).unwrap();
-    let response = loop_edge::api::handle(&app, request).await;
+    let response = loop_edge::api::handle_checkout(&app, request).await;
     assert_eq!(response.status(), 200);
     (String::from_utf8(response.body().to_vec()).unwrap(), counts.dynamodb.get())
 }

@@ -426,7 +426,7 @@ async fn the_support_email_is_saved_under_the_apis_rules() {
 async fn the_sender_and_the_automated_emails_are_set_on_settings_under_the_apis_rules() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
-    t.app().mailer.create_identity("settings.loop.test").await.unwrap();
+    t.app().mailer().create_identity("settings.loop.test").await.unwrap();
     let mut browser = Browser::new(&t);
     browser.sign_in(&acme).await;
     let page = browser.get("/dashboard/settings").await.text().await.unwrap();
@@ -866,7 +866,7 @@ async fn the_email_page_makes_templates_and_workflows_under_the_apis_rules_and_s
     assert_eq!(no_sender.status(), StatusCode::CONFLICT);
     assert!(no_sender.text().await.unwrap().contains("sender_not_configured"));
     // AND with one, it is sent and shows under Emails sent
-    t.app().mailer.create_identity("dash.loop.test").await.unwrap();
+    t.app().mailer().create_identity("dash.loop.test").await.unwrap();
     let patch = json!({"email": {"fromAddress": "hi@dash.loop.test"}});
     let patched = t.http.patch(t.url("/v1/account")).bearer_auth(&acme.api_key).json(&patch).send().await.unwrap();
     assert_eq!(patched.status(), 200);

@@ -159,7 +159,7 @@ async fn without_a_sender_or_a_template_nothing_is_sent_and_an_ses_refusal_is_re
     assert_eq!((status, error["error"]["code"].as_str()), (409, Some("sender_not_configured")), "{error}");
 
     // WHEN the template is unknown, or the body is bad THEN 404 / 400 naming the parameter
-    t.app().mailer.create_identity("refused.loop.test").await.unwrap();
+    t.app().mailer().create_identity("refused.loop.test").await.unwrap();
     let patch = json!({"email": {"fromAddress": "hi@refused.loop.test"}});
     assert_eq!(t.call(&acme, "PATCH", "/v1/account", Some(&patch)).await.0, 200);
     let unknown = json!({"transactionalId": "et_nope", "email": "a@example.com"});
@@ -176,7 +176,7 @@ async fn without_a_sender_or_a_template_nothing_is_sent_and_an_ses_refusal_is_re
     }
 
     // WHEN SES refuses the sender (its identity was removed after it was set)
-    let ses = loop_adapters::aws::AwsClients::new(&t.app().config.aws).await.sesv2;
+    let ses = loop_adapters::aws::AwsClients::new(&t.app().config.aws).await.sesv2();
     ses.delete_email_identity().email_identity("refused.loop.test").send().await.unwrap();
     let (status, answer) = t.call(&acme, "POST", "/v1/transactional", Some(&body)).await;
 

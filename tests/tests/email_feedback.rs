@@ -31,7 +31,7 @@ async fn until(deadline: Duration, mut done: impl AsyncFnMut() -> bool) {
 async fn a_hard_bounce_or_a_complaint_marks_the_email_and_unsubscribes_once_a_soft_bounce_only_marks() {
     let t = TestStack::start().await;
     let acme = t.account("Acme", true).await;
-    t.app().mailer.create_identity("fb.loop.test").await.unwrap();
+    t.app().mailer().create_identity("fb.loop.test").await.unwrap();
     let sender = json!({"email": {"fromAddress": "hi@fb.loop.test"}});
     assert_eq!(t.call(&acme, "PATCH", "/v1/account", Some(&sender)).await.0, 200);
     let (_, template) = t

@@ -10,6 +10,7 @@ use bytes::Bytes;
 use loop_adapters::aws::{AwsClients, RequestCounts};
 use loop_adapters::App;
 use loop_capabilities::dispatch::{self, QueueMessage};
+use loop_edge::edge::HttpFunction;
 use loop_tests::receiver::Receiver;
 use loop_tests::stripe::{event, ingest_directly, now, object};
 use loop_tests::stripe_api::{prices, products, StripeStandIn, GOOD_KEY};
@@ -78,9 +79,24 @@ fn api_request(account: &TestAccount, method: &str, path: &str, body: Option<Val
     }
 }
 
-async fn call(app: &App, account: &TestAccount, method: &str, path: &str, body: Option<Value>) -> Value {
-    // Boxed: a debug build keeps each request's future on the test's stack otherwise.
-    let response = Box::pin(loop_edge::api::handle(app, api_request(account, method, path, body))).await;
+/// The checkout and email functions, each on clients of its own that record what it calls.
+struct Api {
+    checkout: App,
+    email: App,
+}
+
+impl Api {
+    /// `request` served as API Gateway serves it: by the function of its route, on its clients.
+    async fn handle(&self, request: http::Request<Bytes>) -> http::Response<Bytes> {
+        let function = loop_edge::edge::find(request.method(), request.uri().path()).expect("a route").function;
+        let app = if function == HttpFunction::Email { &self.email } else { &self.checkout };
+        // Boxed: a debug build keeps each request's future on the test's stack otherwise.
+        Box::pin(function.handle(app, request)).await
+    }
+}
+
+async fn call(api: &Api, account: &TestAccount, method: &str, path: &str, body: Option<Value>) -> Value {
+    let response = api.handle(api_request(account, method, path, body)).await;
     let status = response.status();
     let body: Value = serde_json::from_slice(response.body()).unwrap_or(Value::Null);
     assert!(status.is_success(), "{method} {path}: {status} {body}");
@@ -158,14 +174,15 @@ async fn the_api_policy_allows_what_the_api_calls() {
     t.send_stripe(&acme, &event("evt_api_3", "invoice.finalized", now(), invoice("in_api", "open"))).await;
     // Connecting queues a backfill on the queue: a queue of its own, which no poller reads.
     let config = t.config_with_own_queue("iam-api").await;
-    let (app, counts) = recorded(config).await;
+    let (checkout, counts) = recorded(config.clone()).await;
+    let (email, email_counts) = recorded(config).await;
+    let app = &Api { checkout, email };
 
-    // WHEN the API's routes are called: reads, writes, idempotent writes, test helpers, the
-    // hosted page and connecting Stripe
-    let app = &app;
+    // WHEN the API's routes are called, each by its function: reads, writes, idempotent writes,
+    // test helpers, the hosted page, connecting Stripe, and the contacts and email routes
     call(app, &acme, "GET", "/v1/account", None).await;
     call(app, &acme, "PATCH", "/v1/account", Some(json!({"supportEmail": "help@acme.example"}))).await;
-    t.app().mailer.create_identity("iam.loop.test").await.unwrap();
+    t.app().mailer().create_identity("iam.loop.test").await.unwrap();
     call(app, &acme, "PATCH", "/v1/account", Some(json!({"email": {"fromAddress": "hi@iam.loop.test"}}))).await;
     let template = json!({"name": "Hi", "subject": "Hi {{ contact.firstName }}", "html": "<p>Hi</p>"});
     let template = call(app, &acme, "POST", "/v1/email-templates", Some(template)).await;
@@ -198,13 +215,13 @@ async fn the_api_policy_allows_what_the_api_calls() {
     let mut link_request =
         api_request(&acme, "POST", "/v1/payment-links", Some(json!({"name": "Gold", "itemId": item["itemId"]})));
     link_request.headers_mut().insert("idempotency-key", "iam-link".parse().unwrap());
-    let link = loop_edge::api::handle(app, link_request).await;
+    let link = app.handle(link_request).await;
     assert_eq!(link.status(), 201, "{:?}", link.body());
     let link: Value = serde_json::from_slice(link.body()).unwrap();
     call(app, &acme, "GET", "/v1/payment-links", None).await;
     let session = call(app, &acme, "POST", "/v1/checkout-sessions", Some(json!({"paymentLinkId": link["id"]}))).await;
     let session_id = session["id"].as_str().unwrap();
-    let page = loop_edge::api::handle(app, api_request(&acme, "GET", &format!("/checkout/{session_id}"), None)).await;
+    let page = app.handle(api_request(&acme, "GET", &format!("/checkout/{session_id}"), None)).await;
     assert_eq!(page.status(), 200);
     call(app, &acme, "POST", &format!("/v1/test-helpers/checkout-sessions/{session_id}/complete"), Some(json!({})))
         .await;
@@ -236,8 +253,9 @@ async fn the_api_policy_allows_what_the_api_calls() {
     call(app, &acme, "DELETE", &endpoint_path, None).await;
     call(app, &acme, "POST", "/v1/integrations/stripe/connect", Some(json!({"restrictedKey": GOOD_KEY}))).await;
 
-    // THEN the checkout function's policy allows every action that took
+    // THEN each function's policy allows every action its share took
     assert_allowed("CheckoutFunction", &counts);
+    assert_allowed("EmailFunction", &email_counts);
     t.shutdown().await;
 }
 
@@ -369,7 +387,7 @@ async fn the_dispatch_policy_allows_what_dispatch_calls() {
     assert_eq!(ingest_directly(&setup, &acme, &created).await.0, 200);
     let connect =
         api_request(&acme, "POST", "/v1/integrations/stripe/connect", Some(json!({"restrictedKey": GOOD_KEY})));
-    assert_eq!(loop_edge::api::handle(&setup, connect).await.status(), 200);
+    assert_eq!(loop_edge::api::handle_checkout(&setup, connect).await.status(), 200);
     let source = AwsClients::new(&config.aws).await.sqs;
     let (app, counts) = recorded(config).await;
 

@@ -60,7 +60,7 @@ async fn populate(t: &TestStack, a: &TestAccount) -> Owned {
     assert_eq!(status, 201, "{endpoint}");
     let template = json!({"name": "Acme Secret Template", "subject": "Hi", "html": "<p>Hi</p>"});
     let template = created_id(t, a, "/v1/email-templates", template).await;
-    t.app().mailer.create_identity("acme-iso.loop.test").await.unwrap();
+    t.app().mailer().create_identity("acme-iso.loop.test").await.unwrap();
     let sender = json!({"email": {"fromAddress": "hi@acme-iso.loop.test"}});
     let response = t.http.patch(t.url("/v1/account")).bearer_auth(&a.api_key).json(&sender).send().await.unwrap();
     assert_eq!(response.status(), 200);

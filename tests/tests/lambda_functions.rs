@@ -147,13 +147,16 @@ fn response(outcome: Outcome) -> Value {
 }
 
 #[tokio::test]
-async fn checkout_answers_an_api_gateway_request() {
+async fn the_api_functions_answer_an_api_gateway_request() {
     let t = TestStack::start().await;
-    // The sample carries a placeholder key, so the API refuses it, in API Gateway's response shape.
-    let answer = response(invoke(&t, "checkout").await);
-    assert_eq!(answer["statusCode"], 401, "{answer}");
-    let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
-    assert_eq!(body["error"]["type"], "authentication_error");
+    // The samples carry a placeholder key, so each API function (checkout, and email with its
+    // own routes) refuses it with the API's error, in API Gateway's response shape.
+    for function in ["checkout", "email"] {
+        let answer = response(invoke(&t, function).await);
+        assert_eq!(answer["statusCode"], 401, "{function}: {answer}");
+        let body: Value = serde_json::from_str(answer["body"].as_str().unwrap()).unwrap();
+        assert_eq!(body["error"]["type"], "authentication_error", "{function}");
+    }
     t.shutdown().await;
 }
 

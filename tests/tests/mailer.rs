@@ -9,7 +9,7 @@ use loop_tests::TestStack;
 async fn a_raw_message_is_sent_whole_from_a_verified_domain_and_an_unverified_sender_is_refused() {
     // GIVEN a domain verified in the emulator's SES
     let t = TestStack::start().await;
-    let mailer = &t.app().mailer;
+    let mailer = t.app().mailer();
     mailer.create_identity("mailer.loop.test").await.unwrap();
     assert!(mailer.may_send_as("news@mailer.loop.test").await.unwrap());
     assert!(!mailer.may_send_as("news@elsewhere.loop.test").await.unwrap());

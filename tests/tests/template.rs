@@ -38,7 +38,7 @@ fn event(name: &str) -> String {
 
 #[test]
 fn every_function_has_a_sample_event_of_its_trigger_type() {
-    for function in ["stripe-ingest", "checkout", "dashboard"] {
+    for function in ["stripe-ingest", "checkout", "email", "dashboard"] {
         let request = lambda_http::request::from_str(&event(&format!("{function}.json"))).unwrap();
         assert!(request.uri().path().starts_with('/'), "{function}");
     }

@@ -21,8 +21,11 @@ pub struct App {
     pub clock: Arc<dyn Clock>,
     /// Seals secrets Loop keeps for a while (a restricted Stripe key during a backfill).
     pub vault: Vault,
-    /// SES: only the functions that send email call it.
-    pub mailer: Mailer,
+    /// SES, built on first use ([`App::mailer`]): only the functions that send email call it,
+    /// and only they link it.
+    mailer: OnceLock<Mailer>,
+    /// The clients, kept for the SES client built on first use.
+    clients: AwsClients,
     /// Built on first use: only dispatch sends webhooks.
     http: OnceLock<WebhookClient>,
     /// Built on first use: for Stripe's API (no SSRF guard: its address is the operator's).
@@ -68,15 +71,22 @@ impl App {
         let chains = networks(&config)?;
         Ok(App {
             chains,
-            store: Store::new(clients.dynamodb, names.table.clone()),
-            queue: DeliveryQueue::new(clients.sqs, queue_url, dead_letter_url),
+            store: Store::new(clients.dynamodb.clone(), names.table.clone()),
+            queue: DeliveryQueue::new(clients.sqs.clone(), queue_url, dead_letter_url),
             clock: Arc::new(SystemClock { offset_seconds: config.clock_offset_seconds }),
-            vault: Vault::new(clients.kms, names.kms_key_id.clone()),
-            mailer: Mailer::new(clients.sesv2, config.resources.ses_configuration_set.clone()),
+            vault: Vault::new(clients.kms.clone(), names.kms_key_id.clone()),
+            mailer: OnceLock::new(),
             http: OnceLock::new(),
             stripe_http: OnceLock::new(),
+            clients,
             config,
         })
+    }
+
+    /// SES, as the functions that send email use it.
+    pub fn mailer(&self) -> &Mailer {
+        self.mailer
+            .get_or_init(|| Mailer::new(self.clients.sesv2(), self.config.resources.ses_configuration_set.clone()))
     }
 
     /// The sender of outbound webhooks (timeouts, no redirects, the SSRF guard).

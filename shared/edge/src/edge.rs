@@ -19,17 +19,20 @@ use loop_ground::http::{self as h, Request, Response};
 pub enum HttpFunction {
     StripeIngest,
     Checkout,
+    Email,
     Dashboard,
 }
 
 impl HttpFunction {
-    pub const ALL: [HttpFunction; 3] = [HttpFunction::StripeIngest, HttpFunction::Checkout, HttpFunction::Dashboard];
+    pub const ALL: [HttpFunction; 4] =
+        [HttpFunction::StripeIngest, HttpFunction::Checkout, HttpFunction::Email, HttpFunction::Dashboard];
 
     /// Its resource's logical id in `template.yaml`.
     pub const fn logical_id(self) -> &'static str {
         match self {
             HttpFunction::StripeIngest => "StripeIngestFunction",
             HttpFunction::Checkout => "CheckoutFunction",
+            HttpFunction::Email => "EmailFunction",
             HttpFunction::Dashboard => "DashboardFunction",
         }
     }
@@ -39,6 +42,7 @@ impl HttpFunction {
         match self {
             HttpFunction::StripeIngest => "stripe-ingest",
             HttpFunction::Checkout => "checkout",
+            HttpFunction::Email => "email",
             HttpFunction::Dashboard => "dashboard",
         }
     }
@@ -51,7 +55,8 @@ impl HttpFunction {
     pub async fn handle(self, app: &App, request: Request) -> Response {
         match self {
             HttpFunction::StripeIngest => loop_capabilities::ingest::handle(app, request).await,
-            HttpFunction::Checkout => crate::api::handle(app, request).await,
+            HttpFunction::Checkout => crate::api::handle_checkout(app, request).await,
+            HttpFunction::Email => crate::api::handle_email(app, request).await,
             HttpFunction::Dashboard => crate::dashboard::handle(app, request).await,
         }
     }
@@ -67,8 +72,25 @@ pub struct Route {
     pub function: HttpFunction,
 }
 
+/// In the order [`find`] tries them: API Gateway chooses the most specific route, so a route
+/// inside another's paths (`/v1/contacts` in `/v1/{proxy+}`) comes before it.
 pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/stripe/webhooks/{accountId}", function: HttpFunction::StripeIngest },
+    // The audience and email routes, and the account patch that checks a sender with SES: the
+    // email function, so that checkout links none of SES, MIME and templates.
+    Route { method: "PATCH", path: "/v1/account", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/contacts", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/contacts/{proxy+}", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/contact-events", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/email-templates", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/email-templates/{proxy+}", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/transactional", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/emails", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/emails/{proxy+}", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/workflows", function: HttpFunction::Email },
+    Route { method: "ANY", path: "/v1/workflows/{proxy+}", function: HttpFunction::Email },
+    Route { method: "GET", path: "/u/{token}", function: HttpFunction::Email },
+    Route { method: "POST", path: "/u/{token}", function: HttpFunction::Email },
     Route { method: "ANY", path: "/v1/{proxy+}", function: HttpFunction::Checkout },
     Route { method: "GET", path: "/checkout/{sessionId}", function: HttpFunction::Checkout },
     Route { method: "POST", path: "/checkout/{sessionId}/payments", function: HttpFunction::Checkout },
@@ -76,8 +98,6 @@ pub const ROUTES: &[Route] = &[
     Route { method: "GET", path: "/pay/{payToken}", function: HttpFunction::Checkout },
     Route { method: "POST", path: "/pay/{payToken}/payments", function: HttpFunction::Checkout },
     Route { method: "GET", path: "/pay/{payToken}/status", function: HttpFunction::Checkout },
-    Route { method: "GET", path: "/u/{token}", function: HttpFunction::Checkout },
-    Route { method: "POST", path: "/u/{token}", function: HttpFunction::Checkout },
     Route { method: "ANY", path: "/dashboard", function: HttpFunction::Dashboard },
     Route { method: "ANY", path: "/dashboard/{proxy+}", function: HttpFunction::Dashboard },
 ];
@@ -108,7 +128,8 @@ fn path_matches(pattern: &str, path: &str) -> bool {
     segments.next().is_none()
 }
 
-/// The route API Gateway would choose for `method` and `path`.
+/// The route API Gateway would choose for `method` and `path`: the first that matches, the
+/// table listing the more specific routes first.
 pub fn find(method: &Method, path: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|route| route.matches(method, path))
 }
@@ -136,9 +157,17 @@ mod tests {
 
     #[test]
     fn each_path_goes_to_the_function_the_template_names() {
-        use HttpFunction::{Checkout, StripeIngest};
+        use HttpFunction::{Checkout, Email, StripeIngest};
         assert_eq!(served_by(Method::POST, "/stripe/webhooks/acct_1"), Some(StripeIngest));
-        assert_eq!(served_by(Method::GET, "/v1/contacts"), Some(Checkout));
+        assert_eq!(served_by(Method::GET, "/v1/contacts"), Some(Email));
+        assert_eq!(served_by(Method::DELETE, "/v1/contacts/ct_1"), Some(Email));
+        assert_eq!(served_by(Method::POST, "/v1/email-templates/et_1/preview"), Some(Email));
+        assert_eq!(served_by(Method::GET, "/v1/workflows/wf_1/runs"), Some(Email));
+        assert_eq!(served_by(Method::POST, "/u/u1.abc"), Some(Email));
+        assert_eq!(served_by(Method::PATCH, "/v1/account"), Some(Email));
+        assert_eq!(served_by(Method::GET, "/v1/account"), Some(Checkout));
+        assert_eq!(served_by(Method::GET, "/v1/contactsx"), Some(Checkout));
+        assert_eq!(served_by(Method::GET, "/v1/events"), Some(Checkout));
         assert_eq!(served_by(Method::DELETE, "/v1/webhook-endpoints/we_1/x"), Some(Checkout));
         assert_eq!(served_by(Method::GET, "/checkout/cs_1"), Some(Checkout));
         assert_eq!(served_by(Method::GET, "/dashboard"), Some(HttpFunction::Dashboard));
@@ -156,6 +185,18 @@ mod tests {
         assert_eq!(served_by(Method::GET, "/v1/"), Some(HttpFunction::Checkout));
         assert_eq!(served_by(Method::GET, "/health"), None);
         assert_eq!(served_by(Method::GET, "/"), None);
+    }
+
+    #[test]
+    fn a_route_comes_before_every_wider_route_whose_paths_hold_its_own() {
+        // What makes the first match API Gateway's most specific one: a path of each route's
+        // own finds it, not a wider route listed before it.
+        for (i, route) in ROUTES.iter().enumerate() {
+            let sample = route.path.replace("{proxy+}", "x/y").replace(['{', '}'], "");
+            let method = if route.method == "ANY" { "GET" } else { route.method };
+            let first = ROUTES.iter().position(|r| r.matches(&method.parse().unwrap(), &sample));
+            assert_eq!(first, Some(i), "{route:?} is shadowed by an earlier route");
+        }
     }
 
     #[test]

@@ -37,9 +37,17 @@ pub async fn run_stripe_ingest() -> Result<(), Error> {
     .await
 }
 
-/// `functions/checkout`: the merchant API and the customer's pages and payment routes.
+/// `functions/checkout`: the merchant API but its email routes, and the customer's pages and
+/// payment routes.
 pub async fn run_checkout() -> Result<(), Error> {
-    run_http(HttpFunction::Checkout, |app, request| async move { crate::api::handle(&app, request).await }).await
+    run_http(HttpFunction::Checkout, |app, request| async move { crate::api::handle_checkout(&app, request).await })
+        .await
+}
+
+/// `functions/email`: the contacts, email and workflow routes of the merchant API, and the
+/// unsubscribe page.
+pub async fn run_email() -> Result<(), Error> {
+    run_http(HttpFunction::Email, |app, request| async move { crate::api::handle_email(&app, request).await }).await
 }
 
 /// `functions/dashboard`: the merchant dashboard's pages.

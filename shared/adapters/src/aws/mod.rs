@@ -20,7 +20,15 @@ pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
     pub kms: aws_sdk_kms::Client,
-    pub sesv2: aws_sdk_sesv2::Client,
+    /// What the SES client is built from, on first use ([`AwsClients::sesv2`]): a function that
+    /// never sends email (checkout) then links none of the SES SDK.
+    ses: SesSettings,
+}
+
+#[derive(Clone, Debug)]
+struct SesSettings {
+    shared: aws_config::SdkConfig,
+    counter: Option<RequestCounter>,
 }
 
 /// Counts the HTTP requests a client sends, retries included, and names the operations they
@@ -163,9 +171,7 @@ impl AwsClients {
             aws_sdk_dynamodb::config::Builder::from(&shared).retry_classifier(conflicts::TransactionConflicts);
         let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
         let mut kms = aws_sdk_kms::config::Builder::from(&shared);
-        let mut sesv2 = aws_sdk_sesv2::config::Builder::from(&shared);
         if let Some(counts) = counts {
-            sesv2 = sesv2.interceptor(counts.sesv2.clone());
             dynamodb = dynamodb.interceptor(counts.dynamodb.clone());
             sqs = sqs.interceptor(counts.sqs.clone());
             kms = kms.interceptor(counts.kms.clone());
@@ -174,8 +180,17 @@ impl AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
             kms: aws_sdk_kms::Client::from_conf(kms.build()),
-            sesv2: aws_sdk_sesv2::Client::from_conf(sesv2.build()),
+            ses: SesSettings { counter: counts.map(|c| c.sesv2.clone()), shared },
         }
+    }
+
+    /// A new SES v2 client: built only where email is sent or senders are checked.
+    pub fn sesv2(&self) -> aws_sdk_sesv2::Client {
+        let mut sesv2 = aws_sdk_sesv2::config::Builder::from(&self.ses.shared);
+        if let Some(counter) = &self.ses.counter {
+            sesv2 = sesv2.interceptor(counter.clone());
+        }
+        aws_sdk_sesv2::Client::from_conf(sesv2.build())
     }
 }
 

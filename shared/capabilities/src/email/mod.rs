@@ -215,7 +215,7 @@ pub(crate) async fn send_rendered(
     };
     // SES hands the tags back with a bounce or complaint: the email it is about (`feedback`).
     let tags = [(feedback::ACCOUNT_TAG, account.id.as_str()), (feedback::EMAIL_TAG, email_id)];
-    match app.mailer.send_raw(&sender.from_address, to.as_str(), raw, &tags).await {
+    match app.mailer().send_raw(&sender.from_address, to.as_str(), raw, &tags).await {
         Ok(message_id) => Ok(SendOutcome { sent: true, reason: None, ses_message_id: Some(message_id) }),
         Err(SendError::Refused(reason)) => Ok(failed(reason)),
         Err(SendError::Unavailable(err)) => Err(err),

@@ -335,7 +335,7 @@ pub async fn patch(app: &App, caller: Caller, request: &Request) -> Result<Respo
     // A new sender must be one SES lets send (the address or its domain verified), checked once
     // before the write.
     if let Some(Some(EmailPatch { from_address: Some(address), .. })) = &patch.email {
-        if !app.mailer.may_send_as(address).await? {
+        if !app.mailer().may_send_as(address).await? {
             return Err(ApiError::invalid_param(
                 "identity_not_verified",
                 "email.fromAddress",

@@ -1,5 +1,8 @@
 //! The merchant REST API (`/v1/…`) and the hosted checkout page: routing, authentication and
 //! the request conventions of `api.md`. Each route module turns a request into a domain call.
+//! Two functions serve it, each through its own entry point ([`handle_checkout`],
+//! [`handle_email`]) with the same conventions and only its own routes' handlers
+//! (`served_by_checkout`, `served_by_email`); the dashboard reaches both through [`call`].
 
 mod account;
 mod body;
@@ -16,11 +19,18 @@ mod integrations;
 pub(crate) mod list;
 mod page;
 mod payments;
+mod served_by_checkout;
+mod served_by_email;
 mod test_helpers;
 mod unsubscribe;
 mod workflows;
 
+use std::future::Future;
+use std::pin::Pin;
+
 use http::Method;
+
+use crate::edge::HttpFunction;
 
 use loop_adapters::app::App;
 use loop_capabilities::accounts::{authenticate, Caller};
@@ -30,7 +40,7 @@ use loop_ground::http::{self as h, Request, Response};
 
 /// Every route the API serves, by path shape.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Route<'a> {
+pub(crate) enum Route<'a> {
     Account,
     StripeIntegration,
     StripeConnect,
@@ -82,6 +92,28 @@ enum Route<'a> {
 pub const OPENAPI: &str = include_str!("../../../../openapi.json");
 
 impl Route<'_> {
+    /// The function API Gateway sends it to (`edge::ROUTES`; a test holds the two together).
+    fn function(self, method: &Method) -> HttpFunction {
+        match self {
+            Route::Contacts
+            | Route::Contact(_)
+            | Route::ContactEvents
+            | Route::EmailTemplates
+            | Route::EmailTemplate(_)
+            | Route::PreviewTemplate(_)
+            | Route::Transactional
+            | Route::Emails
+            | Route::Email(_)
+            | Route::Workflows
+            | Route::Workflow(_)
+            | Route::WorkflowRuns(_)
+            | Route::Unsubscribe(_) => HttpFunction::Email,
+            // A new sender is checked with SES.
+            Route::Account if method == Method::PATCH => HttpFunction::Email,
+            _ => HttpFunction::Checkout,
+        }
+    }
+
     fn allowed(self) -> &'static str {
         match self {
             Route::Account => "GET, PATCH",
@@ -183,45 +215,54 @@ fn route_of(path: &str) -> Option<Route<'_>> {
     }
 }
 
-/// The entry point for `ANY /v1/{proxy+}` and `GET /checkout/{sessionId}`.
-pub async fn handle(app: &App, request: Request) -> Response {
-    h::finish(serve(app, request).await)
+/// One function's share of the routes ([`Route::function`]). Each function's entry point names
+/// its own, so its binary links only the handlers of its routes: the checkout function none of
+/// the email code (SES, MIME, templates).
+pub(crate) trait Service {
+    const FUNCTION: HttpFunction;
+
+    /// A route of this function served without an API key (a customer's page), or `None`.
+    fn public<'a>(app: &'a App, route: Route<'a>, request: &'a Request) -> Option<Answer<'a>>;
+
+    /// A route of this function, for an authenticated caller.
+    fn dispatch<'a>(app: &'a App, caller: Caller, route: Route<'a>, request: &'a Request) -> Answer<'a>;
 }
 
-async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
-    let path = request.uri().path().to_owned();
-    let route = route_of(&path).ok_or_else(|| ApiError::NotFound {
+/// A route's answer. Boxed: the handlers' futures (reads joined, SES, a commit) would otherwise
+/// grow every request's future by their size.
+pub(crate) type Answer<'a> = Pin<Box<dyn Future<Output = Result<Response, ApiError>> + Send + 'a>>;
+
+/// The checkout function's entry point: `ANY /v1/{proxy+}` but the email routes, the hosted
+/// checkout and pay pages and the customer's payment routes.
+pub async fn handle_checkout(app: &App, request: Request) -> Response {
+    h::finish(serve::<served_by_checkout::Checkout>(app, request).await)
+}
+
+/// The email function's entry point: the contacts, email and workflow routes, `PATCH
+/// /v1/account` (it asks SES about a new sender) and `/u/{token}`.
+pub async fn handle_email(app: &App, request: Request) -> Response {
+    h::finish(serve::<served_by_email::Email>(app, request).await)
+}
+
+fn unknown_route(request: &Request) -> ApiError {
+    ApiError::NotFound {
         code: "unknown_route",
         message: format!("no route {} {}", request.method(), request.uri().path()),
         param: None,
-    })?;
-    if route == Route::OpenApi && request.method() == Method::GET {
-        let mut response = http::Response::new(bytes::Bytes::from_static(OPENAPI.as_bytes()));
-        response.headers_mut().insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-        return Ok(response);
     }
-    match route {
-        Route::SubmitPayment(payable) => {
-            payments::allowed(request.method(), true)?;
-            return payments::submit(app, payable, &request).await;
-        }
-        Route::PaymentStatus(payable) => {
-            payments::allowed(request.method(), false)?;
-            return payments::status(app, payable).await;
-        }
-        Route::PayPage(token) => {
-            payments::allowed(request.method(), false)?;
-            return page::render_pay_token(app, token).await;
-        }
-        Route::Unsubscribe(token) => return Box::pin(unsubscribe::serve(app, token, &request)).await,
-        _ => {}
+}
+
+/// The conventions every route shares: a route of another function is unknown here (API
+/// Gateway never sends it), then the public pages, then the size, API key, media type and
+/// idempotency key, in that order.
+async fn serve<S: Service>(app: &App, request: Request) -> Result<Response, ApiError> {
+    let path = request.uri().path().to_owned();
+    let route = route_of(&path).ok_or_else(|| unknown_route(&request))?;
+    if route.function(request.method()) != S::FUNCTION {
+        return Err(unknown_route(&request));
     }
-    if let Route::CheckoutPage(id) = route {
-        // The customer's page: public, no API key.
-        return match *request.method() {
-            Method::GET | Method::HEAD => page::render(app, id).await,
-            _ => Err(ApiError::MethodNotAllowed { allowed: route.allowed() }),
-        };
+    if let Some(answer) = S::public(app, route, &request) {
+        return answer.await;
     }
     // Before the key: the local runner (like API Gateway) refuses an oversized body before
     // anything else too. The media type after it, so a caller without a key hears that first.
@@ -232,74 +273,10 @@ async fn serve(app: &App, request: Request) -> Result<Response, ApiError> {
     if request.method() == Method::POST {
         if let Some(key) = h::header(&request, "idempotency-key") {
             let account = caller.account.id.clone();
-            return idempotency::once(app, &account, key, &request, || dispatch(app, caller, route, &request)).await;
+            return idempotency::once(app, &account, key, &request, || S::dispatch(app, caller, route, &request)).await;
         }
     }
-    dispatch(app, caller, route, &request).await
-}
-
-/// The contacts API's routes and the account patch are boxed: their futures (reads joined, SES, a commit) would
-/// otherwise grow every request's future by their size.
-async fn dispatch(app: &App, caller: Caller, route: Route<'_>, request: &Request) -> Result<Response, ApiError> {
-    if matches!(route, Route::ProcessTransfer(_) | Route::FinishSession(..)) && request.method() == Method::POST {
-        require_test_mode(&caller)?;
-    }
-    match (route, request.method().clone()) {
-        (Route::Account, Method::GET) => Ok(account::get(&caller)),
-        (Route::Account, Method::PATCH) => Box::pin(account::patch(app, caller, request)).await,
-        (Route::StripeIntegration, Method::GET) => integrations::get(app, &caller).await,
-        (Route::StripeIntegration, Method::PUT) => integrations::put(app, caller, request).await,
-        (Route::StripeConnect, Method::POST) => integrations::connect(app, caller, request).await,
-        (Route::Contacts, Method::GET) => contacts::list(app, &caller, request).await,
-        (Route::Contacts, Method::POST) => Box::pin(contacts::create(app, &caller, request)).await,
-        (Route::Contacts, Method::PUT) => Box::pin(contacts::put(app, &caller, request)).await,
-        (Route::Contact(id), Method::GET) => contacts::get(app, &caller, id).await,
-        (Route::Contact(id), Method::DELETE) => Box::pin(contacts::delete(app, &caller, id)).await,
-        (Route::ContactEvents, Method::GET) => contacts::events(app, &caller, request).await,
-        (Route::ContactEvents, Method::POST) => Box::pin(contacts::send_event(app, &caller, request)).await,
-        (Route::EmailTemplates, Method::GET) => email::list_templates(app, &caller, request).await,
-        (Route::EmailTemplates, Method::POST) => Box::pin(email::create_template(app, &caller, request)).await,
-        (Route::EmailTemplate(id), Method::GET) => email::get_template(app, &caller, id).await,
-        (Route::EmailTemplate(id), Method::PATCH) => Box::pin(email::update_template(app, &caller, id, request)).await,
-        (Route::EmailTemplate(id), Method::DELETE) => Box::pin(email::delete_template(app, &caller, id)).await,
-        (Route::PreviewTemplate(id), Method::POST) => Box::pin(email::preview(app, &caller, id, request)).await,
-        (Route::Transactional, Method::POST) => Box::pin(email::send_transactional(app, &caller, request)).await,
-        (Route::Emails, Method::GET) => email::list_emails(app, &caller, request).await,
-        (Route::Email(id), Method::GET) => email::get_email(app, &caller, id).await,
-        (Route::Workflows, Method::GET) => workflows::list(app, &caller, request).await,
-        (Route::Workflows, Method::POST) => Box::pin(workflows::create(app, &caller, request)).await,
-        (Route::Workflow(id), Method::GET) => workflows::get(app, &caller, id).await,
-        (Route::Workflow(id), Method::PATCH) => Box::pin(workflows::update(app, &caller, id, request)).await,
-        (Route::Workflow(id), Method::DELETE) => Box::pin(workflows::delete(app, &caller, id)).await,
-        (Route::WorkflowRuns(id), Method::GET) => workflows::runs(app, &caller, id, request).await,
-        (Route::DashboardLinks, Method::POST) => dashboard_links::create(app, &caller, request).await,
-        (Route::Events, Method::GET) => events::list(app, &caller, request).await,
-        (Route::Event(id), Method::GET) => events::get(app, &caller, id).await,
-        (Route::Attempts(id), Method::GET) => events::attempts(app, &caller, id, request).await,
-        (Route::Redeliver(id), Method::POST) => events::redeliver(app, &caller, id, request).await,
-        (Route::ProcessTransfer(id), Method::POST) => test_helpers::process_transfer(app, &caller, id, request).await,
-        (Route::PaymentLinks, Method::GET) => checkout::list_payment_links(app, &caller, request).await,
-        (Route::PaymentLinks, Method::POST) => checkout::create_payment_link(app, &caller, request).await,
-        (Route::PaymentLink(id), Method::GET) => checkout::get_payment_link(app, &caller, id).await,
-        (Route::PaymentLink(id), Method::PATCH) => checkout::update_payment_link(app, &caller, id, request).await,
-        (Route::Sessions, Method::GET) => checkout::list_sessions(app, &caller, request).await,
-        (Route::Sessions, Method::POST) => checkout::create_session(app, &caller, request).await,
-        (Route::Session(id), Method::GET) => checkout::get_session(app, &caller, id).await,
-        (Route::FinishSession(id, to), Method::POST) => checkout::finish_session(app, &caller, id, to).await,
-        (Route::Endpoints, Method::GET) => endpoints::list(app, &caller, request).await,
-        (Route::Endpoints, Method::POST) => endpoints::create(app, &caller, request).await,
-        (Route::Endpoint(id), Method::GET) => endpoints::get(app, &caller, id).await,
-        (Route::Endpoint(id), Method::PATCH) => endpoints::update(app, &caller, id, request).await,
-        (Route::Endpoint(id), Method::DELETE) => endpoints::delete(app, &caller, id).await,
-        (Route::RotateSecret(id), Method::POST) => endpoints::rotate_secret(app, &caller, id).await,
-        (Route::Items, Method::GET) => commerce::list_items(app, &caller, request).await,
-        (Route::Item(id), Method::GET) => commerce::get_item(app, &caller, id).await,
-        (Route::Transfers, Method::GET) => commerce::list_transfers(app, &caller, request).await,
-        (Route::Transfer(id), Method::GET) => commerce::get_transfer(app, &caller, id).await,
-        (Route::Agreements, Method::GET) => commerce::list_agreements(app, &caller, request).await,
-        (Route::Agreement(id), Method::GET) => commerce::get_agreement(app, &caller, id).await,
-        (route, _) => Err(ApiError::MethodNotAllowed { allowed: route.allowed() }),
-    }
+    S::dispatch(app, caller, route, &request).await
 }
 
 pub use dashboard_links::link_url as dashboard_link_url;
@@ -330,20 +307,12 @@ pub(crate) async fn call(
     let request = request.body(body).map_err(|_| ApiError::not_found("page"))?;
     let path = request.uri().path().to_owned();
     let route = route_of(&path).ok_or_else(|| ApiError::not_found("page"))?;
-    // Boxed: the API's dispatch is a large future, and the dashboard's pages await it inside their own.
-    let response = Box::pin(dispatch(app, caller.clone(), route, &request)).await?;
+    // The dashboard is one function that serves both shares.
+    let response = match route.function(request.method()) {
+        HttpFunction::Email => served_by_email::Email::dispatch(app, caller.clone(), route, &request).await?,
+        _ => served_by_checkout::Checkout::dispatch(app, caller.clone(), route, &request).await?,
+    };
     Ok(serde_json::from_slice(response.body()).unwrap_or(serde_json::Value::Null))
-}
-
-fn require_test_mode(caller: &Caller) -> Result<(), ApiError> {
-    if caller.test_mode {
-        Ok(())
-    } else {
-        Err(ApiError::Permission {
-            code: "test_mode_only",
-            message: "Test helpers need a test-mode API key (lk_test_…).".into(),
-        })
-    }
 }
 
 #[cfg(test)]
@@ -400,6 +369,18 @@ mod tests {
         let mut m: Vec<String> = allowed.split(", ").map(str::to_lowercase).collect();
         m.sort();
         m
+    }
+
+    #[test]
+    fn each_route_is_served_by_the_function_the_route_table_sends_it_to() {
+        for sample in SAMPLES.iter().chain(&["/u/u1.abc"]) {
+            let route = route_of(sample).unwrap();
+            for method in route.allowed().split(", ") {
+                let method: Method = method.parse().unwrap();
+                let table = crate::edge::find(&method, sample).map(|r| r.function);
+                assert_eq!(Some(route.function(&method)), table, "{method} {sample}");
+            }
+        }
     }
 
     #[test]
