@@ -357,6 +357,18 @@ async fn the_dashboard_policy_allows_what_the_dashboard_calls() {
     assert_eq!(revoked.status(), 303);
     let key_cookie = by_key.headers()["set-cookie"].to_str().unwrap().split(';').next().unwrap().to_owned();
     assert_eq!(page("/dashboard/settings", Some(&key_cookie), None).await.status(), 200);
+    // The sender set on Settings (SES is asked whether it is verified), and a template's test
+    // email sent from its page (SES sends it)
+    t.app().mailer().create_identity("iam.loop.test").await.unwrap();
+    let sender_form = format!("csrf={csrf}&section=email&fromAddress=hello%40iam.loop.test&fromName=Acme");
+    assert_eq!(page("/dashboard/settings", cookie, Some(&sender_form)).await.status(), 303);
+    let template_form = format!("csrf={csrf}&name=Hi&subject=Hi&html=%3Cp%3EHi%3C%2Fp%3E");
+    assert_eq!(page("/dashboard/email/templates", cookie, Some(&template_form)).await.status(), 303);
+    let template = t.read(&acme, "/v1/email-templates").await["data"][0]["id"].as_str().unwrap().to_owned();
+    let test_form = format!("csrf={csrf}&email=ada%40example.com");
+    let sent = page(&format!("/dashboard/email/templates/{template}/send-test"), cookie, Some(&test_form)).await;
+    assert_eq!(sent.status(), 303, "the test email is sent");
+    assert!(counts.sesv2.operations().contains("SendEmail"), "{:?}", counts.sesv2.operations());
     assert_eq!(page("/dashboard/logout", cookie, Some(&format!("csrf={csrf}"))).await.status(), 303);
 
     // THEN the dashboard function's policy allows every action that took
