@@ -4,18 +4,27 @@
 //! is due, from the sparse `due` index, page by page and a bounded number per run; a conditional
 //! write makes each late payment exactly once even when two runs overlap. An undecodable record
 //! is logged and skipped: the rest of the run goes on.
+//!
+//! Written against the ports (`loop_adapters::ports`): the store's due pages and the reads its
+//! sweeps make, the queue, the commit of late payments, the clock; and, behind
+//! [`SessionsAndPayments`], the two capabilities still written over `App` that due sessions and
+//! payments are handed to.
+
+mod walk;
 
 use std::collections::HashMap;
+use std::future::Future;
 
 use serde::Serialize;
 
 use crate::checkout::{self, CheckoutError};
-use crate::payments::{self, Recheck};
-use crate::publish;
+use crate::payments::{self, PaymentError, Recheck};
+use crate::publish::{self, Publisher};
 use loop_adapters::app::App;
-use loop_adapters::queue::OutgoingMessage;
-use loop_adapters::store::{DueCursor, Write, WriteError};
-use loop_ground::clock::unix_seconds;
+use loop_adapters::ports::{CommitStore, MessageQueue, ScheduleStore};
+use loop_adapters::queue::{DeliveryQueue, OutgoingMessage};
+use loop_adapters::store::{Confirming, Parked, Store, Write, WriteError};
+use loop_ground::clock::{unix_seconds, Clock};
 use loop_ground::domain::account::Account;
 use loop_ground::domain::checkout::SessionStatus;
 use loop_ground::domain::endpoint::EndpointSet;
@@ -23,42 +32,13 @@ use loop_ground::domain::outbound::{DeliveryPointer, RunPointer};
 use loop_ground::domain::payloads;
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
+use walk::DueWalk;
 
 /// Items one query of the due index returns at most.
 pub const DUE_PAGE_SIZE: usize = 100;
 /// Items of one kind a run takes from the due index at most. A larger backlog is finished by the
 /// next runs (one a minute), so a run stays bounded in time (60 s timeout) and memory.
 pub const MAX_DUE_PER_RUN: usize = 1_000;
-
-/// Where a run is in one kind's part of the due index, and how much of its budget it used.
-struct DueWalk {
-    next: Option<DueCursor>,
-    read: usize,
-}
-
-impl DueWalk {
-    /// A walk that begins at the shard of the minute, so that consecutive runs begin at
-    /// different shards.
-    fn new(now: i64) -> Self {
-        DueWalk { next: Some(DueCursor::starting_at((now / 60).unsigned_abs())), read: 0 }
-    }
-
-    /// The next page to read and its size, while the budget lasts and something may be due.
-    fn next_page(&mut self) -> Option<(DueCursor, usize)> {
-        let left = MAX_DUE_PER_RUN.saturating_sub(self.read);
-        if left == 0 {
-            return None;
-        }
-        Some((self.next.take()?, left.min(DUE_PAGE_SIZE)))
-    }
-
-    fn advance<T>(&mut self, page: &loop_adapters::store::Due<T>, report: &mut ScheduleReport) {
-        self.read += page.items_read;
-        self.next = page.next.clone();
-        report.items_read += page.items_read;
-        report.corrupt_skipped += page.corrupt;
-    }
-}
 
 /// What one run did, for logs and tests.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -83,153 +63,267 @@ pub struct ScheduleReport {
     pub corrupt_skipped: usize,
 }
 
+/// What the scheduler hands due sessions and payments to: checkout and payments, still written
+/// over `App` (the chain, the vault), implemented on `App` by calling them. A seam, so that the
+/// scheduler's own logic runs on fakes without porting theirs.
+pub trait SessionsAndPayments: Sync {
+    /// `checkout::finish` to `expired`.
+    fn expire_session(
+        &self,
+        account: &Account,
+        session_id: &str,
+    ) -> impl Future<Output = Result<(), CheckoutError>> + Send;
+
+    /// `payments::recheck`: settled, kept for the next run, or dropped.
+    fn recheck_payment(
+        &self,
+        account: &AccountId,
+        confirming: &Confirming,
+        now: i64,
+    ) -> impl Future<Output = Result<Recheck, PaymentError>> + Send;
+}
+
+impl SessionsAndPayments for App {
+    async fn expire_session(&self, account: &Account, session_id: &str) -> Result<(), CheckoutError> {
+        checkout::finish(self, account, session_id, SessionStatus::Expired).await.map(drop)
+    }
+
+    fn recheck_payment(
+        &self,
+        account: &AccountId,
+        confirming: &Confirming,
+        now: i64,
+    ) -> impl Future<Output = Result<Recheck, PaymentError>> + Send {
+        payments::recheck(self, account, confirming, now)
+    }
+}
+
+/// What the scheduler works with: the store, the queue, the clock, and the capabilities due
+/// sessions and payments go to. `Scheduler::of` builds it on an `App`; unit tests on fakes.
+pub struct Scheduler<'a, S, Q, C> {
+    pub store: &'a S,
+    pub queue: &'a Q,
+    pub clock: &'a dyn Clock,
+    pub sessions_and_payments: &'a C,
+}
+
+impl<'a> Scheduler<'a, Store, DeliveryQueue, App> {
+    pub fn of(app: &'a App) -> Self {
+        Scheduler { store: &app.store, queue: &app.queue, clock: &*app.clock, sessions_and_payments: app }
+    }
+}
+
+/// The entry point of every tick: [`Scheduler::run`] on an `App`.
 pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
-    let now_ms = app.clock.now_millis();
-    let now = unix_seconds(now_ms);
-    let mut report = ScheduleReport::default();
-    let mut accounts: HashMap<AccountId, (Account, EndpointSet)> = HashMap::new();
+    Scheduler::of(app).run().await
+}
 
-    let mut transfers = DueWalk::new(now);
-    while let Some((from, size)) = transfers.next_page() {
-        let page = app.store.due_transfers(now, from, size).await?;
-        transfers.advance(&page, &mut report);
-        for (account_id, transfer) in page.records {
-            if transfer.late_payment_notified_at.is_some() {
-                continue;
-            }
-            if !accounts.contains_key(&account_id) {
-                let Some(account) = app.store.get_account(&account_id).await? else { continue };
-                let endpoints = app.store.get_endpoints(&account_id).await?;
-                accounts.insert(account_id.clone(), (account, endpoints));
-            }
-            let (account, endpoints) = &accounts[&account_id];
-            let mut notified = transfer.clone();
-            notified.late_payment_notified_at = Some(now);
-            notified.version += 1;
-            let event = payloads::late_payment(account, &notified, now_ms);
-            let writes =
-                vec![Write::PutTransfer { transfer: Box::new(notified), expected_version: Some(transfer.version) }];
-            match publish::commit(app, &account_id, endpoints, writes, vec![event]).await {
-                Ok(()) => report.late_payments += 1,
-                // Another run notified it first, or it was processed meanwhile.
-                Err(err @ (WriteError::Conflict | WriteError::AlreadySeen | WriteError::LogAlreadyUsed)) => {
-                    tracing::warn!(error = %err, "late payment skipped")
+/// The accounts a run has read, with their endpoints: each read once however much it has due.
+type Accounts = HashMap<AccountId, (Account, EndpointSet)>;
+
+impl<S, Q, C> Scheduler<'_, S, Q, C>
+where
+    S: ScheduleStore + CommitStore,
+    Q: MessageQueue,
+    C: SessionsAndPayments,
+{
+    /// One tick: every kind of due record in turn. A store or queue failure ends the run with
+    /// it: what was not done stays due, for the next run.
+    pub async fn run(&self) -> Result<ScheduleReport, StoreError> {
+        let now_ms = self.clock.now_millis();
+        let now = unix_seconds(now_ms);
+        let mut report = ScheduleReport::default();
+        let mut accounts = Accounts::new();
+        self.late_payments(now_ms, &mut accounts, &mut report).await?;
+        // Before expiry: a payment made in time but confirmed only now still completes its session.
+        self.confirming_payments(now, &mut report).await?;
+        self.expired_sessions(now, &mut accounts, &mut report).await?;
+        self.lost_outboxes(now, &mut report).await?;
+        self.parked_past_window(now, &mut report).await?;
+        self.due_runs(now, &mut report).await?;
+        self.due_mail(now, &mut report).await?;
+        if report != ScheduleReport::default() {
+            tracing::info!(?report, "schedule ran");
+        }
+        Ok(report)
+    }
+
+    /// The account and its endpoints, read on its first due record; `None` once it is gone.
+    async fn account<'c>(
+        &self,
+        accounts: &'c mut Accounts,
+        id: &AccountId,
+    ) -> Result<Option<&'c (Account, EndpointSet)>, StoreError> {
+        if !accounts.contains_key(id) {
+            let Some(account) = self.store.get_account(id).await? else { return Ok(None) };
+            let endpoints = self.store.get_endpoints(id).await?;
+            accounts.insert(id.clone(), (account, endpoints));
+        }
+        Ok(accounts.get(id))
+    }
+
+    async fn late_payments(
+        &self,
+        now_ms: i64,
+        accounts: &mut Accounts,
+        report: &mut ScheduleReport,
+    ) -> Result<(), StoreError> {
+        let now = unix_seconds(now_ms);
+        let publisher = Publisher { store: self.store, queue: self.queue, clock: self.clock };
+        let mut transfers = DueWalk::new(now);
+        while let Some((from, size)) = transfers.next_page() {
+            let page = self.store.due_transfers(now, from, size).await?;
+            transfers.advance(&page, report);
+            for (account_id, transfer) in page.records {
+                if transfer.late_payment_notified_at.is_some() {
+                    continue;
                 }
-                Err(WriteError::Store(err)) => return Err(err),
+                let Some((account, endpoints)) = self.account(accounts, &account_id).await? else { continue };
+                let mut notified = transfer.clone();
+                notified.late_payment_notified_at = Some(now);
+                notified.version += 1;
+                let event = payloads::late_payment(account, &notified, now_ms);
+                let writes =
+                    vec![Write::PutTransfer { transfer: Box::new(notified), expected_version: Some(transfer.version) }];
+                match publisher.commit(&account_id, endpoints, writes, vec![event]).await {
+                    Ok(()) => report.late_payments += 1,
+                    // Another run notified it first, or it was processed meanwhile.
+                    Err(err @ (WriteError::Conflict | WriteError::AlreadySeen | WriteError::LogAlreadyUsed)) => {
+                        tracing::warn!(error = %err, "late payment skipped")
+                    }
+                    Err(WriteError::Store(err)) => return Err(err),
+                }
             }
         }
+        Ok(())
     }
 
-    // Before expiry: a payment made in time but confirmed only now still completes its session.
-    let mut confirmings = DueWalk::new(now);
-    while let Some((from, size)) = confirmings.next_page() {
-        let page = app.store.due_confirmings(now, from, size).await?;
-        confirmings.advance(&page, &mut report);
-        for (account_id, confirming) in page.records {
-            match payments::recheck(app, &account_id, &confirming, now).await {
-                Ok(Recheck::Settled) => report.payments_settled += 1,
-                Ok(Recheck::Kept) => report.payments_confirming += 1,
-                Ok(Recheck::Dropped) => report.payments_dropped += 1,
-                Err(err) => tracing::warn!(account = %account_id, error = %err, "confirming payment not checked"),
+    async fn confirming_payments(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
+        let mut confirmings = DueWalk::new(now);
+        while let Some((from, size)) = confirmings.next_page() {
+            let page = self.store.due_confirmings(now, from, size).await?;
+            confirmings.advance(&page, report);
+            for (account_id, confirming) in page.records {
+                match self.sessions_and_payments.recheck_payment(&account_id, &confirming, now).await {
+                    Ok(Recheck::Settled) => report.payments_settled += 1,
+                    Ok(Recheck::Kept) => report.payments_confirming += 1,
+                    Ok(Recheck::Dropped) => report.payments_dropped += 1,
+                    Err(err) => tracing::warn!(account = %account_id, error = %err, "confirming payment not checked"),
+                }
             }
         }
+        Ok(())
     }
 
-    let mut sessions = DueWalk::new(now);
-    while let Some((from, size)) = sessions.next_page() {
-        let page = app.store.due_sessions(now, from, size).await?;
-        sessions.advance(&page, &mut report);
-        for (account_id, session) in page.records {
-            if !accounts.contains_key(&account_id) {
-                let Some(account) = app.store.get_account(&account_id).await? else { continue };
-                let endpoints = app.store.get_endpoints(&account_id).await?;
-                accounts.insert(account_id.clone(), (account, endpoints));
+    async fn expired_sessions(
+        &self,
+        now: i64,
+        accounts: &mut Accounts,
+        report: &mut ScheduleReport,
+    ) -> Result<(), StoreError> {
+        let mut sessions = DueWalk::new(now);
+        while let Some((from, size)) = sessions.next_page() {
+            let page = self.store.due_sessions(now, from, size).await?;
+            sessions.advance(&page, report);
+            for (account_id, session) in page.records {
+                let Some((account, _)) = self.account(accounts, &account_id).await? else { continue };
+                match self.sessions_and_payments.expire_session(account, &session.id).await {
+                    Ok(()) => report.expired_sessions += 1,
+                    // Finished meanwhile (completed, failed, or expired by an overlapping run).
+                    Err(CheckoutError::NotOpen(_)) | Err(CheckoutError::UnknownSession) => {}
+                    Err(CheckoutError::Store(err)) => return Err(err),
+                    Err(err) => tracing::warn!(error = %err, "session not expired"),
+                }
             }
-            let (account, _) = &accounts[&account_id];
-            match checkout::finish(app, account, &session.id, SessionStatus::Expired).await {
-                Ok(_) => report.expired_sessions += 1,
-                // Finished meanwhile (completed, failed, or expired by an overlapping run).
-                Err(CheckoutError::NotOpen(_)) | Err(CheckoutError::UnknownSession) => {}
-                Err(CheckoutError::Store(err)) => return Err(err),
-                Err(err) => tracing::warn!(error = %err, "session not expired"),
+        }
+        Ok(())
+    }
+
+    /// Outboxes whose sender failed after its commit: sent again, then removed.
+    async fn lost_outboxes(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
+        let mut outboxes = DueWalk::new(now);
+        while let Some((from, size)) = outboxes.next_page() {
+            let page = self.store.due_outboxes(now, from, size).await?;
+            outboxes.advance(&page, report);
+            for outbox in page.records {
+                publish::send(self.queue, &outbox.pointers).await?;
+                let id = outbox.pk.rsplit("#OB#").next().unwrap_or_default();
+                self.store.delete_outbox(&outbox.account_id, id).await?;
+                report.outboxes_resent += 1;
             }
         }
+        Ok(())
     }
 
-    let mut outboxes = DueWalk::new(now);
-    while let Some((from, size)) = outboxes.next_page() {
-        let page = app.store.due_outboxes(now, from, size).await?;
-        outboxes.advance(&page, &mut report);
-        for outbox in page.records {
-            publish::send(&app.queue, &outbox.pointers).await?;
-            let id = outbox.pk.rsplit("#OB#").next().unwrap_or_default();
-            app.store.delete_outbox(&outbox.account_id, id).await?;
-            report.outboxes_resent += 1;
+    /// A delivery parked behind an open circuit past its retry window: its pointer goes to
+    /// dispatch, which ends it (`retry window ended`) rather than leave it `pending` until the
+    /// circuit's probe hands over. Sent before its record goes, as a release job does.
+    async fn parked_past_window(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
+        let mut parked = DueWalk::new(now);
+        while let Some((from, size)) = parked.next_page() {
+            let page = self.store.due_parked(now, from, size).await?;
+            parked.advance(&page, report);
+            let pointers: Vec<DeliveryPointer> = page
+                .records
+                .iter()
+                .map(|(account_id, endpoint_id, waiting)| DeliveryPointer {
+                    v: 1,
+                    account_id: account_id.to_string(),
+                    event_id: waiting.event_id.clone(),
+                    endpoint_id: endpoint_id.clone(),
+                    attempt: waiting.attempt,
+                })
+                .collect();
+            publish::send(self.queue, &pointers).await?;
+            // Removed by endpoint, in batches, once every pointer of the page is on its way.
+            let mut by_endpoint: HashMap<(AccountId, String), Vec<Parked>> = HashMap::new();
+            for (account_id, endpoint_id, waiting) in page.records {
+                by_endpoint.entry((account_id, endpoint_id)).or_default().push(waiting);
+            }
+            for ((account_id, endpoint_id), released) in by_endpoint {
+                self.store.unpark(&account_id, &endpoint_id, &released).await?;
+            }
+            report.parked_expired += pointers.len() as u32;
         }
+        Ok(())
     }
 
-    // A delivery parked behind an open circuit past its retry window: its pointer goes to
-    // dispatch, which ends it (`retry window ended`) rather than leave it `pending` until the
-    // circuit's probe hands over. Sent before its record goes, as a release job does.
-    let mut parked = DueWalk::new(now);
-    while let Some((from, size)) = parked.next_page() {
-        let page = app.store.due_parked(now, from, size).await?;
-        parked.advance(&page, &mut report);
-        let pointers: Vec<DeliveryPointer> = page
-            .records
-            .iter()
-            .map(|(account_id, endpoint_id, waiting)| DeliveryPointer {
-                v: 1,
-                account_id: account_id.to_string(),
-                event_id: waiting.event_id.clone(),
-                endpoint_id: endpoint_id.clone(),
-                attempt: waiting.attempt,
-            })
-            .collect();
-        publish::send(&app.queue, &pointers).await?;
-        // Removed by endpoint, in batches, once every pointer of the page is on its way.
-        let mut by_endpoint: HashMap<(AccountId, String), Vec<loop_adapters::store::Parked>> = HashMap::new();
-        for (account_id, endpoint_id, waiting) in page.records {
-            by_endpoint.entry((account_id, endpoint_id)).or_default().push(waiting);
+    /// Workflow runs whose wait is over (or whose step must be tried again): handed to dispatch,
+    /// which sends their emails; a run handed over twice sends nothing twice (its steps' claims).
+    async fn due_runs(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
+        let mut runs = DueWalk::new(now);
+        while let Some((from, size)) = runs.next_page() {
+            let page = self.store.due_runs(now, from, size).await?;
+            runs.advance(&page, report);
+            let messages: Vec<_> = page
+                .records
+                .iter()
+                .map(|(account_id, run)| {
+                    let body = RunPointer { run: 1, account_id: account_id.to_string(), run_id: run.id.clone() };
+                    OutgoingMessage { body: serde_json::to_string(&body).unwrap_or_default(), delay_seconds: 0 }
+                })
+                .collect();
+            self.queue.send(&messages).await?;
+            report.runs_resumed += messages.len() as u32;
         }
-        for ((account_id, endpoint_id), released) in by_endpoint {
-            app.store.unpark(&account_id, &endpoint_id, &released).await?;
+        Ok(())
+    }
+
+    /// Automated emails whose hand-over to dispatch may have been lost (dispatch drops the job
+    /// once the email is decided; one handed over twice is sent once: its claim).
+    async fn due_mail(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
+        let mut mail = DueWalk::new(now);
+        while let Some((from, size)) = mail.next_page() {
+            let page = self.store.due_mail_jobs(now, from, size).await?;
+            mail.advance(&page, report);
+            let messages: Vec<_> = page
+                .records
+                .iter()
+                .map(|(account_id, event_id)| crate::email::automated::pointer(account_id, event_id))
+                .collect();
+            self.queue.send(&messages).await?;
+            report.mail_resent += messages.len() as u32;
         }
-        report.parked_expired += pointers.len() as u32;
+        Ok(())
     }
-    // Workflow runs whose wait is over (or whose step must be tried again): handed to dispatch,
-    // which sends their emails; a run handed over twice sends nothing twice (its steps' claims).
-    let mut runs = DueWalk::new(now);
-    while let Some((from, size)) = runs.next_page() {
-        let page = app.store.due_runs(now, from, size).await?;
-        runs.advance(&page, &mut report);
-        let messages: Vec<_> = page
-            .records
-            .iter()
-            .map(|(account_id, run)| {
-                let body = RunPointer { run: 1, account_id: account_id.to_string(), run_id: run.id.clone() };
-                OutgoingMessage { body: serde_json::to_string(&body).unwrap_or_default(), delay_seconds: 0 }
-            })
-            .collect();
-        app.queue.send(&messages).await?;
-        report.runs_resumed += messages.len() as u32;
-    }
-    // Automated emails whose hand-over to dispatch may have been lost (dispatch drops the job
-    // once the email is decided; one handed over twice is sent once: its claim).
-    let mut mail = DueWalk::new(now);
-    while let Some((from, size)) = mail.next_page() {
-        let page = app.store.due_mail_jobs(now, from, size).await?;
-        mail.advance(&page, &mut report);
-        let messages: Vec<_> = page
-            .records
-            .iter()
-            .map(|(account_id, event_id)| crate::email::automated::pointer(account_id, event_id))
-            .collect();
-        app.queue.send(&messages).await?;
-        report.mail_resent += messages.len() as u32;
-    }
-    if report != ScheduleReport::default() {
-        tracing::info!(?report, "schedule ran");
-    }
-    Ok(report)
 }
