@@ -10,6 +10,8 @@
 //! [`SessionsAndPayments`], the two capabilities still written over `App` that due sessions and
 //! payments are handed to.
 
+#[cfg(test)]
+mod scenarios;
 mod walk;
 
 use std::collections::HashMap;
