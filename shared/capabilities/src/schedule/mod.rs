@@ -25,7 +25,7 @@ use crate::publish::{self, Publisher};
 use loop_adapters::app::App;
 use loop_adapters::ports::{CommitStore, MessageQueue, ScheduleStore};
 use loop_adapters::queue::{DeliveryQueue, OutgoingMessage};
-use loop_adapters::store::{Confirming, Parked, Store, Write, WriteError};
+use loop_adapters::store::{Confirming, Due, DueCursor, Parked, Store, Write, WriteError};
 use loop_ground::clock::{unix_seconds, Clock};
 use loop_ground::domain::account::Account;
 use loop_ground::domain::checkout::SessionStatus;
@@ -173,10 +173,8 @@ where
         let now = unix_seconds(now_ms);
         let publisher = Publisher { store: self.store, queue: self.queue, clock: self.clock };
         let mut transfers = DueWalk::new(now);
-        while let Some((from, size)) = transfers.next_page() {
-            let page = self.store.due_transfers(now, from, size).await?;
-            transfers.advance(&page, report);
-            for (account_id, transfer) in page.records {
+        while let Some(page) = transfers.next(report, |from, size| self.store.due_transfers(now, from, size)).await? {
+            for (account_id, transfer) in page {
                 if transfer.late_payment_notified_at.is_some() {
                     continue;
                 }
@@ -202,10 +200,10 @@ where
 
     async fn confirming_payments(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
         let mut confirmings = DueWalk::new(now);
-        while let Some((from, size)) = confirmings.next_page() {
-            let page = self.store.due_confirmings(now, from, size).await?;
-            confirmings.advance(&page, report);
-            for (account_id, confirming) in page.records {
+        while let Some(page) =
+            confirmings.next(report, |from, size| self.store.due_confirmings(now, from, size)).await?
+        {
+            for (account_id, confirming) in page {
                 match self.sessions_and_payments.recheck_payment(&account_id, &confirming, now).await {
                     Ok(Recheck::Settled) => report.payments_settled += 1,
                     Ok(Recheck::Kept) => report.payments_confirming += 1,
@@ -224,10 +222,8 @@ where
         report: &mut ScheduleReport,
     ) -> Result<(), StoreError> {
         let mut sessions = DueWalk::new(now);
-        while let Some((from, size)) = sessions.next_page() {
-            let page = self.store.due_sessions(now, from, size).await?;
-            sessions.advance(&page, report);
-            for (account_id, session) in page.records {
+        while let Some(page) = sessions.next(report, |from, size| self.store.due_sessions(now, from, size)).await? {
+            for (account_id, session) in page {
                 let Some((account, _)) = self.account(accounts, &account_id).await? else { continue };
                 match self.sessions_and_payments.expire_session(account, &session.id).await {
                     Ok(()) => report.expired_sessions += 1,
@@ -244,10 +240,8 @@ where
     /// Outboxes whose sender failed after its commit: sent again, then removed.
     async fn lost_outboxes(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
         let mut outboxes = DueWalk::new(now);
-        while let Some((from, size)) = outboxes.next_page() {
-            let page = self.store.due_outboxes(now, from, size).await?;
-            outboxes.advance(&page, report);
-            for outbox in page.records {
+        while let Some(page) = outboxes.next(report, |from, size| self.store.due_outboxes(now, from, size)).await? {
+            for outbox in page {
                 publish::send(self.queue, &outbox.pointers).await?;
                 let id = outbox.pk.rsplit("#OB#").next().unwrap_or_default();
                 self.store.delete_outbox(&outbox.account_id, id).await?;
@@ -262,11 +256,8 @@ where
     /// circuit's probe hands over. Sent before its record goes, as a release job does.
     async fn parked_past_window(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
         let mut parked = DueWalk::new(now);
-        while let Some((from, size)) = parked.next_page() {
-            let page = self.store.due_parked(now, from, size).await?;
-            parked.advance(&page, report);
+        while let Some(page) = parked.next(report, |from, size| self.store.due_parked(now, from, size)).await? {
             let pointers: Vec<DeliveryPointer> = page
-                .records
                 .iter()
                 .map(|(account_id, endpoint_id, waiting)| DeliveryPointer {
                     v: 1,
@@ -279,7 +270,7 @@ where
             publish::send(self.queue, &pointers).await?;
             // Removed by endpoint, in batches, once every pointer of the page is on its way.
             let mut by_endpoint: HashMap<(AccountId, String), Vec<Parked>> = HashMap::new();
-            for (account_id, endpoint_id, waiting) in page.records {
+            for (account_id, endpoint_id, waiting) in page {
                 by_endpoint.entry((account_id, endpoint_id)).or_default().push(waiting);
             }
             for ((account_id, endpoint_id), released) in by_endpoint {
@@ -293,39 +284,47 @@ where
     /// Workflow runs whose wait is over (or whose step must be tried again): handed to dispatch,
     /// which sends their emails; a run handed over twice sends nothing twice (its steps' claims).
     async fn due_runs(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
-        let mut runs = DueWalk::new(now);
-        while let Some((from, size)) = runs.next_page() {
-            let page = self.store.due_runs(now, from, size).await?;
-            runs.advance(&page, report);
-            let messages: Vec<_> = page
-                .records
-                .iter()
-                .map(|(account_id, run)| {
-                    let body = RunPointer { run: 1, account_id: account_id.to_string(), run_id: run.id.clone() };
-                    OutgoingMessage { body: serde_json::to_string(&body).unwrap_or_default(), delay_seconds: 0 }
-                })
-                .collect();
-            self.queue.send(&messages).await?;
-            report.runs_resumed += messages.len() as u32;
-        }
+        let read = |from, size| self.store.due_runs(now, from, size);
+        report.runs_resumed += self
+            .queue_pointers(now, report, read, |(account_id, run)| {
+                let body = RunPointer { run: 1, account_id: account_id.to_string(), run_id: run.id.clone() };
+                OutgoingMessage { body: serde_json::to_string(&body).unwrap_or_default(), delay_seconds: 0 }
+            })
+            .await?;
         Ok(())
     }
 
     /// Automated emails whose hand-over to dispatch may have been lost (dispatch drops the job
     /// once the email is decided; one handed over twice is sent once: its claim).
     async fn due_mail(&self, now: i64, report: &mut ScheduleReport) -> Result<(), StoreError> {
-        let mut mail = DueWalk::new(now);
-        while let Some((from, size)) = mail.next_page() {
-            let page = self.store.due_mail_jobs(now, from, size).await?;
-            mail.advance(&page, report);
-            let messages: Vec<_> = page
-                .records
-                .iter()
-                .map(|(account_id, event_id)| crate::email::automated::pointer(account_id, event_id))
-                .collect();
-            self.queue.send(&messages).await?;
-            report.mail_resent += messages.len() as u32;
-        }
+        let read = |from, size| self.store.due_mail_jobs(now, from, size);
+        report.mail_resent += self
+            .queue_pointers(now, report, read, |(account_id, event_id)| {
+                crate::email::automated::pointer(account_id, event_id)
+            })
+            .await?;
         Ok(())
+    }
+
+    /// Queues a pointer to dispatch for each due record that `read` finds, a page at a time;
+    /// answers how many.
+    async fn queue_pointers<T, F>(
+        &self,
+        now: i64,
+        report: &mut ScheduleReport,
+        read: impl Fn(DueCursor, usize) -> F,
+        message: impl Fn(&T) -> OutgoingMessage,
+    ) -> Result<u32, StoreError>
+    where
+        F: Future<Output = Result<Due<T>, StoreError>>,
+    {
+        let mut handed = 0;
+        let mut walk = DueWalk::new(now);
+        while let Some(page) = walk.next(report, &read).await? {
+            let messages: Vec<OutgoingMessage> = page.iter().map(&message).collect();
+            self.queue.send(&messages).await?;
+            handed += messages.len() as u32;
+        }
+        Ok(handed)
     }
 }

@@ -1,7 +1,10 @@
 //! A run's walk through one kind's part of the due index: page by page, within its budget.
 
+use std::future::Future;
+
 use super::{ScheduleReport, DUE_PAGE_SIZE, MAX_DUE_PER_RUN};
 use loop_adapters::store::{Due, DueCursor};
+use loop_ground::error::StoreError;
 
 /// Where a run is in one kind's part of the due index, and how much of its budget it used.
 pub(super) struct DueWalk {
@@ -16,19 +19,23 @@ impl DueWalk {
         DueWalk { next: Some(DueCursor::starting_at((now / 60).unsigned_abs())), read: 0 }
     }
 
-    /// The next page to read and its size, while the budget lasts and something may be due.
-    pub(super) fn next_page(&mut self) -> Option<(DueCursor, usize)> {
+    /// The records of the next page, read by `read` from where the last ended, counted in the
+    /// report; `None` once the budget is spent or nothing more is due.
+    pub(super) async fn next<T, F>(
+        &mut self,
+        report: &mut ScheduleReport,
+        read: impl FnOnce(DueCursor, usize) -> F,
+    ) -> Result<Option<Vec<T>>, StoreError>
+    where
+        F: Future<Output = Result<Due<T>, StoreError>>,
+    {
         let left = MAX_DUE_PER_RUN.saturating_sub(self.read);
-        if left == 0 {
-            return None;
-        }
-        Some((self.next.take()?, left.min(DUE_PAGE_SIZE)))
-    }
-
-    pub(super) fn advance<T>(&mut self, page: &Due<T>, report: &mut ScheduleReport) {
+        let Some(from) = self.next.take().filter(|_| left > 0) else { return Ok(None) };
+        let page = read(from, left.min(DUE_PAGE_SIZE)).await?;
         self.read += page.items_read;
-        self.next = page.next.clone();
+        self.next = page.next;
         report.items_read += page.items_read;
         report.corrupt_skipped += page.corrupt;
+        Ok(Some(page.records))
     }
 }
