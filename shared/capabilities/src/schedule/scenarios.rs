@@ -97,31 +97,11 @@ impl World {
     /// Finalized, due ten minutes and more ago, never notified, at version 3.
     fn late_transfer(&self, id: &str) -> (AccountId, Transfer) {
         let transfer = Transfer {
-            id: id.into(),
-            invoice_id: "in_1".into(),
-            status: TransferStatus::Finalized,
             amount: "25.00".into(),
-            currency: "usd".into(),
-            token_symbol: "USDC".into(),
             email: Some("jenny.rosen@example.com".into()),
-            item: None,
-            item_id: None,
-            agreement_id: None,
-            ref_id: None,
-            batch_id: None,
-            from_address: None,
-            bill_date: None,
             due_date: Some(NOW - 700),
-            created_at: NOW - 86_400,
-            created_ms: None,
-            updated_at: NOW - 86_400,
-            processed_at: None,
-            transaction: None,
-            last_failure_reason: None,
-            late_payment_notified_at: None,
-            payment_url: None,
-            payment: None,
             version: 3,
+            ..Transfer::for_test(id, TransferStatus::Finalized, NOW - 86_400)
         };
         (self.account.id.clone(), transfer)
     }
