@@ -66,8 +66,8 @@ pub struct ScheduleReport {
 }
 
 /// What the scheduler hands due sessions and payments to: checkout and payments, still written
-/// over `App` (the chain, the vault), implemented on `App` by calling them. A seam, so that the
-/// scheduler's own logic runs on fakes without porting theirs.
+/// over `App` (their own reads and writes, and the chain), implemented on `App` by calling them.
+/// A seam, so that the scheduler's own logic runs on fakes without porting theirs.
 pub trait SessionsAndPayments: Sync {
     /// `checkout::finish` to `expired`.
     fn expire_session(
