@@ -10,31 +10,10 @@ use serde_json::Value;
 
 fn transfer(n: usize, status: TransferStatus, created_at: i64) -> Transfer {
     Transfer {
-        id: format!("00000000-0000-4000-8000-{n:012}"),
         invoice_id: format!("in_filtered_{n}"),
-        status,
-        amount: "1.00".into(),
-        currency: "USD".into(),
-        token_symbol: "USDC".into(),
-        email: None,
-        item: None,
-        item_id: None,
-        agreement_id: None,
-        ref_id: None,
-        batch_id: None,
-        from_address: None,
         bill_date: Some(created_at),
         due_date: Some(created_at + 86_400),
-        created_at,
-        created_ms: None,
-        updated_at: created_at,
-        processed_at: None,
-        transaction: None,
-        last_failure_reason: None,
-        late_payment_notified_at: None,
-        payment_url: None,
-        payment: None,
-        version: 1,
+        ..Transfer::for_test(&format!("00000000-0000-4000-8000-{n:012}"), status, created_at)
     }
 }
 

@@ -182,31 +182,10 @@ async fn the_test_helper_refuses_live_keys_unknown_transfers_and_bad_reports() {
 
 fn transfer(id: usize, due_date: i64, now: i64) -> Transfer {
     Transfer {
-        id: format!("00000000-0000-4000-8000-{id:012}"),
         invoice_id: format!("in_bulk_{id}"),
-        status: TransferStatus::Finalized,
-        amount: "1.00".into(),
-        currency: "USD".into(),
-        token_symbol: "USDC".into(),
-        email: None,
-        item: None,
-        item_id: None,
-        agreement_id: None,
-        ref_id: None,
-        batch_id: None,
-        from_address: None,
         bill_date: Some(now),
         due_date: Some(due_date),
-        created_at: now,
-        created_ms: None,
-        updated_at: now,
-        processed_at: None,
-        transaction: None,
-        last_failure_reason: None,
-        late_payment_notified_at: None,
-        payment_url: None,
-        payment: None,
-        version: 1,
+        ..Transfer::for_test(&format!("00000000-0000-4000-8000-{id:012}"), TransferStatus::Finalized, now)
     }
 }
 

@@ -8,14 +8,19 @@
 use std::future::Future;
 
 use crate::queue::{DeliveryQueue, OutgoingMessage};
+use crate::store::records::OutboxItem;
 use crate::store::{
-    AttemptRecord, DispatchView, IngestRead, IngestView, Parked, ReleaseView, Store, Write, WriteError,
+    AttemptRecord, Confirming, DispatchView, Due, DueCursor, IngestRead, IngestView, Parked, ReleaseView, Store, Write,
+    WriteError,
 };
+use loop_ground::domain::account::Account;
+use loop_ground::domain::checkout::CheckoutSession;
+use loop_ground::domain::commerce::Transfer;
 use loop_ground::domain::contact::Contact;
 use loop_ground::domain::delivery::{Attempt, Delivery, HealthChange};
 use loop_ground::domain::email::Email;
 use loop_ground::domain::endpoint::EndpointSet;
-use loop_ground::domain::workflow::Workflow;
+use loop_ground::domain::workflow::{Run, Workflow};
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
 
@@ -171,6 +176,74 @@ pub trait CircuitStore: Sync {
 
     /// Every parked delivery went again: a closed circuit's health record goes.
     fn released(&self, account: &AccountId, endpoint_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What the scheduler reads of the `due` index, one page of one kind at a time (at most
+/// `page_size` items from `from`, due at `now`), and the few reads and removals its sweeps make.
+/// Its late payments' transaction and an outbox's removal are [`CommitStore`]'s.
+pub trait ScheduleStore: Sync {
+    fn due_transfers(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, Transfer)>, StoreError>> + Send;
+
+    fn due_confirmings(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, Confirming)>, StoreError>> + Send;
+
+    fn due_sessions(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, CheckoutSession)>, StoreError>> + Send;
+
+    fn due_outboxes(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<OutboxItem>, StoreError>> + Send;
+
+    /// Parked deliveries whose retry window ended: (account, endpoint id, parked).
+    fn due_parked(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, String, Parked)>, StoreError>> + Send;
+
+    fn due_runs(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, Run)>, StoreError>> + Send;
+
+    /// Automated emails whose hand-over may have been lost: (account, event id).
+    fn due_mail_jobs(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, String)>, StoreError>> + Send;
+
+    fn get_account(&self, id: &AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send;
+
+    /// As [`CircuitStore::unpark`]: the released records go, once their pointers are sent.
+    fn unpark(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        released: &[Parked],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// The headers of one signed delivery.
@@ -369,5 +442,87 @@ impl CircuitStore for Store {
 
     fn released(&self, account: &AccountId, endpoint_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
         Store::released(self, account, endpoint_id)
+    }
+}
+
+impl ScheduleStore for Store {
+    fn due_transfers(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, Transfer)>, StoreError>> + Send {
+        Store::due_transfers(self, now, from, page_size)
+    }
+
+    fn due_confirmings(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, Confirming)>, StoreError>> + Send {
+        Store::due_confirmings(self, now, from, page_size)
+    }
+
+    fn due_sessions(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, CheckoutSession)>, StoreError>> + Send {
+        Store::due_sessions(self, now, from, page_size)
+    }
+
+    fn due_outboxes(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<OutboxItem>, StoreError>> + Send {
+        Store::due_outboxes(self, now, from, page_size)
+    }
+
+    fn due_parked(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, String, Parked)>, StoreError>> + Send {
+        Store::due_parked(self, now, from, page_size)
+    }
+
+    fn due_runs(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, Run)>, StoreError>> + Send {
+        Store::due_runs(self, now, from, page_size)
+    }
+
+    fn due_mail_jobs(
+        &self,
+        now: i64,
+        from: DueCursor,
+        page_size: usize,
+    ) -> impl Future<Output = Result<Due<(AccountId, String)>, StoreError>> + Send {
+        Store::due_mail_jobs(self, now, from, page_size)
+    }
+
+    fn get_account(&self, id: &AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        Store::get_account(self, id)
+    }
+
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
+        Store::get_endpoints(self, account)
+    }
+
+    fn unpark(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        released: &[Parked],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::unpark(self, account, endpoint_id, released)
     }
 }

@@ -1,8 +1,11 @@
 //! A store that answers as a test scripts it and records every call: for the capabilities whose
-//! logic is in what they do with the store's answers (ingest, publish's commit), not in the
-//! conditions behind them. No tables: a read answers the next view scripted, a transaction the
-//! next outcome scripted (`Ok` once none is left).
+//! logic is in what they do with the store's answers (ingest, publish's commit, the scheduler),
+//! not in the conditions behind them. No tables: a read answers the next view (or page of the
+//! due index, `due`) scripted, a transaction the next outcome scripted (`Ok` once none is left).
 
+mod due;
+
+use std::any::TypeId;
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
@@ -10,8 +13,10 @@ use std::sync::{Mutex, MutexGuard};
 use super::ok;
 use crate::ports::{CommitStore, IngestStore, WorkflowStore};
 use crate::store::{IngestRead, IngestView, Write, WriteError};
+use loop_ground::domain::account::Account;
 use loop_ground::domain::contact::Contact;
 use loop_ground::domain::email::Email;
+use loop_ground::domain::endpoint::EndpointSet;
 use loop_ground::domain::workflow::Workflow;
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
@@ -26,6 +31,20 @@ pub enum Call {
     Write(Vec<Write>),
     MarkPublished(String),
     DeleteOutbox(String),
+    /// One page of the due index: its kind (`transfer`, `outbox`, …), the page it resumes after
+    /// (`None`: a walk's first read) and the items asked for.
+    Due {
+        kind: &'static str,
+        resumes: Option<usize>,
+        size: usize,
+    },
+    GetAccount(AccountId),
+    GetEndpoints(AccountId),
+    /// The parked deliveries of one endpoint removed, by their events' ids.
+    Unpark {
+        endpoint_id: String,
+        events: Vec<String>,
+    },
 }
 
 #[derive(Default)]
@@ -34,6 +53,9 @@ struct Script {
     contacts: HashMap<Email, Contact>,
     workflows: Vec<Workflow>,
     outcomes: VecDeque<WriteError>,
+    due: HashMap<TypeId, due::Pages>,
+    due_pages_served: HashMap<&'static str, usize>,
+    accounts: HashMap<AccountId, (Account, EndpointSet)>,
     calls: Vec<Call>,
 }
 

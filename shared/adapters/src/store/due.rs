@@ -29,6 +29,26 @@ impl DueCursor {
     }
 }
 
+/// The cursors of the scripted store (`fakes`): the one after its `page`th page of a kind, so a
+/// test sees which page each read resumed from.
+#[cfg(feature = "fakes")]
+impl DueCursor {
+    const FAKE_PAGE: &'static str = "fakePage";
+
+    pub(crate) fn after_fake_page(page: usize) -> DueCursor {
+        let key = Item::from([(Self::FAKE_PAGE.to_owned(), AttributeValue::N(page.to_string()))]);
+        DueCursor { after: Some(key), ..DueCursor::default() }
+    }
+
+    /// `None`: a walk's first read, not a cursor a fake handed out.
+    pub(crate) fn fake_page(&self) -> Option<usize> {
+        match self.after.as_ref()?.get(Self::FAKE_PAGE)? {
+            AttributeValue::N(page) => page.parse().ok(),
+            _ => None,
+        }
+    }
+}
+
 /// One page of due records of one kind: those that decoded, how many items the index returned
 /// (the cost of the run), how many were undecodable (logged and skipped), and where the next
 /// page begins (`None`: nothing more is due).

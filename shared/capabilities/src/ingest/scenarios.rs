@@ -158,6 +158,10 @@ fn call_names(store: &ScriptedStore) -> Vec<&'static str> {
         Call::Write(_) => "write",
         Call::MarkPublished(_) => "mark_published",
         Call::DeleteOutbox(_) => "delete_outbox",
+        Call::Due { .. } => "due",
+        Call::GetAccount(_) => "get_account",
+        Call::GetEndpoints(_) => "get_endpoints",
+        Call::Unpark { .. } => "unpark",
     };
     store.calls().iter().map(name).collect()
 }

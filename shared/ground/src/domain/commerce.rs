@@ -178,6 +178,39 @@ impl PayState {
 }
 
 impl Transfer {
+    /// A transfer of 1.00 USD in USDC made at `at`, at version 1, with nothing else set: for
+    /// tests, which set what they are about.
+    #[doc(hidden)]
+    pub fn for_test(id: &str, status: TransferStatus, at: i64) -> Transfer {
+        Transfer {
+            id: id.into(),
+            invoice_id: format!("in_{id}"),
+            status,
+            amount: "1.00".into(),
+            currency: "USD".into(),
+            token_symbol: "USDC".into(),
+            email: None,
+            item: None,
+            item_id: None,
+            agreement_id: None,
+            ref_id: None,
+            batch_id: None,
+            from_address: None,
+            bill_date: None,
+            due_date: None,
+            created_at: at,
+            created_ms: None,
+            updated_at: at,
+            processed_at: None,
+            transaction: None,
+            last_failure_reason: None,
+            late_payment_notified_at: None,
+            payment_url: None,
+            payment: None,
+            version: 1,
+        }
+    }
+
     /// A failure reported by the processor leaves the page open; only an on-chain underpayment
     /// fails it.
     pub fn pay_state(&self) -> PayState {

@@ -174,31 +174,10 @@ mod tests {
 
     fn transfer(amount: &str) -> Transfer {
         Transfer {
-            id: "tr_1".into(),
             invoice_id: "in_1".into(),
-            status: TransferStatus::Open,
             amount: amount.into(),
             currency: "usd".into(),
-            token_symbol: "USDC".into(),
-            email: None,
-            item: None,
-            item_id: None,
-            agreement_id: None,
-            ref_id: None,
-            batch_id: None,
-            from_address: None,
-            bill_date: None,
-            due_date: None,
-            created_at: 0,
-            created_ms: None,
-            updated_at: 0,
-            processed_at: None,
-            transaction: None,
-            last_failure_reason: None,
-            late_payment_notified_at: None,
-            payment_url: None,
-            payment: None,
-            version: 1,
+            ..Transfer::for_test("tr_1", TransferStatus::Open, 0)
         }
     }
 
