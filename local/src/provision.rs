@@ -235,7 +235,7 @@ pub async fn provision(
         arns.insert(queue.logical_id.clone(), arn);
     }
     for key in &resources.keys {
-        create_key(&clients.kms, &local_name(names, key)).await?;
+        create_key(&clients.kms(), &local_name(names, key)).await?;
     }
     Ok(())
 }

@@ -19,12 +19,13 @@ pub struct App {
     pub store: Store,
     pub queue: DeliveryQueue,
     pub clock: Arc<dyn Clock>,
-    /// Seals secrets Loop keeps for a while (a restricted Stripe key during a backfill).
-    pub vault: Vault,
+    /// Seals secrets Loop keeps for a while (a restricted Stripe key during a backfill), built
+    /// on first use ([`App::vault`]): only the functions that connect Stripe link KMS.
+    vault: OnceLock<Vault>,
     /// SES, built on first use ([`App::mailer`]): only the functions that send email call it,
     /// and only they link it.
     mailer: OnceLock<Mailer>,
-    /// The clients, kept for the SES client built on first use.
+    /// The clients, kept for the KMS and SES clients built on first use.
     clients: AwsClients,
     /// Built on first use: only dispatch sends webhooks.
     http: OnceLock<WebhookClient>,
@@ -74,13 +75,18 @@ impl App {
             store: Store::new(clients.dynamodb.clone(), names.table.clone()),
             queue: DeliveryQueue::new(clients.sqs.clone(), queue_url, dead_letter_url),
             clock: Arc::new(SystemClock { offset_seconds: config.clock_offset_seconds }),
-            vault: Vault::new(clients.kms.clone(), names.kms_key_id.clone()),
+            vault: OnceLock::new(),
             mailer: OnceLock::new(),
             http: OnceLock::new(),
             stripe_http: OnceLock::new(),
             clients,
             config,
         })
+    }
+
+    /// KMS, as the functions that keep a merchant's restricted Stripe key use it.
+    pub fn vault(&self) -> &Vault {
+        self.vault.get_or_init(|| Vault::new(self.clients.kms(), self.config.resources.kms_key_id.clone()))
     }
 
     /// SES, as the functions that send email use it.

@@ -19,16 +19,17 @@ use loop_ground::error::StoreError;
 pub struct AwsClients {
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub sqs: aws_sdk_sqs::Client,
-    pub kms: aws_sdk_kms::Client,
-    /// What the SES client is built from, on first use ([`AwsClients::sesv2`]): a function that
-    /// never sends email (checkout) then links none of the SES SDK.
-    ses: SesSettings,
+    /// What the KMS and SES clients are built from, on first use ([`AwsClients::kms`],
+    /// [`AwsClients::sesv2`]): a function that never seals a secret or sends email then links
+    /// none of their SDKs.
+    on_first_use: OnFirstUse,
 }
 
 #[derive(Clone, Debug)]
-struct SesSettings {
+struct OnFirstUse {
     shared: aws_config::SdkConfig,
-    counter: Option<RequestCounter>,
+    kms_counter: Option<RequestCounter>,
+    ses_counter: Option<RequestCounter>,
 }
 
 /// Counts the HTTP requests a client sends, retries included, and names the operations they
@@ -170,24 +171,35 @@ impl AwsClients {
         let mut dynamodb =
             aws_sdk_dynamodb::config::Builder::from(&shared).retry_classifier(conflicts::TransactionConflicts);
         let mut sqs = aws_sdk_sqs::config::Builder::from(&shared);
-        let mut kms = aws_sdk_kms::config::Builder::from(&shared);
         if let Some(counts) = counts {
             dynamodb = dynamodb.interceptor(counts.dynamodb.clone());
             sqs = sqs.interceptor(counts.sqs.clone());
-            kms = kms.interceptor(counts.kms.clone());
         }
         AwsClients {
             dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb.build()),
             sqs: aws_sdk_sqs::Client::from_conf(sqs.build()),
-            kms: aws_sdk_kms::Client::from_conf(kms.build()),
-            ses: SesSettings { counter: counts.map(|c| c.sesv2.clone()), shared },
+            on_first_use: OnFirstUse {
+                kms_counter: counts.map(|c| c.kms.clone()),
+                ses_counter: counts.map(|c| c.sesv2.clone()),
+                shared,
+            },
         }
+    }
+
+    /// A new KMS client: built only where a secret is sealed or opened (a Stripe connection and
+    /// its catalogue backfill).
+    pub fn kms(&self) -> aws_sdk_kms::Client {
+        let mut kms = aws_sdk_kms::config::Builder::from(&self.on_first_use.shared);
+        if let Some(counter) = &self.on_first_use.kms_counter {
+            kms = kms.interceptor(counter.clone());
+        }
+        aws_sdk_kms::Client::from_conf(kms.build())
     }
 
     /// A new SES v2 client: built only where email is sent or senders are checked.
     pub fn sesv2(&self) -> aws_sdk_sesv2::Client {
-        let mut sesv2 = aws_sdk_sesv2::config::Builder::from(&self.ses.shared);
-        if let Some(counter) = &self.ses.counter {
+        let mut sesv2 = aws_sdk_sesv2::config::Builder::from(&self.on_first_use.shared);
+        if let Some(counter) = &self.on_first_use.ses_counter {
             sesv2 = sesv2.interceptor(counter.clone());
         }
         aws_sdk_sesv2::Client::from_conf(sesv2.build())

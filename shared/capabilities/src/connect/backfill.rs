@@ -34,7 +34,7 @@ pub async fn run(app: &App, pointer: &BackfillPointer) -> Result<(), MessageErro
     if job.status != BackfillStatus::Running {
         return Ok(());
     }
-    let key = app.vault.open(&account, &sealed).await?;
+    let key = app.vault().open(&account, &sealed).await?;
     let api = StripeApi::new(app.stripe_http(), &app.config.stripe_api, &key);
     let started = Instant::now();
     for _ in 0..app.config.backfill.pages_per_run {

@@ -97,7 +97,7 @@ async fn connect_under_lease(
     };
 
     let now = app.clock.now_unix();
-    let backfill = Backfill::start(new_id("bf_"), app.vault.seal(&account.id, &key).await?, now);
+    let backfill = Backfill::start(new_id("bf_"), app.vault().seal(&account.id, &key).await?, now);
     app.store.save_backfill(&account.id, &backfill).await?;
     let connection = StripeConnection { webhook_endpoint_id: endpoint_id, webhook_url: url, connected_at: now };
     let account = crate::accounts::update_account(app, account, |a| {
