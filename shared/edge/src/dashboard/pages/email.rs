@@ -497,7 +497,7 @@ async fn editor(ctx: &Ctx<'_>, id: &str, notice: Option<Notice>) -> PageResult {
             }
             section.card #delete-template-card {
                 h2 { "Delete" }
-                form.row #delete-template method="post" action={ "/dashboard/email/templates/" (id) "/delete" } {
+                form #delete-template method="post" action={ "/dashboard/email/templates/" (id) "/delete" } {
                     (csrf(&ctx.session))
                     button.secondary.delete type="submit" { "Delete template" }
                 }
