@@ -14,7 +14,7 @@ use crate::store::{
     WriteError,
 };
 use loop_ground::domain::account::Account;
-use loop_ground::domain::checkout::CheckoutSession;
+use loop_ground::domain::checkout::{CheckoutSession, PaymentLink};
 use loop_ground::domain::commerce::Transfer;
 use loop_ground::domain::contact::Contact;
 use loop_ground::domain::delivery::{Attempt, Delivery, HealthChange};
@@ -244,6 +244,25 @@ pub trait ScheduleStore: Sync {
         endpoint_id: &str,
         released: &[Parked],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What checkout reads of payment links and sessions, and the endpoints a session's event goes
+/// to. Its writes (a link, a session, a session finished with its event) are [`CommitStore`]'s,
+/// whose version conditions decide a race.
+pub trait CheckoutStore: Sync {
+    fn get_payment_link(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<PaymentLink>, StoreError>> + Send;
+
+    fn get_session(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<CheckoutSession>, StoreError>> + Send;
+
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send;
 }
 
 /// The headers of one signed delivery.
@@ -524,5 +543,27 @@ impl ScheduleStore for Store {
         released: &[Parked],
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         Store::unpark(self, account, endpoint_id, released)
+    }
+}
+
+impl CheckoutStore for Store {
+    fn get_payment_link(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<PaymentLink>, StoreError>> + Send {
+        Store::get_payment_link(self, account, id)
+    }
+
+    fn get_session(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<CheckoutSession>, StoreError>> + Send {
+        Store::get_session(self, account, id)
+    }
+
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
+        Store::get_endpoints(self, account)
     }
 }

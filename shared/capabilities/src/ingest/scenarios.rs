@@ -161,6 +161,8 @@ fn call_names(store: &ScriptedStore) -> Vec<&'static str> {
         Call::Due { .. } => "due",
         Call::GetAccount(_) => "get_account",
         Call::GetEndpoints(_) => "get_endpoints",
+        Call::GetPaymentLink(_) => "get_payment_link",
+        Call::GetSession(_) => "get_session",
         Call::Unpark { .. } => "unpark",
     };
     store.calls().iter().map(name).collect()
