@@ -2,7 +2,7 @@
 //! them (feature `fakes`; never in a release build). The store keeps the conditions of the
 //! DynamoDB writes it stands for, since those conditions are what makes dispatch's promises hold
 //! under duplicates and races, and nothing else (no keys, no expiry, no indexes); the scripted
-//! store answers ingest's, publish's and the scheduler's reads and transactions as a test tells
+//! store answers ingest's, publish's, the scheduler's and checkout's reads and transactions as a test tells
 //! it and records every call; the queue records what was sent; the sender answers as told. The emulator suites
 //! prove the real adapters.
 
