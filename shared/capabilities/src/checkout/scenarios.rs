@@ -6,36 +6,26 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::{Checkout, CheckoutError, NewSession};
+use crate::on_fakes::World;
 use loop_adapters::fakes::{Call, FakeQueue, ScriptedStore};
 use loop_adapters::store::{Write, WriteError};
-use loop_ground::clock::FixedClock;
 use loop_ground::domain::account::Account;
 use loop_ground::domain::checkout::{CheckoutSession, PaymentLink, SessionStatus};
 use loop_ground::domain::delivery::DeliveryStatus;
 use loop_ground::domain::endpoint::{Endpoint, EndpointSet, EndpointStatus};
-use loop_ground::domain::outbound::DeliveryPointer;
 use loop_ground::error::StoreError;
 
 const NOW: i64 = 1_800_000_000;
 const TTL: Duration = Duration::from_secs(3_600);
 
-/// A merchant whose one endpoint takes every event, and the fakes checkout runs on.
-struct World {
-    account: Account,
-    store: ScriptedStore,
-    queue: FakeQueue,
-    clock: FixedClock,
-}
-
 impl World {
-    fn new() -> World {
-        let account = Account::new("Shop", false, NOW - 86_400);
+    /// A merchant whose one endpoint takes every event.
+    fn shop() -> World {
+        let world = World::of(Account::new("Shop", false, NOW - 86_400), NOW);
         let endpoints =
             EndpointSet { endpoints: vec![Endpoint::for_test("we_1", &["*"], EndpointStatus::Enabled)], version: 1 };
-        let store = ScriptedStore::default();
-        store.holds_account(account.clone(), endpoints);
-        let clock = FixedClock(time::OffsetDateTime::from_unix_timestamp(NOW).unwrap());
-        World { account, store, queue: FakeQueue::default(), clock }
+        world.store.holds_account(world.account.clone(), endpoints);
+        world
     }
 
     fn checkout(&self) -> Checkout<'_, ScriptedStore, FakeQueue> {
@@ -50,11 +40,6 @@ impl World {
 
     async fn finish(&self, to: SessionStatus) -> Result<CheckoutSession, CheckoutError> {
         self.checkout().finish(&self.account, "cs_1", to).await
-    }
-
-    /// The pointers handed to dispatch.
-    fn queued(&self) -> Vec<DeliveryPointer> {
-        self.queue.take().iter().map(|m| serde_json::from_str(&m.body).unwrap()).collect()
     }
 }
 
@@ -97,29 +82,20 @@ fn event_types(writes: &[Write]) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn a_session_for_an_inactive_link_is_refused_and_nothing_is_written() {
-    let world = World::new();
+async fn a_session_for_an_unknown_or_inactive_link_is_refused_and_nothing_is_written() {
+    let world = World::shop();
+    let unknown = world.create_session().await;
     world.store.holds_payment_link(link(false));
+    let inactive = world.create_session().await;
 
-    let refused = world.create_session().await;
-
-    assert!(matches!(refused, Err(CheckoutError::InactivePaymentLink)), "{refused:?}");
-    assert!(world.store.transactions().is_empty(), "nothing written");
-}
-
-#[tokio::test]
-async fn a_session_for_an_unknown_link_is_refused_and_nothing_is_written() {
-    let world = World::new();
-
-    let refused = world.create_session().await;
-
-    assert!(matches!(refused, Err(CheckoutError::UnknownPaymentLink)), "{refused:?}");
+    assert!(matches!(unknown, Err(CheckoutError::UnknownPaymentLink)), "{unknown:?}");
+    assert!(matches!(inactive, Err(CheckoutError::InactivePaymentLink)), "{inactive:?}");
     assert!(world.store.transactions().is_empty(), "nothing written");
 }
 
 #[tokio::test]
 async fn a_new_session_is_stored_open_at_the_links_price_until_its_ttl_and_publishes_nothing() {
-    let world = World::new();
+    let world = World::shop();
     world.store.holds_payment_link(link(true));
 
     let session = world.create_session().await.unwrap();
@@ -139,7 +115,7 @@ async fn a_new_session_is_stored_open_at_the_links_price_until_its_ttl_and_publi
 
 #[tokio::test]
 async fn finishing_an_open_session_commits_it_with_its_event_and_delivery_in_one_transaction() {
-    let world = World::new();
+    let world = World::shop();
     world.store.holds_session(session(SessionStatus::Open));
 
     let finished = world.finish(SessionStatus::Expired).await.unwrap();
@@ -165,7 +141,7 @@ async fn finishing_an_open_session_commits_it_with_its_event_and_delivery_in_one
 
 #[tokio::test]
 async fn a_session_already_finished_is_not_finished_again_and_nothing_is_written() {
-    let world = World::new();
+    let world = World::shop();
     world.store.holds_session(session(SessionStatus::Completed));
 
     let refused = world.finish(SessionStatus::Expired).await;
@@ -177,7 +153,7 @@ async fn a_session_already_finished_is_not_finished_again_and_nothing_is_written
 
 #[tokio::test]
 async fn a_finish_that_loses_a_race_reads_the_session_again_and_commits_one_event() {
-    let world = World::new();
+    let world = World::shop();
     world.store.holds_session(session(SessionStatus::Open));
     world.store.then_write_fails(WriteError::Conflict);
 
@@ -192,7 +168,7 @@ async fn a_finish_that_loses_a_race_reads_the_session_again_and_commits_one_even
 
 #[tokio::test]
 async fn a_session_that_keeps_changing_is_given_up_as_unavailable_after_five_tries() {
-    let world = World::new();
+    let world = World::shop();
     world.store.holds_session(session(SessionStatus::Open));
     for _ in 0..5 {
         world.store.then_write_fails(WriteError::Conflict);
@@ -207,7 +183,7 @@ async fn a_session_that_keeps_changing_is_given_up_as_unavailable_after_five_tri
 
 #[tokio::test]
 async fn the_store_down_while_finishing_is_a_store_error_not_retried() {
-    let world = World::new();
+    let world = World::shop();
     world.store.holds_session(session(SessionStatus::Open));
     world.store.then_write_fails(WriteError::Store(StoreError::Unavailable("down".into())));
 
@@ -219,7 +195,7 @@ async fn the_store_down_while_finishing_is_a_store_error_not_retried() {
 
 #[tokio::test]
 async fn a_link_turned_off_after_a_lost_race_is_written_at_the_version_read_again() {
-    let world = World::new();
+    let world = World::shop();
     world.store.holds_payment_link(link(true));
     world.store.then_write_fails(WriteError::Conflict);
 
