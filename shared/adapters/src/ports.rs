@@ -10,11 +10,11 @@ use std::future::Future;
 use crate::queue::{DeliveryQueue, OutgoingMessage};
 use crate::store::records::OutboxItem;
 use crate::store::{
-    AttemptRecord, Confirming, DispatchView, Due, DueCursor, IngestRead, IngestView, Parked, ReleaseView, Store, Write,
-    WriteError,
+    AttemptRecord, Confirming, DispatchView, Due, DueCursor, IngestRead, IngestView, KeyRecord, Parked, ReleaseView,
+    Store, Write, WriteError,
 };
 use loop_ground::domain::account::Account;
-use loop_ground::domain::checkout::CheckoutSession;
+use loop_ground::domain::checkout::{CheckoutSession, PaymentLink};
 use loop_ground::domain::commerce::Transfer;
 use loop_ground::domain::contact::Contact;
 use loop_ground::domain::delivery::{Attempt, Delivery, HealthChange};
@@ -244,6 +244,55 @@ pub trait ScheduleStore: Sync {
         endpoint_id: &str,
         released: &[Parked],
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
+/// What checkout reads of payment links and sessions, and the endpoints a session's event goes
+/// to. Its writes (a link, a session, a session finished with its event) are [`CommitStore`]'s,
+/// whose version conditions decide a race.
+pub trait CheckoutStore: Sync {
+    fn get_payment_link(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<PaymentLink>, StoreError>> + Send;
+
+    fn get_session(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<CheckoutSession>, StoreError>> + Send;
+
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send;
+}
+
+/// What accounts and their API keys are read and written by (`accounts`). A key is stored by
+/// its hash, which is also how authentication finds it.
+pub trait AccountStore: Sync {
+    /// The account and its first key together; fails if either exists already.
+    fn create_account(&self, account: &Account, key: &KeyRecord)
+        -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// `Ok(false)` when the key's account does not exist.
+    fn add_api_key(&self, key: &KeyRecord) -> impl Future<Output = Result<bool, StoreError>> + Send;
+
+    fn get_account(&self, id: &AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
+
+    /// The account and the key of this hash, in one request.
+    fn get_account_and_key(
+        &self,
+        id: &AccountId,
+        key_hash: &str,
+    ) -> impl Future<Output = Result<(Option<Account>, Option<KeyRecord>), StoreError>> + Send;
+
+    fn list_api_keys(&self, account: &AccountId) -> impl Future<Output = Result<Vec<KeyRecord>, StoreError>> + Send;
+
+    /// `Ok(false)`: no such key.
+    fn revoke_api_key(
+        &self,
+        account: &AccountId,
+        key_id: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 }
 
 /// The headers of one signed delivery.
@@ -524,5 +573,66 @@ impl ScheduleStore for Store {
         released: &[Parked],
     ) -> impl Future<Output = Result<(), StoreError>> + Send {
         Store::unpark(self, account, endpoint_id, released)
+    }
+}
+
+impl CheckoutStore for Store {
+    fn get_payment_link(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<PaymentLink>, StoreError>> + Send {
+        Store::get_payment_link(self, account, id)
+    }
+
+    fn get_session(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<CheckoutSession>, StoreError>> + Send {
+        Store::get_session(self, account, id)
+    }
+
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
+        Store::get_endpoints(self, account)
+    }
+}
+
+impl AccountStore for Store {
+    fn create_account(
+        &self,
+        account: &Account,
+        key: &KeyRecord,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::create_account(self, account, key)
+    }
+
+    fn add_api_key(&self, key: &KeyRecord) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        Store::add_api_key(self, key)
+    }
+
+    fn get_account(&self, id: &AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
+        Store::get_account(self, id)
+    }
+
+    fn get_account_and_key(
+        &self,
+        id: &AccountId,
+        key_hash: &str,
+    ) -> impl Future<Output = Result<(Option<Account>, Option<KeyRecord>), StoreError>> + Send {
+        Store::get_account_and_key(self, id, key_hash)
+    }
+
+    fn list_api_keys(&self, account: &AccountId) -> impl Future<Output = Result<Vec<KeyRecord>, StoreError>> + Send {
+        Store::list_api_keys(self, account)
+    }
+
+    fn revoke_api_key(
+        &self,
+        account: &AccountId,
+        key_id: &str,
+        at: i64,
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
+        Store::revoke_api_key(self, account, key_id, at)
     }
 }

@@ -1,8 +1,15 @@
 //! Accounts and API keys: creation (for `loopctl`), and authentication of every `/v1` request.
+//!
+//! Written against a port (`loop_adapters::ports::AccountStore`) passed in with the clock, as
+//! `loopctl` holds a store but no `App`: callers pass `&app.store`; unit tests a fake.
+
+#[cfg(test)]
+mod scenarios;
 
 use thiserror::Error;
 
-use loop_adapters::store::{KeyRecord, Store};
+use loop_adapters::ports::AccountStore;
+use loop_adapters::store::KeyRecord;
 use loop_ground::clock::Clock;
 use loop_ground::domain::account::Account;
 use loop_ground::domain::api_key::{self, KeyMode};
@@ -48,7 +55,7 @@ pub fn generate_signing_secret() -> Secret {
 }
 
 pub async fn create_account(
-    store: &Store,
+    store: &impl AccountStore,
     clock: &dyn Clock,
     new: NewAccount<'_>,
 ) -> Result<CreatedAccount, AccountError> {
@@ -71,7 +78,7 @@ pub async fn create_account(
 
 /// Adds a key; test-mode when asked or when the account itself is a test-mode account.
 pub async fn create_key(
-    store: &Store,
+    store: &impl AccountStore,
     clock: &dyn Clock,
     account_id: &AccountId,
     test_mode: bool,
@@ -107,7 +114,7 @@ fn last4(key: &str) -> String {
 
 /// The account's keys, newest first: what each is (id, mode, when made and revoked, its last
 /// four characters), never the key or its hash.
-pub async fn list_keys(store: &Store, account: &AccountId) -> Result<Vec<KeyRecord>, StoreError> {
+pub async fn list_keys(store: &impl AccountStore, account: &AccountId) -> Result<Vec<KeyRecord>, StoreError> {
     let mut keys = store.list_api_keys(account).await?;
     keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.key_id.cmp(&a.key_id)));
     Ok(keys)
@@ -116,7 +123,7 @@ pub async fn list_keys(store: &Store, account: &AccountId) -> Result<Vec<KeyReco
 /// Revokes a key: it answers `401` from now on, and the dashboard sessions signed in with it
 /// end (they hold the key's hash and read it on every request). `Ok(false)`: no such key.
 pub async fn revoke_key(
-    store: &Store,
+    store: &impl AccountStore,
     clock: &dyn Clock,
     account: &AccountId,
     key_id: &str,
@@ -133,7 +140,7 @@ pub struct Caller {
 }
 
 /// Checks `Authorization: Bearer <key>`: one `BatchGetItem` for the account and the key.
-pub async fn authenticate(store: &Store, authorization: Option<&str>) -> Result<Caller, ApiError> {
+pub async fn authenticate(store: &impl AccountStore, authorization: Option<&str>) -> Result<Caller, ApiError> {
     let header = authorization
         .ok_or_else(|| ApiError::unauthenticated("No API key provided. Send it as 'Authorization: Bearer <key>'."))?;
     let token = api_key::bearer(header).ok_or_else(|| {

@@ -16,6 +16,8 @@ pub mod delivery_stats;
 pub mod dispatch;
 pub mod email;
 pub mod ingest;
+#[cfg(test)]
+mod on_fakes;
 pub mod payments;
 pub mod publish;
 pub mod schedule;

@@ -1,8 +1,10 @@
 //! A store that answers as a test scripts it and records every call: for the capabilities whose
-//! logic is in what they do with the store's answers (ingest, publish's commit, the scheduler),
+//! logic is in what they do with the store's answers (ingest, publish's commit, the scheduler,
+//! checkout),
 //! not in the conditions behind them. No tables: a read answers the next view (or page of the
 //! due index, `due`) scripted, a transaction the next outcome scripted (`Ok` once none is left).
 
+mod checkout;
 mod due;
 
 use std::any::TypeId;
@@ -14,6 +16,7 @@ use super::ok;
 use crate::ports::{CommitStore, IngestStore, WorkflowStore};
 use crate::store::{IngestRead, IngestView, Write, WriteError};
 use loop_ground::domain::account::Account;
+use loop_ground::domain::checkout::{CheckoutSession, PaymentLink};
 use loop_ground::domain::contact::Contact;
 use loop_ground::domain::email::Email;
 use loop_ground::domain::endpoint::EndpointSet;
@@ -40,6 +43,8 @@ pub enum Call {
     },
     GetAccount(AccountId),
     GetEndpoints(AccountId),
+    GetPaymentLink(String),
+    GetSession(String),
     /// The parked deliveries of one endpoint removed, by their events' ids.
     Unpark {
         endpoint_id: String,
@@ -56,6 +61,8 @@ struct Script {
     due: HashMap<TypeId, due::Pages>,
     due_pages_served: HashMap<&'static str, usize>,
     accounts: HashMap<AccountId, (Account, EndpointSet)>,
+    payment_links: HashMap<String, PaymentLink>,
+    sessions: HashMap<String, CheckoutSession>,
     calls: Vec<Call>,
 }
 

@@ -1,14 +1,18 @@
-//! The store's delivery and circuit records, in memory, on the conditions of their DynamoDB
-//! writes (`store::deliveries`, `store::circuit`, `store::contacts`).
+//! The store's delivery and circuit records, and its accounts and API keys (`accounts`), in
+//! memory, on the conditions of their DynamoDB writes (`store::deliveries`, `store::circuit`,
+//! `store::contacts`, `store::accounts`).
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::{Mutex, MutexGuard};
 
+mod accounts;
+
 use super::ok;
 use crate::ports::{CircuitStore, DeliveryStore};
 use crate::store::keys::parked_sk;
-use crate::store::{AttemptRecord, DispatchView, Parked, ReleaseView};
+use crate::store::{AttemptRecord, DispatchView, KeyRecord, Parked, ReleaseView};
+use loop_ground::domain::account::Account;
 use loop_ground::domain::delivery::{
     Attempt, Delivery, DeliveryStatus, EndpointHealth, HealthChange, ProbeChange, OPEN_AFTER_FAILURES,
 };
@@ -47,6 +51,9 @@ struct Tables {
     health: HashMap<EndpointKey, HealthRecord>,
     /// Oldest first, as the parked partition's sort key orders them.
     parked: HashMap<EndpointKey, BTreeMap<String, Parked>>,
+    accounts: HashMap<AccountId, Account>,
+    /// By (account, key hash), as the key's DynamoDB item is.
+    keys: HashMap<(AccountId, String), KeyRecord>,
 }
 
 /// The store's dispatch and circuit tables, in memory.

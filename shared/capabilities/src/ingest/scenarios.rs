@@ -6,11 +6,11 @@
 use serde_json::{json, Value};
 
 use super::Ingest;
+use crate::on_fakes::World;
 use loop_adapters::fakes::{Call, FakeQueue, ScriptedStore};
 use loop_adapters::store::keys::{seen_pk, SEEN_SK};
 use loop_adapters::store::records::{CustomerLink, SeenRecord, SeenStatus};
 use loop_adapters::store::{IngestView, Write, WriteError};
-use loop_ground::clock::FixedClock;
 use loop_ground::domain::account::Account;
 use loop_ground::domain::contact::Contact;
 use loop_ground::domain::email::Email;
@@ -25,24 +25,12 @@ const SECRET: &str = "whsec_scenarios_0123456789";
 const ENDPOINT: &str = "we_1";
 const JENNY: &str = "jenny.rosen@example.com";
 
-struct World {
-    account: Account,
-    store: ScriptedStore,
-    queue: FakeQueue,
-    clock: FixedClock,
-}
-
 impl World {
     /// An account with a Stripe signing secret and one endpoint taking every event.
     fn new() -> World {
         let mut account = Account::new("Acme", true, NOW - 86_400);
         account.stripe.signing_secrets = vec![Secret::new(SECRET)];
-        World {
-            account,
-            store: ScriptedStore::default(),
-            queue: FakeQueue::default(),
-            clock: FixedClock(time::OffsetDateTime::from_unix_timestamp(NOW).unwrap()),
-        }
+        World::of(account, NOW)
     }
 
     /// What the one read finds of the account: itself and its endpoint, nothing of the event.
@@ -98,11 +86,6 @@ impl World {
     /// POSTs `event` signed now with the account's secret, as Stripe does.
     async fn post_signed(&self, event: &Value) -> (u16, Value) {
         self.post(event, Some(signed(SECRET, NOW, event))).await
-    }
-
-    /// The pointers queued since the last look.
-    fn queued(&self) -> Vec<DeliveryPointer> {
-        self.queue.take().iter().map(|m| serde_json::from_str(&m.body).expect("a delivery pointer")).collect()
     }
 }
 
@@ -161,6 +144,8 @@ fn call_names(store: &ScriptedStore) -> Vec<&'static str> {
         Call::Due { .. } => "due",
         Call::GetAccount(_) => "get_account",
         Call::GetEndpoints(_) => "get_endpoints",
+        Call::GetPaymentLink(_) => "get_payment_link",
+        Call::GetSession(_) => "get_session",
         Call::Unpark { .. } => "unpark",
     };
     store.calls().iter().map(name).collect()

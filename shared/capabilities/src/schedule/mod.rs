@@ -7,8 +7,8 @@
 //!
 //! Written against the ports (`loop_adapters::ports`): the store's due pages and the reads its
 //! sweeps make, the queue, the commit of late payments, the clock; and, behind
-//! [`SessionsAndPayments`], the two capabilities still written over `App` that due sessions and
-//! payments are handed to.
+//! [`SessionsAndPayments`], the two capabilities that due sessions and payments are handed to
+//! (each tested on its own).
 
 #[cfg(test)]
 mod scenarios;
@@ -65,9 +65,10 @@ pub struct ScheduleReport {
     pub corrupt_skipped: usize,
 }
 
-/// What the scheduler hands due sessions and payments to: checkout and payments, still written
-/// over `App` (their own reads and writes, and the chain), implemented on `App` by calling them.
-/// A seam, so that the scheduler's own logic runs on fakes without porting theirs.
+/// What the scheduler hands due sessions and payments to: checkout (on its own ports, tested in
+/// `checkout::scenarios`) and payments (still over `App`: its reads and writes, and the chain),
+/// implemented on `App` by calling them. A seam, so that the scheduler's tests hold only what it
+/// asks of them, not what they do.
 pub trait SessionsAndPayments: Sync {
     /// `checkout::finish` to `expired`.
     fn expire_session(
