@@ -112,8 +112,9 @@ fn last4(key: &str) -> String {
     key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect()
 }
 
-/// The account's keys, newest first: what each is (id, mode, when made and revoked, its last
-/// four characters), never the key or its hash.
+/// The account's keys, newest first, as stored: never the key itself, only its hash and last
+/// four characters — a page or route showing them must leave the hash out (the dashboard's keys
+/// page shows id, mode, dates and the last four).
 pub async fn list_keys(store: &impl AccountStore, account: &AccountId) -> Result<Vec<KeyRecord>, StoreError> {
     let mut keys = store.list_api_keys(account).await?;
     keys.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.key_id.cmp(&a.key_id)));
