@@ -121,6 +121,18 @@ pub async fn run(app: &App) -> Result<ScheduleReport, StoreError> {
     Scheduler::of(app).run().await
 }
 
+/// Whether a sweep completed; a failure is logged and the first one kept for the run's answer.
+fn kept(sweep: &str, result: Result<(), StoreError>, failed: &mut Option<StoreError>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(err) => {
+            tracing::warn!(sweep, error = %err, "sweep stopped; what it did not do stays due for the next run");
+            failed.get_or_insert(err);
+            false
+        }
+    }
+}
+
 /// The accounts a run has read, with their endpoints: each read once however much it has due.
 type Accounts = HashMap<AccountId, (Account, EndpointSet)>;
 
@@ -130,25 +142,34 @@ where
     Q: MessageQueue,
     C: SessionsAndPayments,
 {
-    /// One tick: every kind of due record in turn. A store or queue failure ends the run with
-    /// it: what was not done stays due, for the next run.
+    /// One tick: every kind of due record in turn. A store or queue failure stops its own sweep
+    /// (what it did not do stays due, for the next run) and fails the run, so that it is seen;
+    /// the other sweeps still run, so one throttled kind does not hold up the rest for a minute.
     pub async fn run(&self) -> Result<ScheduleReport, StoreError> {
         let now_ms = self.clock.now_millis();
         let now = unix_seconds(now_ms);
         let mut report = ScheduleReport::default();
         let mut accounts = Accounts::new();
-        self.late_payments(now_ms, &mut accounts, &mut report).await?;
-        // Before expiry: a payment made in time but confirmed only now still completes its session.
-        self.confirming_payments(now, &mut report).await?;
-        self.expired_sessions(now, &mut accounts, &mut report).await?;
-        self.lost_outboxes(now, &mut report).await?;
-        self.parked_past_window(now, &mut report).await?;
-        self.due_runs(now, &mut report).await?;
-        self.due_mail(now, &mut report).await?;
+        let mut failed = None;
+        let late_payments = self.late_payments(now_ms, &mut accounts, &mut report).await;
+        kept("late payments", late_payments, &mut failed);
+        // Expiry only once the payments still confirming are checked: a payment made in time but
+        // confirmed only now still completes its session.
+        if kept("payments confirming", self.confirming_payments(now, &mut report).await, &mut failed) {
+            let expired = self.expired_sessions(now, &mut accounts, &mut report).await;
+            kept("expired sessions", expired, &mut failed);
+        }
+        kept("lost outboxes", self.lost_outboxes(now, &mut report).await, &mut failed);
+        kept("parked deliveries", self.parked_past_window(now, &mut report).await, &mut failed);
+        kept("workflow runs", self.due_runs(now, &mut report).await, &mut failed);
+        kept("automated emails", self.due_mail(now, &mut report).await, &mut failed);
         if report != ScheduleReport::default() {
             tracing::info!(?report, "schedule ran");
         }
-        Ok(report)
+        match failed {
+            Some(err) => Err(err),
+            None => Ok(report),
+        }
     }
 
     /// The account and its endpoints, read on its first due record; `None` once it is gone.

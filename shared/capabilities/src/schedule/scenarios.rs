@@ -395,7 +395,7 @@ async fn a_payment_that_cannot_be_checked_waits_for_the_next_run_and_the_run_goe
 }
 
 #[tokio::test]
-async fn a_store_failure_ends_the_run_and_leaves_the_sweeps_after_it_for_the_next_run() {
+async fn a_store_failure_in_one_sweep_fails_the_run_and_the_other_sweeps_still_run() {
     let world = World::new();
     world.store.then_due_fails::<(AccountId, Transfer)>(StoreError::Unavailable("throttled".into()));
     world.store.then_due(vec![world.mail_job("evt_1")]);
@@ -403,6 +403,21 @@ async fn a_store_failure_ends_the_run_and_leaves_the_sweeps_after_it_for_the_nex
     let failed = world.run().await;
 
     assert!(matches!(failed, Err(StoreError::Unavailable(_))), "the tick fails, and is seen to: {failed:?}");
-    assert!(world.reads_of("mail").is_empty(), "the mail jobs wait for the next run");
-    assert!(world.queued().is_empty());
+    assert_eq!(world.reads_of("mail").len(), 1, "the mail jobs are not held up by the transfers");
+    assert_eq!(world.queued().len(), 1, "the automated email is handed to dispatch");
+}
+
+#[tokio::test]
+async fn sessions_do_not_expire_in_a_run_that_could_not_read_the_payments_still_confirming() {
+    let world = World::new();
+    world.store.then_due_fails::<(AccountId, Confirming)>(StoreError::Unavailable("throttled".into()));
+    world.store.then_due(vec![world.session("cs_1")]);
+
+    let failed = world.run().await;
+
+    assert!(failed.is_err(), "{failed:?}");
+    assert!(
+        world.reads_of("session").is_empty(),
+        "a session paid in time is not expired before its payment is checked"
+    );
 }
