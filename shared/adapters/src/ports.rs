@@ -71,7 +71,13 @@ pub trait IngestStore: Sync {
 
 /// What dispatch reads and writes of a delivery and its endpoints. The conditions are the
 /// promise: see each method of [`Store`] for the one its DynamoDB write makes.
-pub trait DeliveryStore: Sync {
+/// The account's webhook endpoints, as publishing, dispatch, checkout and the scheduler read
+/// them: one read, shared by the ports that need it.
+pub trait EndpointsStore: Sync {
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send;
+}
+
+pub trait DeliveryStore: EndpointsStore {
     /// The event, the account's endpoints, the delivery and the endpoint's health, at once.
     fn read_for_dispatch(
         &self,
@@ -111,8 +117,6 @@ pub trait DeliveryStore: Sync {
         read_last_attempt: Option<u32>,
         now: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
-
-    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send;
 
     /// `Ok(false)` when the set's version moved since it was read (`set.version - 1`).
     fn save_endpoints(
@@ -181,7 +185,7 @@ pub trait CircuitStore: Sync {
 /// What the scheduler reads of the `due` index, one page of one kind at a time (at most
 /// `page_size` items from `from`, due at `now`), and the few reads and removals its sweeps make.
 /// Its late payments' transaction and an outbox's removal are [`CommitStore`]'s.
-pub trait ScheduleStore: Sync {
+pub trait ScheduleStore: EndpointsStore {
     fn due_transfers(
         &self,
         now: i64,
@@ -235,8 +239,6 @@ pub trait ScheduleStore: Sync {
 
     fn get_account(&self, id: &AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
 
-    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send;
-
     /// As [`CircuitStore::unpark`]: the released records go, once their pointers are sent.
     fn unpark(
         &self,
@@ -249,7 +251,7 @@ pub trait ScheduleStore: Sync {
 /// What checkout reads of payment links and sessions, and the endpoints a session's event goes
 /// to. Its writes (a link, a session, a session finished with its event) are [`CommitStore`]'s,
 /// whose version conditions decide a race.
-pub trait CheckoutStore: Sync {
+pub trait CheckoutStore: EndpointsStore {
     fn get_payment_link(
         &self,
         account: &AccountId,
@@ -261,8 +263,6 @@ pub trait CheckoutStore: Sync {
         account: &AccountId,
         id: &str,
     ) -> impl Future<Output = Result<Option<CheckoutSession>, StoreError>> + Send;
-
-    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send;
 }
 
 /// What accounts and their API keys are read and written by (`accounts`). A key is stored by
@@ -328,6 +328,12 @@ pub trait WebhookSender: Sync {
 impl MessageQueue for DeliveryQueue {
     fn send(&self, messages: &[OutgoingMessage]) -> impl Future<Output = Result<(), StoreError>> + Send {
         DeliveryQueue::send(self, messages)
+    }
+}
+
+impl EndpointsStore for Store {
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
+        Store::get_endpoints(self, account)
     }
 }
 
@@ -416,10 +422,6 @@ impl DeliveryStore for Store {
         now: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         Store::put_delivery(self, account, event_id, delivery, read_last_attempt, now)
-    }
-
-    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
-        Store::get_endpoints(self, account)
     }
 
     fn save_endpoints(
@@ -562,10 +564,6 @@ impl ScheduleStore for Store {
         Store::get_account(self, id)
     }
 
-    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
-        Store::get_endpoints(self, account)
-    }
-
     fn unpark(
         &self,
         account: &AccountId,
@@ -591,10 +589,6 @@ impl CheckoutStore for Store {
         id: &str,
     ) -> impl Future<Output = Result<Option<CheckoutSession>, StoreError>> + Send {
         Store::get_session(self, account, id)
-    }
-
-    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
-        Store::get_endpoints(self, account)
     }
 }
 

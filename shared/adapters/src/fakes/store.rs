@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 mod accounts;
 
 use super::ok;
-use crate::ports::{CircuitStore, DeliveryStore};
+use crate::ports::{CircuitStore, DeliveryStore, EndpointsStore};
 use crate::store::keys::parked_sk;
 use crate::store::{AttemptRecord, DispatchView, KeyRecord, Parked, ReleaseView};
 use loop_ground::domain::account::Account;
@@ -100,6 +100,12 @@ impl FakeStore {
     pub fn parked(&self, account: &AccountId, endpoint_id: &str) -> Vec<Parked> {
         let key = (account.clone(), endpoint_id.to_owned());
         self.tables().parked.get(&key).map(|p| p.values().cloned().collect()).unwrap_or_default()
+    }
+}
+
+impl EndpointsStore for FakeStore {
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
+        ok(self.endpoints(account))
     }
 }
 
@@ -223,10 +229,6 @@ impl DeliveryStore for FakeStore {
             tables.deliveries.insert(key, DeliveryRecord { delivery: delivery.clone(), claim: None });
         }
         ok(unchanged)
-    }
-
-    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
-        ok(self.endpoints(account))
     }
 
     fn save_endpoints(

@@ -5,9 +5,8 @@ use std::future::Future;
 
 use super::{Call, ScriptedStore};
 use crate::fakes::ok;
-use crate::ports::{CheckoutStore, ScheduleStore};
+use crate::ports::CheckoutStore;
 use loop_ground::domain::checkout::{CheckoutSession, PaymentLink};
-use loop_ground::domain::endpoint::EndpointSet;
 use loop_ground::error::StoreError;
 use loop_ground::ids::AccountId;
 
@@ -40,10 +39,5 @@ impl CheckoutStore for ScriptedStore {
         id: &str,
     ) -> impl Future<Output = Result<Option<CheckoutSession>, StoreError>> + Send {
         ok(self.record(Call::GetSession(id.to_owned())).sessions.get(id).cloned())
-    }
-
-    /// As the scheduler's: the endpoints of an account held by `holds_account`.
-    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
-        ScheduleStore::get_endpoints(self, account)
     }
 }

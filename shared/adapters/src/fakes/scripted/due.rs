@@ -6,7 +6,7 @@ use std::future::{Future, Ready};
 
 use super::{Call, ScriptedStore};
 use crate::fakes::ok;
-use crate::ports::ScheduleStore;
+use crate::ports::{EndpointsStore, ScheduleStore};
 use crate::store::records::OutboxItem;
 use crate::store::{Confirming, Due, DueCursor, Parked};
 use loop_ground::domain::account::Account;
@@ -55,6 +55,14 @@ impl ScriptedStore {
         *served += 1;
         let next = more.then(|| DueCursor::after_fake_page(*served));
         ok(Due { items_read: page.len(), records: page, corrupt: 0, next })
+    }
+}
+
+/// The endpoints of an account held by `holds_account` (the scheduler's and checkout's read).
+impl EndpointsStore for ScriptedStore {
+    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
+        let script = self.record(Call::GetEndpoints(account.clone()));
+        ok(script.accounts.get(account).map(|(_, endpoints)| endpoints.clone()).unwrap_or_default())
     }
 }
 
@@ -124,11 +132,6 @@ impl ScheduleStore for ScriptedStore {
 
     fn get_account(&self, id: &AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
         ok(self.record(Call::GetAccount(id.clone())).accounts.get(id).map(|(account, _)| account.clone()))
-    }
-
-    fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
-        let script = self.record(Call::GetEndpoints(account.clone()));
-        ok(script.accounts.get(account).map(|(_, endpoints)| endpoints.clone()).unwrap_or_default())
     }
 
     fn unpark(
