@@ -77,6 +77,17 @@ pub trait EndpointsStore: Sync {
     fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send;
 }
 
+/// The deliveries parked behind an endpoint's open circuit: the released ones leave, once their
+/// pointers are sent (by a release, or by the scheduler when their window ended).
+pub trait ParkedStore: Sync {
+    fn unpark(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        released: &[Parked],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
+}
+
 pub trait DeliveryStore: EndpointsStore {
     /// The event, the account's endpoints, the delivery and the endpoint's health, at once.
     fn read_for_dispatch(
@@ -128,7 +139,7 @@ pub trait DeliveryStore: EndpointsStore {
 
 /// What dispatch reads and writes of an endpoint's circuit breaker and the deliveries parked
 /// behind it.
-pub trait CircuitStore: Sync {
+pub trait CircuitStore: ParkedStore {
     /// `Ok(false)` when the circuit is no longer open with a live probe other than this event.
     fn park(
         &self,
@@ -171,13 +182,6 @@ pub trait CircuitStore: Sync {
         limit: u32,
     ) -> impl Future<Output = Result<(Vec<Parked>, bool), StoreError>> + Send;
 
-    fn unpark(
-        &self,
-        account: &AccountId,
-        endpoint_id: &str,
-        released: &[Parked],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
-
     /// Every parked delivery went again: a closed circuit's health record goes.
     fn released(&self, account: &AccountId, endpoint_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
@@ -185,7 +189,7 @@ pub trait CircuitStore: Sync {
 /// What the scheduler reads of the `due` index, one page of one kind at a time (at most
 /// `page_size` items from `from`, due at `now`), and the few reads and removals its sweeps make.
 /// Its late payments' transaction and an outbox's removal are [`CommitStore`]'s.
-pub trait ScheduleStore: EndpointsStore {
+pub trait ScheduleStore: EndpointsStore + ParkedStore {
     fn due_transfers(
         &self,
         now: i64,
@@ -238,14 +242,6 @@ pub trait ScheduleStore: EndpointsStore {
     ) -> impl Future<Output = Result<Due<(AccountId, String)>, StoreError>> + Send;
 
     fn get_account(&self, id: &AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send;
-
-    /// As [`CircuitStore::unpark`]: the released records go, once their pointers are sent.
-    fn unpark(
-        &self,
-        account: &AccountId,
-        endpoint_id: &str,
-        released: &[Parked],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// What checkout reads of payment links and sessions, and the endpoints a session's event goes
@@ -334,6 +330,17 @@ impl MessageQueue for DeliveryQueue {
 impl EndpointsStore for Store {
     fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
         Store::get_endpoints(self, account)
+    }
+}
+
+impl ParkedStore for Store {
+    fn unpark(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        released: &[Parked],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        Store::unpark(self, account, endpoint_id, released)
     }
 }
 
@@ -482,15 +489,6 @@ impl CircuitStore for Store {
         Store::parked_page(self, account, endpoint_id, limit)
     }
 
-    fn unpark(
-        &self,
-        account: &AccountId,
-        endpoint_id: &str,
-        released: &[Parked],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        Store::unpark(self, account, endpoint_id, released)
-    }
-
     fn released(&self, account: &AccountId, endpoint_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send {
         Store::released(self, account, endpoint_id)
     }
@@ -562,15 +560,6 @@ impl ScheduleStore for Store {
 
     fn get_account(&self, id: &AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
         Store::get_account(self, id)
-    }
-
-    fn unpark(
-        &self,
-        account: &AccountId,
-        endpoint_id: &str,
-        released: &[Parked],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        Store::unpark(self, account, endpoint_id, released)
     }
 }
 

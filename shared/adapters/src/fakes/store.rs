@@ -9,7 +9,7 @@ use std::sync::{Mutex, MutexGuard};
 mod accounts;
 
 use super::ok;
-use crate::ports::{CircuitStore, DeliveryStore, EndpointsStore};
+use crate::ports::{CircuitStore, DeliveryStore, EndpointsStore, ParkedStore};
 use crate::store::keys::parked_sk;
 use crate::store::{AttemptRecord, DispatchView, KeyRecord, Parked, ReleaseView};
 use loop_ground::domain::account::Account;
@@ -249,6 +249,23 @@ impl DeliveryStore for FakeStore {
     }
 }
 
+impl ParkedStore for FakeStore {
+    fn unpark(
+        &self,
+        account: &AccountId,
+        endpoint_id: &str,
+        released: &[Parked],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let mut tables = self.tables();
+        if let Some(parked) = tables.parked.get_mut(&(account.clone(), endpoint_id.to_owned())) {
+            for gone in released {
+                parked.remove(&gone.sk);
+            }
+        }
+        ok(())
+    }
+}
+
 impl CircuitStore for FakeStore {
     fn park(
         &self,
@@ -325,21 +342,6 @@ impl CircuitStore for FakeStore {
         // DynamoDB says "more" whenever the limit stopped the query, even if nothing follows.
         let more = parked.len() >= limit as usize;
         ok((parked.into_iter().take(limit as usize).collect(), more))
-    }
-
-    fn unpark(
-        &self,
-        account: &AccountId,
-        endpoint_id: &str,
-        released: &[Parked],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let mut tables = self.tables();
-        if let Some(parked) = tables.parked.get_mut(&(account.clone(), endpoint_id.to_owned())) {
-            for gone in released {
-                parked.remove(&gone.sk);
-            }
-        }
-        ok(())
     }
 
     fn released(&self, account: &AccountId, endpoint_id: &str) -> impl Future<Output = Result<(), StoreError>> + Send {

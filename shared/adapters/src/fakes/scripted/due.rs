@@ -6,7 +6,7 @@ use std::future::{Future, Ready};
 
 use super::{Call, ScriptedStore};
 use crate::fakes::ok;
-use crate::ports::{EndpointsStore, ScheduleStore};
+use crate::ports::{EndpointsStore, ParkedStore, ScheduleStore};
 use crate::store::records::OutboxItem;
 use crate::store::{Confirming, Due, DueCursor, Parked};
 use loop_ground::domain::account::Account;
@@ -63,6 +63,19 @@ impl EndpointsStore for ScriptedStore {
     fn get_endpoints(&self, account: &AccountId) -> impl Future<Output = Result<EndpointSet, StoreError>> + Send {
         let script = self.record(Call::GetEndpoints(account.clone()));
         ok(script.accounts.get(account).map(|(_, endpoints)| endpoints.clone()).unwrap_or_default())
+    }
+}
+
+impl ParkedStore for ScriptedStore {
+    fn unpark(
+        &self,
+        _account: &AccountId,
+        endpoint_id: &str,
+        released: &[Parked],
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
+        let events = released.iter().map(|p| p.event_id.clone()).collect();
+        drop(self.record(Call::Unpark { endpoint_id: endpoint_id.to_owned(), events }));
+        ok(())
     }
 }
 
@@ -132,16 +145,5 @@ impl ScheduleStore for ScriptedStore {
 
     fn get_account(&self, id: &AccountId) -> impl Future<Output = Result<Option<Account>, StoreError>> + Send {
         ok(self.record(Call::GetAccount(id.clone())).accounts.get(id).map(|(account, _)| account.clone()))
-    }
-
-    fn unpark(
-        &self,
-        _account: &AccountId,
-        endpoint_id: &str,
-        released: &[Parked],
-    ) -> impl Future<Output = Result<(), StoreError>> + Send {
-        let events = released.iter().map(|p| p.event_id.clone()).collect();
-        drop(self.record(Call::Unpark { endpoint_id: endpoint_id.to_owned(), events }));
-        ok(())
     }
 }
